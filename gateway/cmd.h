@@ -1,0 +1,41 @@
+/*
+ * cmd: sluiced's subcommands, as a table (tmux's cmd_table habit): each
+ * entry is a name, a usage line, a summary and the function that runs it.
+ * main() finds the entry and runs it; every failure comes back as a fault
+ * and is printed once, by main.
+ */
+#ifndef SLUICE_GATEWAY_CMD_H
+#define SLUICE_GATEWAY_CMD_H
+
+#include <stdint.h>
+
+#include "lib/fault.h"
+
+struct cmd_entry {
+    const char *name;
+    const char *usage;   /* the arguments after the name */
+    const char *summary; /* one line for --help */
+    /* Run with argv[0] = the command name. Return the exit status: 0 on
+     * success, 1 when the command ran and found a problem (fsck), or -1
+     * with f set on failure. */
+    int (*run)(int argc, char **argv, struct fault *f);
+};
+
+/* Return the entry named name, or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+
+/* Print every command's usage and summary to stream (a FILE *). */
+void cmd_print_help(void *stream);
+
+/* Parse text as a byte count: decimal digits with an optional binary
+ * suffix K, M or G (KiB, MiB, GiB), between min and max. Returns 0 with
+ * *out set; on failure -1 with *out = 0 and f naming option. */
+int cmd_parse_size(uint64_t *out, const char *text, uint64_t min, uint64_t max,
+                   const char *option, struct fault *f)
+    __attribute__((warn_unused_result));
+
+int cmd_ingest(int argc, char **argv, struct fault *f);
+int cmd_export(int argc, char **argv, struct fault *f);
+int cmd_fsck(int argc, char **argv, struct fault *f);
+
+#endif

@@ -1,0 +1,613 @@
+#include "storage/catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/db.h"
+
+static const char *const catalog_state_names[] = {
+    [CATALOG_DRAFT] = "draft",
+    [CATALOG_UPLOADING] = "uploading",
+    [CATALOG_PUBLISHING] = "publishing",
+    [CATALOG_PUBLISHED] = "published",
+    [CATALOG_FAILED] = "failed",
+};
+
+static const char *const catalog_format_names[] = {
+    [SPLITTER_CSV] = "csv",
+    [SPLITTER_JSONL] = "jsonl",
+    [SPLITTER_BLOB] = "blob",
+};
+
+#define CATALOG_NSTATES (sizeof catalog_state_names / sizeof catalog_state_names[0])
+#define CATALOG_NFORMATS (sizeof catalog_format_names / sizeof catalog_format_names[0])
+
+const char *catalog_state_name(enum catalog_state state)
+{
+    if ((size_t)state >= CATALOG_NSTATES)
+        return "failed";
+    return catalog_state_names[state];
+}
+
+const char *catalog_format_name(enum splitter_format format)
+{
+    if ((size_t)format >= CATALOG_NFORMATS)
+        return "blob";
+    return catalog_format_names[format];
+}
+
+int catalog_format_parse(enum splitter_format *out, const char *text,
+                         const char *field, struct fault *f)
+{
+    size_t i;
+
+    for (i = 0; i < CATALOG_NFORMATS; i++) {
+        if (strcmp(text, catalog_format_names[i]) == 0) {
+            *out = (enum splitter_format)i;
+            return 0;
+        }
+    }
+    *out = SPLITTER_CSV;
+    return fault_set(f, FAULT_INVALID, field,
+                     "%s must be one of csv, jsonl, blob", field);
+}
+
+static int catalog_state_parse(enum catalog_state *out, const char *text)
+{
+    size_t i;
+
+    for (i = 0; i < CATALOG_NSTATES; i++) {
+        if (text != NULL && strcmp(text, catalog_state_names[i]) == 0) {
+            *out = (enum catalog_state)i;
+            return 0;
+        }
+    }
+    *out = CATALOG_FAILED;
+    return -1;
+}
+
+/* Step a statement that returns no rows. */
+static int catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt,
+                             const char *what, struct fault *f)
+{
+    int rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, what, f);
+    return 0;
+}
+
+static void catalog_copy_text(char *out, size_t cap, sqlite3_stmt *stmt,
+                              int col)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, col);
+
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static uint64_t catalog_u64(sqlite3_stmt *stmt, int col)
+{
+    sqlite3_int64 v = sqlite3_column_int64(stmt, col);
+
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+int catalog_insert_dataset(sqlite3 *db, const struct catalog_dataset *d,
+                           struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt,
+                   "INSERT INTO datasets (id, owner, name, format, state, "
+                   "dk_sealed, chunk_bytes, chunk_rows, zlib_level, "
+                   "preview_rows, created_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, d->id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (d->owner[0] != '\0')
+        sqlite3_bind_text(stmt, 2, d->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, catalog_format_name(d->format), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, catalog_state_name(d->state), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 6, d->dk_sealed, DSKEY_SEALED_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 7, (sqlite3_int64)d->chunk_bytes);
+    sqlite3_bind_int64(stmt, 8, (sqlite3_int64)d->chunk_rows);
+    sqlite3_bind_int(stmt, 9, d->zlib_level);
+    sqlite3_bind_int64(stmt, 10, (sqlite3_int64)d->preview_rows);
+    sqlite3_bind_int64(stmt, 11, d->created_at);
+    rv = catalog_step_done(db, stmt, "insert dataset", f);
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
+                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    const void *blob;
+    int rv = -1;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (db_prepare(db, &stmt,
+                   "SELECT owner, name, format, state, reason, dk_sealed, "
+                   "chunk_bytes, chunk_rows, zlib_level, preview_rows, rows, "
+                   "chunk_count, plain_bytes, stored_bytes, content_root, "
+                   "progress_done, progress_total, created_at, published_at "
+                   "FROM datasets WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    if (rc != SQLITE_ROW) {
+        db_fail(db, rc, "get dataset", f);
+        goto done;
+    }
+    memcpy(out->id, id, CATALOG_ID_LEN);
+    catalog_copy_text(out->owner, sizeof out->owner, stmt, 0);
+    catalog_copy_text(out->name, sizeof out->name, stmt, 1);
+    if (catalog_format_parse(&out->format,
+                             (const char *)sqlite3_column_text(stmt, 2),
+                             "format", f) < 0 ||
+        catalog_state_parse(&out->state,
+                            (const char *)sqlite3_column_text(stmt, 3)) < 0 ||
+        sqlite3_column_bytes(stmt, 5) != DSKEY_SEALED_LEN) {
+        fault_set(f, FAULT_CORRUPT, NULL, "a data-set record is damaged");
+        goto done;
+    }
+    catalog_copy_text(out->reason, sizeof out->reason, stmt, 4);
+    memcpy(out->dk_sealed, sqlite3_column_blob(stmt, 5), DSKEY_SEALED_LEN);
+    out->chunk_bytes = catalog_u64(stmt, 6);
+    out->chunk_rows = catalog_u64(stmt, 7);
+    out->zlib_level = sqlite3_column_int(stmt, 8);
+    out->preview_rows = catalog_u64(stmt, 9);
+    out->rows = catalog_u64(stmt, 10);
+    out->chunk_count = catalog_u64(stmt, 11);
+    out->plain_bytes = catalog_u64(stmt, 12);
+    out->stored_bytes = catalog_u64(stmt, 13);
+    blob = sqlite3_column_blob(stmt, 14);
+    if (blob != NULL && sqlite3_column_bytes(stmt, 14) == 32)
+        memcpy(out->content_root, blob, 32);
+    out->progress_done = catalog_u64(stmt, 15);
+    out->progress_total = catalog_u64(stmt, 16);
+    out->created_at = sqlite3_column_int64(stmt, 17);
+    out->published_at = sqlite3_column_int64(stmt, 18);
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    if (rv < 0)
+        memset(out, 0, sizeof *out);
+    return rv;
+}
+
+int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
+                       const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc, n;
+
+    *out = NULL;
+    *len = 0;
+    if (db_prepare(db, &stmt, "SELECT prefix FROM datasets WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    if (rc != SQLITE_ROW) {
+        db_fail(db, rc, "get prefix", f);
+        goto done;
+    }
+    n = sqlite3_column_bytes(stmt, 0);
+    *out = malloc(n > 0 ? (size_t)n : 1);
+    if (*out == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    if (n > 0)
+        memcpy(*out, sqlite3_column_blob(stmt, 0), (size_t)n);
+    *len = (size_t)n;
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      enum catalog_state state, const char *reason,
+                      struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt,
+                   "UPDATE datasets SET state = ?2, reason = ?3 WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, catalog_state_name(state), -1, SQLITE_STATIC);
+    if (reason != NULL)
+        sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
+    if (catalog_step_done(db, stmt, "set state", f) < 0)
+        goto done;
+    if (sqlite3_changes(db) == 0) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_set_progress(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                         uint64_t done_bytes, uint64_t total, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt,
+                   "UPDATE datasets SET progress_done = ?2, "
+                   "progress_total = ?3 WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)done_bytes);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)total);
+    rv = catalog_step_done(db, stmt, "set progress", f);
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+static void catalog_bind_bound(sqlite3_stmt *stmt, int col,
+                               const uint8_t *bytes, size_t len, int as_text)
+{
+    if (bytes == NULL)
+        sqlite3_bind_null(stmt, col);
+    else if (as_text)
+        sqlite3_bind_text(stmt, col, (const char *)bytes, (int)len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_blob(stmt, col, bytes, (int)len, SQLITE_STATIC);
+}
+
+int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      const struct catalog_chunk *c,
+                      const struct splitter_colstat *cols, size_t ncols,
+                      struct fault *f)
+{
+    sqlite3_stmt *chunk = NULL, *index = NULL;
+    int rv = -1;
+    size_t i;
+
+    if (db_prepare(db, &chunk,
+                   "INSERT INTO chunks (dataset_id, idx, object_id, "
+                   "first_row, rows, plain_bytes, stored_bytes) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   f) < 0 ||
+        db_prepare(db, &index,
+                   "INSERT INTO chunk_index (dataset_id, idx, position, "
+                   "num_min, num_max, text_min, text_max) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(chunk, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(chunk, 2, (sqlite3_int64)c->index);
+    sqlite3_bind_text(chunk, 3, c->object_id, -1, SQLITE_STATIC);
+    if (c->has_rows) {
+        sqlite3_bind_int64(chunk, 4, (sqlite3_int64)c->first_row);
+        sqlite3_bind_int64(chunk, 5, (sqlite3_int64)c->rows);
+    }
+    sqlite3_bind_int64(chunk, 6, (sqlite3_int64)c->plain_bytes);
+    sqlite3_bind_int64(chunk, 7, (sqlite3_int64)c->stored_bytes);
+    if (catalog_step_done(db, chunk, "insert chunk", f) < 0)
+        goto done;
+    for (i = 0; i < ncols; i++) {
+        const struct splitter_colstat *s = &cols[i];
+        if (s->num.min == NULL && s->num.max == NULL && s->text.min == NULL &&
+            s->text.max == NULL)
+            continue; /* nothing indexed: the planner keeps the chunk */
+        sqlite3_reset(index);
+        sqlite3_clear_bindings(index);
+        sqlite3_bind_blob(index, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(index, 2, (sqlite3_int64)c->index);
+        sqlite3_bind_int64(index, 3, (sqlite3_int64)i);
+        catalog_bind_bound(index, 4, s->num.min, s->num.min_len, 1);
+        catalog_bind_bound(index, 5, s->num.max, s->num.max_len, 1);
+        catalog_bind_bound(index, 6, s->text.min, s->text.min_len, 0);
+        catalog_bind_bound(index, 7, s->text.max, s->text.max_len, 0);
+        if (catalog_step_done(db, index, "insert chunk index", f) < 0)
+            goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(chunk);
+    sqlite3_finalize(index);
+    return rv;
+}
+
+int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                   const struct catalog_summary *s, int64_t now,
+                   struct fault *f)
+{
+    sqlite3_stmt *del = NULL, *col = NULL, *upd = NULL;
+    int rv = -1;
+    size_t i;
+
+    if (db_prepare(db, &del,
+                   "DELETE FROM dataset_columns WHERE dataset_id = ?1",
+                   f) < 0 ||
+        db_prepare(db, &col,
+                   "INSERT INTO dataset_columns (dataset_id, position, name, "
+                   "type) VALUES (?1, ?2, ?3, ?4)",
+                   f) < 0 ||
+        db_prepare(db, &upd,
+                   "UPDATE datasets SET state = 'published', reason = NULL, "
+                   "prefix = ?2, rows = ?3, chunk_count = ?4, "
+                   "plain_bytes = ?5, stored_bytes = ?6, content_root = ?7, "
+                   "preview = ?8, published_at = ?9, "
+                   "progress_done = progress_total WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(del, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (catalog_step_done(db, del, "clear columns", f) < 0)
+        goto done;
+    for (i = 0; i < s->ncols; i++) {
+        sqlite3_reset(col);
+        sqlite3_bind_blob(col, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(col, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(col, 3, s->col_names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(col, 4,
+                          s->col_types[i] == SPLITTER_COL_NUMBER ? "number"
+                                                                 : "text",
+                          -1, SQLITE_STATIC);
+        if (catalog_step_done(db, col, "insert column", f) < 0)
+            goto done;
+    }
+    sqlite3_bind_blob(upd, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(upd, 2, s->prefix_len > 0 ? s->prefix : (const void *)"",
+                      (int)s->prefix_len, SQLITE_STATIC);
+    sqlite3_bind_int64(upd, 3, (sqlite3_int64)s->rows);
+    sqlite3_bind_int64(upd, 4, (sqlite3_int64)s->chunk_count);
+    sqlite3_bind_int64(upd, 5, (sqlite3_int64)s->plain_bytes);
+    sqlite3_bind_int64(upd, 6, (sqlite3_int64)s->stored_bytes);
+    sqlite3_bind_blob(upd, 7, s->content_root, 32, SQLITE_STATIC);
+    sqlite3_bind_text(upd, 8, s->preview_json ? s->preview_json : "[]", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(upd, 9, now);
+    if (catalog_step_done(db, upd, "publish dataset", f) < 0)
+        goto done;
+    if (sqlite3_changes(db) == 0) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(del);
+    sqlite3_finalize(col);
+    sqlite3_finalize(upd);
+    return rv;
+}
+
+int catalog_clear_chunks(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                         struct fault *f)
+{
+    static const char *const sql[] = {
+        "DELETE FROM chunk_index WHERE dataset_id = ?1",
+        "DELETE FROM chunks WHERE dataset_id = ?1",
+        "DELETE FROM dataset_columns WHERE dataset_id = ?1",
+    };
+    sqlite3_stmt *stmt = NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        if (db_prepare(db, &stmt, sql[i], f) < 0)
+            return -1;
+        sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+        if (catalog_step_done(db, stmt, "clear chunks", f) < 0) {
+            sqlite3_finalize(stmt);
+            return -1;
+        }
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+    }
+    return 0;
+}
+
+static void catalog_read_chunk(struct catalog_chunk *out, sqlite3_stmt *stmt)
+{
+    memset(out, 0, sizeof *out);
+    out->index = catalog_u64(stmt, 0);
+    catalog_copy_text(out->object_id, sizeof out->object_id, stmt, 1);
+    out->has_rows = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
+    out->first_row = catalog_u64(stmt, 2);
+    out->rows = catalog_u64(stmt, 3);
+    out->plain_bytes = catalog_u64(stmt, 4);
+    out->stored_bytes = catalog_u64(stmt, 5);
+}
+
+int catalog_get_chunk(sqlite3 *db, struct catalog_chunk *out,
+                      const uint8_t id[CATALOG_ID_LEN], uint64_t index,
+                      struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (db_prepare(db, &stmt,
+                   "SELECT idx, object_id, first_row, rows, plain_bytes, "
+                   "stored_bytes FROM chunks WHERE dataset_id = ?1 AND "
+                   "idx = ?2",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        fault_set(f, FAULT_NOT_FOUND, "index", "no such chunk");
+        goto done;
+    }
+    if (rc != SQLITE_ROW) {
+        db_fail(db, rc, "get chunk", f);
+        goto done;
+    }
+    catalog_read_chunk(out, stmt);
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_each_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                       int (*fn)(void *arg, const struct catalog_chunk *c,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+{
+    struct catalog_chunk c;
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    if (db_prepare(db, &stmt,
+                   "SELECT idx, object_id, first_row, rows, plain_bytes, "
+                   "stored_bytes FROM chunks WHERE dataset_id = ?1 "
+                   "ORDER BY idx",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        catalog_read_chunk(&c, stmt);
+        if (fn(arg, &c, f) < 0)
+            goto done;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "list chunks", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
+                         int (*fn)(void *arg, const uint8_t id[CATALOG_ID_LEN],
+                                   struct fault *f),
+                         void *arg, struct fault *f)
+{
+    uint8_t id[CATALOG_ID_LEN];
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    if (db_prepare(db, &stmt,
+                   "SELECT id FROM datasets WHERE state = ?1 "
+                   "ORDER BY created_at, id",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_text(stmt, 1, catalog_state_name(state), -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(stmt, 0) != CATALOG_ID_LEN)
+            continue;
+        memcpy(id, sqlite3_column_blob(stmt, 0), CATALOG_ID_LEN);
+        if (fn(arg, id, f) < 0)
+            goto done;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "list datasets", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_object_used(sqlite3 *db, int *used, const char *object_id,
+                        struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    *used = 0;
+    if (db_prepare(db, &stmt,
+                   "SELECT 1 FROM chunks WHERE object_id = ?1 LIMIT 1", f) < 0)
+        goto done;
+    sqlite3_bind_text(stmt, 1, object_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail(db, rc, "find object", f);
+        goto done;
+    }
+    *used = rc == SQLITE_ROW;
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_meta_get(sqlite3 *db, char *out, size_t cap, int *found,
+                     const char *key, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    *found = 0;
+    if (cap > 0)
+        out[0] = '\0';
+    if (db_prepare(db, &stmt, "SELECT value FROM store_meta WHERE key = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        catalog_copy_text(out, cap, stmt, 0);
+        *found = 1;
+    } else if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "get meta", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_meta_set(sqlite3 *db, const char *key, const char *value,
+                     struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt,
+                   value ? "INSERT INTO store_meta (key, value) VALUES (?1, ?2)"
+                           " ON CONFLICT (key) DO UPDATE SET value = ?2"
+                         : "DELETE FROM store_meta WHERE key = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+    rv = catalog_step_done(db, stmt, "set meta", f);
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}

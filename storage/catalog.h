@@ -1,0 +1,182 @@
+/*
+ * catalog: the records of data-sets and their chunks in SQLite.
+ *
+ * A data-set row carries its state, its sealed key, how it is chunked and,
+ * once published, its shape (rows, columns, chunk count, sizes, content
+ * root, preview). Chunk rows carry the object id, the row range and the
+ * sizes; the chunk index carries each column's min and max per chunk.
+ * Functions here run single statements and leave transactions to the
+ * caller, so that a caller can make several of them one atomic step.
+ */
+#ifndef SLUICE_STORAGE_CATALOG_H
+#define SLUICE_STORAGE_CATALOG_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/fault.h"
+#include "storage/dskey.h"
+#include "storage/objstore.h"
+#include "storage/splitter.h"
+
+enum catalog_state {
+    CATALOG_DRAFT,
+    CATALOG_UPLOADING,
+    CATALOG_PUBLISHING,
+    CATALOG_PUBLISHED,
+    CATALOG_FAILED
+};
+
+#define CATALOG_ID_LEN 32
+#define CATALOG_OWNER_SIZE 43
+#define CATALOG_NAME_SIZE 256
+#define CATALOG_REASON_SIZE 256
+
+struct catalog_dataset {
+    uint8_t id[CATALOG_ID_LEN];
+    char owner[CATALOG_OWNER_SIZE];     /* EIP-55 text, "" for none */
+    char name[CATALOG_NAME_SIZE];
+    enum splitter_format format;
+    enum catalog_state state;
+    char reason[CATALOG_REASON_SIZE];   /* why it failed, else "" */
+    uint8_t dk_sealed[DSKEY_SEALED_LEN];
+    uint64_t chunk_bytes;
+    uint64_t chunk_rows;                /* 0: chunked by bytes */
+    int zlib_level;
+    uint64_t preview_rows;
+    /* Set once published (zero before). */
+    uint64_t rows;
+    uint64_t chunk_count;
+    uint64_t plain_bytes;
+    uint64_t stored_bytes;
+    uint8_t content_root[32];
+    uint64_t progress_done;
+    uint64_t progress_total;
+    int64_t created_at;
+    int64_t published_at;               /* 0 before */
+};
+
+struct catalog_chunk {
+    uint64_t index;
+    char object_id[OBJSTORE_ID_SIZE];
+    int has_rows;                       /* 0 for blobs: first_row, rows null */
+    uint64_t first_row;
+    uint64_t rows;
+    uint64_t plain_bytes;
+    uint64_t stored_bytes;
+};
+
+/* What publishing records about the whole data-set. */
+struct catalog_summary {
+    const uint8_t *prefix;              /* bytes before the first row */
+    size_t prefix_len;
+    uint64_t rows;
+    uint64_t chunk_count;
+    uint64_t plain_bytes;
+    uint64_t stored_bytes;
+    uint8_t content_root[32];
+    const char *preview_json;           /* JSON array text */
+    size_t ncols;
+    const char *const *col_names;       /* ncols names */
+    const enum splitter_coltype *col_types;
+};
+
+/* Return the text of state ("draft", ...). Never NULL. */
+const char *catalog_state_name(enum catalog_state state);
+
+/* Return the text of format ("csv", "jsonl", "blob"). Never NULL. */
+const char *catalog_format_name(enum splitter_format format);
+
+/* Parse format text into *out. Returns 0, or -1 with f naming field. */
+int catalog_format_parse(enum splitter_format *out, const char *text,
+                         const char *field, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Insert the new data-set d (id, owner, name, format, state, dk_sealed,
+ * chunking, level, preview_rows, created_at are read). Returns 0, or -1
+ * with f set (FAULT_CONFLICT when the id exists). */
+int catalog_insert_dataset(sqlite3 *db, const struct catalog_dataset *d,
+                           struct fault *f) __attribute__((warn_unused_result));
+
+/* Read data-set id into *out. Returns 0; on failure -1 with *out zeroed
+ * and f set (FAULT_NOT_FOUND when there is none). */
+int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
+                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Read data-set id's prefix bytes into *out (malloc'd, caller frees; never
+ * NULL on success) and *len. Returns 0, or -1 with *out = NULL and f set. */
+int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
+                       const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Set data-set id's state, and its reason (NULL clears it). Returns 0, or
+ * -1 with f set (FAULT_NOT_FOUND for an unknown id). */
+int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      enum catalog_state state, const char *reason,
+                      struct fault *f) __attribute__((warn_unused_result));
+
+/* Record ingest progress in bytes. Returns 0, or -1 with f set. */
+int catalog_set_progress(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                         uint64_t done, uint64_t total, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Insert chunk c of data-set id and its index (ncols column stats, column
+ * position = array position). Returns 0, or -1 with f set. */
+int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      const struct catalog_chunk *c,
+                      const struct splitter_colstat *cols, size_t ncols,
+                      struct fault *f) __attribute__((warn_unused_result));
+
+/* Record s on data-set id, replace its columns, and mark it published at
+ * now. Returns 0, or -1 with f set. */
+int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                   const struct catalog_summary *s, int64_t now,
+                   struct fault *f) __attribute__((warn_unused_result));
+
+/* Delete every chunk, index row and column of data-set id (before a new
+ * ingest of it, or after a failed one). Returns 0, or -1 with f set. */
+int catalog_clear_chunks(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                         struct fault *f) __attribute__((warn_unused_result));
+
+/* Read chunk index of data-set id into *out. Returns 0; on failure -1 with
+ * *out zeroed and f set (FAULT_NOT_FOUND). */
+int catalog_get_chunk(sqlite3 *db, struct catalog_chunk *out,
+                      const uint8_t id[CATALOG_ID_LEN], uint64_t index,
+                      struct fault *f) __attribute__((warn_unused_result));
+
+/* Call fn for each chunk of data-set id in ascending index. fn returns 0
+ * to go on or -1 to stop (this then returns -1 with f as fn left it).
+ * Returns 0, or -1 with f set. */
+int catalog_each_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                       int (*fn)(void *arg, const struct catalog_chunk *c,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Call fn with the id of each data-set in state, oldest first. Same
+ * contract as catalog_each_chunk. */
+int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
+                         int (*fn)(void *arg, const uint8_t id[CATALOG_ID_LEN],
+                                   struct fault *f),
+                         void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Set *used to 1 if any chunk names object_id, else 0. Returns 0, or -1
+ * with f set. */
+int catalog_object_used(sqlite3 *db, int *used, const char *object_id,
+                        struct fault *f) __attribute__((warn_unused_result));
+
+/* Read store-wide setting key into out (cap bytes); *found says whether it
+ * exists. Returns 0, or -1 with f set. */
+int catalog_meta_get(sqlite3 *db, char *out, size_t cap, int *found,
+                     const char *key, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Set store-wide setting key to value (NULL deletes it). Returns 0, or -1
+ * with f set. */
+int catalog_meta_set(sqlite3 *db, const char *key, const char *value,
+                     struct fault *f) __attribute__((warn_unused_result));
+
+#endif

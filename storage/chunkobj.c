@@ -1,0 +1,286 @@
+#include "storage/chunkobj.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "lib/aead.h"
+#include "lib/bytes.h"
+#include "lib/random.h"
+#include "lib/secret.h"
+
+static const uint8_t chunkobj_magic[4] = {'S', 'L', 'C', '1'};
+
+#define CHUNKOBJ_AAD_LEN (CHUNKOBJ_HEADER_LEN + 32)
+
+int chunkobj_parse_header(struct chunkobj_header *out, const uint8_t *obj,
+                          size_t len, struct fault *f)
+{
+    memset(out, 0, sizeof *out);
+    if (len < CHUNKOBJ_OVERHEAD)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object is %zu bytes, shorter than the %d of an "
+                         "empty chunk", len, CHUNKOBJ_OVERHEAD);
+    if (memcmp(obj, chunkobj_magic, sizeof chunkobj_magic) != 0)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object does not start with SLC1");
+    if (obj[4] != CHUNKOBJ_VERSION)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object has version %u; this reader knows 1",
+                         obj[4]);
+    if ((obj[5] & ~CHUNKOBJ_FLAG_ZLIB) != 0)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object sets unknown flag bits (0x%02x)",
+                         obj[5]);
+    if (obj[6] != 0 || obj[7] != 0)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object's reserved bytes are not zero");
+    out->flags = obj[5];
+    out->index = bytes_get_be64(obj + 8);
+    out->plain_len = bytes_get_be64(obj + 16);
+    memcpy(out->nonce, obj + 24, sizeof out->nonce);
+    if (out->plain_len > CHUNKOBJ_MAX_PLAIN) {
+        memset(out, 0, sizeof *out);
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object claims a plaintext over 1 GiB");
+    }
+    if ((out->flags & CHUNKOBJ_FLAG_ZLIB) == 0 &&
+        out->plain_len != len - CHUNKOBJ_OVERHEAD) {
+        memset(out, 0, sizeof *out);
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "an uncompressed object's length does not match "
+                         "its recorded plaintext length");
+    }
+    return 0;
+}
+
+/* Deflate plain into dst (cap bytes). Returns the compressed length, or 0
+ * when it does not fit in cap (the caller then stores the chunk raw). */
+static size_t chunkobj_deflate(uint8_t *dst, size_t cap, const uint8_t *plain,
+                               size_t plain_len, int level, struct fault *f,
+                               int *failed)
+{
+    z_stream zs;
+    size_t n = 0;
+    int rc;
+
+    *failed = 0;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit(&zs, level) != Z_OK) {
+        *failed = 1;
+        fault_set(f, FAULT_INTERNAL, NULL, "zlib could not start");
+        return 0;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)plain;
+    zs.avail_in = (uInt)plain_len;
+    zs.next_out = dst;
+    zs.avail_out = (uInt)cap;
+    rc = deflate(&zs, Z_FINISH);
+    if (rc == Z_STREAM_END)
+        n = zs.total_out;
+    else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        *failed = 1;
+        fault_set(f, FAULT_INTERNAL, NULL, "zlib failed to compress");
+    }
+    deflateEnd(&zs);
+    return n;
+}
+
+int chunkobj_compress(uint8_t **payload, size_t *payload_len, uint8_t *flags,
+                      const uint8_t *plain, size_t plain_len, int level,
+                      struct fault *f)
+{
+    uint8_t *buf;
+    size_t n;
+    int failed;
+
+    *payload = NULL;
+    *payload_len = 0;
+    *flags = 0;
+    if (level < 0 || level > 9 || plain_len > CHUNKOBJ_MAX_PLAIN)
+        return fault_set(f, FAULT_INVALID, "zlib_level",
+                         "the compression level must be 0 to 9");
+    buf = malloc(plain_len > 0 ? plain_len : 1);
+    if (buf == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    /* Only a stream strictly shorter than the input is worth a flag. */
+    n = plain_len > 1 ? chunkobj_deflate(buf, plain_len - 1, plain, plain_len,
+                                         level, f, &failed)
+                      : (failed = 0, 0);
+    if (failed) {
+        secret_free(buf, plain_len);
+        return -1;
+    }
+    if (n > 0) {
+        *flags = CHUNKOBJ_FLAG_ZLIB;
+        *payload_len = n;
+    } else {
+        if (plain_len > 0)
+            memcpy(buf, plain, plain_len);
+        *payload_len = plain_len;
+    }
+    *payload = buf;
+    return 0;
+}
+
+static void chunkobj_aad(uint8_t aad[CHUNKOBJ_AAD_LEN], const uint8_t *header,
+                         const uint8_t dataset_id[32])
+{
+    memcpy(aad, header, CHUNKOBJ_HEADER_LEN);
+    memcpy(aad + CHUNKOBJ_HEADER_LEN, dataset_id, 32);
+}
+
+int chunkobj_seal(uint8_t **out, size_t *out_len, const uint8_t ck[32],
+                  const uint8_t dataset_id[32], uint64_t index,
+                  const uint8_t *plain, size_t plain_len, int level,
+                  const uint8_t *nonce, struct fault *f)
+{
+    uint8_t aad[CHUNKOBJ_AAD_LEN];
+    uint8_t *obj = NULL;
+    uint8_t *payload;
+    size_t cap, n = 0;
+    int failed = 0;
+    int rv = -1;
+
+    *out = NULL;
+    *out_len = 0;
+    if (level < 0 || level > 9)
+        return fault_set(f, FAULT_INVALID, "zlib_level",
+                         "the compression level must be 0 to 9");
+    if (plain_len > CHUNKOBJ_MAX_PLAIN)
+        return fault_set(f, FAULT_TOO_LARGE, "chunk",
+                         "a chunk may hold at most 1 GiB");
+    cap = plain_len;
+    obj = malloc(CHUNKOBJ_OVERHEAD + cap);
+    if (obj == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    payload = obj + CHUNKOBJ_HEADER_LEN;
+
+    /* Compress straight into place; keep it only if strictly smaller. */
+    if (plain_len > 1)
+        n = chunkobj_deflate(payload, plain_len - 1, plain, plain_len, level,
+                             f, &failed);
+    if (failed)
+        goto done;
+    memcpy(obj, chunkobj_magic, sizeof chunkobj_magic);
+    obj[4] = CHUNKOBJ_VERSION;
+    obj[5] = n > 0 ? CHUNKOBJ_FLAG_ZLIB : 0;
+    obj[6] = obj[7] = 0;
+    bytes_put_be64(obj + 8, index);
+    bytes_put_be64(obj + 16, plain_len);
+    if (nonce != NULL)
+        memcpy(obj + 24, nonce, AEAD_NONCE_LEN);
+    else if (random_bytes(obj + 24, AEAD_NONCE_LEN, f) < 0)
+        goto done;
+    if (n == 0) {
+        n = plain_len;
+        if (n > 0)
+            memcpy(payload, plain, n);
+    }
+    chunkobj_aad(aad, obj, dataset_id);
+    if (aead_seal(payload, ck, obj + 24, aad, sizeof aad, payload, n, f) < 0)
+        goto done;
+    *out = obj;
+    *out_len = CHUNKOBJ_OVERHEAD + n;
+    obj = NULL;
+    rv = 0;
+done:
+    secret_free(obj, CHUNKOBJ_OVERHEAD + cap);
+    return rv;
+}
+
+static int chunkobj_inflate(uint8_t *dst, size_t dst_len, const uint8_t *src,
+                            size_t src_len, struct fault *f)
+{
+    z_stream zs;
+    int rc;
+    int rv = -1;
+
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit(&zs) != Z_OK)
+        return fault_set(f, FAULT_INTERNAL, NULL, "zlib could not start");
+    zs.next_in = (Bytef *)(uintptr_t)src;
+    zs.avail_in = (uInt)src_len;
+    zs.next_out = dst;
+    zs.avail_out = (uInt)dst_len;
+    rc = inflate(&zs, Z_FINISH);
+    if (rc == Z_STREAM_END) {
+        if (zs.avail_out != 0)
+            fault_set(f, FAULT_CORRUPT, "object",
+                      "the chunk inflates to fewer bytes than recorded");
+        else if (zs.avail_in != 0)
+            fault_set(f, FAULT_CORRUPT, "object",
+                      "the chunk has bytes after its zlib stream");
+        else
+            rv = 0;
+    } else if (zs.avail_out == 0 && (rc == Z_OK || rc == Z_BUF_ERROR)) {
+        fault_set(f, FAULT_CORRUPT, "object",
+                  "the chunk inflates to more bytes than recorded");
+    } else {
+        fault_set(f, FAULT_CORRUPT, "object",
+                  "the chunk's zlib stream is damaged");
+    }
+    inflateEnd(&zs);
+    return rv;
+}
+
+int chunkobj_open(uint8_t **out, size_t *out_len, const uint8_t ck[32],
+                  const uint8_t dataset_id[32], uint64_t expected_index,
+                  const uint8_t *obj, size_t len, struct fault *f)
+{
+    struct chunkobj_header h;
+    uint8_t aad[CHUNKOBJ_AAD_LEN];
+    uint8_t *payload = NULL;
+    uint8_t *plain = NULL;
+    size_t payload_len;
+    int rv = -1;
+
+    *out = NULL;
+    *out_len = 0;
+    if (chunkobj_parse_header(&h, obj, len, f) < 0)
+        return -1;
+    if (h.index != expected_index)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object holds chunk %llu, not chunk %llu",
+                         (unsigned long long)h.index,
+                         (unsigned long long)expected_index);
+    payload_len = len - CHUNKOBJ_OVERHEAD;
+    payload = malloc(payload_len > 0 ? payload_len : 1);
+    if (payload == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    chunkobj_aad(aad, obj, dataset_id);
+    if (aead_open(payload, ck, h.nonce, aad, sizeof aad,
+                  obj + CHUNKOBJ_HEADER_LEN, payload_len + CHUNKOBJ_TAG_LEN,
+                  f) < 0) {
+        fault_set(f, FAULT_CORRUPT, "object",
+                  "the object does not decrypt: damaged, or not this "
+                  "data-set's chunk %llu", (unsigned long long)expected_index);
+        goto done;
+    }
+    if ((h.flags & CHUNKOBJ_FLAG_ZLIB) == 0) {
+        /* parse_header checked that the lengths agree. */
+        *out = payload;
+        *out_len = payload_len;
+        payload = NULL;
+        rv = 0;
+        goto done;
+    }
+    /* The header is authentic now (it is in the AAD), so its length may
+     * size the buffer. */
+    plain = malloc(h.plain_len > 0 ? (size_t)h.plain_len : 1);
+    if (plain == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    if (chunkobj_inflate(plain, (size_t)h.plain_len, payload, payload_len,
+                         f) < 0)
+        goto done;
+    *out = plain;
+    *out_len = (size_t)h.plain_len;
+    plain = NULL;
+    rv = 0;
+done:
+    secret_free(payload, payload_len);
+    secret_free(plain, (size_t)h.plain_len);
+    return rv;
+}

@@ -1,0 +1,55 @@
+/*
+ * db: the SQLite database of a data dir.
+ *
+ * Opened in WAL mode with synchronous=FULL (a committed credit or debit
+ * must survive a power cut, which NORMAL does not promise in WAL mode),
+ * foreign keys on and a busy timeout, then brought to the newest schema
+ * (schema.h). Every statement is prepared with bound parameters.
+ */
+#ifndef SLUICE_STORAGE_DB_H
+#define SLUICE_STORAGE_DB_H
+
+#include <sqlite3.h>
+
+#include "lib/fault.h"
+
+/* Open (creating if needed) the database at path and migrate it. Returns 0
+ * with *out set; on failure -1 with *out = NULL and f set (FAULT_IO, or
+ * FAULT_CORRUPT when the file is not a database or is newer than this
+ * program). */
+int db_open(sqlite3 **out, const char *path, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Close db (finalizing nothing: every statement must be finalized). db may
+ * be NULL. */
+void db_close(sqlite3 *db);
+
+/* Prepare sql on db into *stmt. Returns 0; on failure -1 with *stmt = NULL,
+ * the SQLite message logged and f set to FAULT_INTERNAL. */
+int db_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql,
+               struct fault *f) __attribute__((warn_unused_result));
+
+/* Run one statement that takes no parameters and returns no rows (BEGIN,
+ * COMMIT, ...). Returns 0, or -1 with f set (FAULT_IO on a full disk or an
+ * I/O error, FAULT_CONFLICT when the database stays busy, else
+ * FAULT_INTERNAL). */
+int db_exec(sqlite3 *db, const char *sql, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Begin a write transaction now (BEGIN IMMEDIATE), so that a conflict shows
+ * here rather than at the first write. Returns 0 or -1 with f set. */
+int db_begin(sqlite3 *db, struct fault *f) __attribute__((warn_unused_result));
+
+/* Commit. Returns 0 or -1 with f set (the transaction is rolled back). */
+int db_commit(sqlite3 *db, struct fault *f) __attribute__((warn_unused_result));
+
+/* Roll back the open transaction, if any. Never fails visibly. */
+void db_rollback(sqlite3 *db);
+
+/* Map a failed step's result code rc to f: FAULT_IO for SQLITE_FULL and
+ * SQLITE_IOERR, FAULT_CONFLICT for SQLITE_BUSY/LOCKED and constraint
+ * violations, FAULT_CORRUPT for SQLITE_CORRUPT/NOTADB, else
+ * FAULT_INTERNAL. Logs the SQLite message with what. Returns -1. */
+int db_fail(sqlite3 *db, int rc, const char *what, struct fault *f);
+
+#endif

@@ -1,0 +1,482 @@
+#include "storage/ingest.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "lib/secret.h"
+#include "storage/chunkobj.h"
+#include "storage/db.h"
+#include "storage/dskey.h"
+
+#define INGEST_READ_BUF (256 * 1024)
+/* Chunks per transaction: few enough that a writer waits little, many
+ * enough that fsync of the WAL is not the bottleneck. */
+#define INGEST_BATCH 16
+
+enum ingest_job_state { JOB_EMPTY, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct ingest_job {
+    enum ingest_job_state state;
+    struct splitter_chunk *chunk; /* data freed by the worker once sealed */
+    size_t plain_len;
+    char object_id[OBJSTORE_ID_SIZE];
+    size_t stored_len;
+    int failed;
+    struct fault fault;
+};
+
+struct ingest {
+    struct store *st;
+    struct catalog_dataset d;
+    uint8_t dk[DSKEY_LEN];
+
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv; /* a job was queued, or stop */
+    pthread_cond_t done_cv; /* a job finished */
+    pthread_t *threads;
+    unsigned nthreads;      /* 0: inline */
+    int stop;
+    struct ingest_job *ring;
+    size_t depth;
+    uint64_t head;          /* oldest job not yet recorded */
+    uint64_t pick;          /* next job a worker takes */
+    uint64_t tail;          /* next free slot */
+
+    /* Recording, on the calling thread only. */
+    int in_tx;
+    size_t batch_n;
+    char batch_ids[INGEST_BATCH][OBJSTORE_ID_SIZE];
+    EVP_MD_CTX *root;
+    struct ingest_result res;
+    uint64_t consumed;
+    const struct ingest_options *opt;
+    int sweep; /* an object could not be removed: sweep at next start */
+};
+
+int ingest_read_fd(void *arg, uint8_t *buf, size_t cap, size_t *got,
+                   struct fault *f)
+{
+    int fd = *(int *)arg;
+    ssize_t n;
+
+    for (;;) {
+        n = read(fd, buf, cap);
+        if (n >= 0)
+            break;
+        if (errno != EINTR) {
+            *got = 0;
+            return fault_set(f, FAULT_IO, "file", "reading the input failed: "
+                                                  "%s", strerror(errno));
+        }
+    }
+    *got = (size_t)n;
+    return 0;
+}
+
+/* Seal one chunk and write its object. Runs on a worker thread (or the
+ * caller's when inline); touches only the job and read-only state. */
+static void ingest_process(struct ingest *in, struct ingest_job *job)
+{
+    struct splitter_chunk *c = job->chunk;
+    uint8_t ck[32];
+    uint8_t *obj = NULL;
+    size_t obj_len = 0;
+
+    fault_clear(&job->fault);
+    job->plain_len = c->len;
+    if (dskey_chunk_key(ck, in->dk, in->d.id, c->index, &job->fault) < 0 ||
+        chunkobj_seal(&obj, &obj_len, ck, in->d.id, c->index, c->data, c->len,
+                      in->d.zlib_level, NULL, &job->fault) < 0)
+        goto done;
+    /* The plaintext is not needed past here: give its memory back now. */
+    secret_free(c->data, c->len);
+    c->data = NULL;
+    if (objstore_put(in->st->objects, job->object_id, obj, obj_len,
+                     &job->fault) < 0)
+        goto done;
+    job->stored_len = obj_len;
+done:
+    job->failed = job->fault.kind != FAULT_NONE;
+    secret_wipe(ck, sizeof ck);
+    free(obj);
+}
+
+static void *ingest_worker(void *arg)
+{
+    struct ingest *in = arg;
+    struct ingest_job *job;
+
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        while (!in->stop && in->pick == in->tail)
+            pthread_cond_wait(&in->work_cv, &in->mu);
+        if (in->stop)
+            break;
+        job = &in->ring[in->pick++ % in->depth];
+        job->state = JOB_RUNNING;
+        pthread_mutex_unlock(&in->mu);
+        ingest_process(in, job);
+        pthread_mutex_lock(&in->mu);
+        job->state = JOB_DONE;
+        pthread_cond_broadcast(&in->done_cv);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+static int ingest_commit(struct ingest *in, struct fault *f)
+{
+    if (!in->in_tx)
+        return 0;
+    if (catalog_set_progress(in->st->db, in->d.id, in->consumed,
+                             in->opt->total_bytes, f) < 0 ||
+        db_commit(in->st->db, f) < 0) {
+        /* The rolled-back rows named objects that nothing names now. */
+        db_rollback(in->st->db);
+        in->in_tx = 0;
+        return -1;
+    }
+    in->in_tx = 0;
+    in->batch_n = 0;
+    if (in->opt->progress)
+        in->opt->progress(in->opt->progress_arg, in->consumed,
+                          in->opt->total_bytes);
+    return 0;
+}
+
+/* Wait for the oldest job, then record its chunk. */
+static int ingest_record_oldest(struct ingest *in, struct fault *f)
+{
+    struct ingest_job *job = &in->ring[in->head % in->depth];
+    struct splitter_chunk *c;
+    struct catalog_chunk cc;
+    uint8_t digest[32];
+    int rv = -1;
+
+    if (in->nthreads > 0) {
+        pthread_mutex_lock(&in->mu);
+        while (job->state != JOB_DONE)
+            pthread_cond_wait(&in->done_cv, &in->mu);
+        pthread_mutex_unlock(&in->mu);
+    }
+    c = job->chunk;
+    if (job->failed) {
+        *f = job->fault;
+        goto done;
+    }
+    if (!in->in_tx) {
+        if (db_begin(in->st->db, f) < 0)
+            goto done;
+        in->in_tx = 1;
+    }
+    memset(&cc, 0, sizeof cc);
+    cc.index = c->index;
+    memcpy(cc.object_id, job->object_id, sizeof cc.object_id);
+    cc.has_rows = in->d.format != SPLITTER_BLOB;
+    cc.first_row = c->first_row;
+    cc.rows = c->rows;
+    cc.plain_bytes = job->plain_len;
+    cc.stored_bytes = job->stored_len;
+    memcpy(in->batch_ids[in->batch_n++], job->object_id, OBJSTORE_ID_SIZE);
+    if (catalog_put_chunk(in->st->db, in->d.id, &cc, c->cols, c->ncols, f) < 0)
+        goto done;
+    if (hex_decode(digest, sizeof digest, job->object_id, OBJSTORE_ID_LEN,
+                   "object_id", f) < 0 ||
+        EVP_DigestUpdate(in->root, digest, sizeof digest) != 1) {
+        fault_set(f, FAULT_INTERNAL, NULL, "content root hashing failed");
+        goto done;
+    }
+    in->res.chunk_count++;
+    in->res.rows += c->rows;
+    in->res.plain_bytes += job->plain_len;
+    in->res.stored_bytes += job->stored_len;
+    if (in->batch_n == INGEST_BATCH && ingest_commit(in, f) < 0)
+        goto done;
+    rv = 0;
+done:
+    splitter_chunk_free(c);
+    job->chunk = NULL;
+    job->state = JOB_EMPTY;
+    in->head++;
+    return rv;
+}
+
+static int ingest_submit(struct ingest *in, struct splitter_chunk *c,
+                         struct fault *f)
+{
+    struct ingest_job *job;
+
+    if (in->tail - in->head == in->depth &&
+        ingest_record_oldest(in, f) < 0) {
+        splitter_chunk_free(c);
+        return -1;
+    }
+    job = &in->ring[in->tail % in->depth];
+    memset(job, 0, sizeof *job);
+    job->chunk = c;
+    if (in->nthreads == 0) {
+        in->tail++;
+        ingest_process(in, job);
+        job->state = JOB_DONE;
+        return ingest_record_oldest(in, f);
+    }
+    pthread_mutex_lock(&in->mu);
+    job->state = JOB_QUEUED;
+    in->tail++;
+    pthread_cond_signal(&in->work_cv);
+    pthread_mutex_unlock(&in->mu);
+    return 0;
+}
+
+static int ingest_take_chunks(struct ingest *in, struct splitter *sp,
+                              struct fault *f)
+{
+    struct splitter_chunk *c;
+
+    while ((c = splitter_next(sp)) != NULL)
+        if (ingest_submit(in, c, f) < 0)
+            return -1;
+    return 0;
+}
+
+static int ingest_start_workers(struct ingest *in, unsigned threads,
+                                struct fault *f)
+{
+    long cpus;
+    unsigned i;
+
+    if (threads == 0) {
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    in->depth = threads == 1 ? 1 : 2 * (size_t)threads;
+    in->ring = calloc(in->depth, sizeof *in->ring);
+    if (in->ring == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (threads == 1)
+        return 0;
+    in->threads = calloc(threads, sizeof *in->threads);
+    if (in->threads == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    for (i = 0; i < threads; i++) {
+        if (pthread_create(&in->threads[i], NULL, ingest_worker, in) != 0) {
+            log_error("pthread_create: %s", strerror(errno));
+            fault_set(f, FAULT_INTERNAL, NULL, "cannot start ingest threads");
+            break;
+        }
+        in->nthreads++;
+    }
+    return in->nthreads == threads ? 0 : -1;
+}
+
+static void ingest_stop_workers(struct ingest *in)
+{
+    unsigned i;
+
+    if (in->nthreads == 0)
+        return;
+    pthread_mutex_lock(&in->mu);
+    /* Let queued jobs run to the end, so that every object written is
+     * known to us and can be removed on failure. */
+    while (in->pick != in->tail) {
+        pthread_cond_broadcast(&in->work_cv);
+        pthread_cond_wait(&in->done_cv, &in->mu);
+    }
+    in->stop = 1;
+    pthread_cond_broadcast(&in->work_cv);
+    pthread_mutex_unlock(&in->mu);
+    for (i = 0; i < in->nthreads; i++)
+        pthread_join(in->threads[i], NULL);
+    in->nthreads = 0;
+}
+
+static void ingest_remove_object(struct ingest *in, const char *id)
+{
+    struct fault f;
+
+    if (objstore_remove(in->st->objects, id, &f) < 0) {
+        log_warn("could not remove object %s (%s); the next start sweeps it",
+                 id, f.detail);
+        in->sweep = 1;
+    }
+}
+
+/* After a failure: remove the objects that no committed row names, drop
+ * the committed rows and their objects, and mark the data-set failed. */
+static void ingest_abandon(struct ingest *in, const struct fault *why)
+{
+    struct fault f2;
+    size_t i;
+    int used;
+
+    fault_clear(&f2);
+    ingest_stop_workers(in);
+    if (in->in_tx) {
+        db_rollback(in->st->db);
+        in->in_tx = 0;
+    }
+    for (i = 0; i < in->batch_n; i++)
+        if (catalog_object_used(in->st->db, &used, in->batch_ids[i], &f2) ==
+                0 && !used)
+            ingest_remove_object(in, in->batch_ids[i]);
+    for (; in->head < in->tail; in->head++) {
+        struct ingest_job *job = &in->ring[in->head % in->depth];
+        if (job->object_id[0] != '\0' &&
+            catalog_object_used(in->st->db, &used, job->object_id, &f2) ==
+                0 && !used)
+            ingest_remove_object(in, job->object_id);
+        splitter_chunk_free(job->chunk);
+        job->chunk = NULL;
+    }
+    if (db_begin(in->st->db, &f2) < 0 ||
+        store_drop_chunks(in->st, in->d.id, &f2) < 0 ||
+        catalog_set_state(in->st->db, in->d.id, CATALOG_FAILED, why->detail,
+                          &f2) < 0 ||
+        (in->sweep && store_request_sweep(in->st, &f2) < 0) ||
+        db_commit(in->st->db, &f2) < 0) {
+        db_rollback(in->st->db);
+        log_error("could not clean up after a failed ingest (%s); the next "
+                  "start repairs it", f2.detail);
+    }
+}
+
+int ingest_run(struct store *st, struct ingest_result *res,
+               const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
+               void *read_arg, const struct ingest_options *opt,
+               struct fault *f)
+{
+    static const struct ingest_options no_options;
+    struct ingest in;
+    struct splitter_config cfg;
+    struct splitter *sp = NULL;
+    struct catalog_summary sum;
+    const char **names = NULL;
+    enum splitter_coltype *types = NULL;
+    char *preview = NULL;
+    uint8_t *buf = NULL;
+    size_t got, i, ncols;
+    int sync_ok = 0;
+    int rv = -1;
+
+    if (res != NULL)
+        memset(res, 0, sizeof *res);
+    memset(&in, 0, sizeof in);
+    in.st = st;
+    in.opt = opt ? opt : &no_options;
+    if (pthread_mutex_init(&in.mu, NULL) != 0)
+        return fault_set(f, FAULT_INTERNAL, NULL, "mutex");
+    pthread_cond_init(&in.work_cv, NULL);
+    pthread_cond_init(&in.done_cv, NULL);
+    sync_ok = 1;
+
+    if (catalog_get_dataset(st->db, &in.d, id, f) < 0)
+        goto done;
+    if (in.d.state != CATALOG_PUBLISHING) {
+        fault_set(f, FAULT_CONFLICT, "state",
+                  "the data-set is %s, not publishing",
+                  catalog_state_name(in.d.state));
+        goto done;
+    }
+    if (store_dataset_key(st, in.dk, &in.d, f) < 0)
+        goto fail;
+    splitter_config_default(&cfg, in.d.format);
+    cfg.chunk_bytes = (size_t)in.d.chunk_bytes;
+    cfg.chunk_rows = in.d.chunk_rows;
+    cfg.preview_rows = (size_t)in.d.preview_rows;
+    if (splitter_new(&sp, &cfg, f) < 0)
+        goto fail;
+    in.root = EVP_MD_CTX_new();
+    buf = malloc(INGEST_READ_BUF);
+    if (in.root == NULL || buf == NULL ||
+        EVP_DigestInit_ex(in.root, EVP_sha256(), NULL) != 1) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    if (ingest_start_workers(&in, in.opt->threads, f) < 0)
+        goto fail;
+
+    for (;;) {
+        if (read(read_arg, buf, INGEST_READ_BUF, &got, f) < 0)
+            goto fail;
+        if (got == 0)
+            break;
+        in.consumed += got;
+        if (splitter_feed(sp, buf, got, f) < 0 ||
+            ingest_take_chunks(&in, sp, f) < 0)
+            goto fail;
+    }
+    if (splitter_finish(sp, f) < 0 || ingest_take_chunks(&in, sp, f) < 0)
+        goto fail;
+    while (in.head < in.tail)
+        if (ingest_record_oldest(&in, f) < 0)
+            goto fail;
+
+    /* The last batch and the publication commit together. */
+    ncols = splitter_column_count(sp);
+    names = calloc(ncols + 1, sizeof *names);
+    types = calloc(ncols + 1, sizeof *types);
+    preview = splitter_preview_json(sp);
+    if (names == NULL || types == NULL || preview == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < ncols; i++) {
+        names[i] = splitter_column_name(sp, i);
+        types[i] = splitter_column_type(sp, i);
+    }
+    memset(&sum, 0, sizeof sum);
+    sum.prefix = splitter_prefix(sp, &sum.prefix_len);
+    sum.rows = splitter_total_rows(sp);
+    sum.chunk_count = in.res.chunk_count;
+    sum.plain_bytes = in.res.plain_bytes;
+    sum.stored_bytes = in.res.stored_bytes;
+    sum.preview_json = preview;
+    sum.ncols = ncols;
+    sum.col_names = names;
+    sum.col_types = types;
+    if (EVP_DigestFinal_ex(in.root, sum.content_root, NULL) != 1) {
+        fault_set(f, FAULT_INTERNAL, NULL, "content root hashing failed");
+        goto fail;
+    }
+    if (!in.in_tx) {
+        if (db_begin(st->db, f) < 0)
+            goto fail;
+        in.in_tx = 1;
+    }
+    if (catalog_finish(st->db, in.d.id, &sum, (int64_t)time(NULL), f) < 0 ||
+        ingest_commit(&in, f) < 0)
+        goto fail;
+    in.res.input_bytes = in.consumed;
+    in.res.rows = sum.rows;
+    memcpy(in.res.content_root, sum.content_root, 32);
+    if (res != NULL)
+        *res = in.res;
+    rv = 0;
+    goto done;
+fail:
+    ingest_abandon(&in, f);
+done:
+    ingest_stop_workers(&in);
+    splitter_free(sp);
+    free(names);
+    free(types);
+    free(preview);
+    free(buf);
+    free(in.ring);
+    free(in.threads);
+    EVP_MD_CTX_free(in.root);
+    secret_wipe(in.dk, sizeof in.dk);
+    if (sync_ok) {
+        pthread_cond_destroy(&in.work_cv);
+        pthread_cond_destroy(&in.done_cv);
+        pthread_mutex_destroy(&in.mu);
+    }
+    return rv;
+}

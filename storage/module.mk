@@ -1,0 +1,2 @@
+# storage/: chunking, the chunk format, keys, the object store, SQLite.
+LIB_SRCS += $(wildcard storage/*.c)

@@ -1,0 +1,137 @@
+#include "storage/schema.h"
+
+#include <stdio.h>
+
+#include "lib/log.h"
+#include "storage/db.h"
+
+/*
+ * The migrations, oldest first. Never edit one that has shipped: add the
+ * next. Text here holds no input, so sqlite3_exec over the whole script is
+ * safe; everything that carries data elsewhere is prepared and bound.
+ */
+static const char *const schema_migrations[] = {
+    /* 1: data-sets, their columns, chunks and per-chunk index. */
+    "CREATE TABLE datasets ("
+    "  id BLOB PRIMARY KEY CHECK (length(id) = 32),"
+    "  owner TEXT,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  format TEXT NOT NULL CHECK (format IN ('csv', 'jsonl', 'blob')),"
+    "  state TEXT NOT NULL CHECK (state IN ('draft', 'uploading',"
+    "    'publishing', 'published', 'failed')),"
+    "  reason TEXT,"
+    "  dk_sealed BLOB NOT NULL,"
+    "  chunk_bytes INTEGER NOT NULL CHECK (chunk_bytes > 0),"
+    "  chunk_rows INTEGER NOT NULL DEFAULT 0 CHECK (chunk_rows >= 0),"
+    "  zlib_level INTEGER NOT NULL CHECK (zlib_level BETWEEN 0 AND 9),"
+    "  preview_rows INTEGER NOT NULL DEFAULT 10 CHECK (preview_rows >= 0),"
+    "  prefix BLOB,"
+    "  rows INTEGER,"
+    "  chunk_count INTEGER,"
+    "  plain_bytes INTEGER,"
+    "  stored_bytes INTEGER,"
+    "  content_root BLOB CHECK (content_root IS NULL"
+    "    OR length(content_root) = 32),"
+    "  preview TEXT,"
+    "  progress_done INTEGER NOT NULL DEFAULT 0,"
+    "  progress_total INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  published_at INTEGER"
+    ");"
+    "CREATE TABLE dataset_columns ("
+    "  dataset_id BLOB NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL CHECK (position >= 0),"
+    "  name TEXT NOT NULL,"
+    "  type TEXT NOT NULL CHECK (type IN ('number', 'text')),"
+    "  PRIMARY KEY (dataset_id, position)"
+    ");"
+    "CREATE TABLE chunks ("
+    "  dataset_id BLOB NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL CHECK (idx >= 0),"
+    "  object_id TEXT NOT NULL CHECK (length(object_id) = 64),"
+    "  first_row INTEGER,"
+    "  rows INTEGER,"
+    "  plain_bytes INTEGER NOT NULL CHECK (plain_bytes >= 0),"
+    "  stored_bytes INTEGER NOT NULL CHECK (stored_bytes >= 52),"
+    "  PRIMARY KEY (dataset_id, idx)"
+    ");"
+    "CREATE INDEX chunks_object ON chunks(object_id);"
+    "CREATE TABLE chunk_index ("
+    "  dataset_id BLOB NOT NULL,"
+    "  idx INTEGER NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  num_min TEXT, num_max TEXT,"
+    "  text_min BLOB, text_max BLOB,"
+    "  PRIMARY KEY (dataset_id, idx, position),"
+    "  FOREIGN KEY (dataset_id, idx) REFERENCES chunks(dataset_id, idx)"
+    "    ON DELETE CASCADE"
+    ");"
+    "CREATE TABLE store_meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");",
+};
+
+#define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))
+
+int schema_latest_version(void)
+{
+    return SCHEMA_COUNT;
+}
+
+static int schema_read_version(sqlite3 *db, int *version, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    *version = 0;
+    if (db_prepare(db, &stmt, "PRAGMA user_version", f) < 0)
+        goto done;
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        db_fail(db, rc, "read user_version", f);
+        goto done;
+    }
+    *version = sqlite3_column_int(stmt, 0);
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int schema_migrate(sqlite3 *db, struct fault *f)
+{
+    char bump[64];
+    int version;
+    int rc;
+
+    if (db_begin(db, f) < 0)
+        return -1;
+    if (schema_read_version(db, &version, f) < 0)
+        goto fail;
+    if (version > SCHEMA_COUNT) {
+        fault_set(f, FAULT_CORRUPT, NULL,
+                  "the database has schema version %d but this sluiced "
+                  "knows only up to %d; run a newer sluiced",
+                  version, SCHEMA_COUNT);
+        goto fail;
+    }
+    while (version < SCHEMA_COUNT) {
+        rc = sqlite3_exec(db, schema_migrations[version], NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            db_fail(db, rc, "migration", f);
+            goto fail;
+        }
+        version++;
+        /* PRAGMA takes no bound parameters; the text is our own integer. */
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version);
+        if (db_exec(db, bump, f) < 0)
+            goto fail;
+        log_info("database migrated to schema version %d", version);
+    }
+    return db_commit(db, f);
+fail:
+    db_rollback(db);
+    return -1;
+}

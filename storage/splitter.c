@@ -1,0 +1,1422 @@
+#include "storage/splitter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/jsonrow.h"
+#include "storage/numtext.h"
+
+/* Input is copied into the working buffer this much at a time, so that a
+ * caller's huge buffer never makes ours bigger than one chunk, one row and
+ * one slice. */
+#define SPLITTER_SLICE ((size_t)256 * 1024)
+/* Slack after every buffer we scan, so that short over-reads stay inside
+ * the allocation. */
+#define SPLITTER_PAD 16
+/* Faults about the uploaded bytes name no request field. */
+#define SPLITTER_DATA_FIELD NULL
+#define SPLITTER_LIMIT (SIZE_MAX / 8)
+
+/* States of the CSV record scanner (RFC 4180 plus the lenient rules of
+ * DESIGN.md 3.4), kept between feeds so that a row split across buffers
+ * is scanned once. */
+enum splitter_cstate {
+    CS_START,  /* at the start of a field */
+    CS_UNQ,    /* inside an unquoted field: '"' is data */
+    CS_QUOTED, /* inside a quoted field */
+    CS_QSEEN,  /* just after a '"' inside a quoted field */
+    CS_QCR     /* after a closing quote and a CR: only LF may follow */
+};
+
+/* A running bound of one column in the chunk being built. Values longer
+ * than max_index_value are stored cut to it (`cut` set). */
+struct splitter_run_bound {
+    uint8_t *b;
+    size_t len, cap;
+    uint64_t key; /* text bounds: splitter_key of the stored bytes */
+    uint8_t set, cut;
+    struct numtext_parts np; /* for number bounds */
+};
+
+struct splitter_run {
+    struct splitter_run_bound nmin, nmax, tmin, tmax;
+    uint8_t num_poison; /* a number too long to keep: no num bounds */
+};
+
+struct splitter_column {
+    char *name;
+    size_t name_len;
+    uint64_t stamp; /* last JSON row that named it (duplicate check) */
+    uint8_t seen_num, seen_text;
+};
+
+struct splitter_field {
+    const uint8_t *p;
+    size_t n;
+};
+
+struct splitter_qnode {
+    struct splitter_chunk c; /* first: splitter_chunk_free frees the node */
+    struct splitter_qnode *next;
+};
+
+struct splitter {
+    struct splitter_config cfg;
+    struct fault err;
+    int failed, finished;
+
+    /* Working buffer: buf[base, done) is the chunk being built, buf[done,
+     * len) input not yet consumed; scan is where the unit that starts at
+     * done was last scanned to. */
+    uint8_t *buf;
+    size_t len, cap, base, done, scan;
+    enum splitter_cstate cstate;
+    int cquoted; /* the record being scanned has a quoted field */
+    int bom_pending;
+    int started;  /* the first row has been seen */
+    int row_open; /* the unit at done is known to be a row */
+    int have_header;
+    size_t blank_run;
+
+    uint64_t rows_total;
+    uint64_t chunk_index;
+    uint64_t chunk_first_row;
+    uint64_t chunk_nrows;
+
+    uint8_t *prefix;
+    size_t prefix_len, prefix_cap;
+
+    struct splitter_column *cols;
+    struct splitter_run *run;
+    size_t ncols, cols_cap;
+    uint32_t *htab; /* column index + 1, open addressing; 0 = empty */
+    size_t hcap;
+    size_t *prev_order; /* JSON: column of member j in the last row */
+    size_t prev_n, prev_cap;
+    uint64_t stamp;
+
+    struct splitter_field *fields;
+    size_t fields_cap;
+    uint8_t *scratch;
+    size_t scratch_cap;
+    struct jsonrow jr;
+
+    uint8_t *preview;
+    size_t preview_len, preview_cap;
+    size_t preview_count;
+
+    struct splitter_qnode *qhead, *qtail;
+};
+
+void splitter_config_default(struct splitter_config *cfg,
+                             enum splitter_format format)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->format = format;
+    cfg->chunk_bytes = (size_t)1 << 20;
+    cfg->chunk_rows = 0;
+    cfg->max_row_bytes = (size_t)64 << 20;
+    cfg->preview_rows = 10;
+    cfg->max_columns = 1024;
+    cfg->max_index_value = 256;
+}
+
+static int splitter_oom(struct fault *f)
+{
+    return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+}
+
+/* Make room for need bytes (plus the pad) in *b, growing by doubling. */
+static int splitter_reserve(uint8_t **b, size_t *cap, size_t need,
+                            struct fault *f)
+{
+    size_t ncap;
+    uint8_t *nb;
+
+    if (need + SPLITTER_PAD <= *cap)
+        return 0;
+    if (need > SPLITTER_LIMIT)
+        return splitter_oom(f);
+    ncap = *cap ? *cap : 256;
+    while (ncap < need + SPLITTER_PAD)
+        ncap *= 2;
+    nb = realloc(*b, ncap);
+    if (nb == NULL)
+        return splitter_oom(f);
+    *b = nb;
+    *cap = ncap;
+    return 0;
+}
+
+static int splitter_append(uint8_t **b, size_t *len, size_t *cap,
+                           const void *data, size_t n, struct fault *f)
+{
+    if (n == 0)
+        return 0;
+    if (splitter_reserve(b, cap, *len + n, f) < 0)
+        return -1;
+    memcpy(*b + *len, data, n);
+    *len += n;
+    return 0;
+}
+
+int splitter_new(struct splitter **out, const struct splitter_config *cfg,
+                 struct fault *f)
+{
+    struct splitter *s = NULL;
+
+    *out = NULL;
+    if (cfg == NULL)
+        return fault_set(f, FAULT_INVALID, "config", "no configuration");
+    switch (cfg->format) {
+    case SPLITTER_CSV:
+    case SPLITTER_JSONL:
+    case SPLITTER_BLOB:
+        break;
+    default:
+        return fault_set(f, FAULT_INVALID, "format", "unknown format");
+    }
+    if (cfg->chunk_bytes == 0 || cfg->chunk_bytes > SPLITTER_LIMIT)
+        return fault_set(f, FAULT_INVALID, "chunk_bytes",
+                         "chunk_bytes must be between 1 and %zu",
+                         (size_t)SPLITTER_LIMIT);
+    if (cfg->format == SPLITTER_BLOB && cfg->chunk_rows != 0)
+        return fault_set(f, FAULT_INVALID, "chunk_rows",
+                         "a blob is cut by bytes, not rows");
+    if (cfg->max_row_bytes == 0 || cfg->max_row_bytes > SPLITTER_LIMIT)
+        return fault_set(f, FAULT_INVALID, "max_row_bytes",
+                         "max_row_bytes must be between 1 and %zu",
+                         (size_t)SPLITTER_LIMIT);
+    if (cfg->max_columns == 0 || cfg->max_columns > (size_t)1 << 24)
+        return fault_set(f, FAULT_INVALID, "max_columns",
+                         "max_columns must be between 1 and %zu",
+                         (size_t)1 << 24);
+    if (cfg->max_index_value < 16 || cfg->max_index_value > SPLITTER_LIMIT)
+        return fault_set(f, FAULT_INVALID, "max_index_value",
+                         "max_index_value must be at least 16");
+    if (cfg->preview_rows > SPLITTER_LIMIT)
+        return fault_set(f, FAULT_INVALID, "preview_rows",
+                         "preview_rows is out of range");
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return splitter_oom(f);
+    s->cfg = *cfg;
+    s->bom_pending = cfg->format != SPLITTER_BLOB;
+    jsonrow_init(&s->jr);
+    *out = s;
+    return 0;
+}
+
+static void splitter_run_free(struct splitter_run *r)
+{
+    free(r->nmin.b);
+    free(r->nmax.b);
+    free(r->tmin.b);
+    free(r->tmax.b);
+}
+
+void splitter_chunk_free(struct splitter_chunk *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < c->ncols; i++) {
+        free(c->cols[i].num.min);
+        free(c->cols[i].num.max);
+        free(c->cols[i].text.min);
+        free(c->cols[i].text.max);
+    }
+    free(c->cols);
+    free(c->data);
+    free(c); /* the queue node that holds c as its first member */
+}
+
+void splitter_free(struct splitter *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    while (s->qhead != NULL) {
+        struct splitter_qnode *n = s->qhead;
+        s->qhead = n->next;
+        splitter_chunk_free(&n->c);
+    }
+    for (i = 0; i < s->ncols; i++) {
+        free(s->cols[i].name);
+        splitter_run_free(&s->run[i]);
+    }
+    free(s->cols);
+    free(s->run);
+    free(s->htab);
+    free(s->prev_order);
+    free(s->fields);
+    free(s->scratch);
+    jsonrow_release(&s->jr);
+    free(s->preview);
+    free(s->prefix);
+    free(s->buf);
+    free(s);
+}
+
+/* ---- columns ---------------------------------------------------------- */
+
+static uint64_t splitter_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* Return the index of the column named p[0..n), or -1. */
+static long splitter_column_find(const struct splitter *s, const uint8_t *p,
+                                 size_t n)
+{
+    size_t mask, i;
+
+    if (s->hcap == 0)
+        return -1;
+    mask = s->hcap - 1;
+    for (i = (size_t)splitter_hash(p, n) & mask;; i = (i + 1) & mask) {
+        uint32_t e = s->htab[i];
+        const struct splitter_column *c;
+        if (e == 0)
+            return -1;
+        c = &s->cols[e - 1];
+        if (c->name_len == n && memcmp(c->name, p, n) == 0)
+            return (long)(e - 1);
+    }
+}
+
+static void splitter_hash_put(struct splitter *s, size_t idx)
+{
+    const struct splitter_column *c = &s->cols[idx];
+    size_t mask = s->hcap - 1, i;
+
+    for (i = (size_t)splitter_hash((const uint8_t *)c->name, c->name_len) &
+             mask;
+         s->htab[i] != 0; i = (i + 1) & mask)
+        ;
+    s->htab[i] = (uint32_t)(idx + 1);
+}
+
+/* Add the column named p[0..n) (not yet known) as the last one. */
+static int splitter_column_add(struct splitter *s, const uint8_t *p,
+                               size_t n, const char *where,
+                               struct fault *f)
+{
+    size_t idx = s->ncols, i;
+
+    if (s->ncols >= s->cfg.max_columns)
+        return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                         "%s: more than %zu columns", where,
+                         s->cfg.max_columns);
+    if (memchr(p, 0, n) != NULL)
+        return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                         "%s: a column name holds U+0000", where);
+    if (!jsonrow_utf8_valid(p, n))
+        return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                         "%s: a column name is not valid UTF-8", where);
+    if (s->ncols == s->cols_cap) {
+        size_t cap = s->cols_cap ? s->cols_cap * 2 : 16;
+        struct splitter_column *c = realloc(s->cols, cap * sizeof *c);
+        struct splitter_run *r;
+        if (c == NULL)
+            return splitter_oom(f);
+        s->cols = c;
+        r = realloc(s->run, cap * sizeof *r);
+        if (r == NULL)
+            return splitter_oom(f);
+        s->run = r;
+        s->cols_cap = cap;
+    }
+    if ((s->ncols + 1) * 2 > s->hcap) {
+        size_t hcap = s->hcap ? s->hcap * 2 : 64;
+        uint32_t *h = calloc(hcap, sizeof *h);
+        if (h == NULL)
+            return splitter_oom(f);
+        free(s->htab);
+        s->htab = h;
+        s->hcap = hcap;
+        for (i = 0; i < s->ncols; i++)
+            splitter_hash_put(s, i);
+    }
+    memset(&s->cols[idx], 0, sizeof s->cols[idx]);
+    memset(&s->run[idx], 0, sizeof s->run[idx]);
+    s->cols[idx].name = malloc(n + 1);
+    if (s->cols[idx].name == NULL)
+        return splitter_oom(f);
+    if (n > 0)
+        memcpy(s->cols[idx].name, p, n);
+    s->cols[idx].name[n] = '\0';
+    s->cols[idx].name_len = n;
+    s->ncols++;
+    splitter_hash_put(s, idx);
+    return 0;
+}
+
+/* ---- the index -------------------------------------------------------- */
+
+/* The first 8 bytes of p[0..n), zero-padded, as a number whose order is
+ * memcmp's order on those bytes. Every value the splitter indexes lies in
+ * a buffer with at least SPLITTER_PAD readable bytes after its end (the
+ * working buffer, the CSV scratch buffer, the JSON scratch buffer), so
+ * one 8-byte load is always inside the allocation; bytes past n are
+ * masked off. */
+static inline uint64_t splitter_key(const uint8_t *p, size_t n)
+{
+    uint64_t k;
+
+    if (n == 0)
+        return 0;
+    memcpy(&k, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    k = __builtin_bswap64(k);
+#endif
+    if (n < 8)
+        k &= ~(uint64_t)0 << (64 - 8 * n);
+    return k;
+}
+
+/* Compare value p[0..n) (key its splitter_key) with a stored text bound,
+ * bytewise, shorter prefix first. */
+static inline int splitter_text_cmp(const uint8_t *p, size_t n, uint64_t key,
+                                    const struct splitter_run_bound *bd)
+{
+    size_t m;
+
+    if (key != bd->key)
+        return key < bd->key ? -1 : 1;
+    m = n < bd->len ? n : bd->len;
+    if (m > 8) {
+        int c = memcmp(p + 8, bd->b + 8, m - 8);
+        if (c != 0)
+            return c;
+    }
+    return n < bd->len ? -1 : n > bd->len;
+}
+
+static int splitter_bound_store(struct splitter *s,
+                                struct splitter_run_bound *bd,
+                                const uint8_t *p, size_t n,
+                                const struct numtext_parts *np,
+                                struct fault *f)
+{
+    size_t keep = n < s->cfg.max_index_value ? n : s->cfg.max_index_value;
+
+    if (keep + 1 > bd->cap) {
+        size_t cap = bd->cap ? bd->cap : 32;
+        uint8_t *b;
+        while (cap < keep + 1)
+            cap *= 2;
+        b = realloc(bd->b, cap);
+        if (b == NULL)
+            return splitter_oom(f);
+        bd->b = b;
+        bd->cap = cap;
+    }
+    memcpy(bd->b, p, keep);
+    bd->len = keep;
+    bd->set = 1;
+    bd->cut = n > keep;
+    if (np != NULL)
+        bd->np = *np;
+    else
+        bd->key = splitter_key(p, keep);
+    return 0;
+}
+
+/* Fold one value of column col into the running bounds of the chunk.
+ * np != NULL when the value is a number (np its parts). Running text
+ * bounds are kept cut to max_index_value: cutting preserves order, so a
+ * cut min stays the cut of the true min, and a cut max the cut of the true
+ * max (raised only when the chunk is emitted). */
+static int splitter_index(struct splitter *s, size_t col, const uint8_t *p,
+                          size_t n, const struct numtext_parts *np,
+                          struct fault *f)
+{
+    struct splitter_column *c = &s->cols[col];
+    struct splitter_run *r = &s->run[col];
+    uint64_t key;
+
+    if (np != NULL) {
+        c->seen_num = 1;
+        if (r->num_poison) {
+            /* nothing: the chunk keeps no number bound for col */
+        } else if (n > s->cfg.max_index_value) {
+            r->num_poison = 1;
+        } else if (!r->nmin.set) {
+            if (splitter_bound_store(s, &r->nmin, p, n, np, f) < 0 ||
+                splitter_bound_store(s, &r->nmax, p, n, np, f) < 0)
+                return -1;
+        } else if (numtext_compare_parts((const char *)p, np,
+                                         (const char *)r->nmax.b,
+                                         &r->nmax.np) > 0) {
+            if (splitter_bound_store(s, &r->nmax, p, n, np, f) < 0)
+                return -1;
+        } else if (numtext_compare_parts((const char *)p, np,
+                                         (const char *)r->nmin.b,
+                                         &r->nmin.np) < 0) {
+            if (splitter_bound_store(s, &r->nmin, p, n, np, f) < 0)
+                return -1;
+        }
+    } else {
+        c->seen_text = 1;
+    }
+    key = splitter_key(p, n);
+    if (!r->tmin.set) {
+        if (splitter_bound_store(s, &r->tmin, p, n, NULL, f) < 0 ||
+            splitter_bound_store(s, &r->tmax, p, n, NULL, f) < 0)
+            return -1;
+    } else if (splitter_text_cmp(p, n, key, &r->tmax) > 0) {
+        if (splitter_bound_store(s, &r->tmax, p, n, NULL, f) < 0)
+            return -1;
+    } else if (splitter_text_cmp(p, n, key, &r->tmin) < 0) {
+        if (splitter_bound_store(s, &r->tmin, p, n, NULL, f) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int splitter_copy_bytes(uint8_t **out, size_t *out_len,
+                               const uint8_t *p, size_t n)
+{
+    uint8_t *b = malloc(n + 1);
+
+    if (b == NULL)
+        return -1;
+    if (n > 0)
+        memcpy(b, p, n);
+    b[n] = '\0';
+    *out = b;
+    *out_len = n;
+    return 0;
+}
+
+/* Build the chunk's index from the running bounds, and reset them. */
+static int splitter_colstats(struct splitter *s, struct splitter_chunk *c,
+                             struct fault *f)
+{
+    size_t i;
+
+    if (s->ncols == 0)
+        return 0;
+    c->cols = calloc(s->ncols, sizeof *c->cols);
+    if (c->cols == NULL)
+        return splitter_oom(f);
+    c->ncols = s->ncols;
+    for (i = 0; i < s->ncols; i++) {
+        struct splitter_run *r = &s->run[i];
+        struct splitter_colstat *cs = &c->cols[i];
+        if (r->nmin.set && !r->num_poison) {
+            if (splitter_copy_bytes(&cs->num.min, &cs->num.min_len, r->nmin.b,
+                                    r->nmin.len) < 0 ||
+                splitter_copy_bytes(&cs->num.max, &cs->num.max_len, r->nmax.b,
+                                    r->nmax.len) < 0)
+                return splitter_oom(f);
+        }
+        if (r->tmin.set) {
+            if (splitter_copy_bytes(&cs->text.min, &cs->text.min_len,
+                                    r->tmin.b, r->tmin.len) < 0)
+                return splitter_oom(f);
+            if (!r->tmax.cut) {
+                if (splitter_copy_bytes(&cs->text.max, &cs->text.max_len,
+                                        r->tmax.b, r->tmax.len) < 0)
+                    return splitter_oom(f);
+            } else {
+                /* Cut, then raise the last byte that can be raised: every
+                 * value that starts with the cut text sorts below it. */
+                size_t k = r->tmax.len;
+                while (k > 0 && r->tmax.b[k - 1] == 0xff)
+                    k--;
+                if (k > 0) {
+                    if (splitter_copy_bytes(&cs->text.max, &cs->text.max_len,
+                                            r->tmax.b, k) < 0)
+                        return splitter_oom(f);
+                    cs->text.max[k - 1]++;
+                }
+            }
+        }
+        r->nmin.set = r->nmax.set = r->tmin.set = r->tmax.set = 0;
+        r->num_poison = 0;
+    }
+    return 0;
+}
+
+/* ---- chunks ----------------------------------------------------------- */
+
+/* Hand out buf[base, done) as the next chunk; what follows moves to the
+ * front of a fresh buffer. */
+static int splitter_emit(struct splitter *s, struct fault *f)
+{
+    struct splitter_qnode *n;
+    size_t tail = s->len - s->done;
+    size_t clen = s->done - s->base;
+    uint8_t *nb;
+
+    n = calloc(1, sizeof *n);
+    if (n == NULL)
+        return splitter_oom(f);
+    n->c.index = s->chunk_index;
+    if (s->cfg.format != SPLITTER_BLOB) {
+        n->c.first_row = s->chunk_first_row;
+        n->c.rows = s->chunk_nrows;
+    }
+    if (splitter_colstats(s, &n->c, f) < 0) {
+        splitter_chunk_free(&n->c);
+        return -1;
+    }
+    if (s->base == 0) {
+        /* Give the whole buffer away and copy the (short) tail out. */
+        nb = malloc(s->cap);
+        if (nb == NULL) {
+            splitter_chunk_free(&n->c);
+            return splitter_oom(f);
+        }
+        if (tail > 0)
+            memcpy(nb, s->buf + s->done, tail);
+        n->c.data = s->buf;
+        n->c.len = clen;
+        if (clen + 64 < s->cap) {
+            uint8_t *shrunk = realloc(n->c.data, clen ? clen : 1);
+            if (shrunk != NULL)
+                n->c.data = shrunk;
+        }
+        s->buf = nb;
+    } else {
+        n->c.data = malloc(clen ? clen : 1);
+        if (n->c.data == NULL) {
+            splitter_chunk_free(&n->c);
+            return splitter_oom(f);
+        }
+        memcpy(n->c.data, s->buf + s->base, clen);
+        n->c.len = clen;
+        memmove(s->buf, s->buf + s->done, tail);
+    }
+    s->scan -= s->done;
+    s->len = tail;
+    s->done = 0;
+    s->base = 0;
+    if (s->qtail != NULL)
+        s->qtail->next = n;
+    else
+        s->qhead = n;
+    s->qtail = n;
+    s->chunk_index++;
+    s->chunk_first_row = s->rows_total;
+    s->chunk_nrows = 0;
+    return 0;
+}
+
+/* Bytes [done, done + n) that are not a row: blank lines, a BOM, the
+ * header. Before the first row they form the prefix; after it they go with
+ * the chunk of the preceding row. */
+static int splitter_skip(struct splitter *s, size_t n, struct fault *f)
+{
+    if (!s->started) {
+        if (splitter_append(&s->prefix, &s->prefix_len, &s->prefix_cap,
+                            s->buf + s->done, n, f) < 0)
+            return -1;
+        s->done += n;
+        s->base = s->done;
+    } else {
+        s->done += n;
+    }
+    s->scan = s->done;
+    return 0;
+}
+
+static int splitter_blank(struct splitter *s, size_t n, struct fault *f)
+{
+    s->blank_run += n;
+    if (s->blank_run > s->cfg.max_row_bytes)
+        return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                         "row %llu: more than max_row_bytes (%zu) of blank "
+                         "lines",
+                         (unsigned long long)s->rows_total,
+                         s->cfg.max_row_bytes);
+    return splitter_skip(s, n, f);
+}
+
+/* A row starts at done: cut the chunk before it when the chunk is full.
+ * Positions move; the caller re-reads them. */
+static int splitter_row_begin(struct splitter *s, struct fault *f)
+{
+    if (!s->started) {
+        s->started = 1;
+        if (s->base > 0) {
+            memmove(s->buf, s->buf + s->base, s->len - s->base);
+            s->len -= s->base;
+            s->done -= s->base;
+            s->scan -= s->base;
+            s->base = 0;
+        }
+        s->chunk_first_row = s->rows_total;
+        return 0;
+    }
+    if (s->chunk_nrows == 0)
+        return 0;
+    if (s->cfg.chunk_rows > 0 ? s->chunk_nrows >= s->cfg.chunk_rows
+                              : s->done - s->base >= s->cfg.chunk_bytes)
+        return splitter_emit(s, f);
+    return 0;
+}
+
+static void splitter_row_end(struct splitter *s, size_t unit)
+{
+    s->row_open = 0;
+    s->done += unit;
+    s->scan = s->done;
+    s->rows_total++;
+    s->chunk_nrows++;
+    s->blank_run = 0;
+}
+
+/* ---- preview ---------------------------------------------------------- */
+
+static int splitter_preview_put(struct splitter *s, const void *p, size_t n,
+                                struct fault *f)
+{
+    return splitter_append(&s->preview, &s->preview_len, &s->preview_cap, p,
+                           n, f);
+}
+
+/* Append p[0..n) as a JSON string; bytes that are not UTF-8 become
+ * U+FFFD, so that the preview is always valid JSON. */
+static int splitter_preview_string(struct splitter *s, const uint8_t *p,
+                                   size_t n, struct fault *f)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0, seg = 0;
+
+    if (splitter_preview_put(s, "\"", 1, f) < 0)
+        return -1;
+    while (i < n) {
+        uint8_t c = p[i];
+        char esc[8];
+        size_t elen = 0, k = 1;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            k = jsonrow_utf8_seq(p + i, n - i);
+            if (k > 0) {
+                i += k;
+                continue;
+            }
+            memcpy(esc, "\xef\xbf\xbd", 3);
+            elen = 3;
+            k = 1;
+        } else if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            elen = 2;
+        } else if (c == '\n') {
+            memcpy(esc, "\\n", 2);
+            elen = 2;
+        } else if (c == '\r') {
+            memcpy(esc, "\\r", 2);
+            elen = 2;
+        } else if (c == '\t') {
+            memcpy(esc, "\\t", 2);
+            elen = 2;
+        } else {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if (splitter_preview_put(s, p + seg, i - seg, f) < 0 ||
+            splitter_preview_put(s, esc, elen, f) < 0)
+            return -1;
+        i += k;
+        seg = i;
+    }
+    if (splitter_preview_put(s, p + seg, i - seg, f) < 0)
+        return -1;
+    return splitter_preview_put(s, "\"", 1, f);
+}
+
+static int splitter_preview_csv(struct splitter *s, size_t nfields,
+                                struct fault *f)
+{
+    size_t i;
+
+    if (s->preview_count > 0 && splitter_preview_put(s, ",", 1, f) < 0)
+        return -1;
+    if (splitter_preview_put(s, "[", 1, f) < 0)
+        return -1;
+    for (i = 0; i < nfields; i++) {
+        if (i > 0 && splitter_preview_put(s, ",", 1, f) < 0)
+            return -1;
+        if (splitter_preview_string(s, s->fields[i].p, s->fields[i].n, f) < 0)
+            return -1;
+    }
+    s->preview_count++;
+    return splitter_preview_put(s, "]", 1, f);
+}
+
+char *splitter_preview_json(const struct splitter *s)
+{
+    char *out = malloc(s->preview_len + 3);
+
+    if (out == NULL)
+        return NULL;
+    out[0] = '[';
+    if (s->preview_len > 0)
+        memcpy(out + 1, s->preview, s->preview_len);
+    out[s->preview_len + 1] = ']';
+    out[s->preview_len + 2] = '\0';
+    return out;
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+/* Find the end of the CSV record that starts at done. Returns 1 with *end
+ * at its LF (or at len when the input ends there), 0 when more input is
+ * needed, -1 on malformed input. */
+static int splitter_csv_end(struct splitter *s, int eof, size_t *end,
+                            struct fault *f)
+{
+    const uint8_t *b = s->buf;
+    size_t p = s->scan, n = s->len;
+    enum splitter_cstate st = s->cstate;
+
+    if (p == s->done && st == CS_START) {
+        /* The common case: a whole line with no quote in it. */
+        const uint8_t *nl = memchr(b + p, '\n', n - p);
+        size_t lim = nl ? (size_t)(nl - b) : n;
+        if (memchr(b + p, '"', lim - p) == NULL) {
+            if (nl != NULL || eof) {
+                *end = lim;
+                return 1;
+            }
+            s->scan = n;
+            s->cstate = b[n - 1] == ',' ? CS_START : CS_UNQ;
+            return 0;
+        }
+    }
+    while (p < n) {
+        uint8_t c = b[p];
+        switch (st) {
+        case CS_START:
+            if (c == '"') {
+                st = CS_QUOTED;
+                s->cquoted = 1;
+                p++;
+                break;
+            }
+            st = CS_UNQ;
+            break;
+        case CS_UNQ:
+            while (p < n && b[p] != ',' && b[p] != '\n')
+                p++;
+            if (p < n) {
+                if (b[p] == '\n') {
+                    *end = p;
+                    return 1;
+                }
+                st = CS_START;
+                p++;
+            }
+            break;
+        case CS_QUOTED: {
+            const uint8_t *q = memchr(b + p, '"', n - p);
+            if (q == NULL) {
+                p = n;
+            } else {
+                p = (size_t)(q - b) + 1;
+                st = CS_QSEEN;
+            }
+            break;
+        }
+        case CS_QSEEN:
+            if (c == '"') {
+                st = CS_QUOTED;
+            } else if (c == ',') {
+                st = CS_START;
+            } else if (c == '\n') {
+                *end = p;
+                return 1;
+            } else if (c == '\r') {
+                st = CS_QCR;
+            } else {
+                goto after_quote;
+            }
+            p++;
+            break;
+        case CS_QCR:
+            if (c == '\n') {
+                *end = p;
+                return 1;
+            }
+            goto after_quote;
+        }
+    }
+    if (eof) {
+        if (st == CS_QUOTED && !s->have_header)
+            return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                             "header: a quoted field is not closed");
+        if (st == CS_QUOTED)
+            return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                             "row %llu: a quoted field is not closed",
+                             (unsigned long long)s->rows_total);
+        if (st == CS_QCR)
+            goto after_quote;
+        *end = n;
+        return 1;
+    }
+    s->scan = p;
+    s->cstate = st;
+    return 0;
+after_quote:
+    if (!s->have_header)
+        return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                         "header: a character other than a separator or a "
+                         "line end follows a closing quote");
+    return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                     "row %llu: a character other than a separator or a "
+                     "line end follows a closing quote",
+                     (unsigned long long)s->rows_total);
+}
+
+/* Split a record with no quoted field: fields are separated by commas.
+ * Returns the field count, or max + 1 when there are more than max. */
+/* The first ',' in [p, e), or e. Like splitter_key, it may read up to 7
+ * bytes past e, which the working buffer's pad keeps inside the
+ * allocation. */
+static inline const uint8_t *splitter_comma(const uint8_t *p,
+                                            const uint8_t *e)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t high = 0x8080808080808080ull;
+
+    while (p < e) {
+        uint64_t x, t;
+        memcpy(&x, p, 8);
+        x ^= ones * ',';
+        t = (x - ones) & ~x & high;
+        if (t != 0) {
+            const uint8_t *q = p + (__builtin_ctzll(t) >> 3);
+            return q < e ? q : e;
+        }
+        p += 8;
+    }
+    return e;
+#else
+    while (p < e && *p != ',')
+        p++;
+    return p;
+#endif
+}
+
+static size_t splitter_csv_plain(struct splitter *s, const uint8_t *p,
+                                 size_t n, size_t max)
+{
+    const uint8_t *e = p + n;
+    size_t i = 0;
+
+    for (;;) {
+        const uint8_t *q = splitter_comma(p, e);
+        if (i == max)
+            return max + 1;
+        s->fields[i].p = p;
+        s->fields[i].n = (size_t)(q - p);
+        i++;
+        if (q == e)
+            return i;
+        p = q + 1;
+    }
+}
+
+/* Split a record that has quoted fields (already validated by
+ * splitter_csv_end). Doubled quotes are undone into the scratch buffer,
+ * which the caller sized to the record. */
+static size_t splitter_csv_quoted(struct splitter *s, const uint8_t *p,
+                                  size_t n, size_t max)
+{
+    const uint8_t *e = p + n;
+    uint8_t *w = s->scratch;
+    size_t i = 0;
+
+    for (;;) {
+        const uint8_t *vp, *q;
+        size_t vn;
+        if (p < e && *p == '"') {
+            const uint8_t *start = p + 1, *seg = start;
+            uint8_t *wstart = NULL;
+            q = start;
+            for (;;) {
+                const uint8_t *r = memchr(q, '"', (size_t)(e - q));
+                if (r == NULL) /* cannot happen after validation */
+                    r = e;
+                if (r + 1 < e && r[1] == '"') {
+                    if (wstart == NULL)
+                        wstart = w;
+                    memcpy(w, seg, (size_t)(r + 1 - seg));
+                    w += r + 1 - seg;
+                    seg = q = r + 2;
+                    continue;
+                }
+                if (wstart == NULL) {
+                    vp = start;
+                    vn = (size_t)(r - start);
+                } else {
+                    memcpy(w, seg, (size_t)(r - seg));
+                    w += r - seg;
+                    vp = wstart;
+                    vn = (size_t)(w - wstart);
+                }
+                p = r < e ? r + 1 : e;
+                break;
+            }
+        } else {
+            q = memchr(p, ',', (size_t)(e - p));
+            if (q == NULL)
+                q = e;
+            vp = p;
+            vn = (size_t)(q - p);
+            p = q;
+        }
+        if (i == max)
+            return max + 1;
+        s->fields[i].p = vp;
+        s->fields[i].n = vn;
+        i++;
+        if (p >= e)
+            return i;
+        p++; /* the comma */
+    }
+}
+
+static size_t splitter_csv_split(struct splitter *s, const uint8_t *p,
+                                 size_t n, int quoted, size_t max,
+                                 struct fault *f)
+{
+    if (s->fields_cap < max + 1) {
+        struct splitter_field *fl = realloc(s->fields, (max + 1) * sizeof *fl);
+        if (fl == NULL) {
+            splitter_oom(f);
+            return 0;
+        }
+        s->fields = fl;
+        s->fields_cap = max + 1;
+    }
+    if (!quoted)
+        return splitter_csv_plain(s, p, n, max);
+    if (splitter_reserve(&s->scratch, &s->scratch_cap, n, f) < 0)
+        return 0;
+    return splitter_csv_quoted(s, p, n, max);
+}
+
+static int splitter_csv_header(struct splitter *s, size_t content,
+                               int quoted, size_t unit, struct fault *f)
+{
+    size_t n, i;
+
+    n = splitter_csv_split(s, s->buf + s->done, content, quoted,
+                           s->cfg.max_columns, f);
+    if (n == 0)
+        return -1;
+    if (n > s->cfg.max_columns)
+        return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                         "header: more than %zu columns",
+                         s->cfg.max_columns);
+    for (i = 0; i < n; i++) {
+        if (splitter_column_find(s, s->fields[i].p, s->fields[i].n) >= 0)
+            return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                             "header: column %zu repeats the name of an "
+                             "earlier column",
+                             i + 1);
+        if (splitter_column_add(s, s->fields[i].p, s->fields[i].n, "header",
+                                f) < 0)
+            return -1;
+    }
+    s->have_header = 1;
+    s->blank_run = 0;
+    return splitter_skip(s, unit, f);
+}
+
+/* Consume one unit (a blank line or a record) at done. Returns 1 when one
+ * was consumed, 0 when more input is needed, -1 on failure. */
+static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
+{
+    const uint8_t *b = s->buf + s->done;
+    size_t avail = s->len - s->done, end = 0, unit, content, n, i;
+    int quoted;
+
+    if (s->scan == s->done && s->cstate == CS_START) {
+        if (b[0] == '\n')
+            return splitter_blank(s, 1, f) < 0 ? -1 : 1;
+        if (b[0] == '\r') {
+            if (avail < 2 && !eof)
+                return 0;
+            if (avail >= 2 && b[1] == '\n')
+                return splitter_blank(s, 2, f) < 0 ? -1 : 1;
+        }
+    }
+    /* Not a blank line: a record. A row cuts the chunk before it now, so
+     * that a full chunk is handed out before the row is complete. */
+    if (s->have_header && !s->row_open) {
+        if (splitter_row_begin(s, f) < 0)
+            return -1;
+        s->row_open = 1;
+    }
+    switch (splitter_csv_end(s, eof, &end, f)) {
+    case -1:
+        return -1;
+    case 0:
+        return 0;
+    default:
+        break;
+    }
+    quoted = s->cquoted;
+    s->cquoted = 0;
+    s->cstate = CS_START;
+    unit = end - s->done + (end < s->len ? 1 : 0);
+    content = end - s->done;
+    if (end < s->len && content > 0 && s->buf[end - 1] == '\r')
+        content--;
+    if (unit > s->cfg.max_row_bytes) {
+        if (!s->have_header)
+            return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                             "header: longer than max_row_bytes (%zu)",
+                             s->cfg.max_row_bytes);
+        return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                         "row %llu: longer than max_row_bytes (%zu)",
+                         (unsigned long long)s->rows_total,
+                         s->cfg.max_row_bytes);
+    }
+    if (!s->have_header)
+        return splitter_csv_header(s, content, quoted, unit, f) < 0 ? -1 : 1;
+    n = splitter_csv_split(s, s->buf + s->done, content, quoted, s->ncols, f);
+    if (n == 0)
+        return -1;
+    if (n != s->ncols)
+        return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                         "row %llu: %s fields than the header's %zu",
+                         (unsigned long long)s->rows_total,
+                         n > s->ncols ? "more" : "fewer", s->ncols);
+    for (i = 0; i < n; i++) {
+        const uint8_t *v = s->fields[i].p;
+        size_t vn = s->fields[i].n;
+        struct numtext_parts np;
+        if (vn == 0)
+            continue;
+        if (((v[0] >= '0' && v[0] <= '9') || v[0] == '-') &&
+            numtext_parse(&np, (const char *)v, vn)) {
+            if (splitter_index(s, i, v, vn, &np, f) < 0)
+                return -1;
+        } else if (splitter_index(s, i, v, vn, NULL, f) < 0) {
+            return -1;
+        }
+    }
+    if (s->rows_total < s->cfg.preview_rows &&
+        splitter_preview_csv(s, n, f) < 0)
+        return -1;
+    splitter_row_end(s, unit);
+    return 1;
+}
+
+/* ---- JSON Lines ------------------------------------------------------- */
+
+static int splitter_jsonl_row(struct splitter *s, size_t content,
+                              struct fault *f)
+{
+    const struct jsonrow *jr = &s->jr;
+    size_t j;
+
+    if (jsonrow_parse(&s->jr, s->buf + s->done, content, s->rows_total, f) <
+        0)
+        return -1;
+    if (jr->count > s->prev_cap) {
+        size_t *po = realloc(s->prev_order, jr->count * sizeof *po);
+        if (po == NULL)
+            return splitter_oom(f);
+        s->prev_order = po;
+        s->prev_cap = jr->count;
+    }
+    s->stamp++;
+    for (j = 0; j < jr->count; j++) {
+        const struct jsonrow_member *m = &jr->members[j];
+        size_t col;
+        if (j < s->prev_n &&
+            s->cols[s->prev_order[j]].name_len == m->key_len &&
+            memcmp(s->cols[s->prev_order[j]].name, m->key, m->key_len) == 0) {
+            col = s->prev_order[j];
+        } else {
+            long found = splitter_column_find(s, m->key, m->key_len);
+            if (found < 0) {
+                char where[40];
+                snprintf(where, sizeof where, "row %llu",
+                         (unsigned long long)s->rows_total);
+                if (splitter_column_add(s, m->key, m->key_len, where, f) < 0)
+                    return -1;
+                found = (long)(s->ncols - 1);
+            }
+            col = (size_t)found;
+        }
+        if (s->cols[col].stamp == s->stamp)
+            return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
+                             "row %llu: duplicate key (member %zu)",
+                             (unsigned long long)s->rows_total, j + 1);
+        s->cols[col].stamp = s->stamp;
+        s->prev_order[j] = col;
+        switch (m->kind) {
+        case JSONROW_STRING:
+            if (splitter_index(s, col, m->value, m->value_len, NULL, f) < 0)
+                return -1;
+            break;
+        case JSONROW_NUMBER:
+            if (splitter_index(s, col, m->value, m->value_len, &m->num, f) <
+                0)
+                return -1;
+            break;
+        case JSONROW_TRUE:
+        case JSONROW_FALSE:
+        case JSONROW_NULL:
+        case JSONROW_OBJECT:
+        case JSONROW_ARRAY:
+            break;
+        }
+    }
+    s->prev_n = jr->count;
+    if (s->rows_total < s->cfg.preview_rows) {
+        if ((s->preview_count > 0 && splitter_preview_put(s, ",", 1, f) < 0) ||
+            splitter_preview_put(s, s->buf + s->done + jr->obj_off,
+                                 jr->obj_len, f) < 0)
+            return -1;
+        s->preview_count++;
+    }
+    return 0;
+}
+
+static int splitter_jsonl_unit(struct splitter *s, int eof, struct fault *f)
+{
+    const uint8_t *nl = memchr(s->buf + s->scan, '\n', s->len - s->scan);
+    size_t lim = nl != NULL ? (size_t)(nl - s->buf) : s->len;
+    size_t rel, unit;
+
+    if (!s->row_open) {
+        /* Everything in [done, scan) is whitespace: look on from scan. */
+        size_t i = s->scan;
+        while (i < lim && (s->buf[i] == ' ' || s->buf[i] == '\t' ||
+                           s->buf[i] == '\r'))
+            i++;
+        if (i == lim) {
+            if (nl != NULL)
+                return splitter_blank(s, lim + 1 - s->done, f) < 0 ? -1 : 1;
+            if (eof)
+                return splitter_blank(s, lim - s->done, f) < 0 ? -1 : 1;
+            s->scan = s->len;
+            return 0;
+        }
+        rel = lim - s->done;
+        if (splitter_row_begin(s, f) < 0)
+            return -1;
+        s->row_open = 1;
+        lim = s->done + rel; /* done may have moved */
+    }
+    if (nl == NULL && !eof) {
+        s->scan = s->len;
+        return 0;
+    }
+    unit = lim - s->done + (nl != NULL ? 1 : 0);
+    if (unit > s->cfg.max_row_bytes)
+        return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                         "row %llu: longer than max_row_bytes (%zu)",
+                         (unsigned long long)s->rows_total,
+                         s->cfg.max_row_bytes);
+    if (splitter_jsonl_row(s, lim - s->done, f) < 0)
+        return -1;
+    splitter_row_end(s, unit);
+    return 1;
+}
+
+/* ---- feeding ---------------------------------------------------------- */
+
+static int splitter_process(struct splitter *s, int eof, struct fault *f)
+{
+    for (;;) {
+        size_t avail = s->len - s->done;
+        int r;
+        if (s->bom_pending) {
+            static const uint8_t bom[3] = {0xef, 0xbb, 0xbf};
+            size_t k = avail < 3 ? avail : 3;
+            if (k == 0) {
+                if (!eof)
+                    return 0;
+                s->bom_pending = 0;
+            } else if (memcmp(s->buf + s->done, bom, k) != 0) {
+                s->bom_pending = 0;
+            } else if (k == 3) {
+                s->bom_pending = 0;
+                if (splitter_skip(s, 3, f) < 0)
+                    return -1;
+                continue;
+            } else if (!eof) {
+                return 0;
+            } else {
+                s->bom_pending = 0;
+            }
+        }
+        if (avail == 0)
+            return 0;
+        if (s->cfg.format == SPLITTER_CSV)
+            r = splitter_csv_unit(s, eof, f);
+        else
+            r = splitter_jsonl_unit(s, eof, f);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            if (s->len - s->done > s->cfg.max_row_bytes) {
+                if (s->cfg.format == SPLITTER_CSV && !s->have_header)
+                    return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                                     "header: longer than max_row_bytes "
+                                     "(%zu)",
+                                     s->cfg.max_row_bytes);
+                return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
+                                 "row %llu: longer than max_row_bytes (%zu)",
+                                 (unsigned long long)s->rows_total,
+                                 s->cfg.max_row_bytes);
+            }
+            return 0;
+        }
+    }
+}
+
+static int splitter_feed_blob(struct splitter *s, const uint8_t *data,
+                              size_t len, struct fault *f)
+{
+    while (len > 0) {
+        size_t room = s->cfg.chunk_bytes - s->len;
+        size_t take = len < room ? len : room;
+        if (splitter_append(&s->buf, &s->len, &s->cap, data, take, f) < 0)
+            return -1;
+        data += take;
+        len -= take;
+        if (s->len == s->cfg.chunk_bytes) {
+            s->done = s->len;
+            if (splitter_emit(s, f) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int splitter_failed(struct splitter *s, struct fault *f)
+{
+    s->failed = 1;
+    if (f != NULL && f != &s->err)
+        *f = s->err;
+    return -1;
+}
+
+int splitter_feed(struct splitter *s, const uint8_t *data, size_t len,
+                  struct fault *f)
+{
+    if (s->failed)
+        return splitter_failed(s, f);
+    if (s->finished) {
+        fault_set(&s->err, FAULT_INTERNAL, NULL,
+                  "splitter fed after it finished");
+        return splitter_failed(s, f);
+    }
+    if (len > 0 && data == NULL) {
+        fault_set(&s->err, FAULT_INTERNAL, NULL, "no data");
+        return splitter_failed(s, f);
+    }
+    if (s->cfg.format == SPLITTER_BLOB) {
+        if (splitter_feed_blob(s, data, len, &s->err) < 0)
+            return splitter_failed(s, f);
+        return 0;
+    }
+    while (len > 0) {
+        size_t take = len < SPLITTER_SLICE ? len : SPLITTER_SLICE;
+        if (!s->started && s->base > 0) {
+            /* Drop what already went to the prefix. */
+            memmove(s->buf, s->buf + s->base, s->len - s->base);
+            s->len -= s->base;
+            s->done -= s->base;
+            s->scan -= s->base;
+            s->base = 0;
+        }
+        if (splitter_append(&s->buf, &s->len, &s->cap, data, take, &s->err) <
+                0 ||
+            splitter_process(s, 0, &s->err) < 0)
+            return splitter_failed(s, f);
+        data += take;
+        len -= take;
+    }
+    return 0;
+}
+
+int splitter_finish(struct splitter *s, struct fault *f)
+{
+    if (s->failed)
+        return splitter_failed(s, f);
+    if (s->finished)
+        return 0;
+    if (s->cfg.format != SPLITTER_BLOB &&
+        splitter_process(s, 1, &s->err) < 0)
+        return splitter_failed(s, f);
+    if (s->cfg.format == SPLITTER_BLOB ? s->len > 0 : s->chunk_nrows > 0) {
+        s->done = s->len;
+        if (splitter_emit(s, &s->err) < 0)
+            return splitter_failed(s, f);
+    }
+    s->finished = 1;
+    return 0;
+}
+
+struct splitter_chunk *splitter_next(struct splitter *s)
+{
+    struct splitter_qnode *n = s->qhead;
+
+    if (n == NULL)
+        return NULL;
+    s->qhead = n->next;
+    if (s->qhead == NULL)
+        s->qtail = NULL;
+    n->next = NULL;
+    return &n->c;
+}
+
+const uint8_t *splitter_prefix(const struct splitter *s, size_t *len)
+{
+    *len = s->prefix_len;
+    return s->prefix != NULL ? s->prefix : (const uint8_t *)"";
+}
+
+uint64_t splitter_total_rows(const struct splitter *s)
+{
+    return s->rows_total;
+}
+
+size_t splitter_column_count(const struct splitter *s)
+{
+    return s->ncols;
+}
+
+const char *splitter_column_name(const struct splitter *s, size_t i)
+{
+    if (i >= s->ncols)
+        return NULL;
+    return s->cols[i].name;
+}
+
+enum splitter_coltype splitter_column_type(const struct splitter *s, size_t i)
+{
+    if (i < s->ncols && s->cols[i].seen_num && !s->cols[i].seen_text)
+        return SPLITTER_COL_NUMBER;
+    return SPLITTER_COL_TEXT;
+}

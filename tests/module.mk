@@ -1,0 +1,56 @@
+# tests/: cmocka unit tests mirror the sources (tests/unit/<folder>/
+# test_<file>.c); each becomes its own binary linked against the library.
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
+UNIT_TESTS += $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRCS))
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIBSLUICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/unit/%.d,$(UNIT_SRCS))
+-include $(TEST_SUPPORT_OBJS:.o=.d)
+
+# Fuzz targets (tests/fuzz/fuzz_<name>.c) are built with clang's libFuzzer,
+# ASan and UBSan into build/fuzz, from the same sources as the library.
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) -O1 -g \
+              -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined -MMD -MP
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS))
+
+.PHONY: fuzz fuzz-targets
+fuzz: $(FUZZ_BINS)
+
+fuzz-targets:
+ifeq ($(SLUICE_SKIP_FUZZ),)
+	@$(MAKE) --no-print-directory fuzz
+endif
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+-include $(FUZZ_LIB_OBJS:.o=.d)
+
+# The test-vector generator (DESIGN.md 3.8): `make vectors` rewrites
+# docs/vectors/v1.json; tests/integration/test_vectors.sh regenerates it
+# into a temporary file and fails on any difference.
+PROGRAMS += $(BUILD)/gen_vectors
+
+$(BUILD)/gen_vectors: $(BUILD)/obj/tests/vectors/gen_vectors.o $(LIBSLUICE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(BUILD)/obj/tests/vectors/gen_vectors.d
+
+vectors: $(BUILD)/gen_vectors
+	$(BUILD)/gen_vectors > docs/vectors/v1.json.tmp
+	mv docs/vectors/v1.json.tmp docs/vectors/v1.json

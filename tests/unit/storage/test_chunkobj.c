@@ -1,0 +1,308 @@
+/* Unit tests for storage/chunkobj.c: the SLC1 object format. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/aead.h"
+#include "lib/bytes.h"
+#include "storage/chunkobj.h"
+#include "tests/support/testutil.h"
+
+static const uint8_t ck[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                               15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+                               27, 28, 29, 30, 31, 32};
+static const uint8_t dsid[32] = {0xd5, 0xd5, 0xd5, 0x01};
+static const uint8_t nonce[12] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+
+static const char csv_chunk[] =
+    "2024-01-01T00:00:00Z,sensor-1,21.5\n2024-01-01T00:00:01Z,sensor-1,21.5\n"
+    "2024-01-01T00:00:02Z,sensor-1,21.5\n2024-01-01T00:00:03Z,sensor-1,21.6\n"
+    "2024-01-01T00:00:04Z,sensor-1,21.5\n2024-01-01T00:00:05Z,sensor-1,21.5\n";
+
+static void seal(uint8_t **obj, size_t *len, const uint8_t *plain,
+                 size_t plain_len, uint64_t index)
+{
+    struct fault f;
+
+    assert_int_equal(chunkobj_seal(obj, len, ck, dsid, index, plain, plain_len,
+                                   1, nonce, &f),
+                     0);
+}
+
+static void test_round_trip_compressed(void **state)
+{
+    uint8_t *obj, *back;
+    size_t len, back_len;
+    struct chunkobj_header h;
+    struct fault f;
+
+    (void)state;
+    seal(&obj, &len, (const uint8_t *)csv_chunk, sizeof csv_chunk - 1, 7);
+    assert_int_equal(chunkobj_parse_header(&h, obj, len, &f), 0);
+    assert_int_equal(h.flags, CHUNKOBJ_FLAG_ZLIB);
+    assert_int_equal(h.index, 7);
+    assert_int_equal(h.plain_len, sizeof csv_chunk - 1);
+    assert_memory_equal(h.nonce, nonce, 12);
+    assert_true(len < CHUNKOBJ_OVERHEAD + sizeof csv_chunk - 1);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 7, obj, len, &f),
+                     0);
+    assert_int_equal(back_len, sizeof csv_chunk - 1);
+    assert_memory_equal(back, csv_chunk, back_len);
+    free(back);
+    free(obj);
+}
+
+static void test_round_trip_raw_and_sizes(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 15, 16, 17, 1000, 65536, 1 << 20};
+    uint64_t rng = 42;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint8_t *plain = malloc(sizes[i] + 1), *obj, *back;
+        size_t len, back_len;
+        struct chunkobj_header h;
+        struct fault f;
+
+        testutil_fill(plain, sizes[i], &rng); /* incompressible */
+        seal(&obj, &len, plain, sizes[i], i);
+        assert_int_equal(chunkobj_parse_header(&h, obj, len, &f), 0);
+        assert_int_equal(h.flags, 0); /* raw: compression did not help */
+        assert_int_equal(len, CHUNKOBJ_OVERHEAD + sizes[i]);
+        assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, i, obj,
+                                       len, &f),
+                         0);
+        assert_int_equal(back_len, sizes[i]);
+        assert_memory_equal(back, plain, sizes[i]);
+        free(back);
+        free(obj);
+        free(plain);
+    }
+}
+
+/* Every single-bit flip anywhere in the object is refused, never garbage. */
+static void test_every_bit_flip_refused(void **state)
+{
+    uint8_t *obj, *back;
+    size_t len, back_len, bit;
+    struct fault f;
+
+    (void)state;
+    seal(&obj, &len, (const uint8_t *)csv_chunk, sizeof csv_chunk - 1, 3);
+    for (bit = 0; bit < len * 8; bit++) {
+        obj[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        back = (uint8_t *)1;
+        back_len = 99;
+        assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 3, obj,
+                                       len, &f),
+                         -1);
+        assert_null(back);
+        assert_int_equal(back_len, 0);
+        assert_int_equal(f.kind, FAULT_CORRUPT);
+        obj[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    free(obj);
+}
+
+static void test_truncation_and_extension_refused(void **state)
+{
+    uint8_t *obj, *back, *longer;
+    size_t len, back_len, n;
+    struct fault f;
+
+    (void)state;
+    seal(&obj, &len, (const uint8_t *)csv_chunk, sizeof csv_chunk - 1, 0);
+    for (n = 0; n < len; n++) {
+        assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, n,
+                                       &f),
+                         -1);
+        assert_int_equal(f.kind, FAULT_CORRUPT);
+    }
+    longer = malloc(len + 1);
+    memcpy(longer, obj, len);
+    longer[len] = 0;
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, longer,
+                                   len + 1, &f),
+                     -1);
+    free(longer);
+    free(obj);
+}
+
+static void test_wrong_key_dataset_index_refused(void **state)
+{
+    uint8_t *obj, *back;
+    size_t len, back_len;
+    uint8_t other[32];
+    struct fault f;
+
+    (void)state;
+    seal(&obj, &len, (const uint8_t *)csv_chunk, sizeof csv_chunk - 1, 5);
+    memcpy(other, ck, 32);
+    other[31] ^= 1;
+    assert_int_equal(chunkobj_open(&back, &back_len, other, dsid, 5, obj, len,
+                                   &f),
+                     -1);
+    assert_int_equal(f.kind, FAULT_CORRUPT);
+    memcpy(other, dsid, 32);
+    other[0] ^= 1;
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, other, 5, obj, len,
+                                   &f),
+                     -1);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 6, obj, len,
+                                   &f),
+                     -1);
+    assert_non_null(strstr(f.detail, "chunk 5"));
+    free(obj);
+}
+
+/* Build an object by hand whose header says what we want and whose tag is
+ * valid, to reach the checks after decryption. */
+static uint8_t *forge(size_t *len, uint8_t flags, uint64_t index,
+                      uint64_t plain_len, const uint8_t *payload, size_t n)
+{
+    uint8_t *obj = malloc(CHUNKOBJ_OVERHEAD + n);
+    uint8_t aad[CHUNKOBJ_HEADER_LEN + 32];
+    struct fault f;
+
+    memcpy(obj, "SLC1", 4);
+    obj[4] = 1;
+    obj[5] = flags;
+    obj[6] = obj[7] = 0;
+    bytes_put_be64(obj + 8, index);
+    bytes_put_be64(obj + 16, plain_len);
+    memcpy(obj + 24, nonce, 12);
+    memcpy(aad, obj, CHUNKOBJ_HEADER_LEN);
+    memcpy(aad + CHUNKOBJ_HEADER_LEN, dsid, 32);
+    assert_int_equal(aead_seal(obj + CHUNKOBJ_HEADER_LEN, ck, nonce, aad,
+                               sizeof aad, payload, n, &f),
+                     0);
+    *len = CHUNKOBJ_OVERHEAD + n;
+    return obj;
+}
+
+static void test_header_checks(void **state)
+{
+    struct {
+        uint8_t flags;
+        const char *why;
+    } cases[] = {
+        {0x02, "unknown flag"},
+        {0x80, "unknown flag"},
+        {0x03, "unknown flag"},
+    };
+    uint8_t *obj, *back;
+    size_t len, back_len, i;
+    struct fault f;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        obj = forge(&len, cases[i].flags, 0, 3, (const uint8_t *)"abc", 3);
+        assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj,
+                                       len, &f),
+                         -1);
+        assert_non_null(strstr(f.detail, cases[i].why));
+        free(obj);
+    }
+    obj = forge(&len, 0, 0, 3, (const uint8_t *)"abc", 3);
+    obj[6] = 1;
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    assert_non_null(strstr(f.detail, "reserved"));
+    obj[6] = 0;
+    obj[4] = 2;
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    assert_non_null(strstr(f.detail, "version"));
+    free(obj);
+    /* A raw object whose recorded length differs from its payload. */
+    obj = forge(&len, 0, 0, 4, (const uint8_t *)"abc", 3);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    free(obj);
+}
+
+static void test_inflate_checks(void **state)
+{
+    uint8_t *payload, *obj, *back, *padded;
+    size_t payload_len, len, back_len;
+    uint8_t flags;
+    struct fault f;
+    const size_t n = sizeof csv_chunk - 1;
+
+    (void)state;
+    assert_int_equal(chunkobj_compress(&payload, &payload_len, &flags,
+                                       (const uint8_t *)csv_chunk, n, 6, &f),
+                     0);
+    assert_int_equal(flags, CHUNKOBJ_FLAG_ZLIB);
+    /* Exact length opens. */
+    obj = forge(&len, 1, 0, n, payload, payload_len);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     0);
+    assert_memory_equal(back, csv_chunk, n);
+    free(back);
+    free(obj);
+    /* Recorded length too short: inflating would overrun the cap. */
+    obj = forge(&len, 1, 0, n - 1, payload, payload_len);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    assert_non_null(strstr(f.detail, "more bytes"));
+    free(obj);
+    /* Recorded length too long. */
+    obj = forge(&len, 1, 0, n + 1, payload, payload_len);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    assert_non_null(strstr(f.detail, "fewer bytes"));
+    free(obj);
+    /* Trailing bytes after the stream. */
+    padded = malloc(payload_len + 1);
+    memcpy(padded, payload, payload_len);
+    padded[payload_len] = 'x';
+    obj = forge(&len, 1, 0, n, padded, payload_len + 1);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    assert_non_null(strstr(f.detail, "after its zlib"));
+    free(obj);
+    free(padded);
+    /* Not zlib at all. */
+    obj = forge(&len, 1, 0, 3, (const uint8_t *)"abc", 3);
+    assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len, &f),
+                     -1);
+    assert_int_equal(f.kind, FAULT_CORRUPT);
+    free(obj);
+    free(payload);
+}
+
+static void test_bad_level(void **state)
+{
+    uint8_t *obj = (uint8_t *)1;
+    size_t len = 5;
+    struct fault f;
+
+    (void)state;
+    assert_int_equal(chunkobj_seal(&obj, &len, ck, dsid, 0,
+                                   (const uint8_t *)"a", 1, 10, nonce, &f),
+                     -1);
+    assert_null(obj);
+    assert_int_equal(len, 0);
+    assert_int_equal(f.kind, FAULT_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_compressed),
+        cmocka_unit_test(test_round_trip_raw_and_sizes),
+        cmocka_unit_test(test_every_bit_flip_refused),
+        cmocka_unit_test(test_truncation_and_extension_refused),
+        cmocka_unit_test(test_wrong_key_dataset_index_refused),
+        cmocka_unit_test(test_header_checks),
+        cmocka_unit_test(test_inflate_checks),
+        cmocka_unit_test(test_bad_level),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
