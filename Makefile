@@ -44,6 +44,8 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 .PHONY: all test check asan ubsan fuzz bench benches run clean bootstrap \
         check-includes vectors
 .DEFAULT_GOAL := all
+# Keep object files that make would see as intermediates.
+.SECONDARY:
 
 all: $(LIBSLUICE) $(PROGRAMS) $(UNIT_TESTS)
 

@@ -1,6 +1,7 @@
 #include "gateway/cmd.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,5 +78,38 @@ int cmd_parse_size(uint64_t *out, const char *text, uint64_t min, uint64_t max,
                          "%s must be between %llu and %llu", option,
                          (unsigned long long)min, (unsigned long long)max);
     *out = v * mult;
+    return 0;
+}
+
+int cmd_bad_option(int c, char **argv, struct fault *f)
+{
+    const char *opt = optind > 0 ? argv[optind - 1] : "?";
+
+    if (c == ':')
+        return fault_set(f, FAULT_INVALID, opt, "option %s needs a value",
+                         opt);
+    if (optopt != 0)
+        return fault_set(f, FAULT_INVALID, NULL, "unknown option -%c",
+                         optopt);
+    return fault_set(f, FAULT_INVALID, opt, "unknown option %s", opt);
+}
+
+int cmd_positional(int argc, char **argv, int want, const char *what,
+                   struct fault *f)
+{
+    int have = argc - optind;
+
+    if (have < want)
+        return fault_set(f, FAULT_INVALID, what, "%s is required", what);
+    if (have > want)
+        return fault_set(f, FAULT_INVALID, argv[optind + want],
+                         "unexpected argument '%s'", argv[optind + want]);
+    return 0;
+}
+
+int cmd_required(const char *value, const char *option, struct fault *f)
+{
+    if (value == NULL)
+        return fault_set(f, FAULT_INVALID, option, "%s is required", option);
     return 0;
 }

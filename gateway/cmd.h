@@ -34,6 +34,21 @@ int cmd_parse_size(uint64_t *out, const char *text, uint64_t min, uint64_t max,
                    const char *option, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Turn what getopt_long returned for a bad option (c is '?' or ':', with
+ * an optstring that starts with ':') into a fault naming the option.
+ * Always returns -1. */
+int cmd_bad_option(int c, char **argv, struct fault *f);
+
+/* Check the positional arguments argv[optind..argc): exactly want of
+ * them, named what (e.g. "FILE"). Returns 0, or -1 with f saying which is
+ * missing or unexpected. */
+int cmd_positional(int argc, char **argv, int want, const char *what,
+                   struct fault *f) __attribute__((warn_unused_result));
+
+/* Check that a required option was given. Returns 0, or -1 with f set. */
+int cmd_required(const char *value, const char *option, struct fault *f)
+    __attribute__((warn_unused_result));
+
 int cmd_ingest(int argc, char **argv, struct fault *f);
 int cmd_export(int argc, char **argv, struct fault *f);
 int cmd_fsck(int argc, char **argv, struct fault *f);

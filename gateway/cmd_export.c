@@ -26,46 +26,63 @@ int cmd_export(int argc, char **argv, struct fault *f)
     };
     struct store *st = NULL;
     const char *dir = NULL, *out = NULL, *id_text;
+    char part[4200];
     uint8_t id[CATALOG_ID_LEN];
     int fd = STDOUT_FILENO, c, rv = -1;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'o': out = optarg; break;
         default:
-            fault_set(f, FAULT_INVALID, NULL, "unknown option; see "
-                                              "sluiced --help");
+            cmd_bad_option(c, argv, f);
             goto done;
         }
     }
-    if (dir == NULL || optind != argc - 1) {
-        fault_set(f, FAULT_INVALID, NULL,
-                  "usage: sluiced export --data-dir DIR ID [-o FILE]");
+    if (cmd_required(dir, "--data-dir", f) < 0 ||
+        cmd_positional(argc, argv, 1, "ID", f) < 0)
         goto done;
-    }
     id_text = argv[optind];
     if (hex_decode_0x(id, sizeof id, id_text, strlen(id_text), "ID", f) < 0)
         goto done;
-    if (store_open(&st, NULL, dir, f) < 0)
+    if (store_open_existing(&st, NULL, dir, f) < 0)
         goto done;
+    part[0] = '\0';
     if (out != NULL) {
-        /* The plaintext is the owner's data: keep it private. */
-        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* Write beside the target and rename at the end, so that a failed
+         * export never leaves a file that looks complete. The plaintext is
+         * the owner's data: keep it private. */
+        if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part) {
+            part[0] = '\0';
+            fault_set(f, FAULT_INVALID, "-o", "the output path is too long");
+            goto done;
+        }
+        fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0) {
+            part[0] = '\0';
             fault_set(f, FAULT_IO, "-o", "cannot create %s: %m", out);
             goto done;
         }
     }
     if (reader_export(st, id, export_write_fd, &fd, f) < 0)
         goto done;
-    if (out != NULL && fsutil_fsync(fd, f) < 0)
-        goto done;
+    if (out != NULL) {
+        if (fsutil_fsync(fd, f) < 0)
+            goto done;
+        if (rename(part, out) < 0) {
+            fault_set(f, FAULT_IO, "-o", "cannot create %s: %m", out);
+            goto done;
+        }
+        part[0] = '\0';
+    }
     rv = 0;
 done:
     if (fd > STDERR_FILENO)
         close(fd);
+    if (part[0] != '\0')
+        unlink(part);
     store_close(st);
     return rv;
 }

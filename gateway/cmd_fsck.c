@@ -25,19 +25,18 @@ int cmd_fsck(int argc, char **argv, struct fault *f)
     int c, rv = -1;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 'd') {
-            fault_set(f, FAULT_INVALID, NULL, "unknown option; see "
-                                              "sluiced --help");
+            cmd_bad_option(c, argv, f);
             goto done;
         }
         dir = optarg;
     }
-    if (dir == NULL || optind != argc) {
-        fault_set(f, FAULT_INVALID, NULL, "usage: sluiced fsck --data-dir DIR");
+    if (cmd_required(dir, "--data-dir", f) < 0 ||
+        cmd_positional(argc, argv, 0, "", f) < 0)
         goto done;
-    }
-    if (store_open(&st, &rec, dir, f) < 0 ||
+    if (store_open_existing(&st, &rec, dir, f) < 0 ||
         fsck_run(st, &rep, fsck_print, NULL, f) < 0)
         goto done;
     fprintf(stderr,

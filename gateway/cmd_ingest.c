@@ -97,7 +97,8 @@ int cmd_ingest(int argc, char **argv, struct fault *f)
     spec.zlib_level = -1;
     spec.preview_rows = 10;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'F': format = optarg; break;
@@ -128,17 +129,14 @@ int cmd_ingest(int argc, char **argv, struct fault *f)
             io.threads = (unsigned)v;
             break;
         default:
-            fault_set(f, FAULT_INVALID, NULL, "unknown option; see "
-                                              "sluiced --help");
+            cmd_bad_option(c, argv, f);
             goto done;
         }
     }
-    if (dir == NULL || format == NULL || optind != argc - 1) {
-        fault_set(f, FAULT_INVALID, NULL,
-                  "usage: sluiced ingest --data-dir DIR --format "
-                  "csv|jsonl|blob [options] FILE");
+    if (cmd_required(dir, "--data-dir", f) < 0 ||
+        cmd_required(format, "--format", f) < 0 ||
+        cmd_positional(argc, argv, 1, "FILE", f) < 0)
         goto done;
-    }
     if (spec.chunk_bytes && spec.chunk_rows) {
         fault_set(f, FAULT_INVALID, "--chunk-rows",
                   "give --chunk-size or --chunk-rows, not both");

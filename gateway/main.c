@@ -29,8 +29,13 @@ int main(int argc, char **argv)
     fault_clear(&f);
     rv = cmd->run(argc - 1, argv + 1, &f);
     if (rv < 0) {
-        fprintf(stderr, "sluiced %s: %s\n", cmd->name,
-                f.detail[0] ? f.detail : "failed");
+        /* Name the field unless the sentence already does. */
+        if (f.field[0] != '\0' && strstr(f.detail, f.field) == NULL)
+            fprintf(stderr, "sluiced %s: %s: %s\n", cmd->name, f.field,
+                    f.detail);
+        else
+            fprintf(stderr, "sluiced %s: %s\n", cmd->name,
+                    f.detail[0] ? f.detail : "failed");
         return f.kind == FAULT_INVALID ? 2 : 1;
     }
     return rv;

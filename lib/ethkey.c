@@ -15,20 +15,23 @@ int ethkey_from_secret(struct ethkey *out, const uint8_t secret[32],
                        struct fault *f)
 {
     const secp256k1_context *ctx = secp_context();
+    uint8_t copy[ETHKEY_SECRET_LEN];
     int rv = -1;
 
+    /* Copy first: secret may be out->secret, which is cleared next. */
+    memcpy(copy, secret, sizeof copy);
     memset(out, 0, sizeof *out);
     if (ctx == NULL) {
         fault_set(f, FAULT_INTERNAL, NULL, "no secp256k1 context");
         goto done;
     }
-    if (!secp256k1_ec_seckey_verify(ctx, secret)) {
+    if (!secp256k1_ec_seckey_verify(ctx, copy)) {
         fault_set(f, FAULT_INVALID, NULL,
                   "a private key must be non-zero and below the curve "
                   "order");
         goto done;
     }
-    memcpy(out->secret, secret, ETHKEY_SECRET_LEN);
+    memcpy(out->secret, copy, ETHKEY_SECRET_LEN);
     if (!secp256k1_ec_pubkey_create(ctx, &out->pub, out->secret)) {
         fault_set(f, FAULT_INTERNAL, NULL, "cannot compute a public key");
         goto done;
@@ -37,6 +40,7 @@ int ethkey_from_secret(struct ethkey *out, const uint8_t secret[32],
         goto done;
     rv = 0;
 done:
+    secret_wipe(copy, sizeof copy);
     if (rv != 0)
         ethkey_wipe(out);
     return rv;

@@ -16,7 +16,7 @@
 #define ETHKEY_PUBKEY_LEN 33 /* compressed */
 
 struct ethkey {
-    uint8_t secret[ETHKEY_SECRET_LEN]; /* big-endian scalar; wipe with ethkey_wipe */
+    uint8_t secret[ETHKEY_SECRET_LEN]; /* big-endian; see ethkey_wipe */
     secp256k1_pubkey pub;
     struct ethaddr addr;
 };
@@ -24,8 +24,8 @@ struct ethkey {
 /* Load the 32-byte big-endian private key secret into out, computing its
  * public key and address. Returns 0; on failure -1 with *out wiped and f
  * set: FAULT_INVALID when secret is zero or not below the curve order n,
- * FAULT_INTERNAL when there is no secp256k1 context. The caller wipes out
- * with ethkey_wipe when done. */
+ * FAULT_INTERNAL when there is no secp256k1 context. secret may point into
+ * *out. The caller wipes out with ethkey_wipe when done. */
 int ethkey_from_secret(struct ethkey *out, const uint8_t secret[32],
                        struct fault *f) __attribute__((warn_unused_result));
 

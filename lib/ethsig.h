@@ -46,8 +46,9 @@ int ethsig_sign_personal(uint8_t sig[ETHSIG_LEN], const struct ethkey *key,
 /* Recover the public key and address that signed hash with sig. Returns 0
  * with *pub and *addr set; on failure -1 with *pub and *addr zeroed and f
  * FAULT_UNAUTHORIZED naming ETHSIG_FIELD: r or s zero or not below n, high
- * s, v not in {0, 1, 27, 28}, or no key recovers. Either of pub and addr
- * may be NULL when not wanted. */
+ * s, v not in {0, 1, 27, 28}, or no key recovers (FAULT_INTERNAL without
+ * a secp256k1 context). Either of pub and addr may be NULL when not
+ * wanted. */
 int ethsig_recover_hash(secp256k1_pubkey *pub, struct ethaddr *addr,
                         const uint8_t sig[ETHSIG_LEN], const uint8_t hash[32],
                         struct fault *f) __attribute__((warn_unused_result));

@@ -7,9 +7,10 @@
  * "sluice-request-v1", the method, the request target as sent, the
  * lowercase hex SHA-256 of the body, the timestamp and the nonce, signed as
  * an EIP-191 personal message. The gateway checks the timestamp and nonce
- * syntax first (reqsig_check_*), builds the message, then recovers the
- * signer with reqsig_verify; every failure of these checks is
- * FAULT_UNAUTHORIZED naming the header at fault.
+ * first (reqsig_check_*), builds the message, then recovers the signer with
+ * reqsig_verify; every failure of those three is FAULT_UNAUTHORIZED naming
+ * the header at fault (a 401). reqsig_message itself, also used by clients
+ * to build what they sign, reports FAULT_INVALID.
  */
 #ifndef SLUICE_LIB_REQSIG_H
 #define SLUICE_LIB_REQSIG_H
@@ -73,7 +74,8 @@ int reqsig_sign(char sig_text[ETHSIG_TEXT_SIZE], const struct ethkey *key,
  * sig_text[0..sig_len). Returns 0 with *pub and *addr set (either may be
  * NULL when not wanted); on failure -1 with them zeroed and f
  * FAULT_UNAUTHORIZED naming REQSIG_HEADER_SIGNATURE (malformed, high-s, bad
- * v, zero or out-of-range r or s, or unrecoverable). */
+ * v, zero or out-of-range r or s, or unrecoverable; FAULT_INTERNAL without
+ * a secp256k1 context). */
 int reqsig_verify(secp256k1_pubkey *pub, struct ethaddr *addr,
                   const char *sig_text, size_t sig_len, const char *message,
                   size_t len, struct fault *f)

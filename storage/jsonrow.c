@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define JSONROW_PAD 16
 
 /* One parse: the input, where we are, and where decoded strings go. */
@@ -89,8 +93,10 @@ static int jsonrow_fail(struct jsonrow_parser *p, const char *what)
                      (unsigned long long)p->row, p->i, what);
 }
 
-static void jsonrow_ws(struct jsonrow_parser *p)
+static inline void jsonrow_ws(struct jsonrow_parser *p)
 {
+    if (p->i < p->n && p->s[p->i] > ' ')
+        return; /* the common case: no whitespace */
     while (p->i < p->n) {
         uint8_t c = p->s[p->i];
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
@@ -153,6 +159,23 @@ static int jsonrow_string(struct jsonrow_parser *p, const uint8_t **out,
 
     for (;;) {
         uint8_t c;
+#if defined(__SSE2__)
+        /* Skip plain ASCII sixteen bytes at a time (never past n). */
+        while (i + 16 <= n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i special = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                /* signed: bytes >= 0x80 are negative, so below 0x20 too */
+                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            unsigned m = (unsigned)_mm_movemask_epi8(special);
+            if (m != 0) {
+                i += (size_t)__builtin_ctz(m);
+                break;
+            }
+            i += 16;
+        }
+#endif
         while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&
                s[i] != '\\')
             i++;

@@ -41,6 +41,13 @@ struct numtext_parts {
  * grammar (out filled), else 0 (out zeroed). */
 int numtext_parse(struct numtext_parts *out, const char *s, size_t len);
 
+/* numtext_parse, faster for short plain decimals, for callers whose
+ * buffer has at least 16 readable bytes after s[len) (it may load them;
+ * they do not change the result). Same result and outputs as
+ * numtext_parse. */
+int numtext_parse_padded(struct numtext_parts *out, const char *s,
+                         size_t len);
+
 /* Compare, by value, text a with its parts pa and text b with its parts
  * pb (both from numtext_parse returning 1): <0, 0 or >0. */
 int numtext_compare_parts(const char *a, const struct numtext_parts *pa,

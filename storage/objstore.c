@@ -188,7 +188,8 @@ int objstore_get(struct objstore *s, uint8_t **out, size_t *len,
     }
     if ((uint64_t)st.st_size > max_len) {
         fault_set(f, FAULT_CORRUPT, "object_id",
-                  "object %s is larger than any chunk may be", id);
+                  "object %s is %llu bytes, more than the %zu expected", id,
+                  (unsigned long long)st.st_size, max_len);
         goto done;
     }
     buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);

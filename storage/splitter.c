@@ -7,6 +7,10 @@
 #include "storage/jsonrow.h"
 #include "storage/numtext.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* Input is copied into the working buffer this much at a time, so that a
  * caller's huge buffer never makes ours bigger than one chunk, one row and
  * one slice. */
@@ -34,7 +38,8 @@ enum splitter_cstate {
 struct splitter_run_bound {
     uint8_t *b;
     size_t len, cap;
-    uint64_t key; /* text bounds: splitter_key of the stored bytes */
+    uint64_t key, key2; /* text bounds: splitter_key of the stored bytes
+                           and of those after the first 8 */
     uint8_t set, cut;
     struct numtext_parts np; /* for number bounds */
 };
@@ -350,7 +355,8 @@ static int splitter_column_add(struct splitter *s, const uint8_t *p,
     }
     memset(&s->cols[idx], 0, sizeof s->cols[idx]);
     memset(&s->run[idx], 0, sizeof s->run[idx]);
-    s->cols[idx].name = malloc(n + 1);
+    s->cols[idx].name = calloc(1, n + SPLITTER_PAD); /* padded for
+                                                      splitter_key */
     if (s->cols[idx].name == NULL)
         return splitter_oom(f);
     if (n > 0)
@@ -396,9 +402,14 @@ static inline int splitter_text_cmp(const uint8_t *p, size_t n, uint64_t key,
         return key < bd->key ? -1 : 1;
     m = n < bd->len ? n : bd->len;
     if (m > 8) {
-        int c = memcmp(p + 8, bd->b + 8, m - 8);
-        if (c != 0)
-            return c;
+        uint64_t k2 = splitter_key(p + 8, n - 8);
+        if (k2 != bd->key2)
+            return k2 < bd->key2 ? -1 : 1;
+        if (m > 16) {
+            int c = memcmp(p + 16, bd->b + 16, m - 16);
+            if (c != 0)
+                return c;
+        }
     }
     return n < bd->len ? -1 : n > bd->len;
 }
@@ -428,9 +439,36 @@ static int splitter_bound_store(struct splitter *s,
     bd->cut = n > keep;
     if (np != NULL)
         bd->np = *np;
-    else
+    else {
         bd->key = splitter_key(p, keep);
+        bd->key2 = keep > 8 ? splitter_key(p + 8, keep - 8) : 0;
+    }
     return 0;
+}
+
+/* numtext_compare_parts, with the common case (both plain decimals of up
+ * to 19 + 19 digits) inline. */
+static inline int splitter_num_cmp(const uint8_t *p,
+                                   const struct numtext_parts *np,
+                                   const struct splitter_run_bound *bd)
+{
+    if (np->fast && bd->np.fast) {
+        int za = (np->hi | np->lo) == 0, zb = (bd->np.hi | bd->np.lo) == 0;
+        int sa = za ? 0 : (np->neg ? -1 : 1);
+        int sb = zb ? 0 : (bd->np.neg ? -1 : 1);
+        int m;
+        if (sa != sb)
+            return sa < sb ? -1 : 1;
+        if (np->hi != bd->np.hi)
+            m = np->hi < bd->np.hi ? -1 : 1;
+        else if (np->lo != bd->np.lo)
+            m = np->lo < bd->np.lo ? -1 : 1;
+        else
+            return 0;
+        return sa > 0 ? m : -m;
+    }
+    return numtext_compare_parts((const char *)p, np, (const char *)bd->b,
+                                 &bd->np);
 }
 
 /* Fold one value of column col into the running bounds of the chunk.
@@ -438,9 +476,9 @@ static int splitter_bound_store(struct splitter *s,
  * bounds are kept cut to max_index_value: cutting preserves order, so a
  * cut min stays the cut of the true min, and a cut max the cut of the true
  * max (raised only when the chunk is emitted). */
-static int splitter_index(struct splitter *s, size_t col, const uint8_t *p,
-                          size_t n, const struct numtext_parts *np,
-                          struct fault *f)
+static inline __attribute__((always_inline)) int
+splitter_index(struct splitter *s, size_t col, const uint8_t *p, size_t n,
+               const struct numtext_parts *np, struct fault *f)
 {
     struct splitter_column *c = &s->cols[col];
     struct splitter_run *r = &s->run[col];
@@ -456,14 +494,10 @@ static int splitter_index(struct splitter *s, size_t col, const uint8_t *p,
             if (splitter_bound_store(s, &r->nmin, p, n, np, f) < 0 ||
                 splitter_bound_store(s, &r->nmax, p, n, np, f) < 0)
                 return -1;
-        } else if (numtext_compare_parts((const char *)p, np,
-                                         (const char *)r->nmax.b,
-                                         &r->nmax.np) > 0) {
+        } else if (splitter_num_cmp(p, np, &r->nmax) > 0) {
             if (splitter_bound_store(s, &r->nmax, p, n, np, f) < 0)
                 return -1;
-        } else if (numtext_compare_parts((const char *)p, np,
-                                         (const char *)r->nmin.b,
-                                         &r->nmin.np) < 0) {
+        } else if (splitter_num_cmp(p, np, &r->nmin) < 0) {
             if (splitter_bound_store(s, &r->nmin, p, n, np, f) < 0)
                 return -1;
         }
@@ -905,9 +939,10 @@ static inline const uint8_t *splitter_comma(const uint8_t *p,
         memcpy(&x, p, 8);
         x ^= ones * ',';
         t = (x - ones) & ~x & high;
+        if (e - p < 8) /* ignore the bytes past e (borrows only go up) */
+            t &= ~(uint64_t)0 >> (64 - 8 * (size_t)(e - p));
         if (t != 0) {
-            const uint8_t *q = p + (__builtin_ctzll(t) >> 3);
-            return q < e ? q : e;
+            return p + (__builtin_ctzll(t) >> 3);
         }
         p += 8;
     }
@@ -1002,14 +1037,20 @@ static size_t splitter_csv_split(struct splitter *s, const uint8_t *p,
                                  size_t n, int quoted, size_t max,
                                  struct fault *f)
 {
-    if (s->fields_cap < max + 1) {
-        struct splitter_field *fl = realloc(s->fields, (max + 1) * sizeof *fl);
+    /* A record of n bytes has at most n + 1 fields; the fast path needs
+     * room for ncols. */
+    size_t need = (n < max ? n + 1 : max + 1);
+
+    if (need < s->ncols + 1)
+        need = s->ncols + 1;
+    if (s->fields_cap < need) {
+        struct splitter_field *fl = realloc(s->fields, need * sizeof *fl);
         if (fl == NULL) {
             splitter_oom(f);
             return 0;
         }
         s->fields = fl;
-        s->fields_cap = max + 1;
+        s->fields_cap = need;
     }
     if (!quoted)
         return splitter_csv_plain(s, p, n, max);
@@ -1017,6 +1058,75 @@ static size_t splitter_csv_split(struct splitter *s, const uint8_t *p,
         return 0;
     return splitter_csv_quoted(s, p, n, max);
 }
+
+#if defined(__SSE2__)
+/* The common case in one pass: a record with no quote whose LF is already
+ * in the buffer. Sixteen bytes at a time, find the commas, any quote and
+ * the LF; fill s->fields. Returns 1 with *end at the LF and *nf the field
+ * count (ncols + 1 when there are more), or 0 when the record has a quote
+ * or no LF yet: the caller then takes the general path. Loads may reach
+ * 15 bytes past len, inside the working buffer's pad. */
+static int splitter_csv_fast(struct splitter *s, size_t *end, size_t *nf)
+{
+    const uint8_t *base = s->buf + s->done;
+    size_t avail = s->len - s->done, off = 0, start = 0, i = 0;
+    size_t max = s->ncols;
+    const __m128i vc = _mm_set1_epi8(',');
+    const __m128i vq = _mm_set1_epi8('"');
+    const __m128i vn = _mm_set1_epi8('\n');
+
+    while (off < avail) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(base + off));
+        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
+        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq));
+        unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vn));
+        unsigned valid = avail - off >= 16 ? 0xffffu
+                                           : (1u << (avail - off)) - 1;
+        mn &= valid;
+        if (mn != 0) {
+            unsigned before = (mn & (0u - mn)) - 1; /* bytes before the LF */
+            mq &= before;
+            mc &= before;
+        } else {
+            mq &= valid;
+            mc &= valid;
+        }
+        if (mq != 0)
+            return 0;
+        while (mc != 0) {
+            size_t pos = off + (size_t)__builtin_ctz(mc);
+            if (i == max) {
+                *nf = max + 1;
+                *end = s->done + pos;
+                return 1;
+            }
+            s->fields[i].p = base + start;
+            s->fields[i].n = pos - start;
+            i++;
+            start = pos + 1;
+            mc &= mc - 1;
+        }
+        if (mn != 0) {
+            size_t pos = off + (size_t)__builtin_ctz(mn);
+            size_t flen = pos - start;
+            if (i == max) {
+                *nf = max + 1;
+                *end = s->done + pos;
+                return 1;
+            }
+            if (flen > 0 && base[pos - 1] == '\r')
+                flen--;
+            s->fields[i].p = base + start;
+            s->fields[i].n = flen;
+            *nf = i + 1;
+            *end = s->done + pos;
+            return 1;
+        }
+        off += 16;
+    }
+    return 0;
+}
+#endif
 
 static int splitter_csv_header(struct splitter *s, size_t content,
                                int quoted, size_t unit, struct fault *f)
@@ -1071,6 +1181,13 @@ static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
             return -1;
         s->row_open = 1;
     }
+#if defined(__SSE2__)
+    if (s->row_open && s->scan == s->done && s->cstate == CS_START &&
+        splitter_csv_fast(s, &end, &n)) {
+        unit = end - s->done + 1;
+        goto fields_ready;
+    }
+#endif
     switch (splitter_csv_end(s, eof, &end, f)) {
     case -1:
         return -1;
@@ -1086,21 +1203,24 @@ static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
     content = end - s->done;
     if (end < s->len && content > 0 && s->buf[end - 1] == '\r')
         content--;
-    if (unit > s->cfg.max_row_bytes) {
-        if (!s->have_header)
+    if (!s->have_header) {
+        if (unit > s->cfg.max_row_bytes)
             return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
                              "header: longer than max_row_bytes (%zu)",
                              s->cfg.max_row_bytes);
+        return splitter_csv_header(s, content, quoted, unit, f) < 0 ? -1 : 1;
+    }
+    n = splitter_csv_split(s, s->buf + s->done, content, quoted, s->ncols, f);
+    if (n == 0)
+        return -1;
+#if defined(__SSE2__)
+fields_ready:
+#endif
+    if (unit > s->cfg.max_row_bytes)
         return fault_set(f, FAULT_TOO_LARGE, SPLITTER_DATA_FIELD,
                          "row %llu: longer than max_row_bytes (%zu)",
                          (unsigned long long)s->rows_total,
                          s->cfg.max_row_bytes);
-    }
-    if (!s->have_header)
-        return splitter_csv_header(s, content, quoted, unit, f) < 0 ? -1 : 1;
-    n = splitter_csv_split(s, s->buf + s->done, content, quoted, s->ncols, f);
-    if (n == 0)
-        return -1;
     if (n != s->ncols)
         return fault_set(f, FAULT_INVALID, SPLITTER_DATA_FIELD,
                          "row %llu: %s fields than the header's %zu",
@@ -1113,7 +1233,7 @@ static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
         if (vn == 0)
             continue;
         if (((v[0] >= '0' && v[0] <= '9') || v[0] == '-') &&
-            numtext_parse(&np, (const char *)v, vn)) {
+            numtext_parse_padded(&np, (const char *)v, vn)) {
             if (splitter_index(s, i, v, vn, &np, f) < 0)
                 return -1;
         } else if (splitter_index(s, i, v, vn, NULL, f) < 0) {
@@ -1149,9 +1269,13 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
     for (j = 0; j < jr->count; j++) {
         const struct jsonrow_member *m = &jr->members[j];
         size_t col;
-        if (j < s->prev_n &&
-            s->cols[s->prev_order[j]].name_len == m->key_len &&
-            memcmp(s->cols[s->prev_order[j]].name, m->key, m->key_len) == 0) {
+        const struct splitter_column *guess =
+            j < s->prev_n ? &s->cols[s->prev_order[j]] : NULL;
+        if (guess != NULL && guess->name_len == m->key_len &&
+            (m->key_len <= 8
+                 ? splitter_key((const uint8_t *)guess->name, m->key_len) ==
+                       splitter_key(m->key, m->key_len)
+                 : memcmp(guess->name, m->key, m->key_len) == 0)) {
             col = s->prev_order[j];
         } else {
             long found = splitter_column_find(s, m->key, m->key_len);
@@ -1173,7 +1297,10 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
         s->prev_order[j] = col;
         switch (m->kind) {
         case JSONROW_STRING:
-            if (splitter_index(s, col, m->value, m->value_len, NULL, f) < 0)
+            /* "" is not indexed, as an empty CSV field is not: the same
+             * data in either format gets the same column types. */
+            if (m->value_len > 0 &&
+                splitter_index(s, col, m->value, m->value_len, NULL, f) < 0)
                 return -1;
             break;
         case JSONROW_NUMBER:

@@ -16,8 +16,9 @@
  *
  * Values: a CSV field is a number iff its text matches the JSON number
  * grammar (numtext.h); a JSON Lines value is a number iff it is a JSON
- * number, text iff it is a JSON string (its decoded UTF-8). Empty CSV
- * fields, null, booleans, objects and arrays are not indexed. A column is
+ * number, text iff it is a non-empty JSON string (its decoded UTF-8).
+ * Empty CSV fields, empty JSON strings, null, booleans, objects and arrays
+ * are not indexed, so the same data as CSV or JSON Lines indexes alike. A column is
  * `number` when every indexed value in the data-set is a number, otherwise
  * `text`.
  */
@@ -40,7 +41,9 @@ struct splitter_config {
                                past it (blobs: exactly this many bytes) */
     uint64_t chunk_rows;    /* when > 0, rows per chunk instead (not for
                                blobs) */
-    size_t max_row_bytes;   /* a longer row is FAULT_TOO_LARGE */
+    size_t max_row_bytes;   /* a longer row is FAULT_TOO_LARGE (its line
+                               end included); the CSV header and each run
+                               of blank lines are held to it too */
     size_t preview_rows;    /* the first N rows are kept in clear */
     size_t max_columns;     /* more columns is FAULT_TOO_LARGE */
     size_t max_index_value; /* longest value kept in the index, >= 16 */
@@ -101,9 +104,11 @@ void splitter_free(struct splitter *s);
  * malformed input (naming the row number in the detail: an unterminated
  * quote, a character after a closing quote, a row whose field count differs
  * from the header's, a JSON Lines row that is not one JSON object, a
- * duplicate key, invalid UTF-8 in a JSON string), FAULT_TOO_LARGE for a row
- * over max_row_bytes or too many columns. After a failure the splitter
- * refuses further input. */
+ * duplicate key, invalid UTF-8 in a JSON string; a CSV column name that
+ * repeats another, holds U+0000 or is not UTF-8), FAULT_TOO_LARGE for a row
+ * over max_row_bytes or too many columns. These name no field (the fault's
+ * field is ""). After a failure the splitter refuses further input, with
+ * the same fault. */
 int splitter_feed(struct splitter *s, const uint8_t *data, size_t len,
                   struct fault *f) __attribute__((warn_unused_result));
 

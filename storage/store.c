@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,8 +226,17 @@ done:
     return rv;
 }
 
-int store_open(struct store **out, struct store_recovery *rec, const char *dir,
-               struct fault *f)
+static int store_exists(const char *dir, const char *name)
+{
+    char path[STORE_PATH_MAX];
+    struct stat st;
+
+    return fsutil_join(path, sizeof path, dir, name) == 0 &&
+           stat(path, &st) == 0;
+}
+
+static int store_open_mode(struct store **out, struct store_recovery *rec,
+                           const char *dir, int existing, struct fault *f)
 {
     struct store_recovery scratch;
     char path[STORE_PATH_MAX];
@@ -245,8 +255,20 @@ int store_open(struct store **out, struct store_recovery *rec, const char *dir,
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto fail;
     }
+    if (existing && !store_exists(dir, "sluice.db")) {
+        fault_set(f, FAULT_NOT_FOUND, "data_dir",
+                  "%s is not a sluice data dir (no sluice.db in it)", dir);
+        goto fail;
+    }
     if (fsutil_mkdir(dir, 0700, f) < 0 || store_lock(s, f) < 0)
         goto fail;
+    if (store_exists(dir, "sluice.db") && !store_exists(dir, "master.key")) {
+        fault_set(f, FAULT_INVALID, "master_key",
+                  "the master key file %s/master.key is missing but the data "
+                  "dir holds data-sets sealed under it; restore it from a "
+                  "backup (a new key would make them unreadable)", dir);
+        goto fail;
+    }
     if (fsutil_join(path, sizeof path, dir, "master.key") < 0 ||
         masterkey_load_or_create(s->mk, path, f) < 0)
         goto fail;
@@ -263,6 +285,18 @@ int store_open(struct store **out, struct store_recovery *rec, const char *dir,
 fail:
     store_close(s);
     return -1;
+}
+
+int store_open(struct store **out, struct store_recovery *rec, const char *dir,
+               struct fault *f)
+{
+    return store_open_mode(out, rec, dir, 0, f);
+}
+
+int store_open_existing(struct store **out, struct store_recovery *rec,
+                        const char *dir, struct fault *f)
+{
+    return store_open_mode(out, rec, dir, 1, f);
 }
 
 void store_close(struct store *s)

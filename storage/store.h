@@ -57,10 +57,19 @@ struct store_dataset_spec {
 /* Open (creating if needed) the data dir dir, lock it and repair it.
  * Returns 0 with *out set and, when rec is not NULL, *rec filled; on
  * failure -1 with *out = NULL and f set (FAULT_CONFLICT when another
- * process holds the dir, FAULT_INVALID for a bad master key file, FAULT_IO
- * or FAULT_CORRUPT otherwise). */
+ * process holds the dir, FAULT_INVALID for a bad master key file or for a
+ * missing one beside an existing database: a new key would make every
+ * stored data-set unreadable, so that needs the operator; FAULT_IO or
+ * FAULT_CORRUPT otherwise). */
 int store_open(struct store **out, struct store_recovery *rec, const char *dir,
                struct fault *f) __attribute__((warn_unused_result));
+
+/* As store_open, but refuse (FAULT_NOT_FOUND, field "data_dir") a dir
+ * that does not exist or holds no database yet: for commands that read an
+ * existing store, where a mistyped path must not make an empty one. */
+int store_open_existing(struct store **out, struct store_recovery *rec,
+                        const char *dir, struct fault *f)
+    __attribute__((warn_unused_result));
 
 /* Close s, wiping the master key and releasing the lock. s may be NULL. */
 void store_close(struct store *s);

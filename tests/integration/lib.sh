@@ -9,12 +9,16 @@
 #                        stderr to $T/NAME.err, exit status in $RC; fails
 #                        the test on a sanitizer report
 #   sl_ok NAME ARGS...   the same, and fail unless it exits 0
+#   sl_kill_after S NAME ARGS...  the same, killed with SIGKILL after S
+#                        seconds if still running ($RC 137)
 #   spawn NAME ARGS...   start sluiced in the background; its pid in $PID
 #   reap PID NAME        wait for a spawned process; status in $RC
 #   fail MESSAGE         print MESSAGE (and the test's name), exit 1
 #   sql DIR QUERY        run QUERY on DIR/sluice.db, print the rows
 #   fsck_clean DIR       run fsck on DIR; fail unless it exits 0 with no
 #                        damaged, missing or orphan line
+#   soft_fail MESSAGE    record a failure and go on; `finish` exits 1 at
+#                        the end if any was recorded
 set -u
 set -o pipefail
 
@@ -26,8 +30,8 @@ command -v sqlite3 >/dev/null || { echo "FAIL: the sqlite3 CLI is needed" >&2; e
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$TEST_NAME.XXXXXX")
 LIB_PIDS=()
-# Leak reports at exit would be noise for commands that are killed on
-# purpose; everything else a sanitizer says is a failure.
+# Under a sanitizer build every report, leaks included, fails the test
+# (a process killed with SIGKILL on purpose reports nothing).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
@@ -47,6 +51,19 @@ trap lib_cleanup EXIT
 fail() {
     echo "FAIL [$TEST_NAME]: $*" >&2
     exit 1
+}
+
+# Record a failure and go on, so that one run shows every problem; call
+# `finish` at the end to exit 1 if any was recorded.
+SOFT_FAILS=0
+soft_fail() {
+    echo "FAIL [$TEST_NAME]: $*" >&2
+    SOFT_FAILS=$((SOFT_FAILS + 1))
+}
+
+finish() {
+    [ "$SOFT_FAILS" -eq 0 ] || fail "$SOFT_FAILS check(s) failed (above)"
+    note "ok"
 }
 
 note() {
@@ -81,6 +98,16 @@ sl_ok() {
     fi
 }
 
+# sl_kill_after SECONDS NAME ARGS...: run sluiced as sl does, but kill -9
+# it after SECONDS (> 0) if it still runs; $RC is 137 when it was killed.
+sl_kill_after() {
+    local delay=$1 name=$2
+    shift 2
+    RC=0
+    timeout --foreground -s KILL "$delay" "$SLUICED" "$@" >"$T/$name.out" 2>"$T/$name.err" || RC=$?
+    check_sanitizer "$T/$name.err" "sluiced $* (killed after ${delay}s)"
+}
+
 spawn() {
     local name=$1
     shift
@@ -92,7 +119,8 @@ spawn() {
 reap() {
     local pid=$1 name=$2 p keep=()
     RC=0
-    wait "$pid" 2>/dev/null || RC=$?
+    # (braces: bash's own "Killed" notice goes to /dev/null as well)
+    { wait "$pid"; } 2>/dev/null || RC=$?
     for p in "${LIB_PIDS[@]}"; do
         [ "$p" = "$pid" ] || keep+=("$p")
     done
@@ -149,18 +177,21 @@ objects_published() {
               ORDER BY 1"
 }
 
-# Fail when a file of stderr output ($1) is not exactly one line, or that
-# line does not match the extended regexp $2.
+# Check that a file of stderr output ($1) is exactly one line matching the
+# extended regexp $2; a soft failure otherwise (returns 1).
 one_line_matching() {
     local file=$1 re=$2 what=$3 n
     n=$(wc -l <"$file")
     if [ "$n" -ne 1 ]; then
         echo "--- stderr ---" >&2
         cat "$file" >&2
-        fail "$what: expected one line on stderr, got $n"
+        soft_fail "$what: expected one line on stderr, got $n"
+        return 1
     fi
     grep -q -E -- "$re" "$file" || {
+        echo "--- stderr ---" >&2
         cat "$file" >&2
-        fail "$what: stderr does not match /$re/"
+        soft_fail "$what: stderr does not match /$re/"
+        return 1
     }
 }

@@ -35,14 +35,14 @@ put("csv_header_only.csv", "csv", hdr + b"\n", 0, "rows")
 put("csv_header_only_nonl.csv", "csv", hdr, 0, "rows")
 put("csv_header_only_crlf.csv", "csv", hdr + b"\r\n", 0, "rows")
 put("csv_one_row_nonl.csv", "csv", hdr + b"\n1,a,2", 1, "rows")
-put("csv_lf.csv", "csv", hdr + b"\n" + b"".join(csv_rows(200)), 200, "rows")
-put("csv_crlf.csv", "csv", hdr + b"\r\n" + b"".join(csv_rows(200, b"\r\n")), 200, "rows")
-mixed = [r if i % 3 else r[:-1] + b"\r\n" for i, r in enumerate(csv_rows(150))]
-put("csv_mixed_eol.csv", "csv", hdr + b"\r\n" + b"".join(mixed), 150, "rows")
-put("csv_no_final_nl.csv", "csv", hdr + b"\n" + b"".join(csv_rows(99)) + b"99,last,0", 100, "rows")
+put("csv_lf.csv", "csv", hdr + b"\n" + b"".join(csv_rows(60)), 60, "rows")
+put("csv_crlf.csv", "csv", hdr + b"\r\n" + b"".join(csv_rows(60, b"\r\n")), 60, "rows")
+mixed = [r if i % 3 else r[:-1] + b"\r\n" for i, r in enumerate(csv_rows(45))]
+put("csv_mixed_eol.csv", "csv", hdr + b"\r\n" + b"".join(mixed), 45, "rows")
+put("csv_no_final_nl.csv", "csv", hdr + b"\n" + b"".join(csv_rows(29)) + b"29,last,0", 30, "rows")
 put("csv_no_final_nl_crlf.csv", "csv",
     hdr + b"\r\n" + b"".join(csv_rows(40, b"\r\n")) + b"40,last,0", 41, "rows")
-put("csv_bom.csv", "csv", b"\xef\xbb\xbf" + hdr + b"\n" + b"".join(csv_rows(120)), 120, "rows")
+put("csv_bom.csv", "csv", b"\xef\xbb\xbf" + hdr + b"\n" + b"".join(csv_rows(40)), 40, "rows")
 put("csv_bom_header_only.csv", "csv", b"\xef\xbb\xbf" + hdr + b"\r\n", 0, "rows")
 quoted = [
     b'1,"comma, inside",3\n',
@@ -57,8 +57,8 @@ quoted = [
     b'10,,\n',
     b'11,"\xc3\xa9t\xc3\xa9, \xe2\x82\xac",12\n',
 ]
-body = b"".join(quoted * 20)
-put("csv_quoted.csv", "csv", b'"id","na,me","pr""ice"\n' + body, len(quoted) * 20, "rows")
+body = b"".join(quoted * 5)
+put("csv_quoted.csv", "csv", b'"id","na,me","pr""ice"\n' + body, len(quoted) * 5, "rows")
 put("csv_quoted_last_open_nl.csv", "csv", hdr + b'\n1,"x\ny",2', 1, "rows")
 blank = (hdr + b"\n\n\n" + b"".join(csv_rows(30)) + b"\n\r\n\n" +
          b"".join(csv_rows(30, start=30)) + b"\n" + b"".join(csv_rows(1, start=60)) +
@@ -72,30 +72,31 @@ put("csv_blank_before_header.csv", "csv",
 put("csv_only_blank_after_header.csv", "csv", hdr + b"\n\n\n\n", 0, "rows")
 long_rows = [b"%d,%s,%d\n" % (i, b"x" * rnd.randrange(1, 5000), i) for i in range(60)]
 put("csv_long_rows.csv", "csv", hdr + b"\n" + b"".join(long_rows), 60, "rows")
-put("csv_single_col.csv", "csv", b"v\n" + b"".join(b"%d\n" % i for i in range(300)), 300, "rows")
+put("csv_single_col.csv", "csv", b"v\n" + b"".join(b"%d\n" % i for i in range(80)), 80, "rows")
 uni = [("%d,\"%s\",%d\n" % (i, "".join(chr(rnd.choice([0x41, 0xe9, 0x4e2d, 0x1f600, 0x2c]))
                                      for _ in range(rnd.randrange(0, 40))), i)).encode()
-       for i in range(300)]
-put("csv_unicode.csv", "csv", hdr + b"\n" + b"".join(uni), 300, "rows")
+       for i in range(80)]
+put("csv_unicode.csv", "csv", hdr + b"\n" + b"".join(uni), 80, "rows")
 
 # JSON Lines
 objs = [b'{"id":%d,"name":"n%d","v":%s,"tags":["a","b"],"o":{"k":[1,{"z":null}]}}' %
         (i, i, [b"1.5", b"-0", b"1e3", b"true", b"null", b'"t\\u00e9xt"', b'"\xe2\x82\xac"'][i % 7])
-        for i in range(200)]
+        for i in range(60)]
 put("jsonl_empty.jsonl", "jsonl", b"", 0, "rows")
-put("jsonl_lf.jsonl", "jsonl", b"\n".join(objs) + b"\n", 200, "rows")
-put("jsonl_crlf.jsonl", "jsonl", b"\r\n".join(objs) + b"\r\n", 200, "rows")
-put("jsonl_no_final_nl.jsonl", "jsonl", b"\n".join(objs), 200, "rows")
+put("jsonl_lf.jsonl", "jsonl", b"\n".join(objs) + b"\n", 60, "rows")
+put("jsonl_crlf.jsonl", "jsonl", b"\r\n".join(objs) + b"\r\n", 60, "rows")
+put("jsonl_no_final_nl.jsonl", "jsonl", b"\n".join(objs), 60, "rows")
 put("jsonl_blank_lines.jsonl", "jsonl",
-    b"\n\n" + b"\n".join(objs[:50]) + b"\n\n\r\n\n" + b"\n".join(objs[50:]) + b"\n\n\n", 200, "rows")
+    b"\n\n" + b"\n".join(objs[:50]) + b"\n\n\r\n\n" + b"\n".join(objs[50:]) + b"\n\n\n", 60, "rows")
 put("jsonl_blank_crlf.jsonl", "jsonl",
-    b"\r\n" + b"\r\n\r\n".join(objs) + b"\r\n\r\n", 200, "rows")
+    b"\r\n" + b"\r\n\r\n".join(objs) + b"\r\n\r\n", 60, "rows")
 put("jsonl_only_blank.jsonl", "jsonl", b"\n\n\r\n", 0, "rows")
+put("jsonl_bom.jsonl", "jsonl", b"\xef\xbb\xbf" + b"\n".join(objs[:20]) + b"\n", 20, "rows")
 put("jsonl_one_nonl.jsonl", "jsonl", b'{"a":1}', 1, "rows")
 put("jsonl_spaces.jsonl", "jsonl",
-    b"".join(b'  { "a" : %d , "b" : [ 1 , 2 ] }  \n' % i for i in range(100)), 100, "rows")
-varied = [b'{"k%d":%d}' % (i % 13, i) for i in range(300)]
-put("jsonl_varied_keys.jsonl", "jsonl", b"\n".join(varied) + b"\n", 300, "rows")
+    b"".join(b'  { "a" : %d , "b" : [ 1 , 2 ] }  \n' % i for i in range(40)), 40, "rows")
+varied = [b'{"k%d":%d}' % (i % 13, i) for i in range(80)]
+put("jsonl_varied_keys.jsonl", "jsonl", b"\n".join(varied) + b"\n", 80, "rows")
 big = [b'{"i":%d,"pad":"%s"}' % (i, b"p" * rnd.randrange(0, 3000)) for i in range(50)]
 put("jsonl_long_rows.jsonl", "jsonl", b"\n".join(big) + b"\n", 50, "rows")
 
@@ -197,7 +198,6 @@ ingest_export() {
         fail "export of $(basename "$file") ($fmt, $* --threads $threads) differs from the input: $(cmp "$file" "$T/export.bin" 2>&1)"
     [ "$(stat -c %a "$T/export.bin")" = 600 ] ||
         fail "export -o made a file with mode $(stat -c %a "$T/export.bin"), not 600"
-    fsck_clean "$dir"
     echo "$dir $id $file $fmt $rows $cb $cr" >>"$CHECKS"
     LAST_ID=$id
 }
@@ -214,8 +214,13 @@ while read -r name fmt rows opts; do
             ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 1 "$threads" --chunk-rows 1
             ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 3 "$threads" --chunk-rows 3
         done
-        ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 0 2 --level 0
-        ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 0 2 --level 9
+        case $name in
+        csv_quoted.csv | jsonl_lf.jsonl | csv_long_rows.csv)
+            ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 0 2 --level 0
+            ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 0 2 --level 9 ;;
+        *)
+            ingest_export "$dir" "$file" "$fmt" "$rows" 1048576 0 2 ;;
+        esac
         ;;
     blob-small)
         for threads in 1 2; do
@@ -235,12 +240,34 @@ while read -r name fmt rows opts; do
     # Export to standard output too, once per input.
     sl_ok expo export --data-dir "$dir" "$LAST_ID"
     cmp "$file" "$T/expo.out" >/dev/null || fail "export of $name to stdout differs"
-    # All the data-sets of one dir export fine side by side.
+    # fsck reads back every data-set of this input's dir: all clean.
+    fsck_clean "$dir"
     [ "$(sql "$dir" "SELECT count(*) FROM datasets WHERE state != 'published'")" = 0 ] ||
         fail "$name: a data-set is not published"
+    grep -q -E "^fsck: $(sql "$dir" "SELECT count(*) FROM datasets") data-sets," "$T/fsck.err" ||
+        fail "$name: fsck did not check every data-set: $(cat "$T/fsck.err")"
     n=$((n + 1))
 done <"$IN/MANIFEST"
 note "$n inputs round-tripped"
+
+# FILE "-" reads standard input: a pipe (size unknown) and a regular file.
+for name in csv_quoted.csv jsonl_blank_lines.jsonl blob_5000.bin blob_1048577.bin csv_empty.csv; do
+    file=$IN/$name
+    fmt=$(awk -v n="$name" '$1 == n {print $2}' "$IN/MANIFEST")
+    rows=$(awk -v n="$name" '$1 == n {print $3}' "$IN/MANIFEST")
+    dir=$T/dd-stdin
+    sl_ok stdin-pipe ingest --data-dir "$dir" --format "$fmt" --chunk-size 1K - < <(cat "$file")
+    id=$(ingest_id stdin-pipe)
+    echo "$dir $id $file $fmt $rows 1024 0" >>"$CHECKS"
+    sl_ok stdin-pipe-exp export --data-dir "$dir" "$id"
+    cmp -s "$file" "$T/stdin-pipe-exp.out" || fail "ingest of $name from a pipe does not round-trip"
+    sl_ok stdin-file ingest --data-dir "$dir" --format "$fmt" --chunk-size 1K - <"$file"
+    id=$(ingest_id stdin-file)
+    echo "$dir $id $file $fmt $rows 1024 0" >>"$CHECKS"
+    sl_ok stdin-file-exp export --data-dir "$dir" "$id"
+    cmp -s "$file" "$T/stdin-file-exp.out" || fail "ingest of $name from redirected stdin does not round-trip"
+done
+fsck_clean "$T/dd-stdin"
 
 # Rows, chunk sizes, prefixes and object files agree with every input.
 python3 "$T/check.py" "$CHECKS" || fail "the catalogue does not match the inputs (above)"

@@ -13,6 +13,8 @@
 #    zlib payload of each object, object ids, and the ECDH and HKDF steps of
 #    each key wrap. AES-GCM itself is checked by gen_vectors, which opens
 #    every object and wrap it prints.
+# 3. Check that the worked examples of docs/PROTOCOL.md still quote the
+#    file's values.
 #
 # Run by tests/run.sh from the repository root with SLUICE_BUILD set.
 set -euo pipefail
@@ -635,6 +637,36 @@ if 0 not in sizes:
     fail("key_wraps", "has no wrap of the empty list")
 if not any(n >= 2 for n in sizes):
     fail("key_wraps", "has no wrap of two or more chunks")
+
+# ---- the worked examples of docs/PROTOCOL.md quote this file -------------
+
+try:
+    with open("docs/PROTOCOL.md", encoding="utf-8") as fh:
+        manual = fh.read()
+except OSError:
+    manual = None
+    fail("docs/PROTOCOL.md", "cannot be read")
+if manual is not None:
+    quoted = []
+    rs = dict(sections.get("request_signatures", []))
+    if 1 in rs:
+        quoted += [("request_signatures[1].signature", rs[1]["signature"].hex()),
+                   ("EIP-191 hash of request_signatures[1].message",
+                    personal_hash(rs[1]["message"].encode()).hex())]
+        quoted += [("request_signatures[1].message line %d" % (n + 1), line)
+                   for n, line in enumerate(rs[1]["message"].split("\n"))]
+    ob = dict(sections.get("objects", []))
+    if 0 in ob:
+        quoted.append(("objects[0] header", ob[0]["object_hex"][:36].hex()[:8]))
+        quoted.append(("objects[0].nonce", ob[0]["object_hex"][24:36].hex()))
+    ck = dict(sections.get("chunk_keys", []))
+    if 0 in ck:
+        quoted.append(("chunk_keys[0].ck", ck[0]["ck"].hex()))
+    for what, needle in quoted:
+        if needle not in manual:
+            fail("docs/PROTOCOL.md", "its worked example no longer quotes %s "
+                 "(%s...): update the example from the vectors" %
+                 (what, needle[:16]))
 
 for name, decoded in sections.items():
     print("ok: %s: %d entries decoded" % (name, len(decoded)))

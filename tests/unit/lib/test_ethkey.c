@@ -131,6 +131,9 @@ static void test_generate(void **state)
     assert_int_equal(ethkey_pubkey_serialize(ca, &a.pub), 0);
     assert_int_equal(ethkey_pubkey_serialize(cb, &again.pub), 0);
     assert_memory_equal(ca, cb, 33);
+    /* Reloading a key from its own secret field works. */
+    assert_int_equal(ethkey_from_secret(&again, again.secret, NULL), 0);
+    assert_true(ethaddr_equal(&a.addr, &again.addr));
     ethkey_wipe(&a);
     ethkey_wipe(&b);
     ethkey_wipe(&again);

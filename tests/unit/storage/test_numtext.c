@@ -278,6 +278,56 @@ static void test_compare_random(void **state)
     }
 }
 
+static void assert_same_parts(const char *t, size_t n)
+{
+    struct numtext_parts a, b;
+    char buf[64 + 16];
+    int ra, rb;
+
+    memset(buf, 'x', sizeof buf);
+    memcpy(buf, t, n);
+    ra = numtext_parse(&a, t, n);
+    rb = numtext_parse_padded(&b, buf, n);
+    if (ra != rb || a.int_off != b.int_off || a.int_len != b.int_len ||
+        a.frac_off != b.frac_off || a.frac_len != b.frac_len ||
+        a.exp_off != b.exp_off || a.exp_len != b.exp_len || a.neg != b.neg ||
+        a.exp_neg != b.exp_neg || a.fast != b.fast || a.hi != b.hi ||
+        a.lo != b.lo)
+        fail_msg("parse and parse_padded differ on \"%.*s\"", (int)n, t);
+}
+
+/* The padded parser is a faster path to the same answer. */
+static void test_parse_padded(void **state)
+{
+    static const char alphabet[] = "0123456789-.eE+x";
+    size_t i, round;
+
+    (void)state;
+    for (i = 0; i < sizeof grammar_cases / sizeof grammar_cases[0]; i++)
+        assert_same_parts(grammar_cases[i].text, strlen(grammar_cases[i].text));
+    for (i = 0; i < sizeof cmp_cases / sizeof cmp_cases[0]; i++) {
+        assert_same_parts(cmp_cases[i].a, strlen(cmp_cases[i].a));
+        assert_same_parts(cmp_cases[i].b, strlen(cmp_cases[i].b));
+    }
+    assert_same_parts("12345678.12345678", 17);
+    assert_same_parts("1234567.12345678", 16);
+    assert_same_parts("-1234567.1234567", 16);
+    assert_same_parts("99999999.99999999", 17);
+    assert_same_parts("123456789.5", 11);
+    assert_same_parts("1.123456789", 11);
+    srand(777);
+    for (round = 0; round < 200000; round++) {
+        char t[64];
+        size_t n = (size_t)(rand() % 20), k;
+        for (k = 0; k < n; k++) {
+            /* mostly digits, so that many strings are numbers */
+            int r = rand() % 24;
+            t[k] = r < 10 ? (char)('0' + r) : alphabet[rand() % 16];
+        }
+        assert_same_parts(t, n);
+    }
+}
+
 static void test_compare_not_numbers(void **state)
 {
     (void)state;
@@ -297,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_compare_table),
         cmocka_unit_test(test_compare_ladder),
         cmocka_unit_test(test_compare_random),
+        cmocka_unit_test(test_parse_padded),
         cmocka_unit_test(test_compare_not_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,270 @@
+/*
+ * fuzz_splitter: any bytes through the splitter.
+ *
+ * The first input byte picks the format, the chunk size (by bytes or by
+ * rows) and how the rest is fed (all at once, a byte at a time, sizes
+ * drawn from the input, a fixed odd size). Checked on every input:
+ * - prefix || chunks is the input (on failure: a prefix of it);
+ * - chunks are numbered from 0 and hold >= 1 row each, with contiguous
+ *   row ranges (blobs: rows 0);
+ * - the index is sane: num bounds are numbers with min <= max, text
+ *   min <= text max;
+ * - numtext_compare is antisymmetric and transitive on the number-like
+ *   tokens of the input and the bounds, and numtext_parse_padded agrees
+ *   with numtext_parse.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/numtext.h"
+#include "storage/splitter.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_NUMS 24
+
+struct nums {
+    char *v[MAX_NUMS];
+    size_t len[MAX_NUMS];
+    size_t n;
+};
+
+static void nums_add(struct nums *ns, const uint8_t *p, size_t n)
+{
+    if (ns->n >= MAX_NUMS || n > 400 || !numtext_is_number((const char *)p, n))
+        return;
+    ns->v[ns->n] = malloc(n + 1);
+    if (ns->v[ns->n] == NULL)
+        abort();
+    memcpy(ns->v[ns->n], p, n);
+    ns->v[ns->n][n] = '\0';
+    ns->len[ns->n] = n;
+    ns->n++;
+}
+
+static int sgn(int v)
+{
+    return v < 0 ? -1 : v > 0;
+}
+
+static int cmp(const struct nums *ns, size_t i, size_t j)
+{
+    return sgn(numtext_compare(ns->v[i], ns->len[i], ns->v[j], ns->len[j]));
+}
+
+static void check_numbers(const struct nums *ns)
+{
+    size_t i, j, k;
+
+    for (i = 0; i < ns->n; i++) {
+        struct numtext_parts a, b;
+        char pad[400 + 16];
+        memset(pad, '9', sizeof pad);
+        memcpy(pad, ns->v[i], ns->len[i]);
+        if (numtext_parse(&a, ns->v[i], ns->len[i]) !=
+                numtext_parse_padded(&b, pad, ns->len[i]) ||
+            a.fast != b.fast || a.hi != b.hi || a.lo != b.lo ||
+            a.int_len != b.int_len || a.frac_len != b.frac_len ||
+            a.exp_len != b.exp_len || a.neg != b.neg)
+            abort();
+        if (cmp(ns, i, i) != 0)
+            abort();
+        for (j = 0; j < ns->n; j++) {
+            int ij = cmp(ns, i, j);
+            if (ij != -cmp(ns, j, i))
+                abort();
+            for (k = 0; k < ns->n && k < 12; k++) {
+                int jk = cmp(ns, j, k);
+                /* i <= j <= k implies i <= k; i == j == k implies i == k */
+                if (ij <= 0 && jk <= 0 && cmp(ns, i, k) > 0)
+                    abort();
+                if (ij == 0 && jk == 0 && cmp(ns, i, k) != 0)
+                    abort();
+            }
+        }
+    }
+}
+
+static int bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+                     size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+static void check_chunk(const struct splitter_chunk *c, uint64_t index,
+                        uint64_t *row, enum splitter_format fmt,
+                        struct nums *ns)
+{
+    size_t i;
+
+    if (c->index != index || c->len == 0 || c->data == NULL)
+        abort();
+    if (fmt == SPLITTER_BLOB) {
+        if (c->rows != 0 || c->first_row != 0 || c->ncols != 0)
+            abort();
+        return;
+    }
+    if (c->rows < 1 || c->first_row != *row)
+        abort();
+    *row += c->rows;
+    for (i = 0; i < c->ncols; i++) {
+        const struct splitter_colstat *cs = &c->cols[i];
+        if ((cs->num.min == NULL) != (cs->num.max == NULL))
+            abort();
+        if (cs->num.min != NULL) {
+            if (!numtext_is_number((const char *)cs->num.min,
+                                   cs->num.min_len) ||
+                !numtext_is_number((const char *)cs->num.max,
+                                   cs->num.max_len) ||
+                numtext_compare((const char *)cs->num.min, cs->num.min_len,
+                                (const char *)cs->num.max,
+                                cs->num.max_len) > 0)
+                abort();
+            nums_add(ns, cs->num.min, cs->num.min_len);
+            nums_add(ns, cs->num.max, cs->num.max_len);
+        }
+        if (cs->text.min != NULL && cs->text.max != NULL &&
+            bytes_cmp(cs->text.min, cs->text.min_len, cs->text.max,
+                      cs->text.max_len) > 0)
+            abort();
+        if (cs->num.min != NULL && cs->text.min == NULL)
+            abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t chunk_sizes[8] = {1, 2, 7, 16, 64, 300, 4096, 1 << 20};
+    struct splitter_config cfg;
+    struct splitter *s = NULL;
+    struct splitter_chunk *c;
+    struct fault f;
+    struct nums ns;
+    const uint8_t *in;
+    size_t len, off = 0, checked = 0, plen, i, feed_kind, fixed = 7;
+    uint64_t index = 0, row = 0;
+    uint32_t seed;
+    unsigned ctl;
+    int rv = 0;
+    char *preview;
+
+    if (size == 0)
+        return 0;
+    ctl = data[0];
+    in = data + 1;
+    len = size - 1;
+    memset(&ns, 0, sizeof ns);
+
+    splitter_config_default(&cfg, (enum splitter_format)(ctl % 3));
+    cfg.chunk_bytes = chunk_sizes[(ctl / 3) % 8];
+    if (cfg.format != SPLITTER_BLOB && (ctl / 96) % 2 == 1)
+        cfg.chunk_rows = 1 + (ctl / 3) % 3;
+    feed_kind = (ctl / 24) % 4;
+    cfg.max_row_bytes = 1 + (ctl % 7 == 0 ? 64 : 1 << 16);
+    cfg.max_columns = 64;
+    cfg.max_index_value = ctl % 2 ? 16 : 256;
+    cfg.preview_rows = 3;
+    if (splitter_new(&s, &cfg, &f) != 0)
+        abort();
+
+    seed = 2166136261u;
+    for (i = 0; i < len && i < 64; i++)
+        seed = (seed ^ in[i]) * 16777619u;
+
+    while (off < len && rv == 0) {
+        size_t n = len - off;
+        switch (feed_kind) {
+        case 0:
+            break;
+        case 1:
+            n = 1;
+            break;
+        case 2:
+            seed = seed * 1103515245u + 12345u;
+            n = 1 + (seed >> 16) % 97;
+            break;
+        default:
+            n = fixed;
+            break;
+        }
+        if (n > len - off)
+            n = len - off;
+        rv = splitter_feed(s, in + off, n, &f);
+        off += n;
+        while ((c = splitter_next(s)) != NULL) {
+            /* prefix is complete before the first chunk comes out */
+            if (index == 0) {
+                const uint8_t *pre = splitter_prefix(s, &plen);
+                if (plen > len || memcmp(pre, in, plen) != 0)
+                    abort();
+                checked = plen;
+            }
+            if (checked + c->len > len ||
+                memcmp(c->data, in + checked, c->len) != 0)
+                abort();
+            checked += c->len;
+            check_chunk(c, index++, &row, cfg.format, &ns);
+            splitter_chunk_free(c);
+        }
+    }
+    if (rv == 0)
+        rv = splitter_finish(s, &f);
+    if (rv != 0 && (f.kind == FAULT_NONE || f.detail[0] == '\0'))
+        abort();
+    while ((c = splitter_next(s)) != NULL) {
+        if (index == 0) {
+            const uint8_t *pre = splitter_prefix(s, &plen);
+            if (plen > len || memcmp(pre, in, plen) != 0)
+                abort();
+            checked = plen;
+        }
+        if (checked + c->len > len ||
+            memcmp(c->data, in + checked, c->len) != 0)
+            abort();
+        checked += c->len;
+        check_chunk(c, index++, &row, cfg.format, &ns);
+        splitter_chunk_free(c);
+    }
+    if (rv == 0) {
+        const uint8_t *pre = splitter_prefix(s, &plen);
+        if (index == 0) {
+            if (plen != len || (plen > 0 && memcmp(pre, in, plen) != 0))
+                abort();
+        } else if (checked != len) {
+            abort();
+        }
+        if (cfg.format != SPLITTER_BLOB && row != splitter_total_rows(s))
+            abort();
+        for (i = 0; i < splitter_column_count(s); i++)
+            if (splitter_column_name(s, i) == NULL)
+                abort();
+    }
+    preview = splitter_preview_json(s);
+    if (preview == NULL || preview[0] != '[')
+        abort();
+    free(preview);
+
+    /* Number-like tokens of the input. */
+    for (i = 0; i < len && ns.n < MAX_NUMS;) {
+        size_t j = i;
+        while (j < len && ((in[j] >= '0' && in[j] <= '9') || in[j] == '-' ||
+                           in[j] == '+' || in[j] == '.' || in[j] == 'e' ||
+                           in[j] == 'E'))
+            j++;
+        if (j > i)
+            nums_add(&ns, in + i, j - i);
+        i = j + 1;
+    }
+    check_numbers(&ns);
+    for (i = 0; i < ns.n; i++)
+        free(ns.v[i]);
+    splitter_free(s);
+    return 0;
+}
