@@ -190,6 +190,9 @@ void bench_signals_install(void)
     /* No SA_RESTART: a blocked read or wait4 returns EINTR and we look. */
     for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+    /* A reader of our output that went away must not kill us before the
+     * temporary folder is removed. */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 int bench_interrupted(void)

@@ -67,8 +67,8 @@ double bench_median(double *v, size_t n);
  * creating or truncating it. The same max_bytes always gives the same
  * bytes; values drift like real sensors, so that zlib level 1 shrinks it
  * about threefold. Returns 0 with *written set; on failure -1 with
- * *written = 0, f set and the file removed. Stops early (FAULT_IO "
- * interrupted") when bench_interrupted() becomes true. */
+ * *written = 0, f set and the file removed (FAULT_IO "interrupted" when
+ * bench_interrupted() became true while writing). */
 int bench_csv_generate(const char *path, uint64_t max_bytes,
                        uint64_t *written, struct fault *f)
     __attribute__((warn_unused_result));
@@ -91,7 +91,8 @@ int bench_tmpdir_make(char *out, size_t cap, const char *parent,
 int bench_tree_remove(const char *path);
 
 /* Make SIGINT, SIGTERM and SIGHUP set a flag instead of killing us, so that
- * a benchmark stops at its next check and removes its temporary folder. */
+ * a benchmark stops at its next check and removes its temporary folder;
+ * ignore SIGPIPE for the same reason. */
 void bench_signals_install(void);
 
 /* Return 1 once one of those signals has arrived, else 0. */
