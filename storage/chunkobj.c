@@ -54,66 +54,98 @@ int chunkobj_parse_header(struct chunkobj_header *out, const uint8_t *obj,
     return 0;
 }
 
-/* Deflate plain into dst (cap bytes). Returns the compressed length, or 0
- * when it does not fit in cap (the caller then stores the chunk raw). */
-static size_t chunkobj_deflate(uint8_t *dst, size_t cap, const uint8_t *plain,
-                               size_t plain_len, int level, struct fault *f,
-                               int *failed)
-{
+struct chunkobj_sealer {
     z_stream zs;
-    size_t n = 0;
+    int level;
+    uint8_t *buf; /* header + payload + tag of the last object */
+    size_t cap;
+};
+
+int chunkobj_sealer_new(struct chunkobj_sealer **out, int level,
+                        struct fault *f)
+{
+    struct chunkobj_sealer *s;
+
+    *out = NULL;
+    if (level < 0 || level > 9)
+        return fault_set(f, FAULT_INVALID, "zlib_level",
+                         "the compression level must be 0 to 9");
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (deflateInit(&s->zs, level) != Z_OK) {
+        free(s);
+        return fault_set(f, FAULT_INTERNAL, NULL, "zlib could not start");
+    }
+    s->level = level;
+    *out = s;
+    return 0;
+}
+
+void chunkobj_sealer_free(struct chunkobj_sealer *s)
+{
+    if (s == NULL)
+        return;
+    deflateEnd(&s->zs);
+    secret_free(s->buf, s->cap);
+    free(s);
+}
+
+/* Deflate plain into dst (cap bytes) with s's stream. Returns the
+ * compressed length, or 0 when it does not fit in cap (the caller then
+ * stores the chunk raw); -1 with f set when zlib fails. */
+static long chunkobj_deflate(struct chunkobj_sealer *s, uint8_t *dst,
+                             size_t cap, const uint8_t *plain,
+                             size_t plain_len, struct fault *f)
+{
     int rc;
 
-    *failed = 0;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit(&zs, level) != Z_OK) {
-        *failed = 1;
-        fault_set(f, FAULT_INTERNAL, NULL, "zlib could not start");
-        return 0;
-    }
-    zs.next_in = (Bytef *)(uintptr_t)plain;
-    zs.avail_in = (uInt)plain_len;
-    zs.next_out = dst;
-    zs.avail_out = (uInt)cap;
-    rc = deflate(&zs, Z_FINISH);
+    if (deflateReset(&s->zs) != Z_OK)
+        return fault_set(f, FAULT_INTERNAL, NULL, "zlib could not restart");
+    s->zs.next_in = (Bytef *)(uintptr_t)plain;
+    s->zs.avail_in = (uInt)plain_len;
+    s->zs.next_out = dst;
+    s->zs.avail_out = (uInt)cap;
+    rc = deflate(&s->zs, Z_FINISH);
     if (rc == Z_STREAM_END)
-        n = zs.total_out;
-    else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        *failed = 1;
-        fault_set(f, FAULT_INTERNAL, NULL, "zlib failed to compress");
-    }
-    deflateEnd(&zs);
-    return n;
+        return (long)s->zs.total_out;
+    if (rc == Z_OK || rc == Z_BUF_ERROR)
+        return 0; /* did not fit: not worth compressing */
+    return fault_set(f, FAULT_INTERNAL, NULL, "zlib failed to compress");
 }
 
 int chunkobj_compress(uint8_t **payload, size_t *payload_len, uint8_t *flags,
                       const uint8_t *plain, size_t plain_len, int level,
                       struct fault *f)
 {
+    struct chunkobj_sealer *s = NULL;
     uint8_t *buf;
-    size_t n;
-    int failed;
+    long n = 0;
 
     *payload = NULL;
     *payload_len = 0;
     *flags = 0;
-    if (level < 0 || level > 9 || plain_len > CHUNKOBJ_MAX_PLAIN)
-        return fault_set(f, FAULT_INVALID, "zlib_level",
-                         "the compression level must be 0 to 9");
+    if (plain_len > CHUNKOBJ_MAX_PLAIN)
+        return fault_set(f, FAULT_TOO_LARGE, "chunk",
+                         "a chunk may hold at most 1 GiB");
+    if (chunkobj_sealer_new(&s, level, f) < 0)
+        return -1;
     buf = malloc(plain_len > 0 ? plain_len : 1);
-    if (buf == NULL)
+    if (buf == NULL) {
+        chunkobj_sealer_free(s);
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
     /* Only a stream strictly shorter than the input is worth a flag. */
-    n = plain_len > 1 ? chunkobj_deflate(buf, plain_len - 1, plain, plain_len,
-                                         level, f, &failed)
-                      : (failed = 0, 0);
-    if (failed) {
+    if (plain_len > 1)
+        n = chunkobj_deflate(s, buf, plain_len - 1, plain, plain_len, f);
+    chunkobj_sealer_free(s);
+    if (n < 0) {
         secret_free(buf, plain_len);
         return -1;
     }
     if (n > 0) {
         *flags = CHUNKOBJ_FLAG_ZLIB;
-        *payload_len = n;
+        *payload_len = (size_t)n;
     } else {
         if (plain_len > 0)
             memcpy(buf, plain, plain_len);
@@ -130,38 +162,37 @@ static void chunkobj_aad(uint8_t aad[CHUNKOBJ_AAD_LEN], const uint8_t *header,
     memcpy(aad + CHUNKOBJ_HEADER_LEN, dataset_id, 32);
 }
 
-int chunkobj_seal(uint8_t **out, size_t *out_len, const uint8_t ck[32],
-                  const uint8_t dataset_id[32], uint64_t index,
-                  const uint8_t *plain, size_t plain_len, int level,
-                  const uint8_t *nonce, struct fault *f)
+int chunkobj_sealer_seal(struct chunkobj_sealer *s, const uint8_t **out,
+                         size_t *out_len, const uint8_t ck[32],
+                         const uint8_t dataset_id[32], uint64_t index,
+                         const uint8_t *plain, size_t plain_len,
+                         const uint8_t *nonce, struct fault *f)
 {
     uint8_t aad[CHUNKOBJ_AAD_LEN];
-    uint8_t *obj = NULL;
-    uint8_t *payload;
-    size_t cap, n = 0;
-    int failed = 0;
-    int rv = -1;
+    uint8_t *obj, *payload;
+    long n = 0;
 
     *out = NULL;
     *out_len = 0;
-    if (level < 0 || level > 9)
-        return fault_set(f, FAULT_INVALID, "zlib_level",
-                         "the compression level must be 0 to 9");
     if (plain_len > CHUNKOBJ_MAX_PLAIN)
         return fault_set(f, FAULT_TOO_LARGE, "chunk",
                          "a chunk may hold at most 1 GiB");
-    cap = plain_len;
-    obj = malloc(CHUNKOBJ_OVERHEAD + cap);
-    if (obj == NULL)
-        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (s->cap < CHUNKOBJ_OVERHEAD + plain_len) {
+        size_t cap = CHUNKOBJ_OVERHEAD + plain_len;
+        uint8_t *p = malloc(cap);
+        if (p == NULL)
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        secret_free(s->buf, s->cap);
+        s->buf = p;
+        s->cap = cap;
+    }
+    obj = s->buf;
     payload = obj + CHUNKOBJ_HEADER_LEN;
-
     /* Compress straight into place; keep it only if strictly smaller. */
     if (plain_len > 1)
-        n = chunkobj_deflate(payload, plain_len - 1, plain, plain_len, level,
-                             f, &failed);
-    if (failed)
-        goto done;
+        n = chunkobj_deflate(s, payload, plain_len - 1, plain, plain_len, f);
+    if (n < 0)
+        return -1;
     memcpy(obj, chunkobj_magic, sizeof chunkobj_magic);
     obj[4] = CHUNKOBJ_VERSION;
     obj[5] = n > 0 ? CHUNKOBJ_FLAG_ZLIB : 0;
@@ -171,21 +202,43 @@ int chunkobj_seal(uint8_t **out, size_t *out_len, const uint8_t ck[32],
     if (nonce != NULL)
         memcpy(obj + 24, nonce, AEAD_NONCE_LEN);
     else if (random_bytes(obj + 24, AEAD_NONCE_LEN, f) < 0)
-        goto done;
+        return -1;
     if (n == 0) {
-        n = plain_len;
+        n = (long)plain_len;
         if (n > 0)
-            memcpy(payload, plain, n);
+            memcpy(payload, plain, plain_len);
     }
     chunkobj_aad(aad, obj, dataset_id);
-    if (aead_seal(payload, ck, obj + 24, aad, sizeof aad, payload, n, f) < 0)
-        goto done;
+    if (aead_seal(payload, ck, obj + 24, aad, sizeof aad, payload, (size_t)n,
+                  f) < 0)
+        return -1;
     *out = obj;
-    *out_len = CHUNKOBJ_OVERHEAD + n;
-    obj = NULL;
-    rv = 0;
-done:
-    secret_free(obj, CHUNKOBJ_OVERHEAD + cap);
+    *out_len = CHUNKOBJ_OVERHEAD + (size_t)n;
+    return 0;
+}
+
+int chunkobj_seal(uint8_t **out, size_t *out_len, const uint8_t ck[32],
+                  const uint8_t dataset_id[32], uint64_t index,
+                  const uint8_t *plain, size_t plain_len, int level,
+                  const uint8_t *nonce, struct fault *f)
+{
+    struct chunkobj_sealer *s = NULL;
+    const uint8_t *obj;
+    int rv = -1;
+
+    *out = NULL;
+    *out_len = 0;
+    if (chunkobj_sealer_new(&s, level, f) < 0)
+        return -1;
+    if (chunkobj_sealer_seal(s, &obj, out_len, ck, dataset_id, index, plain,
+                             plain_len, nonce, f) == 0) {
+        /* Hand the sealer's buffer over to the caller. */
+        *out = s->buf;
+        s->buf = NULL;
+        s->cap = 0;
+        rv = 0;
+    }
+    chunkobj_sealer_free(s);
     return rv;
 }
 

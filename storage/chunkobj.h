@@ -68,6 +68,29 @@ int chunkobj_seal(uint8_t **out, size_t *out_len, const uint8_t ck[32],
                   const uint8_t *nonce, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* A sealer keeps the compression state and the output buffer of one
+ * thread from chunk to chunk, so that bulk ingest does no large allocation
+ * (and takes no fresh page faults) per chunk. Not shared between threads. */
+struct chunkobj_sealer;
+
+/* Create a sealer that compresses at level (0..9). Returns 0 with *out
+ * set; on failure -1 with *out = NULL and f set. */
+int chunkobj_sealer_new(struct chunkobj_sealer **out, int level,
+                        struct fault *f) __attribute__((warn_unused_result));
+
+/* Free s, wiping its buffer. s may be NULL. */
+void chunkobj_sealer_free(struct chunkobj_sealer *s);
+
+/* As chunkobj_seal, into s's own buffer: on success *out points at the
+ * object inside s, valid until the next call on s or its free. On failure
+ * -1 with *out = NULL, *out_len = 0 and f set. */
+int chunkobj_sealer_seal(struct chunkobj_sealer *s, const uint8_t **out,
+                         size_t *out_len, const uint8_t ck[32],
+                         const uint8_t dataset_id[32], uint64_t index,
+                         const uint8_t *plain, size_t plain_len,
+                         const uint8_t *nonce, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Open the object obj (len bytes) that must be chunk expected_index of
  * dataset_id: check the header, decrypt under ck, inflate to exactly the
  * recorded length. Returns 0 with *out (malloc'd; caller wipes and frees;

@@ -48,6 +48,7 @@ struct ingest {
     uint64_t head;          /* oldest job not yet recorded */
     uint64_t pick;          /* next job a worker takes */
     uint64_t tail;          /* next free slot */
+    struct chunkobj_sealer *sealer; /* inline mode's */
 
     /* Recording, on the calling thread only. */
     int in_tx;
@@ -81,38 +82,45 @@ int ingest_read_fd(void *arg, uint8_t *buf, size_t cap, size_t *got,
 }
 
 /* Seal one chunk and write its object. Runs on a worker thread (or the
- * caller's when inline); touches only the job and read-only state. */
-static void ingest_process(struct ingest *in, struct ingest_job *job)
+ * caller's when inline) with that thread's own sealer; touches only the
+ * job and read-only state. */
+static void ingest_process(struct ingest *in, struct chunkobj_sealer *sealer,
+                           struct ingest_job *job)
 {
     struct splitter_chunk *c = job->chunk;
-    uint8_t ck[32];
-    uint8_t *obj = NULL;
+    const uint8_t *obj;
     size_t obj_len = 0;
+    uint8_t ck[32];
 
     fault_clear(&job->fault);
     job->plain_len = c->len;
-    if (dskey_chunk_key(ck, in->dk, in->d.id, c->index, &job->fault) < 0 ||
-        chunkobj_seal(&obj, &obj_len, ck, in->d.id, c->index, c->data, c->len,
-                      in->d.zlib_level, NULL, &job->fault) < 0)
+    if (sealer == NULL) {
+        fault_set(&job->fault, FAULT_INTERNAL, NULL, "out of memory");
         goto done;
-    /* The plaintext is not needed past here: give its memory back now. */
-    secret_free(c->data, c->len);
-    c->data = NULL;
-    if (objstore_put(in->st->objects, job->object_id, obj, obj_len,
-                     &job->fault) < 0)
+    }
+    /* The folder fsync waits for the batch commit (ingest_commit). */
+    if (dskey_chunk_key(ck, in->dk, in->d.id, c->index, &job->fault) < 0 ||
+        chunkobj_sealer_seal(sealer, &obj, &obj_len, ck, in->d.id, c->index,
+                             c->data, c->len, NULL, &job->fault) < 0 ||
+        objstore_put_deferred(in->st->objects, job->object_id, obj, obj_len,
+                              &job->fault) < 0)
         goto done;
     job->stored_len = obj_len;
 done:
     job->failed = job->fault.kind != FAULT_NONE;
     secret_wipe(ck, sizeof ck);
-    free(obj);
 }
 
 static void *ingest_worker(void *arg)
 {
     struct ingest *in = arg;
+    struct chunkobj_sealer *sealer = NULL;
     struct ingest_job *job;
+    struct fault f;
 
+    /* A failure here shows as each job's fault (sealer NULL). */
+    if (chunkobj_sealer_new(&sealer, in->d.zlib_level, &f) < 0)
+        log_error("ingest worker: %s", f.detail);
     pthread_mutex_lock(&in->mu);
     for (;;) {
         while (!in->stop && in->pick == in->tail)
@@ -122,12 +130,13 @@ static void *ingest_worker(void *arg)
         job = &in->ring[in->pick++ % in->depth];
         job->state = JOB_RUNNING;
         pthread_mutex_unlock(&in->mu);
-        ingest_process(in, job);
+        ingest_process(in, sealer, job);
         pthread_mutex_lock(&in->mu);
         job->state = JOB_DONE;
         pthread_cond_broadcast(&in->done_cv);
     }
     pthread_mutex_unlock(&in->mu);
+    chunkobj_sealer_free(sealer);
     return NULL;
 }
 
@@ -135,7 +144,9 @@ static int ingest_commit(struct ingest *in, struct fault *f)
 {
     if (!in->in_tx)
         return 0;
-    if (catalog_set_progress(in->st->db, in->d.id, in->consumed,
+    /* The objects' names are durable before the rows that name them. */
+    if (objstore_sync_dirs(in->st->objects, f) < 0 ||
+        catalog_set_progress(in->st->db, in->d.id, in->consumed,
                              in->opt->total_bytes, f) < 0 ||
         db_commit(in->st->db, f) < 0) {
         /* The rolled-back rows named objects that nothing names now. */
@@ -223,7 +234,7 @@ static int ingest_submit(struct ingest *in, struct splitter_chunk *c,
     job->chunk = c;
     if (in->nthreads == 0) {
         in->tail++;
-        ingest_process(in, job);
+        ingest_process(in, in->sealer, job);
         job->state = JOB_DONE;
         return ingest_record_oldest(in, f);
     }
@@ -261,7 +272,7 @@ static int ingest_start_workers(struct ingest *in, unsigned threads,
     if (in->ring == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     if (threads == 1)
-        return 0;
+        return chunkobj_sealer_new(&in->sealer, in->d.zlib_level, f);
     in->threads = calloc(threads, sizeof *in->threads);
     if (in->threads == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
@@ -471,6 +482,7 @@ done:
     free(buf);
     free(in.ring);
     free(in.threads);
+    chunkobj_sealer_free(in.sealer);
     EVP_MD_CTX_free(in.root);
     secret_wipe(in.dk, sizeof in.dk);
     if (sync_ok) {

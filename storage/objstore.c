@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 struct objstore {
     char *root;
     char tmp[4096];
+    /* Fan-out folders written into by objstore_put_deferred and not yet
+     * fsynced: bit i of the 256 is folder i. */
+    _Atomic uint64_t dirty[4];
+    /* Fan-out folders known to exist (and whose names are durable). */
+    _Atomic uint64_t present[4];
 };
 
 static int objstore_is_hex(char c)
@@ -32,6 +38,37 @@ int objstore_id_valid(const char *id)
         if (!objstore_is_hex(id[i]))
             return 0;
     return id[OBJSTORE_ID_LEN] == '\0';
+}
+
+static int objstore_fanout_path(const struct objstore *s, char *out,
+                                size_t cap, unsigned i)
+{
+    int n = snprintf(out, cap, "%s/%02x", s->root, i);
+
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* Make sure fan-out folder fan exists, and that its name is durable (the
+ * root is fsynced after a mkdir) before any object goes in it. Folders
+ * are made on first use and remembered, so that a put costs no mkdir. */
+static int objstore_fanout_ready(struct objstore *s, unsigned fan,
+                                 struct fault *f)
+{
+    uint64_t bit = (uint64_t)1 << (fan % 64);
+    char path[4200];
+    struct stat st;
+
+    if (atomic_load(&s->present[fan / 64]) & bit)
+        return 0;
+    if (objstore_fanout_path(s, path, sizeof path, fan) < 0)
+        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (fsutil_mkdir(path, 0700, f) < 0 ||
+            fsutil_fsync_parent(path, f) < 0)
+            return -1;
+    }
+    atomic_fetch_or(&s->present[fan / 64], bit);
+    return 0;
 }
 
 int objstore_open(struct objstore **out, const char *root, struct fault *f)
@@ -97,11 +134,18 @@ static int objstore_sha256_hex(char id[OBJSTORE_ID_SIZE], const uint8_t *data,
     return 0;
 }
 
-int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
-                 const uint8_t *data, size_t len, struct fault *f)
+static int objstore_hexval(char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+static int objstore_write(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
+                          const uint8_t *data, size_t len, int defer,
+                          struct fault *f)
 {
     char id[OBJSTORE_ID_SIZE];
-    char tmp[4200], dir[4200], path[4200];
+    char tmp[4200], path[4200];
+    unsigned fan;
     struct stat st;
     int fd = -1;
     int rv = -1;
@@ -111,7 +155,6 @@ int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
     if (objstore_sha256_hex(id, data, len, f) < 0)
         return -1;
     if (objstore_path(s, path, sizeof path, id) < 0 ||
-        snprintf(dir, sizeof dir, "%s/%.2s", s->root, id) >= (int)sizeof dir ||
         snprintf(tmp, sizeof tmp, "%s/%s.XXXXXX", s->tmp, id) >=
             (int)sizeof tmp)
         return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
@@ -120,7 +163,8 @@ int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
         memcpy(id_out, id, OBJSTORE_ID_SIZE);
         return 0; /* content-addressed: the same name holds the same bytes */
     }
-    if (fsutil_mkdir(dir, 0700, f) < 0)
+    fan = (unsigned)(objstore_hexval(id[0]) << 4 | objstore_hexval(id[1]));
+    if (objstore_fanout_ready(s, fan, f) < 0)
         return -1;
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -146,8 +190,12 @@ int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
         goto done;
     }
     tmp[0] = '\0';
-    if (fsutil_fsync_parent(path, f) < 0)
+    if (defer) {
+        /* After the rename: a sync that clears this bit comes after it. */
+        atomic_fetch_or(&s->dirty[fan / 64], (uint64_t)1 << (fan % 64));
+    } else if (fsutil_fsync_parent(path, f) < 0) {
         goto done;
+    }
     memcpy(id_out, id, OBJSTORE_ID_SIZE);
     rv = 0;
 done:
@@ -156,6 +204,51 @@ done:
     if (tmp[0] != '\0')
         unlink(tmp);
     return rv;
+}
+
+int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
+                 const uint8_t *data, size_t len, struct fault *f)
+{
+    return objstore_write(s, id_out, data, len, 0, f);
+}
+
+int objstore_put_deferred(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
+                          const uint8_t *data, size_t len, struct fault *f)
+{
+    return objstore_write(s, id_out, data, len, 1, f);
+}
+
+int objstore_sync_dirs(struct objstore *s, struct fault *f)
+{
+    char path[4200];
+    uint64_t bits;
+    unsigned w, b;
+    int fd;
+
+    for (w = 0; w < 4; w++) {
+        bits = atomic_exchange(&s->dirty[w], 0);
+        for (b = 0; bits != 0; b++, bits >>= 1) {
+            if ((bits & 1) == 0)
+                continue;
+            if (objstore_fanout_path(s, path, sizeof path, w * 64 + b) < 0)
+                goto fail;
+            fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0 || fsync(fd) < 0) {
+                if (fd >= 0)
+                    close(fd);
+                fault_set(f, FAULT_IO, NULL, "fsync of an object folder "
+                                             "failed: %s", strerror(errno));
+                goto fail;
+            }
+            close(fd);
+        }
+        continue;
+    fail:
+        /* Put back what is not done yet, this folder included. */
+        atomic_fetch_or(&s->dirty[w], bits << b);
+        return -1;
+    }
+    return 0;
 }
 
 int objstore_get(struct objstore *s, uint8_t **out, size_t *len,

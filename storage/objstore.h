@@ -2,11 +2,17 @@
  * objstore: content-addressed, immutable objects on local disk.
  *
  * An object is named by the lowercase hex SHA-256 of its bytes and lives
- * at <root>/<first two hex digits>/<id>. A write goes to <root>/tmp, is
- * fsynced, renamed into place and its folder fsynced: a crash leaves
- * either the whole object under its final name or a temporary file that
- * objstore_sweep_tmp removes, never a half-written object under a final
- * name. An object that already exists is kept (same name, same bytes).
+ * at <root>/<first two hex digits>/<id>; a fan-out folder is made on first
+ * use and the root fsynced then, so that its name is durable before any
+ * object goes in it. A write goes to <root>/tmp, is fsynced, renamed into place
+ * and its folder fsynced: a crash leaves either the whole object under its
+ * final name or a temporary file that objstore_sweep_tmp removes, never a
+ * half-written object under a final name. An object that already exists
+ * is kept (same name, same bytes).
+ *
+ * A bulk writer may defer the folder fsyncs (objstore_put_deferred) and
+ * make them once per batch (objstore_sync_dirs) before it commits the rows
+ * that name the objects. Safe to call from several threads at once.
  */
 #ifndef SLUICE_STORAGE_OBJSTORE_H
 #define SLUICE_STORAGE_OBJSTORE_H
@@ -36,6 +42,20 @@ int objstore_id_valid(const char *id);
  * Returns 0; on failure -1 with id_out = "" and f set (FAULT_IO). */
 int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
                  const uint8_t *data, size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* As objstore_put, but leave the fsync of the object's folder to the next
+ * objstore_sync_dirs: until then the name may not survive a power cut
+ * (the bytes do). Same contract otherwise. */
+int objstore_put_deferred(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
+                          const uint8_t *data, size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* fsync every folder that objstore_put_deferred wrote into since the last
+ * call, so that every object written before this call keeps its name
+ * across a power cut. Returns 0, or -1 with f set (FAULT_IO; the folders
+ * not yet synced stay marked). */
+int objstore_sync_dirs(struct objstore *s, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Read object id, refusing one larger than max_len, and check that its

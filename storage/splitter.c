@@ -41,7 +41,9 @@ struct splitter_run_bound {
     uint64_t key, key2; /* text bounds: splitter_key of the stored bytes
                            and of those after the first 8 */
     uint8_t set, cut;
-    struct numtext_parts np; /* for number bounds */
+    uint8_t has_nk, has_np;  /* number bounds: which of nk, np is valid */
+    struct numtext_key nk;   /* number bounds: a short plain decimal */
+    struct numtext_parts np; /* number bounds: any other number */
 };
 
 struct splitter_run {
@@ -414,9 +416,13 @@ static inline int splitter_text_cmp(const uint8_t *p, size_t n, uint64_t key,
     return n < bd->len ? -1 : n > bd->len;
 }
 
+/* Copy value p[0..n) into bd, cut to max_index_value. For a number
+ * bound, nk (when not NULL) is its key and np (when not NULL) its parts;
+ * text bounds get their splitter_keys. */
 static int splitter_bound_store(struct splitter *s,
                                 struct splitter_run_bound *bd,
-                                const uint8_t *p, size_t n,
+                                const uint8_t *p, size_t n, int number,
+                                const struct numtext_key *nk,
                                 const struct numtext_parts *np,
                                 struct fault *f)
 {
@@ -437,86 +443,136 @@ static int splitter_bound_store(struct splitter *s,
     bd->len = keep;
     bd->set = 1;
     bd->cut = n > keep;
-    if (np != NULL)
-        bd->np = *np;
-    else {
+    if (number) {
+        bd->has_nk = nk != NULL;
+        if (nk != NULL)
+            bd->nk = *nk;
+        bd->has_np = np != NULL;
+        if (np != NULL)
+            bd->np = *np;
+    } else {
         bd->key = splitter_key(p, keep);
         bd->key2 = keep > 8 ? splitter_key(p + 8, keep - 8) : 0;
     }
     return 0;
 }
 
-/* numtext_compare_parts, with the common case (both plain decimals of up
- * to 19 + 19 digits) inline. */
-static inline int splitter_num_cmp(const uint8_t *p,
-                                   const struct numtext_parts *np,
-                                   const struct splitter_run_bound *bd)
+/* The general comparison of number p[0..n) with a number bound, for when
+ * either has no key (an exponent, a long text): by their parts, each
+ * parsed once and kept (*np_ok, bd->has_np). */
+static __attribute__((noinline)) int
+splitter_num_cmp_slow(const uint8_t *p, size_t n, struct numtext_parts *np,
+                      int *np_ok, struct splitter_run_bound *bd)
 {
-    if (np->fast && bd->np.fast) {
-        int za = (np->hi | np->lo) == 0, zb = (bd->np.hi | bd->np.lo) == 0;
-        int sa = za ? 0 : (np->neg ? -1 : 1);
-        int sb = zb ? 0 : (bd->np.neg ? -1 : 1);
-        int m;
-        if (sa != sb)
-            return sa < sb ? -1 : 1;
-        if (np->hi != bd->np.hi)
-            m = np->hi < bd->np.hi ? -1 : 1;
-        else if (np->lo != bd->np.lo)
-            m = np->lo < bd->np.lo ? -1 : 1;
-        else
-            return 0;
-        return sa > 0 ? m : -m;
-    }
+    if (!*np_ok)
+        *np_ok = numtext_parse_padded(np, (const char *)p, n);
+    if (!bd->has_np)
+        bd->has_np = (uint8_t)numtext_parse(&bd->np, (const char *)bd->b,
+                                            bd->len);
     return numtext_compare_parts((const char *)p, np, (const char *)bd->b,
                                  &bd->np);
 }
 
-/* Fold one value of column col into the running bounds of the chunk.
- * np != NULL when the value is a number (np its parts). Running text
- * bounds are kept cut to max_index_value: cutting preserves order, so a
- * cut min stays the cut of the true min, and a cut max the cut of the true
- * max (raised only when the chunk is emitted). */
-static inline __attribute__((always_inline)) int
-splitter_index(struct splitter *s, size_t col, const uint8_t *p, size_t n,
-               const struct numtext_parts *np, struct fault *f)
+/* Compare number p[0..n) with a number bound, by value: through the keys
+ * when both have one (most values), else through the parts. */
+static inline int splitter_num_cmp(const uint8_t *p, size_t n,
+                                   const struct numtext_key *nk,
+                                   struct numtext_parts *np, int *np_ok,
+                                   struct splitter_run_bound *bd)
 {
-    struct splitter_column *c = &s->cols[col];
-    struct splitter_run *r = &s->run[col];
-    uint64_t key;
+    if (nk != NULL && bd->has_nk)
+        return numtext_key_compare(nk, &bd->nk);
+    return splitter_num_cmp_slow(p, n, np, np_ok, bd);
+}
 
-    if (np != NULL) {
-        c->seen_num = 1;
-        if (r->num_poison) {
-            /* nothing: the chunk keeps no number bound for col */
-        } else if (n > s->cfg.max_index_value) {
-            r->num_poison = 1;
-        } else if (!r->nmin.set) {
-            if (splitter_bound_store(s, &r->nmin, p, n, np, f) < 0 ||
-                splitter_bound_store(s, &r->nmax, p, n, np, f) < 0)
-                return -1;
-        } else if (splitter_num_cmp(p, np, &r->nmax) > 0) {
-            if (splitter_bound_store(s, &r->nmax, p, n, np, f) < 0)
-                return -1;
-        } else if (splitter_num_cmp(p, np, &r->nmin) < 0) {
-            if (splitter_bound_store(s, &r->nmin, p, n, np, f) < 0)
-                return -1;
-        }
-    } else {
-        c->seen_text = 1;
-    }
-    key = splitter_key(p, n);
-    if (!r->tmin.set) {
-        if (splitter_bound_store(s, &r->tmin, p, n, NULL, f) < 0 ||
-            splitter_bound_store(s, &r->tmax, p, n, NULL, f) < 0)
+/* Fold number p[0..n) of column col into the running number bounds of the
+ * chunk: nk is its key (NULL when it has none), np its parts when *np_ok
+ * (else parsed here if needed). */
+static inline __attribute__((always_inline)) int
+splitter_index_num(struct splitter *s, size_t col, const uint8_t *p,
+                   size_t n, const struct numtext_key *nk,
+                   struct numtext_parts *np, int np_ok, struct fault *f)
+{
+    struct splitter_run *r = &s->run[col];
+
+    s->cols[col].seen_num = 1;
+    if (r->num_poison) {
+        /* nothing: the chunk keeps no number bound for col */
+    } else if (n > s->cfg.max_index_value) {
+        r->num_poison = 1;
+    } else if (!r->nmin.set) {
+        const struct numtext_parts *npp = np_ok ? np : NULL;
+        if (splitter_bound_store(s, &r->nmin, p, n, 1, nk, npp, f) < 0 ||
+            splitter_bound_store(s, &r->nmax, p, n, 1, nk, npp, f) < 0)
             return -1;
-    } else if (splitter_text_cmp(p, n, key, &r->tmax) > 0) {
-        if (splitter_bound_store(s, &r->tmax, p, n, NULL, f) < 0)
+    } else if (splitter_num_cmp(p, n, nk, np, &np_ok, &r->nmax) > 0) {
+        if (splitter_bound_store(s, &r->nmax, p, n, 1, nk,
+                                 np_ok ? np : NULL, f) < 0)
             return -1;
-    } else if (splitter_text_cmp(p, n, key, &r->tmin) < 0) {
-        if (splitter_bound_store(s, &r->tmin, p, n, NULL, f) < 0)
+    } else if (splitter_num_cmp(p, n, nk, np, &np_ok, &r->nmin) < 0) {
+        if (splitter_bound_store(s, &r->nmin, p, n, 1, nk,
+                                 np_ok ? np : NULL, f) < 0)
             return -1;
     }
     return 0;
+}
+
+/* Fold value p[0..n) of column col (a number or not) into the running
+ * text bounds of the chunk. Running text bounds are kept cut to
+ * max_index_value: cutting preserves order, so a cut min stays the cut of
+ * the true min, and a cut max the cut of the true max (raised only when
+ * the chunk is emitted). */
+static inline __attribute__((always_inline)) int
+splitter_index_text(struct splitter *s, size_t col, const uint8_t *p,
+                    size_t n, struct fault *f)
+{
+    struct splitter_run *r = &s->run[col];
+    uint64_t key = splitter_key(p, n);
+
+    if (!r->tmin.set) {
+        if (splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f) < 0 ||
+            splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f) < 0)
+            return -1;
+    } else if (splitter_text_cmp(p, n, key, &r->tmax) > 0) {
+        if (splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f) < 0)
+            return -1;
+    } else if (splitter_text_cmp(p, n, key, &r->tmin) < 0) {
+        if (splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Fold one non-empty value of column col into the running bounds of the
+ * chunk: a number (by the JSON number grammar) goes to the number bounds,
+ * anything else marks the column as holding text; both go to the text
+ * bounds. The common case (a short plain decimal) is settled by its key,
+ * without parsing digits. */
+static inline __attribute__((always_inline)) int
+splitter_index_value(struct splitter *s, size_t col, const uint8_t *v,
+                     size_t vn, struct fault *f)
+{
+    if ((v[0] >= '0' && v[0] <= '9') || v[0] == '-') {
+        struct numtext_key nk;
+        struct numtext_parts np;
+        switch (numtext_key_padded(&nk, (const char *)v, vn)) {
+        case NUMTEXT_KEY_OK:
+            if (splitter_index_num(s, col, v, vn, &nk, &np, 0, f) < 0)
+                return -1;
+            return splitter_index_text(s, col, v, vn, f);
+        case NUMTEXT_KEY_OTHER:
+            if (numtext_parse_padded(&np, (const char *)v, vn)) {
+                if (splitter_index_num(s, col, v, vn, NULL, &np, 1, f) < 0)
+                    return -1;
+                return splitter_index_text(s, col, v, vn, f);
+            }
+            break;
+        case NUMTEXT_KEY_NOT:
+            break;
+        }
+    }
+    s->cols[col].seen_text = 1;
+    return splitter_index_text(s, col, v, vn, f);
 }
 
 static int splitter_copy_bytes(uint8_t **out, size_t *out_len,
@@ -1229,16 +1285,8 @@ fields_ready:
     for (i = 0; i < n; i++) {
         const uint8_t *v = s->fields[i].p;
         size_t vn = s->fields[i].n;
-        struct numtext_parts np;
-        if (vn == 0)
-            continue;
-        if (((v[0] >= '0' && v[0] <= '9') || v[0] == '-') &&
-            numtext_parse_padded(&np, (const char *)v, vn)) {
-            if (splitter_index(s, i, v, vn, &np, f) < 0)
-                return -1;
-        } else if (splitter_index(s, i, v, vn, NULL, f) < 0) {
+        if (vn > 0 && splitter_index_value(s, i, v, vn, f) < 0)
             return -1;
-        }
     }
     if (s->rows_total < s->cfg.preview_rows &&
         splitter_preview_csv(s, n, f) < 0)
@@ -1299,15 +1347,26 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
         case JSONROW_STRING:
             /* "" is not indexed, as an empty CSV field is not: the same
              * data in either format gets the same column types. */
-            if (m->value_len > 0 &&
-                splitter_index(s, col, m->value, m->value_len, NULL, f) < 0)
+            if (m->value_len > 0) {
+                s->cols[col].seen_text = 1;
+                if (splitter_index_text(s, col, m->value, m->value_len, f) <
+                    0)
+                    return -1;
+            }
+            break;
+        case JSONROW_NUMBER: {
+            /* The number's text lies in the working buffer, whose pad
+             * numtext_key_padded may read. */
+            struct numtext_key nk;
+            struct numtext_parts np = m->num;
+            int ok = numtext_key_padded(&nk, (const char *)m->value,
+                                        m->value_len) == NUMTEXT_KEY_OK;
+            if (splitter_index_num(s, col, m->value, m->value_len,
+                                   ok ? &nk : NULL, &np, 1, f) < 0 ||
+                splitter_index_text(s, col, m->value, m->value_len, f) < 0)
                 return -1;
             break;
-        case JSONROW_NUMBER:
-            if (splitter_index(s, col, m->value, m->value_len, &m->num, f) <
-                0)
-                return -1;
-            break;
+        }
         case JSONROW_TRUE:
         case JSONROW_FALSE:
         case JSONROW_NULL:
