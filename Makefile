@@ -35,6 +35,7 @@ BENCHES :=
 
 include lib/module.mk
 include storage/module.mk
+include pricing/module.mk
 include gateway/module.mk
 include tests/module.mk
 include bench/module.mk

@@ -7,6 +7,10 @@
 #include <string.h>
 
 static const struct cmd_entry cmd_table[] = {
+    {"serve", "[--data-dir DIR] [--listen ADDR:PORT] [--config FILE] ...",
+     "run the gateway (the default); sluiced serve --help lists every "
+     "setting",
+     cmd_serve},
     {"ingest",
      "--data-dir DIR --format csv|jsonl|blob [--chunk-size BYTES | "
      "--chunk-rows N] [--level 0-9] [--name NAME] [--preview-rows N] "

@@ -49,6 +49,7 @@ int cmd_positional(int argc, char **argv, int want, const char *what,
 int cmd_required(const char *value, const char *option, struct fault *f)
     __attribute__((warn_unused_result));
 
+int cmd_serve(int argc, char **argv, struct fault *f);
 int cmd_ingest(int argc, char **argv, struct fault *f);
 int cmd_export(int argc, char **argv, struct fault *f);
 int cmd_fsck(int argc, char **argv, struct fault *f);

@@ -1,9 +1,11 @@
 /* sluiced: the sluice gateway and its operator commands. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway/cmd.h"
+#include "gateway/settings.h"
 #include "lib/fault.h"
 #include "lib/log.h"
 
@@ -13,10 +15,25 @@ int main(int argc, char **argv)
     struct fault f;
     int rv;
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        cmd_print_help(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+                      strcmp(argv[1], "-h") == 0 ||
+                      strcmp(argv[1], "help") == 0)) {
+        cmd_print_help(stdout);
+        printf("\nsettings of sluiced serve (also `sluiced [flags]`):\n\n");
+        settings_print_help(stdout);
+        return 0;
+    }
+    if (argc < 2) {
+        cmd_print_help(stderr);
+        return 2;
+    }
+    /* Flags first: serve (`sluiced --data-dir ./var`). */
+    if (argv[1][0] == '-') {
+        cmd = cmd_find("serve");
+        argv[0] = (char *)(uintptr_t)"serve";
+        fault_clear(&f);
+        rv = cmd->run(argc, argv, &f);
+        goto report;
     }
     cmd = cmd_find(argv[1]);
     if (cmd == NULL) {
@@ -24,10 +41,9 @@ int main(int argc, char **argv)
                 argv[1]);
         return 2;
     }
-    if (getenv("SLUICE_LOG_LEVEL") && strcmp(getenv("SLUICE_LOG_LEVEL"), "debug") == 0)
-        log_set_level(LOG_DEBUG);
     fault_clear(&f);
     rv = cmd->run(argc - 1, argv + 1, &f);
+report:
     if (rv < 0) {
         /* Name the field unless the sentence already does. */
         if (f.field[0] != '\0' && strstr(f.detail, f.field) == NULL)

@@ -46,6 +46,19 @@ int reqsig_message(char **out, size_t *outlen, const char *method,
                    struct fault *f)
 {
     uint8_t digest[SHA256_DIGEST_LENGTH];
+
+    SHA256(body_len > 0 ? body : (const uint8_t *)"", body_len, digest);
+    return reqsig_message_hashed(out, outlen, method, target, target_len,
+                                 digest, timestamp, nonce, f);
+}
+
+int reqsig_message_hashed(char **out, size_t *outlen, const char *method,
+                          const char *target, size_t target_len,
+                          const uint8_t body_sha256[32],
+                          const char *timestamp, const char *nonce,
+                          struct fault *f)
+{
+    const uint8_t *digest = body_sha256;
     char digest_hex[2 * SHA256_DIGEST_LENGTH + 1];
     size_t method_len = strlen(method);
     size_t ts_len = strlen(timestamp);
@@ -97,8 +110,8 @@ int reqsig_message(char **out, size_t *outlen, const char *method,
                   "'-'", REQSIG_NONCE_MIN, REQSIG_NONCE_MAX);
         goto done;
     }
-    SHA256(body_len > 0 ? body : (const uint8_t *)"", body_len, digest);
-    if (hex_encode(digest_hex, sizeof digest_hex, digest, sizeof digest) !=
+    if (hex_encode(digest_hex, sizeof digest_hex, digest,
+                   SHA256_DIGEST_LENGTH) !=
         0) {
         fault_set(f, FAULT_INTERNAL, NULL, "cannot write the body hash");
         goto done;

@@ -48,6 +48,14 @@ int reqsig_message(char **out, size_t *outlen, const char *method,
                    size_t body_len, const char *timestamp, const char *nonce,
                    struct fault *f) __attribute__((warn_unused_result));
 
+/* As reqsig_message, with the SHA-256 of the body given instead of the
+ * body (for bodies that are hashed as they stream in). */
+int reqsig_message_hashed(char **out, size_t *outlen, const char *method,
+                          const char *target, size_t target_len,
+                          const uint8_t body_sha256[32],
+                          const char *timestamp, const char *nonce,
+                          struct fault *f) __attribute__((warn_unused_result));
+
 /* Check the timestamp text[0..len) against the clock now (unix seconds):
  * ASCII decimal, no sign, no leading zero, and |now - ts| <= 300. Returns 0
  * with *ts set; on failure -1 with *ts = 0 and f FAULT_UNAUTHORIZED naming

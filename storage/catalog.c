@@ -611,3 +611,386 @@ done:
     sqlite3_finalize(stmt);
     return rv;
 }
+
+void catalog_meta_clear(struct catalog_meta *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    free(m->description);
+    free(m->license);
+    free(m->price);
+    for (i = 0; i < m->ntags; i++)
+        free(m->tags[i]);
+    free(m->tags);
+    memset(m, 0, sizeof *m);
+}
+
+static int catalog_strdup_col(char **out, sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, col);
+
+    *out = NULL;
+    if (t == NULL)
+        return 0;
+    *out = strdup((const char *)t);
+    return *out ? 0 : -1;
+}
+
+int catalog_get_meta(sqlite3 *db, struct catalog_meta *out,
+                     const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL, *tags = NULL;
+    int rv = -1;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (db_prepare(db, &stmt,
+                   "SELECT description, license, price, price_key, listed "
+                   "FROM datasets WHERE id = ?1",
+                   f) < 0 ||
+        db_prepare(db, &tags,
+                   "SELECT tag FROM dataset_tags WHERE dataset_id = ?1 "
+                   "ORDER BY tag",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    if (rc != SQLITE_ROW) {
+        db_fail(db, rc, "get meta", f);
+        goto done;
+    }
+    if (catalog_strdup_col(&out->description, stmt, 0) < 0 ||
+        catalog_strdup_col(&out->license, stmt, 1) < 0 ||
+        catalog_strdup_col(&out->price, stmt, 2) < 0) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    out->price_key = sqlite3_column_double(stmt, 3);
+    out->listed = sqlite3_column_int(stmt, 4);
+    sqlite3_bind_blob(tags, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(tags)) == SQLITE_ROW) {
+        char **p = realloc(out->tags, (out->ntags + 1) * sizeof *p);
+        if (p == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        out->tags = p;
+        if (catalog_strdup_col(&out->tags[out->ntags], tags, 0) < 0 ||
+            out->tags[out->ntags] == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        out->ntags++;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "get tags", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    sqlite3_finalize(tags);
+    if (rv < 0)
+        catalog_meta_clear(out);
+    return rv;
+}
+
+int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                     const struct catalog_meta *m, struct fault *f)
+{
+    sqlite3_stmt *upd = NULL, *del = NULL, *ins = NULL;
+    int rv = -1;
+    size_t i;
+
+    if (db_prepare(db, &upd,
+                   "UPDATE datasets SET description = ?2, license = ?3, "
+                   "listed = ?4 WHERE id = ?1",
+                   f) < 0 ||
+        db_prepare(db, &del, "DELETE FROM dataset_tags WHERE dataset_id = ?1",
+                   f) < 0 ||
+        db_prepare(db, &ins,
+                   "INSERT INTO dataset_tags (dataset_id, tag) VALUES (?1, ?2)",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(upd, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(upd, 2, m->description ? m->description : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(upd, 3, m->license ? m->license : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(upd, 4, m->listed ? 1 : 0);
+    if (catalog_step_done(db, upd, "put meta", f) < 0)
+        goto done;
+    if (sqlite3_changes(db) == 0) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    sqlite3_bind_blob(del, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (catalog_step_done(db, del, "clear tags", f) < 0)
+        goto done;
+    for (i = 0; i < m->ntags; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_blob(ins, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, m->tags[i], -1, SQLITE_STATIC);
+        if (catalog_step_done(db, ins, "insert tag", f) < 0)
+            goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(upd);
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    return rv;
+}
+
+int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      const char *price, double price_key, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt,
+                   "UPDATE datasets SET price = ?2, price_key = ?3 "
+                   "WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (price != NULL) {
+        sqlite3_bind_text(stmt, 2, price, -1, SQLITE_STATIC);
+        sqlite3_bind_double(stmt, 3, price_key);
+    }
+    if (catalog_step_done(db, stmt, "set price", f) < 0)
+        goto done;
+    if (sqlite3_changes(db) == 0) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_set_listed(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                       int listed, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt, "UPDATE datasets SET listed = ?2 WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, listed ? 1 : 0);
+    rv = catalog_step_done(db, stmt, "set listed", f);
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_get_preview(sqlite3 *db, char **out,
+                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    *out = NULL;
+    if (db_prepare(db, &stmt, "SELECT preview FROM datasets WHERE id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    if (rc != SQLITE_ROW) {
+        db_fail(db, rc, "get preview", f);
+        goto done;
+    }
+    *out = strdup(sqlite3_column_text(stmt, 0)
+                      ? (const char *)sqlite3_column_text(stmt, 0)
+                      : "[]");
+    if (*out == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+void catalog_columns_free(struct catalog_column *c, size_t n)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(c[i].name);
+    free(c);
+}
+
+int catalog_get_columns(sqlite3 *db, struct catalog_column **out, size_t *n,
+                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct catalog_column *v = NULL, *p;
+    size_t len = 0;
+    int rv = -1;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (db_prepare(db, &stmt,
+                   "SELECT name, type FROM dataset_columns WHERE "
+                   "dataset_id = ?1 ORDER BY position",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        p = realloc(v, (len + 1) * sizeof *v);
+        if (p == NULL)
+            goto oom;
+        v = p;
+        v[len].is_number =
+            strcmp((const char *)sqlite3_column_text(stmt, 1), "number") == 0;
+        if (catalog_strdup_col(&v[len].name, stmt, 0) < 0 ||
+            v[len].name == NULL)
+            goto oom;
+        len++;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "get columns", f);
+        goto done;
+    }
+    *out = v;
+    *n = len;
+    v = NULL;
+    rv = 0;
+    goto done;
+oom:
+    fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+done:
+    catalog_columns_free(v, len);
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_list(sqlite3 *db, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
+                 const struct catalog_query *q, struct fault *f)
+{
+    /* One statement per sort order; each is a keyset scan that resumes
+     * after (key, id), so pages stay stable while data-sets are added. */
+    static const char *const sql[] = {
+        [CATALOG_SORT_NEWEST] =
+            "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
+            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
+            "      OR instr(lower(description), lower(?1)) > 0)"
+            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
+            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?3 = 0 OR published_at < ?4 OR (published_at = ?4 AND id > ?6))"
+            " ORDER BY published_at DESC, id LIMIT ?7",
+        [CATALOG_SORT_NAME] =
+            "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
+            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
+            "      OR instr(lower(description), lower(?1)) > 0)"
+            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
+            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?3 = 0 OR name > ?5 OR (name = ?5 AND id > ?6))"
+            " ORDER BY name, id LIMIT ?7",
+        [CATALOG_SORT_PRICE] =
+            "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
+            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
+            "      OR instr(lower(description), lower(?1)) > 0)"
+            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
+            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?3 = 0 OR coalesce(price_key, 0) > ?4 OR"
+            "      (coalesce(price_key, 0) = ?4 AND id > ?6))"
+            " ORDER BY coalesce(price_key, 0), id LIMIT ?7",
+        [CATALOG_SORT_SIZE] =
+            "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
+            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
+            "      OR instr(lower(description), lower(?1)) > 0)"
+            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
+            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?3 = 0 OR plain_bytes < ?4 OR (plain_bytes = ?4 AND id > ?6))"
+            " ORDER BY plain_bytes DESC, id LIMIT ?7",
+    };
+    sqlite3_stmt *stmt = NULL;
+    uint8_t (*v)[CATALOG_ID_LEN] = NULL;
+    size_t len = 0;
+    int rv = -1;
+    int rc;
+
+    *ids = NULL;
+    *n = 0;
+    if ((size_t)q->sort >= sizeof sql / sizeof sql[0] || q->limit == 0 ||
+        q->limit > 100)
+        return fault_set(f, FAULT_INVALID, "limit", "bad listing query");
+    v = calloc(q->limit + 1, sizeof *v);
+    if (v == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (db_prepare(db, &stmt, sql[q->sort], f) < 0)
+        goto done;
+    if (q->q != NULL)
+        sqlite3_bind_text(stmt, 1, q->q, -1, SQLITE_STATIC);
+    if (q->tag != NULL)
+        sqlite3_bind_text(stmt, 2, q->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 3, q->has_after ? 1 : 0);
+    sqlite3_bind_double(stmt, 4, q->after_num);
+    sqlite3_bind_text(stmt, 5, q->after_text ? q->after_text : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 6, q->after_id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 7, (sqlite3_int64)q->limit + 1);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (len > q->limit || sqlite3_column_bytes(stmt, 0) != CATALOG_ID_LEN)
+            continue;
+        memcpy(v[len++], sqlite3_column_blob(stmt, 0), CATALOG_ID_LEN);
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "list datasets", f);
+        goto done;
+    }
+    *ids = v;
+    *n = len;
+    v = NULL;
+    rv = 0;
+done:
+    free(v);
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int catalog_object_published(sqlite3 *db, int *published,
+                             const char *object_id, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    *published = 0;
+    if (db_prepare(db, &stmt,
+                   "SELECT 1 FROM chunks c JOIN datasets d ON "
+                   "d.id = c.dataset_id WHERE c.object_id = ?1 AND "
+                   "d.state = 'published' LIMIT 1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_text(stmt, 1, object_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail(db, rc, "find object", f);
+        goto done;
+    }
+    *published = rc == SQLITE_ROW;
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}

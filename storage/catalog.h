@@ -82,6 +82,86 @@ struct catalog_summary {
     const enum splitter_coltype *col_types;
 };
 
+/* What an owner says about a data-set (all strings owned, UTF-8). */
+struct catalog_meta {
+    char *description;
+    char *license;
+    char *price;        /* canonical plan JSON text, NULL when none */
+    double price_key;   /* wei of the cheapest step of the plan, to sort */
+    int listed;
+    size_t ntags;
+    char **tags;
+};
+
+/* Free what m owns and zero it. m may be NULL. */
+void catalog_meta_clear(struct catalog_meta *m);
+
+/* Read data-set id's meta into *out. Returns 0, or -1 with *out zeroed
+ * and f set. */
+int catalog_get_meta(sqlite3 *db, struct catalog_meta *out,
+                     const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Replace data-set id's description, license, tags and listed flag with
+ * m's (the price is left alone). Returns 0, or -1 with f set. */
+int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                     const struct catalog_meta *m, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Set data-set id's price (canonical plan text, or NULL) and its sort key.
+ * Returns 0, or -1 with f set (FAULT_NOT_FOUND). */
+int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      const char *price, double price_key, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Set data-set id's listed flag. Returns 0, or -1 with f set. */
+int catalog_set_listed(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                       int listed, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Read data-set id's preview JSON text into *out (malloc'd; "[]" when
+ * none). Returns 0, or -1 with *out = NULL and f set. */
+int catalog_get_preview(sqlite3 *db, char **out,
+                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+    __attribute__((warn_unused_result));
+
+struct catalog_column {
+    char *name;
+    int is_number;
+};
+
+/* Read data-set id's columns in order into *out (malloc'd; free with
+ * catalog_columns_free) and *n. Returns 0, or -1 with f set. */
+int catalog_get_columns(sqlite3 *db, struct catalog_column **out, size_t *n,
+                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Free n columns. */
+void catalog_columns_free(struct catalog_column *c, size_t n);
+
+enum catalog_sort { CATALOG_SORT_NEWEST, CATALOG_SORT_NAME,
+                    CATALOG_SORT_PRICE, CATALOG_SORT_SIZE };
+
+struct catalog_query {
+    const char *q;        /* substring of name or description; NULL: any */
+    const char *tag;      /* NULL: any */
+    enum catalog_sort sort;
+    size_t limit;         /* 1..100 */
+    /* Keyset cursor: resume after this (key, id); has_after 0 = first page */
+    int has_after;
+    double after_num;     /* newest: published_at; price: price_key; size */
+    const char *after_text; /* name */
+    uint8_t after_id[CATALOG_ID_LEN];
+};
+
+/* List the ids of published, listed data-sets matching q in its order, at
+ * most q->limit + 1 of them (one more than a page, so the caller knows
+ * whether a next page exists), into *ids (malloc'd) and *n. Returns 0, or
+ * -1 with f set. */
+int catalog_list(sqlite3 *db, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
+                 const struct catalog_query *q, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Return the text of state ("draft", ...). Never NULL. */
 const char *catalog_state_name(enum catalog_state state);
 
@@ -167,6 +247,13 @@ int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
  * with f set. */
 int catalog_object_used(sqlite3 *db, int *used, const char *object_id,
                         struct fault *f) __attribute__((warn_unused_result));
+
+/* Set *published to 1 if a chunk of a published data-set names object_id
+ * (objects of drafts and cut-off ingests are not served), else 0. Returns
+ * 0, or -1 with f set. */
+int catalog_object_published(sqlite3 *db, int *published,
+                             const char *object_id, struct fault *f)
+    __attribute__((warn_unused_result));
 
 /* Read store-wide setting key into out (cap bytes); *found says whether it
  * exists. Returns 0, or -1 with f set. */

@@ -397,3 +397,64 @@ int numtext_compare(const char *a, size_t alen, const char *b, size_t blen)
         return c < 0 ? -1 : 1;
     return alen < blen ? -1 : alen > blen;
 }
+
+/* The shape of a short plain decimal of at most 8 bytes, as loaded into a
+ * word: its bytes past the text are zero, so the top run of non-digits is
+ * what follows the text; below it, a '-' first and one '.' are the only
+ * non-digits a short plain decimal may have. */
+void numtext_shape_init(struct numtext_shape *sh, unsigned shape)
+{
+    unsigned len, neg, dot = 8, i, il, fl;
+
+    memset(sh, 0, sizeof *sh);
+    sh->state = NUMTEXT_SHAPE_NONE;
+    shape &= 0xff;
+    for (len = 8; len > 0 && ((shape >> (len - 1)) & 1); len--)
+        ;
+    if (len == 0)
+        return;
+    neg = shape & 1;
+    for (i = neg; i < len; i++) {
+        if ((shape >> i) & 1) {
+            if (dot != 8)
+                return; /* two non-digits after the sign */
+            dot = i;
+        }
+    }
+    il = (dot == 8 ? len : dot) - neg; /* byte len - 1 is a digit */
+    if (il == 0)
+        return;
+    fl = dot == 8 ? 0 : len - dot - 1;
+    for (i = 0; i < 8; i++) {
+        if ((shape >> i) & 1) {
+            uint64_t v = i >= len ? 0 : (i == 0 && neg) ? '-' : '.';
+            sh->ndmask |= (uint64_t)0xff << (8 * i);
+            sh->ndval |= v << (8 * i);
+        }
+    }
+    if (il > 1) {
+        sh->lzmask = (uint64_t)0xff << (8 * neg);
+        sh->lzval = (uint64_t)'0' << (8 * neg);
+    } else {
+        sh->lzmask = 0;
+        sh->lzval = 1; /* never equal to w & 0 */
+    }
+    /* With b = bswap(w) (the text's first byte on top), the integer digits
+     * end neg + il bytes from the top, the fraction starts dot + 1 bytes
+     * from it; the '0' fill of the fraction cancels with zero's key. */
+    sh->s1 = (uint8_t)(8 * (8 - neg - il));
+    sh->m1 = il == 8 ? ~0ull : ((uint64_t)1 << (8 * il)) - 1;
+    if (fl > 0) {
+        sh->s2 = (uint8_t)(8 * (dot + 1));
+        sh->m2 = ~0ull;
+        sh->padz = (0x3030303030303030ull >> (8 * fl)) -
+                   0x3030303030303030ull;
+    } else {
+        sh->s2 = 0;
+        sh->m2 = 0;
+        sh->padz = 0;
+    }
+    sh->negmask = neg ? ~0ull : 0;
+    sh->len = (uint8_t)len;
+    sh->state = NUMTEXT_SHAPE_OK;
+}

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Return 1 if s[0..len) matches the JSON number grammar, else 0. */
 int numtext_is_number(const char *s, size_t len);
@@ -53,172 +54,185 @@ int numtext_parse_padded(struct numtext_parts *out, const char *s,
 int numtext_compare_parts(const char *a, const struct numtext_parts *pa,
                           const char *b, const struct numtext_parts *pb);
 
-/* A short plain decimal (no exponent; after the sign at most 16
- * characters with a '.', 15 without) as a key whose order is its value's
- * order, so that a running min or max is kept without parsing digits:
- * the sign, the count of integer digits (the grammar allows no leading
- * zero), then the text with the point at that count, filled with '0'
- * ("1.5" and "1.50" and "15e-1" are one value; only the first two have a
- * key). */
-struct numtext_key {
-    uint64_t hi, lo; /* integer digits, '.', fraction digits, then '0' up
-                        to 16 bytes, big-endian: integer order is text
-                        order */
-    uint32_t int_len; /* integer digits, 1 to 15 */
-    int32_t sign;     /* -1, 0 (the value is zero, "-0" too) or 1 */
-};
+/* ---- keys of short plain decimals ----------------------------------
+ *
+ * A short plain decimal is a number with no exponent, 1 to 8 integer
+ * digits and 0 to 8 fraction digits ("-12.5", "0.0042", "1013"). Its key
+ * is an integer whose order is the value's order, so that a running min
+ * or max costs one integer comparison per value and no digit is parsed:
+ * the integer digits as ASCII, right-aligned in the high 64 bits, the
+ * fraction digits as ASCII, left-aligned in the low 64 bits and filled
+ * with '0', less the key of zero, negated for a '-'. The grammar allows no
+ * leading zero, so a longer integer part is a larger number; the '0' fill
+ * makes "1.5" and "1.50" one key; every zero ("0", "-0.00") has key 0.
+ */
+__extension__ typedef __int128 numtext_key;
 
-enum numtext_key_result {
-    NUMTEXT_KEY_NOT = 0,  /* not a number: numtext_parse returns 0 */
-    NUMTEXT_KEY_OK = 1,   /* a short plain decimal: *out holds its key */
-    NUMTEXT_KEY_OTHER = 2 /* an exponent or a long text: numtext_parse
-                             decides */
-};
+/* The key of the digits hi (integer, right-aligned ASCII) and lo
+ * (fraction, left-aligned ASCII, '0'-filled), negative when neg. */
+static inline numtext_key numtext_key_make(uint64_t hi, uint64_t lo, int neg)
+{
+    __extension__ typedef unsigned __int128 u128;
+    u128 mag = (((u128)hi << 64) | lo) -
+               (((u128)0x30 << 64) | 0x3030303030303030ull);
+    numtext_key k = (numtext_key)mag; /* < 2^127: hi's top byte is < 0x80 */
+
+    return neg ? -k : k;
+}
 
 #if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 
-/* Classify s[0..len) as a short plain decimal (*out its key), not a
- * number, or neither (*out is then unspecified), with a few vector
- * instructions. Like numtext_parse_padded, the buffer must hold at least
- * 16 readable bytes after s[len) (they do not change the result). Inline:
- * the splitter calls it for every CSV field that may be a number. */
-static inline enum numtext_key_result
-numtext_key_padded(struct numtext_key *out, const char *s, size_t len)
+/* Set *out to the key of s[0..len) and return 1 if it is a short plain
+ * decimal of at most 16 bytes after the sign; else return 0 (*out
+ * unspecified): s may still be a number (numtext_parse decides). Like
+ * numtext_parse_padded, the buffer must hold at least 16 readable bytes
+ * after s[len) (they do not change the result). */
+static inline int numtext_key_padded(numtext_key *out, const char *s,
+                                     size_t len)
 {
-    /* Byte i of mask(L) = tab + 16 - L is 0xff iff i < L; byte i of
-     * dots + 16 - L is '.' iff i == L, else '0'. */
-    static const unsigned char tab[32] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    static const char dots[32] = "0000000000000000.000000000000000";
     const unsigned char *u = (const unsigned char *)s;
-    size_t neg, n, il, fl, end;
-    unsigned dm, nd;
-    __m128i x, m, pad, v;
-    uint64_t hi, lo;
+    size_t neg = len > 0 && u[0] == '-';
+    size_t n = len - neg, il, fl;
+    unsigned valid, dm, ok;
+    uint64_t hi, lo, w;
+    __m128i x, d;
 
-    neg = len > 0 && u[0] == '-';
-    n = len - neg;
-    if (n == 0)
-        return NUMTEXT_KEY_NOT;
-    if (n > 16)
-        return NUMTEXT_KEY_OTHER;
+    if (n - 1 >= 16) /* empty, or longer than one load */
+        return 0;
     u += neg;
     x = _mm_loadu_si128((const __m128i *)(const void *)u);
+    d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    valid = (1u << n) - 1;
     dm = (unsigned)_mm_movemask_epi8(
-        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
-    dm &= (1u << n) - 1;
-    nd = ~dm; /* bits n..31 are set: every count below stops at n */
-    il = (size_t)__builtin_ctz(nd);
-    if (il == 0 || (u[0] == '0' && il > 1))
-        return NUMTEXT_KEY_NOT;
-    m = _mm_loadu_si128((const __m128i *)(const void *)(tab + 16 - n));
-    if (il == n) {
-        if (n == 16)
-            return NUMTEXT_KEY_OTHER;
-        pad = _mm_loadu_si128((const __m128i *)(const void *)(dots + 16 - n));
-    } else if (u[il] == '.') {
-        fl = (size_t)__builtin_ctz(nd >> (il + 1));
-        if (fl == 0)
-            return NUMTEXT_KEY_NOT;
-        end = il + 1 + fl;
-        if (end != n)
-            return (u[end] == 'e' || u[end] == 'E') ? NUMTEXT_KEY_OTHER
-                                                    : NUMTEXT_KEY_NOT;
-        pad = _mm_set1_epi8('0');
-    } else {
-        return (u[il] == 'e' || u[il] == 'E') ? NUMTEXT_KEY_OTHER
-                                              : NUMTEXT_KEY_NOT;
+             _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) &
+         valid;
+    il = (size_t)__builtin_ctz(~dm); /* integer digits, <= n */
+    fl = il < n ? n - il - 1 : 0;
+    /* All digits (il == n), or one '.' at il with a digit on each side;
+     * 1 to 8 digits on each side, no leading zero. */
+    ok = (dm == valid) |
+         (((dm | (1u << il)) == valid) & (il + 1 < n) & (u[il] == '.'));
+    ok &= (il - 1 < 8) & (fl <= 8) & ((u[0] != '0') | (il == 1));
+    if (!ok)
+        return 0;
+    memcpy(&w, u, 8);
+    hi = __builtin_bswap64(w << (8 * (8 - il)));
+    lo = 0x3030303030303030ull;
+    if (fl > 0) {
+        uint64_t m = ~0ull >> (64 - 8 * fl);
+        memcpy(&w, u + il + 1, 8);
+        lo = __builtin_bswap64((w & m) | (lo & ~m));
     }
-    v = _mm_or_si128(_mm_and_si128(m, x), _mm_andnot_si128(m, pad));
-    hi = __builtin_bswap64((uint64_t)_mm_cvtsi128_si64(v));
-    lo = __builtin_bswap64(
-        (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)));
-    out->hi = hi;
-    out->lo = lo;
-    out->int_len = (uint32_t)il;
-    /* Zero is "0." and '0's, whatever was written. */
-    out->sign = (il == 1 && hi == 0x302e303030303030ull &&
-                 lo == 0x3030303030303030ull)
-                    ? 0
-                    : (neg ? -1 : 1);
-    return NUMTEXT_KEY_OK;
+    *out = numtext_key_make(hi, lo, (int)neg);
+    return 1;
 }
 #else
 /* The same, one byte at a time. */
-static inline enum numtext_key_result
-numtext_key_padded(struct numtext_key *out, const char *s, size_t len)
+static inline int numtext_key_padded(numtext_key *out, const char *s,
+                                     size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
-    unsigned char t[16];
-    size_t neg, n, il, i, end;
+    size_t neg = len > 0 && u[0] == '-';
+    size_t n = len - neg, il, fl = 0, i;
     uint64_t hi = 0, lo = 0;
-    int zero = 1;
 
-    neg = len > 0 && u[0] == '-';
-    n = len - neg;
-    if (n == 0)
-        return NUMTEXT_KEY_NOT;
-    if (n > 16)
-        return NUMTEXT_KEY_OTHER;
+    if (n - 1 >= 16)
+        return 0;
     u += neg;
     for (il = 0; il < n && u[il] >= '0' && u[il] <= '9'; il++)
         ;
-    if (il == 0 || (u[0] == '0' && il > 1))
-        return NUMTEXT_KEY_NOT;
-    if (il == n) {
-        if (n == 16)
-            return NUMTEXT_KEY_OTHER;
-        end = n;
-    } else if (u[il] == '.') {
-        for (end = il + 1; end < n && u[end] >= '0' && u[end] <= '9'; end++)
-            ;
-        if (end == il + 1)
-            return NUMTEXT_KEY_NOT;
-        if (end != n)
-            return (u[end] == 'e' || u[end] == 'E') ? NUMTEXT_KEY_OTHER
-                                                    : NUMTEXT_KEY_NOT;
-    } else {
-        return (u[il] == 'e' || u[il] == 'E') ? NUMTEXT_KEY_OTHER
-                                              : NUMTEXT_KEY_NOT;
+    if (il == 0 || il > 8 || (u[0] == '0' && il > 1))
+        return 0;
+    if (il < n) {
+        if (u[il] != '.' || il + 1 == n)
+            return 0;
+        fl = n - il - 1;
+        if (fl > 8)
+            return 0;
+        for (i = il + 1; i < n; i++)
+            if (u[i] < '0' || u[i] > '9')
+                return 0;
     }
-    for (i = 0; i < 16; i++) {
-        t[i] = i < n ? u[i] : (i == il ? '.' : '0');
-        if (t[i] != '0' && t[i] != '.')
-            zero = 0;
-    }
-    for (i = 0; i < 8; i++) {
-        hi = hi << 8 | t[i];
-        lo = lo << 8 | t[8 + i];
-    }
-    out->hi = hi;
-    out->lo = lo;
-    out->int_len = (uint32_t)il;
-    out->sign = zero ? 0 : (neg ? -1 : 1);
-    return NUMTEXT_KEY_OK;
+    for (i = 0; i < il; i++)
+        hi = hi << 8 | u[i];
+    for (i = 0; i < 8; i++)
+        lo = lo << 8 | (i < fl ? u[il + 1 + i] : '0');
+    *out = numtext_key_make(hi, lo, (int)neg);
+    return 1;
 }
 #endif
 
-/* Compare the values of two keys from numtext_key_padded: <0, 0 or >0, as
- * numtext_compare on their texts. */
-static inline int numtext_key_compare(const struct numtext_key *a,
-                                      const struct numtext_key *b)
-{
-    int m;
+/* Texts of at most 8 bytes, loaded into a little-endian word w whose bytes
+ * past the text are zero, are keyed faster by their shape: which bytes are
+ * not digits. For each of the 256 shapes, numtext_shape_init works out
+ * once which layout a short plain decimal of that shape has ('-' first,
+ * one '.', digits elsewhere, zeros after) and where its digits go in the
+ * key; a text of that shape is then checked and keyed with a few masks and
+ * shifts. */
+enum numtext_shape_state {
+    NUMTEXT_SHAPE_UNKNOWN = 0, /* numtext_shape_init not called yet */
+    NUMTEXT_SHAPE_NONE,        /* no short plain decimal has this shape */
+    NUMTEXT_SHAPE_OK
+};
 
-    if (a->sign != b->sign)
-        return a->sign < b->sign ? -1 : 1;
-    if (a->int_len != b->int_len)
-        m = a->int_len < b->int_len ? -1 : 1;
-    else if (a->hi != b->hi)
-        m = a->hi < b->hi ? -1 : 1;
-    else if (a->lo != b->lo)
-        m = a->lo < b->lo ? -1 : 1;
-    else
+struct numtext_shape {
+    uint64_t ndmask, ndval; /* the bytes that are not digits and their
+                               values: '-', '.', zeros after the text */
+    uint64_t lzmask, lzval; /* (w & lzmask) == lzval: a leading zero */
+    uint64_t m1, m2, padz;  /* with b = bswap(w), the key less that of
+                               zero: hi = ((b >> s1) & m1) - '0',
+                               lo = ((b << s2) & m2) + padz */
+    uint64_t negmask;       /* all ones for a '-': the key is negated */
+    uint8_t s1, s2, len;    /* len 0: no text has this shape (yet) */
+    uint8_t state;          /* enum numtext_shape_state */
+};
+
+/* Return the shape of w: bit i set when byte i is not an ASCII digit. */
+static inline unsigned numtext_word_shape(uint64_t w)
+{
+#if defined(__SSE2__) && defined(__x86_64__)
+    __m128i d = _mm_sub_epi8(_mm_cvtsi64_si128((long long)w),
+                             _mm_set1_epi8('0'));
+    unsigned dm = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+
+    return ~dm & 0xff;
+#else
+    uint64_t t = w ^ 0x3030303030303030ull; /* digits become 0 to 9 */
+    uint64_t nd = (((t & 0x7f7f7f7f7f7f7f7full) + 0x7676767676767676ull) |
+                   t) &
+                  0x8080808080808080ull;
+
+    return (unsigned)(((nd >> 7) * 0x0102040810204080ull) >> 56);
+#endif
+}
+
+/* Fill *sh for shape (0 to 255), state NONE or OK. */
+void numtext_shape_init(struct numtext_shape *sh, unsigned shape);
+
+/* Set *out to the key of the len-byte text (1 to 8) held in w, whose shape
+ * entry is sh, and return 1 if it is a short plain decimal; else return 0
+ * (*out unspecified; numtext_parse decides). */
+static inline int numtext_key_word(numtext_key *out,
+                                   const struct numtext_shape *sh,
+                                   uint64_t w, size_t len)
+{
+    __extension__ typedef unsigned __int128 u128;
+    uint64_t b = __builtin_bswap64(w), hi, lo, nm = sh->negmask;
+
+    if (sh->len != len || (w & sh->ndmask) != sh->ndval ||
+        (w & sh->lzmask) == sh->lzval)
         return 0;
-    return a->sign > 0 ? m : -m;
+    /* Digits never borrow: every byte of hi and lo is at least '0'. */
+    hi = ((b >> sh->s1) & sh->m1) - '0';
+    lo = ((b << sh->s2) & sh->m2) + sh->padz;
+    /* Negated when nm is all ones, in 64-bit halves (gcc builds 128-bit
+     * masks slowly): -(hi:lo) = (~hi + (lo == 0) : -lo). */
+    hi = (hi ^ nm) + (nm & (uint64_t)(lo == 0));
+    lo = (lo ^ nm) - nm;
+    *out = (numtext_key)(((u128)hi << 64) | lo);
+    return 1;
 }
 
 #endif

@@ -70,6 +70,44 @@ static const char *const schema_migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ");",
+
+    /* 2: what owners say about a data-set, uploaded parts, and the
+     * signed-request nonces with the answer each got (DESIGN.md 3.1). */
+    "ALTER TABLE datasets ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE datasets ADD COLUMN license TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE datasets ADD COLUMN price TEXT;"
+    "ALTER TABLE datasets ADD COLUMN price_key REAL;"
+    "ALTER TABLE datasets ADD COLUMN listed INTEGER NOT NULL DEFAULT 1"
+    "  CHECK (listed IN (0, 1));"
+    "CREATE INDEX datasets_created ON datasets(created_at, id);"
+    "CREATE TABLE dataset_tags ("
+    "  dataset_id BLOB NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY (dataset_id, tag)"
+    ");"
+    "CREATE INDEX dataset_tags_tag ON dataset_tags(tag);"
+    "CREATE TABLE dataset_parts ("
+    "  dataset_id BLOB NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  n INTEGER NOT NULL CHECK (n >= 1),"
+    "  bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+    "  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+    "  received_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (dataset_id, n)"
+    ");"
+    "CREATE TABLE request_nonces ("
+    "  address TEXT NOT NULL,"
+    "  nonce TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  body_sha256 BLOB NOT NULL CHECK (length(body_sha256) = 32),"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 100 AND 499),"
+    "  content_type TEXT NOT NULL,"
+    "  location TEXT,"
+    "  response BLOB NOT NULL,"
+    "  PRIMARY KEY (address, nonce)"
+    ");"
+    "CREATE INDEX request_nonces_created ON request_nonces(created_at);",
 };
 
 #define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))

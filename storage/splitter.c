@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/secret.h"
 #include "storage/jsonrow.h"
 #include "storage/numtext.h"
 
@@ -18,6 +19,15 @@
 /* Slack after every buffer we scan, so that short over-reads stay inside
  * the allocation. */
 #define SPLITTER_PAD 16
+/* When cutting by bytes, input is copied in no further than this past the
+ * chunk's target size, so that the bytes that follow the cut (moved to the
+ * next chunk's buffer) stay few. */
+#define SPLITTER_OVER ((size_t)4096)
+/* Recycled chunk buffers kept for later chunks. */
+#define SPLITTER_KEEP 4
+/* A fresh working buffer is sized for a chunk of at most this much (it
+ * grows when needed). */
+#define SPLITTER_FRESH_MAX ((size_t)64 << 20)
 /* Faults about the uploaded bytes name no request field. */
 #define SPLITTER_DATA_FIELD NULL
 #define SPLITTER_LIMIT (SIZE_MAX / 8)
@@ -38,17 +48,32 @@ enum splitter_cstate {
 struct splitter_run_bound {
     uint8_t *b;
     size_t len, cap;
-    uint64_t key, key2; /* text bounds: splitter_key of the stored bytes
-                           and of those after the first 8 */
     uint8_t set, cut;
     uint8_t has_nk, has_np;  /* number bounds: which of nk, np is valid */
-    struct numtext_key nk;   /* number bounds: a short plain decimal */
-    struct numtext_parts np; /* number bounds: any other number */
+    numtext_key nk;          /* number bounds: a short plain decimal */
+    struct numtext_parts np; /* number bounds: when there is no key, or
+                                once compared with a value that has none */
 };
 
+/* The first 16 bytes of a text, zero-padded, big-endian: integer order is
+ * memcmp's order on those bytes (splitter_tkey_of). */
+__extension__ typedef unsigned __int128 splitter_tkey;
+
+/* The running bounds of one column in the chunk being built. Most values
+ * fall strictly inside them: nk* and tk* settle those with two integer
+ * comparisons each (the windows); anything else takes the exact path. */
 struct splitter_run {
+    numtext_key nkmin, nkmax; /* keys of the number bounds while both
+                                 have one (else an empty window) */
+    splitter_tkey tkmin, tkmax; /* splitter_tkey of the text bounds while
+                                 they are set (else 0, 0: empty) */
     struct splitter_run_bound nmin, nmax, tmin, tmax;
     uint8_t num_poison; /* a number too long to keep: no num bounds */
+    /* CSV: a long value of this column already folded into the chunk
+     * being built, at buf[prev_off, + prev_len), valid while prev_gen is
+     * the splitter's. A value equal to it changes nothing. */
+    size_t prev_off, prev_len;
+    uint64_t prev_gen;
 };
 
 struct splitter_column {
@@ -66,6 +91,15 @@ struct splitter_field {
 struct splitter_qnode {
     struct splitter_chunk c; /* first: splitter_chunk_free frees the node */
     struct splitter_qnode *next;
+    uint8_t *buf; /* the buffer c.data was handed out as, and its size */
+    size_t cap;
+};
+
+/* A chunk buffer given back by splitter_recycle; [0, dirty) may hold
+ * plaintext. */
+struct splitter_spare {
+    uint8_t *buf;
+    size_t cap, dirty;
 };
 
 struct splitter {
@@ -75,9 +109,16 @@ struct splitter {
 
     /* Working buffer: buf[base, done) is the chunk being built, buf[done,
      * len) input not yet consumed; scan is where the unit that starts at
-     * done was last scanned to. */
+     * done was last scanned to. buf[0, dirty) may hold plaintext (wiped
+     * before the memory is let go). It is handed out as the chunk's data
+     * when the chunk is complete. */
     uint8_t *buf;
-    size_t len, cap, base, done, scan;
+    size_t len, cap, base, done, scan, dirty;
+    size_t fresh_cap; /* size of a new working buffer: the last chunk's
+                         length and the slack after it, or more */
+    uint64_t prev_gen; /* changes when a chunk is cut or buf moves */
+    struct splitter_spare spare[SPLITTER_KEEP];
+    size_t nspare;
     enum splitter_cstate cstate;
     int cquoted; /* the record being scanned has a quoted field */
     int bom_pending;
@@ -96,6 +137,7 @@ struct splitter {
 
     struct splitter_column *cols;
     struct splitter_run *run;
+    struct numtext_shape *shapes; /* 256, one per shape, made as met */
     size_t ncols, cols_cap;
     uint32_t *htab; /* column index + 1, open addressing; 0 = empty */
     size_t hcap;
@@ -168,6 +210,90 @@ static int splitter_append(uint8_t **b, size_t *len, size_t *cap,
     return 0;
 }
 
+/* The size of a fresh working buffer when chunks are n bytes long. */
+static size_t splitter_buf_size(size_t n)
+{
+    if (n > SPLITTER_FRESH_MAX)
+        n = SPLITTER_FRESH_MAX;
+    return n + SPLITTER_OVER + SPLITTER_PAD;
+}
+
+/* Give back the memory of a buffer whose [0, dirty) may hold plaintext. */
+static void splitter_buf_release(uint8_t *b, size_t dirty)
+{
+    secret_free(b, dirty);
+}
+
+/* Make the working buffer hold at least need bytes (plus the pad), need
+ * counted from its start: drop what precedes base, take a recycled buffer
+ * or a fresh one when there is none, grow it when a row does not fit.
+ * Growing copies by hand rather than realloc, so that the old memory is
+ * wiped before it is freed. */
+static int splitter_buf_reserve(struct splitter *s, size_t need,
+                                struct fault *f)
+{
+    size_t ncap;
+    uint8_t *nb;
+
+    if (s->buf != NULL && need + SPLITTER_PAD <= s->cap)
+        return 0;
+    if (s->buf != NULL && s->base > 0) {
+        /* Drop the bytes before base, which chunks (or the prefix) took
+         * copies of. */
+        size_t drop = s->base;
+        memmove(s->buf, s->buf + drop, s->len - drop);
+        s->len -= drop;
+        s->done -= drop;
+        s->scan -= drop;
+        s->base = 0;
+        s->prev_gen++;
+        need -= drop;
+        if (need + SPLITTER_PAD <= s->cap)
+            return 0;
+    }
+    if (need > SPLITTER_LIMIT)
+        return splitter_oom(f);
+    if (s->buf == NULL && s->nspare > 0) {
+        struct splitter_spare *sp = &s->spare[--s->nspare];
+        s->buf = sp->buf;
+        s->cap = sp->cap;
+        s->dirty = sp->dirty;
+        sp->buf = NULL;
+        if (need + SPLITTER_PAD <= s->cap)
+            return 0;
+    }
+    ncap = s->buf != NULL ? s->cap : s->fresh_cap;
+    while (ncap < need + SPLITTER_PAD)
+        ncap = ncap < SPLITTER_LIMIT / 2 ? ncap * 2 : need + SPLITTER_PAD;
+    nb = malloc(ncap);
+    if (nb == NULL)
+        return splitter_oom(f);
+    if (s->buf != NULL) {
+        if (s->len > 0)
+            memcpy(nb, s->buf, s->len);
+        splitter_buf_release(s->buf, s->dirty);
+    }
+    s->buf = nb;
+    s->cap = ncap;
+    s->dirty = s->len;
+    return 0;
+}
+
+/* Append n bytes to the working buffer. */
+static int splitter_buf_append(struct splitter *s, const uint8_t *data,
+                               size_t n, struct fault *f)
+{
+    if (n == 0)
+        return 0;
+    if (splitter_buf_reserve(s, s->len + n, f) < 0)
+        return -1;
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    if (s->len > s->dirty)
+        s->dirty = s->len;
+    return 0;
+}
+
 int splitter_new(struct splitter **out, const struct splitter_config *cfg,
                  struct fault *f)
 {
@@ -208,7 +334,14 @@ int splitter_new(struct splitter **out, const struct splitter_config *cfg,
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return splitter_oom(f);
+    s->shapes = calloc(256, sizeof *s->shapes);
+    if (s->shapes == NULL) {
+        free(s);
+        return splitter_oom(f);
+    }
     s->cfg = *cfg;
+    s->fresh_cap = splitter_buf_size(cfg->chunk_bytes);
+    s->prev_gen = 1;
     s->bom_pending = cfg->format != SPLITTER_BLOB;
     jsonrow_init(&s->jr);
     *out = s;
@@ -223,12 +356,10 @@ static void splitter_run_free(struct splitter_run *r)
     free(r->tmax.b);
 }
 
-void splitter_chunk_free(struct splitter_chunk *c)
+static void splitter_chunk_free_cols(struct splitter_chunk *c)
 {
     size_t i;
 
-    if (c == NULL)
-        return;
     for (i = 0; i < c->ncols; i++) {
         free(c->cols[i].num.min);
         free(c->cols[i].num.max);
@@ -236,8 +367,44 @@ void splitter_chunk_free(struct splitter_chunk *c)
         free(c->cols[i].text.max);
     }
     free(c->cols);
-    free(c->data);
+    c->cols = NULL;
+    c->ncols = 0;
+}
+
+void splitter_chunk_free(struct splitter_chunk *c)
+{
+    if (c == NULL)
+        return;
+    splitter_chunk_free_cols(c);
+    /* A chunk's buffer holds plaintext only in [0, len): the splitter
+     * wiped what followed when it handed the chunk out. */
+    splitter_buf_release(c->data, c->len);
     free(c); /* the queue node that holds c as its first member */
+}
+
+void splitter_recycle(struct splitter *s, struct splitter_chunk *c)
+{
+    struct splitter_qnode *n = (struct splitter_qnode *)(void *)c;
+
+    if (c == NULL)
+        return;
+    splitter_chunk_free_cols(c);
+    if (c->data != NULL) {
+        /* Keep the buffer unless enough are kept, or it grew much larger
+         * than the chunks now being cut (a long row) and would pin that
+         * memory. */
+        if (c->data == n->buf && s->nspare < SPLITTER_KEEP &&
+            n->cap / 2 <= s->fresh_cap) {
+            struct splitter_spare *sp = &s->spare[s->nspare++];
+            sp->buf = n->buf;
+            sp->cap = n->cap;
+            sp->dirty = c->len;
+        } else {
+            splitter_buf_release(c->data, c->len);
+        }
+        c->data = NULL;
+    }
+    free(n);
 }
 
 void splitter_free(struct splitter *s)
@@ -257,14 +424,17 @@ void splitter_free(struct splitter *s)
     }
     free(s->cols);
     free(s->run);
+    free(s->shapes);
     free(s->htab);
     free(s->prev_order);
     free(s->fields);
-    free(s->scratch);
+    splitter_buf_release(s->scratch, s->scratch_cap);
     jsonrow_release(&s->jr);
     free(s->preview);
     free(s->prefix);
-    free(s->buf);
+    splitter_buf_release(s->buf, s->dirty);
+    for (i = 0; i < s->nspare; i++)
+        splitter_buf_release(s->spare[i].buf, s->spare[i].dirty);
     free(s);
 }
 
@@ -356,7 +526,7 @@ static int splitter_column_add(struct splitter *s, const uint8_t *p,
             splitter_hash_put(s, i);
     }
     memset(&s->cols[idx], 0, sizeof s->cols[idx]);
-    memset(&s->run[idx], 0, sizeof s->run[idx]);
+    memset(&s->run[idx], 0, sizeof s->run[idx]); /* windows empty */
     s->cols[idx].name = calloc(1, n + SPLITTER_PAD); /* padded for
                                                       splitter_key */
     if (s->cols[idx].name == NULL)
@@ -372,12 +542,29 @@ static int splitter_column_add(struct splitter *s, const uint8_t *p,
 
 /* ---- the index -------------------------------------------------------- */
 
+/* The extreme keys: a window from MAX down to MIN holds nothing. */
+#define SPLITTER_KEY_MAX ((numtext_key)(~(splitter_tkey)0 >> 1))
+#define SPLITTER_KEY_MIN (-SPLITTER_KEY_MAX - 1)
+
+/* splitter_low[k]: the k low bytes of a word (k <= 8). */
+static const uint64_t splitter_low[9] = {
+    0,
+    0xffull,
+    0xffffull,
+    0xffffffull,
+    0xffffffffull,
+    0xffffffffffull,
+    0xffffffffffffull,
+    0xffffffffffffffull,
+    0xffffffffffffffffull,
+};
+
 /* The first 8 bytes of p[0..n), zero-padded, as a number whose order is
  * memcmp's order on those bytes. Every value the splitter indexes lies in
  * a buffer with at least SPLITTER_PAD readable bytes after its end (the
- * working buffer, the CSV scratch buffer, the JSON scratch buffer), so
- * one 8-byte load is always inside the allocation; bytes past n are
- * masked off. */
+ * working buffer, the CSV scratch buffer, the JSON scratch buffer), and so
+ * does every stored bound, so one 8-byte load is always inside the
+ * allocation; bytes past n are masked off. */
 static inline uint64_t splitter_key(const uint8_t *p, size_t n)
 {
     uint64_t k;
@@ -393,45 +580,76 @@ static inline uint64_t splitter_key(const uint8_t *p, size_t n)
     return k;
 }
 
-/* Compare value p[0..n) (key its splitter_key) with a stored text bound,
- * bytewise, shorter prefix first. */
-static inline int splitter_text_cmp(const uint8_t *p, size_t n, uint64_t key,
-                                    const struct splitter_run_bound *bd)
+/* The 8 bytes at p as a little-endian word (byte i in bits 8i to 8i+7),
+ * whatever the host's byte order: the form numtext_key_word reads. */
+static inline uint64_t splitter_le64(const uint8_t *p)
 {
-    size_t m;
+    uint64_t w;
 
-    if (key != bd->key)
-        return key < bd->key ? -1 : 1;
-    m = n < bd->len ? n : bd->len;
-    if (m > 8) {
-        uint64_t k2 = splitter_key(p + 8, n - 8);
-        if (k2 != bd->key2)
-            return k2 < bd->key2 ? -1 : 1;
-        if (m > 16) {
-            int c = memcmp(p + 16, bd->b + 16, m - 16);
-            if (c != 0)
-                return c;
-        }
+    memcpy(&w, p, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* The first 16 bytes of p[0..n), as splitter_key does the first 8. */
+static inline splitter_tkey splitter_tkey_of(const uint8_t *p, size_t n)
+{
+    splitter_tkey k = (splitter_tkey)splitter_key(p, n) << 64;
+
+    if (n > 8)
+        k |= splitter_key(p + 8, n - 8);
+    return k;
+}
+
+/* Compare value p[0..n) with a stored text bound, bytewise, shorter prefix
+ * first, knowing that their first 16 bytes (splitter_tkeys) are equal: 8
+ * bytes at a time (a byte past the end reads as zero, which orders a
+ * prefix first as the lengths do). */
+static inline int splitter_text_cmp16(const uint8_t *p, size_t n,
+                                      const struct splitter_run_bound *bd)
+{
+    size_t off;
+
+    for (off = 16; off < n && off < bd->len; off += 8) {
+        uint64_t ka = splitter_key(p + off, n - off);
+        uint64_t kb = splitter_key(bd->b + off, bd->len - off);
+        if (ka != kb)
+            return ka < kb ? -1 : 1;
     }
     return n < bd->len ? -1 : n > bd->len;
 }
 
-/* Copy value p[0..n) into bd, cut to max_index_value. For a number
- * bound, nk (when not NULL) is its key and np (when not NULL) its parts;
- * text bounds get their splitter_keys. */
+/* memcpy, without a call for the short values most bounds are. */
+static inline void splitter_copy_short(uint8_t *d, const uint8_t *p, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(d, p, 8);
+        memcpy(d + n - 8, p + n - 8, 8);
+    } else if (n >= 16 && n <= 32) {
+        memcpy(d, p, 16);
+        memcpy(d + n - 16, p + n - 16, 16);
+    } else if (n > 0) {
+        memcpy(d, p, n);
+    }
+}
+
+/* Copy value p[0..n) into bd, cut to max_index_value. For a number bound,
+ * nk (when not NULL) is its key and np (when not NULL) its parts. */
 static int splitter_bound_store(struct splitter *s,
                                 struct splitter_run_bound *bd,
                                 const uint8_t *p, size_t n, int number,
-                                const struct numtext_key *nk,
+                                const numtext_key *nk,
                                 const struct numtext_parts *np,
                                 struct fault *f)
 {
     size_t keep = n < s->cfg.max_index_value ? n : s->cfg.max_index_value;
 
-    if (keep + 1 > bd->cap) {
+    if (keep + SPLITTER_PAD > bd->cap) {
         size_t cap = bd->cap ? bd->cap : 32;
         uint8_t *b;
-        while (cap < keep + 1)
+        while (cap < keep + SPLITTER_PAD)
             cap *= 2;
         b = realloc(bd->b, cap);
         if (b == NULL)
@@ -439,7 +657,8 @@ static int splitter_bound_store(struct splitter *s,
         bd->b = b;
         bd->cap = cap;
     }
-    memcpy(bd->b, p, keep);
+    splitter_copy_short(bd->b, p, keep);
+    memset(bd->b + keep, 0, 8); /* splitter_key reads up to here */
     bd->len = keep;
     bd->set = 1;
     bd->cut = n > keep;
@@ -450,52 +669,86 @@ static int splitter_bound_store(struct splitter *s,
         bd->has_np = np != NULL;
         if (np != NULL)
             bd->np = *np;
-    } else {
-        bd->key = splitter_key(p, keep);
-        bd->key2 = keep > 8 ? splitter_key(p + 8, keep - 8) : 0;
     }
     return 0;
 }
 
-/* The general comparison of number p[0..n) with a number bound, for when
- * either has no key (an exponent, a long text): by their parts, each
- * parsed once and kept (*np_ok, bd->has_np). */
-static __attribute__((noinline)) int
-splitter_num_cmp_slow(const uint8_t *p, size_t n, struct numtext_parts *np,
-                      int *np_ok, struct splitter_run_bound *bd)
+/* Compare number p[0..n) (nk its key or NULL, np its parts when *np_ok)
+ * with a number bound, by value. */
+static int splitter_num_cmp(const uint8_t *p, size_t n, const numtext_key *nk,
+                            struct numtext_parts *np, int *np_ok,
+                            struct splitter_run_bound *bd)
 {
+    if (nk != NULL && bd->has_nk)
+        return *nk < bd->nk ? -1 : *nk > bd->nk;
     if (!*np_ok)
         *np_ok = numtext_parse_padded(np, (const char *)p, n);
     if (!bd->has_np)
-        bd->has_np = (uint8_t)numtext_parse(&bd->np, (const char *)bd->b,
-                                            bd->len);
+        bd->has_np = (uint8_t)numtext_parse_padded(
+            &bd->np, (const char *)bd->b, bd->len);
     return numtext_compare_parts((const char *)p, np, (const char *)bd->b,
                                  &bd->np);
 }
 
-/* Compare number p[0..n) with a number bound, by value: through the keys
- * when both have one (most values), else through the parts. */
-static inline int splitter_num_cmp(const uint8_t *p, size_t n,
-                                   const struct numtext_key *nk,
-                                   struct numtext_parts *np, int *np_ok,
-                                   struct splitter_run_bound *bd)
+/* Return 1 if a[0..n) equals b[0..n), n > 8 (both buffers padded). */
+static inline int splitter_same(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    if (nk != NULL && bd->has_nk)
-        return numtext_key_compare(nk, &bd->nk);
-    return splitter_num_cmp_slow(p, n, np, np_ok, bd);
+    uint64_t x, y;
+    size_t off;
+
+    for (off = 0; off + 8 < n; off += 8) {
+        memcpy(&x, a + off, 8);
+        memcpy(&y, b + off, 8);
+        if (x != y)
+            return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
 }
 
-/* Fold number p[0..n) of column col into the running number bounds of the
- * chunk: nk is its key (NULL when it has none), np its parts when *np_ok
- * (else parsed here if needed). */
-static inline __attribute__((always_inline)) int
-splitter_index_num(struct splitter *s, size_t col, const uint8_t *p,
-                   size_t n, const struct numtext_key *nk,
+/* Open the number window of r over its bounds as they now are. */
+static void splitter_num_window(struct splitter_run *r)
+{
+    if (!r->num_poison && r->nmin.set && r->nmin.has_nk && r->nmax.has_nk) {
+        r->nkmin = r->nmin.nk;
+        r->nkmax = r->nmax.nk;
+    } else {
+        r->nkmin = SPLITTER_KEY_MAX;
+        r->nkmax = SPLITTER_KEY_MIN;
+    }
+}
+
+/* Open both windows of r over its bounds as they now are. */
+static void splitter_windows(struct splitter_run *r)
+{
+    splitter_num_window(r);
+    if (r->tmin.set) {
+        r->tkmin = splitter_tkey_of(r->tmin.b, r->tmin.len);
+        r->tkmax = splitter_tkey_of(r->tmax.b, r->tmax.len);
+    } else {
+        r->tkmin = 0;
+        r->tkmax = 0;
+    }
+}
+
+/* Fold number p[0..n) into the running number bounds r of the chunk,
+ * exactly: nk is its key (NULL when it has none), np its parts when np_ok
+ * (else parsed here if needed; np may be NULL then). Called when the
+ * number's window test failed. (That a number was met shows in
+ * r->nmin.set or r->num_poison: see splitter_seen_num.) */
+static __attribute__((noinline)) int
+splitter_index_num(struct splitter *s, struct splitter_run *r,
+                   const uint8_t *p, size_t n, const numtext_key *nk,
                    struct numtext_parts *np, int np_ok, struct fault *f)
 {
-    struct splitter_run *r = &s->run[col];
+    struct numtext_parts local;
+    int rv = 0;
 
-    s->cols[col].seen_num = 1;
+    if (np == NULL) {
+        np = &local;
+        np_ok = 0;
+    }
     if (r->num_poison) {
         /* nothing: the chunk keeps no number bound for col */
     } else if (n > s->cfg.max_index_value) {
@@ -504,75 +757,185 @@ splitter_index_num(struct splitter *s, size_t col, const uint8_t *p,
         const struct numtext_parts *npp = np_ok ? np : NULL;
         if (splitter_bound_store(s, &r->nmin, p, n, 1, nk, npp, f) < 0 ||
             splitter_bound_store(s, &r->nmax, p, n, 1, nk, npp, f) < 0)
-            return -1;
+            rv = -1;
     } else if (splitter_num_cmp(p, n, nk, np, &np_ok, &r->nmax) > 0) {
-        if (splitter_bound_store(s, &r->nmax, p, n, 1, nk,
-                                 np_ok ? np : NULL, f) < 0)
-            return -1;
+        rv = splitter_bound_store(s, &r->nmax, p, n, 1, nk,
+                                  np_ok ? np : NULL, f);
     } else if (splitter_num_cmp(p, n, nk, np, &np_ok, &r->nmin) < 0) {
-        if (splitter_bound_store(s, &r->nmin, p, n, 1, nk,
-                                 np_ok ? np : NULL, f) < 0)
-            return -1;
+        rv = splitter_bound_store(s, &r->nmin, p, n, 1, nk,
+                                  np_ok ? np : NULL, f);
     }
-    return 0;
+    splitter_num_window(r);
+    return rv;
 }
 
-/* Fold value p[0..n) of column col (a number or not) into the running
- * text bounds of the chunk. Running text bounds are kept cut to
- * max_index_value: cutting preserves order, so a cut min stays the cut of
- * the true min, and a cut max the cut of the true max (raised only when
- * the chunk is emitted). */
-static inline __attribute__((always_inline)) int
-splitter_index_text(struct splitter *s, size_t col, const uint8_t *p,
-                    size_t n, struct fault *f)
+/* Fold value p[0..n) (a number or not; key its splitter_tkey) into the
+ * running text bounds r of the chunk, exactly; called when the value's
+ * window test failed. The running max is compared first, then the min:
+ * the first 16 bytes decide unless they equal the bound's. Running text
+ * bounds are kept cut to max_index_value (>= 16, so the key of a cut bound
+ * is the key of the value): cutting preserves order, so a cut min stays
+ * the cut of the true min, and a cut max the cut of the true max (raised
+ * only when the chunk is emitted). */
+static __attribute__((noinline)) int
+splitter_index_text(struct splitter *s, struct splitter_run *r,
+                    const uint8_t *p, size_t n, splitter_tkey key,
+                    struct fault *f)
 {
-    struct splitter_run *r = &s->run[col];
-    uint64_t key = splitter_key(p, n);
+    int c;
 
     if (!r->tmin.set) {
         if (splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f) < 0 ||
             splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f) < 0)
             return -1;
-    } else if (splitter_text_cmp(p, n, key, &r->tmax) > 0) {
-        if (splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f) < 0)
-            return -1;
-    } else if (splitter_text_cmp(p, n, key, &r->tmin) < 0) {
-        if (splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f) < 0)
-            return -1;
+        r->tkmin = r->tkmax = key;
+        return 0;
+    }
+    c = key != r->tkmax ? (key < r->tkmax ? -1 : 1)
+                        : splitter_text_cmp16(p, n, &r->tmax);
+    if (c > 0) {
+        r->tkmax = key;
+        return splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f);
+    }
+    c = key != r->tkmin ? (key < r->tkmin ? -1 : 1)
+                        : splitter_text_cmp16(p, n, &r->tmin);
+    if (c < 0) {
+        r->tkmin = key;
+        return splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f);
     }
     return 0;
 }
 
-/* Fold one non-empty value of column col into the running bounds of the
- * chunk: a number (by the JSON number grammar) goes to the number bounds,
- * anything else marks the column as holding text; both go to the text
- * bounds. The common case (a short plain decimal) is settled by its key,
- * without parsing digits. */
+/* The text bounds: settled by the window when the value's first 16 bytes
+ * (key) lie strictly between those of the bounds. */
 static inline __attribute__((always_inline)) int
-splitter_index_value(struct splitter *s, size_t col, const uint8_t *v,
-                     size_t vn, struct fault *f)
+splitter_text_fold(struct splitter *s, struct splitter_run *r,
+                   const uint8_t *p, size_t n, splitter_tkey key,
+                   struct fault *f)
 {
-    if ((v[0] >= '0' && v[0] <= '9') || v[0] == '-') {
-        struct numtext_key nk;
-        struct numtext_parts np;
-        switch (numtext_key_padded(&nk, (const char *)v, vn)) {
-        case NUMTEXT_KEY_OK:
-            if (splitter_index_num(s, col, v, vn, &nk, &np, 0, f) < 0)
-                return -1;
-            return splitter_index_text(s, col, v, vn, f);
-        case NUMTEXT_KEY_OTHER:
-            if (numtext_parse_padded(&np, (const char *)v, vn)) {
-                if (splitter_index_num(s, col, v, vn, NULL, &np, 1, f) < 0)
-                    return -1;
-                return splitter_index_text(s, col, v, vn, f);
-            }
-            break;
-        case NUMTEXT_KEY_NOT:
-            break;
-        }
+    if (key < r->tkmax && key > r->tkmin)
+        return 0;
+    return splitter_index_text(s, r, p, n, key, f);
+}
+
+/* A number with key k (NULL: none) and parts np (when np_ok): the number
+ * bounds, settled by the window when k lies strictly inside it. */
+static inline __attribute__((always_inline)) int
+splitter_num_fold(struct splitter *s, struct splitter_run *r,
+                  const uint8_t *p, size_t n, const numtext_key *k,
+                  struct numtext_parts *np, int np_ok, struct fault *f)
+{
+    if (k != NULL && *k < r->nkmax && *k > r->nkmin)
+        return 0;
+    return splitter_index_num(s, r, p, n, k, np, np_ok, f);
+}
+
+/* Whether column i holds a number: once seen, or in the chunk being
+ * built (a number sets its bounds or poisons them). */
+static int splitter_seen_num(const struct splitter *s, size_t i)
+{
+    return s->cols[i].seen_num || s->run[i].nmin.set || s->run[i].num_poison;
+}
+
+/* A value that starts like a number but is no short plain decimal (nor,
+ * when long, plainly text): a number by the grammar (numtext_parse), or
+ * text. */
+static __attribute__((noinline)) int
+splitter_index_other(struct splitter *s, struct splitter_run *r,
+                     struct splitter_column *c, const uint8_t *v, size_t vn,
+                     splitter_tkey key, struct fault *f)
+{
+    struct numtext_parts np;
+
+    if (numtext_parse_padded(&np, (const char *)v, vn)) {
+        if (splitter_num_fold(s, r, v, vn, NULL, &np, 1, f) < 0)
+            return -1;
+    } else {
+        c->seen_text = 1;
     }
-    s->cols[col].seen_text = 1;
-    return splitter_index_text(s, col, v, vn, f);
+    return splitter_text_fold(s, r, v, vn, key, f);
+}
+
+/* A value longer than 8 bytes that starts like a number: see
+ * splitter_index_value. */
+static __attribute__((noinline)) int
+splitter_index_long(struct splitter *s, struct splitter_run *r,
+                    struct splitter_column *c, const uint8_t *v, size_t vn,
+                    splitter_tkey key, struct fault *f)
+{
+    unsigned neg = v[0] == '-', nd;
+    numtext_key k;
+
+    if (numtext_key_padded(&k, (const char *)v, vn)) {
+        if (splitter_num_fold(s, r, v, vn, &k, NULL, 0, f) < 0)
+            return -1;
+        return splitter_text_fold(s, r, v, vn, key, f);
+    }
+    /* A number's first non-digit after the sign is '.', 'e' or 'E': a
+     * date, say, is text without numtext_parse. */
+    nd = (numtext_word_shape(splitter_le64(v)) | 0x100) >> neg;
+    nd = (unsigned)__builtin_ctz(nd) + neg;
+    if (nd >= 8 || v[nd] == '.' || v[nd] == 'e' || v[nd] == 'E')
+        return splitter_index_other(s, r, c, v, vn, key, f);
+    c->seen_text = 1;
+    return splitter_text_fold(s, r, v, vn, key, f);
+}
+
+/* Fold one non-empty value v[0..vn) of a column (r its running bounds, c
+ * the column) into the running bounds of the chunk: a number (by the JSON
+ * number grammar) goes to the number bounds, anything else marks the
+ * column as holding text; both go to the text bounds. A value of at most 8
+ * bytes is loaded once into a word: the word is its text key and, through
+ * its shape, gives its number key. Most values then fall inside both
+ * windows: four integer comparisons. */
+static inline __attribute__((always_inline)) int
+splitter_index_value(struct splitter *s, struct splitter_run *r,
+                     struct splitter_column *c, const uint8_t *v, size_t vn,
+                     struct fault *f)
+{
+    splitter_tkey key;
+    numtext_key k;
+    uint64_t w;
+    unsigned c0 = v[0];
+    /* '-', '.', '/' or a digit: one comparison (the next steps tell
+     * '.' and '/' apart). */
+    int may_be_number = c0 - '-' <= '9' - '-';
+
+    /* The words are little-endian: bswap puts the first byte on top. */
+    w = splitter_le64(v);
+    if (vn > 8) {
+        uint64_t w2 = splitter_le64(v + 8);
+        if (vn < 16)
+            w2 &= splitter_low[vn - 8];
+        key = ((splitter_tkey)__builtin_bswap64(w) << 64) |
+              __builtin_bswap64(w2);
+        if (may_be_number)
+            return splitter_index_long(s, r, c, v, vn, key, f);
+        c->seen_text = 1;
+        goto text;
+    }
+    w &= splitter_low[vn];
+    key = (splitter_tkey)__builtin_bswap64(w) << 64;
+    if (may_be_number) {
+        unsigned shape = numtext_word_shape(w);
+        struct numtext_shape *sh = &s->shapes[shape];
+        if (!numtext_key_word(&k, sh, w, vn)) {
+            if (sh->state != NUMTEXT_SHAPE_UNKNOWN)
+                return splitter_index_other(s, r, c, v, vn, key, f);
+            numtext_shape_init(sh, shape);
+            if (!numtext_key_word(&k, sh, w, vn))
+                return splitter_index_other(s, r, c, v, vn, key, f);
+        }
+        if (!(k < r->nkmax && k > r->nkmin) &&
+            splitter_index_num(s, r, v, vn, &k, NULL, 0, f) < 0)
+            return -1;
+    } else {
+        c->seen_text = 1;
+    }
+text:
+    if (key < r->tkmax && key > r->tkmin)
+        return 0;
+    return splitter_index_text(s, r, v, vn, key, f);
 }
 
 static int splitter_copy_bytes(uint8_t **out, size_t *out_len,
@@ -634,22 +997,28 @@ static int splitter_colstats(struct splitter *s, struct splitter_chunk *c,
                 }
             }
         }
+        if (r->nmin.set || r->num_poison)
+            s->cols[i].seen_num = 1;
         r->nmin.set = r->nmax.set = r->tmin.set = r->tmax.set = 0;
         r->num_poison = 0;
+        splitter_windows(r);
     }
     return 0;
 }
 
 /* ---- chunks ----------------------------------------------------------- */
 
-/* Hand out buf[base, done) as the next chunk; what follows moves to the
- * front of a fresh buffer. */
+/* Hand out buf[base, done) as the next chunk. Cutting by bytes, input is
+ * copied in only up to a little past the chunk's size, so few bytes follow
+ * the chunk: the working buffer itself is handed out, with the plaintext
+ * past the chunk wiped. */
 static int splitter_emit(struct splitter *s, struct fault *f)
 {
     struct splitter_qnode *n;
     size_t tail = s->len - s->done;
     size_t clen = s->done - s->base;
-    uint8_t *nb;
+    uint8_t *old = s->buf;
+    size_t old_cap = s->cap, old_dirty = s->dirty;
 
     n = calloc(1, sizeof *n);
     if (n == NULL)
@@ -663,24 +1032,11 @@ static int splitter_emit(struct splitter *s, struct fault *f)
         splitter_chunk_free(&n->c);
         return -1;
     }
-    if (s->base == 0) {
-        /* Give the whole buffer away and copy the (short) tail out. */
-        nb = malloc(s->cap);
-        if (nb == NULL) {
-            splitter_chunk_free(&n->c);
-            return splitter_oom(f);
-        }
-        if (tail > 0)
-            memcpy(nb, s->buf + s->done, tail);
-        n->c.data = s->buf;
-        n->c.len = clen;
-        if (clen + 64 < s->cap) {
-            uint8_t *shrunk = realloc(n->c.data, clen ? clen : 1);
-            if (shrunk != NULL)
-                n->c.data = shrunk;
-        }
-        s->buf = nb;
-    } else {
+    s->prev_gen++;
+    if (s->base > 0 || tail > clen) {
+        /* Small chunks, with much input after them: copy each out, and
+         * leave the input where it is (splitter_buf_reserve drops the
+         * copied bytes when it needs the room). */
         n->c.data = malloc(clen ? clen : 1);
         if (n->c.data == NULL) {
             splitter_chunk_free(&n->c);
@@ -688,12 +1044,41 @@ static int splitter_emit(struct splitter *s, struct fault *f)
         }
         memcpy(n->c.data, s->buf + s->base, clen);
         n->c.len = clen;
-        memmove(s->buf, s->buf + s->done, tail);
+        s->base = s->done;
+    } else {
+        /* The working buffer itself becomes the chunk's data; the few
+         * bytes after it move to a recycled (or fresh) buffer. Chunks of
+         * about this length follow: size fresh buffers and judge recycled
+         * ones by it. */
+        s->fresh_cap = splitter_buf_size(clen > s->cfg.chunk_bytes
+                                             ? clen
+                                             : s->cfg.chunk_bytes);
+        s->buf = NULL;
+        s->len = 0;
+        if (splitter_buf_reserve(s, tail, f) < 0) {
+            splitter_buf_release(s->buf, s->dirty); /* a recycled one */
+            s->buf = old;
+            s->cap = old_cap;
+            s->dirty = old_dirty;
+            s->len = s->done + tail;
+            splitter_chunk_free(&n->c);
+            return -1;
+        }
+        if (tail > 0)
+            memcpy(s->buf, old + s->done, tail);
+        if (tail > s->dirty)
+            s->dirty = tail;
+        if (old_dirty > clen)
+            secret_wipe(old + clen, old_dirty - clen);
+        n->c.data = old;
+        n->c.len = clen;
+        n->buf = old;
+        n->cap = old_cap;
+        s->scan -= s->done;
+        s->len = tail;
+        s->done = 0;
+        s->base = 0;
     }
-    s->scan -= s->done;
-    s->len = tail;
-    s->done = 0;
-    s->base = 0;
     if (s->qtail != NULL)
         s->qtail->next = n;
     else
@@ -1218,7 +1603,7 @@ static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
 {
     const uint8_t *b = s->buf + s->done;
     size_t avail = s->len - s->done, end = 0, unit, content, n, i;
-    int quoted;
+    int quoted, in_buf = 1; /* the fields lie in the working buffer */
 
     if (s->scan == s->done && s->cstate == CS_START) {
         if (b[0] == '\n')
@@ -1269,6 +1654,7 @@ static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
     n = splitter_csv_split(s, s->buf + s->done, content, quoted, s->ncols, f);
     if (n == 0)
         return -1;
+    in_buf = !quoted;
 #if defined(__SSE2__)
 fields_ready:
 #endif
@@ -1282,11 +1668,30 @@ fields_ready:
                          "row %llu: %s fields than the header's %zu",
                          (unsigned long long)s->rows_total,
                          n > s->ncols ? "more" : "fewer", s->ncols);
-    for (i = 0; i < n; i++) {
-        const uint8_t *v = s->fields[i].p;
-        size_t vn = s->fields[i].n;
-        if (vn > 0 && splitter_index_value(s, i, v, vn, f) < 0)
-            return -1;
+    {
+        const struct splitter_field *fl = s->fields;
+        struct splitter_run *r = s->run;
+        struct splitter_column *c = s->cols;
+        for (i = 0; i < n; i++, fl++, r++, c++) {
+            const uint8_t *v = fl->p;
+            size_t vn = fl->n;
+            if (vn == 0)
+                continue;
+            if (vn > 16 && in_buf) {
+                /* Values too long for the windows to settle when their
+                 * first 16 bytes equal a bound's (timestamps, say) repeat
+                 * from row to row: skip one equal to the last. */
+                if (r->prev_gen == s->prev_gen &&
+                    r->prev_len == vn &&
+                    splitter_same(v, s->buf + r->prev_off, vn))
+                    continue;
+                r->prev_gen = s->prev_gen;
+                r->prev_off = (size_t)(v - s->buf);
+                r->prev_len = vn;
+            }
+            if (splitter_index_value(s, r, c, v, vn, f) < 0)
+                return -1;
+        }
     }
     if (s->rows_total < s->cfg.preview_rows &&
         splitter_preview_csv(s, n, f) < 0)
@@ -1348,22 +1753,26 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
             /* "" is not indexed, as an empty CSV field is not: the same
              * data in either format gets the same column types. */
             if (m->value_len > 0) {
+                splitter_tkey key =
+                    splitter_tkey_of(m->value, m->value_len);
                 s->cols[col].seen_text = 1;
-                if (splitter_index_text(s, col, m->value, m->value_len, f) <
-                    0)
+                if (splitter_text_fold(s, &s->run[col], m->value,
+                                       m->value_len, key, f) < 0)
                     return -1;
             }
             break;
         case JSONROW_NUMBER: {
             /* The number's text lies in the working buffer, whose pad
              * numtext_key_padded may read. */
-            struct numtext_key nk;
+            numtext_key nk;
             struct numtext_parts np = m->num;
             int ok = numtext_key_padded(&nk, (const char *)m->value,
-                                        m->value_len) == NUMTEXT_KEY_OK;
-            if (splitter_index_num(s, col, m->value, m->value_len,
-                                   ok ? &nk : NULL, &np, 1, f) < 0 ||
-                splitter_index_text(s, col, m->value, m->value_len, f) < 0)
+                                        m->value_len);
+            if (splitter_num_fold(s, &s->run[col], m->value, m->value_len,
+                                  ok ? &nk : NULL, &np, 1, f) < 0 ||
+                splitter_text_fold(
+                    s, &s->run[col], m->value, m->value_len,
+                    splitter_tkey_of(m->value, m->value_len), f) < 0)
                 return -1;
             break;
         }
@@ -1486,7 +1895,7 @@ static int splitter_feed_blob(struct splitter *s, const uint8_t *data,
     while (len > 0) {
         size_t room = s->cfg.chunk_bytes - s->len;
         size_t take = len < room ? len : room;
-        if (splitter_append(&s->buf, &s->len, &s->cap, data, take, f) < 0)
+        if (splitter_buf_append(s, data, take, f) < 0)
             return -1;
         data += take;
         len -= take;
@@ -1528,6 +1937,11 @@ int splitter_feed(struct splitter *s, const uint8_t *data, size_t len,
     }
     while (len > 0) {
         size_t take = len < SPLITTER_SLICE ? len : SPLITTER_SLICE;
+        size_t fill = s->len - s->base;
+        if (s->cfg.chunk_rows == 0 && s->started &&
+            fill < s->cfg.chunk_bytes &&
+            take > s->cfg.chunk_bytes - fill + SPLITTER_OVER)
+            take = s->cfg.chunk_bytes - fill + SPLITTER_OVER;
         if (!s->started && s->base > 0) {
             /* Drop what already went to the prefix. */
             memmove(s->buf, s->buf + s->base, s->len - s->base);
@@ -1536,8 +1950,7 @@ int splitter_feed(struct splitter *s, const uint8_t *data, size_t len,
             s->scan -= s->base;
             s->base = 0;
         }
-        if (splitter_append(&s->buf, &s->len, &s->cap, data, take, &s->err) <
-                0 ||
+        if (splitter_buf_append(s, data, take, &s->err) < 0 ||
             splitter_process(s, 0, &s->err) < 0)
             return splitter_failed(s, f);
         data += take;
@@ -1602,7 +2015,7 @@ const char *splitter_column_name(const struct splitter *s, size_t i)
 
 enum splitter_coltype splitter_column_type(const struct splitter *s, size_t i)
 {
-    if (i < s->ncols && s->cols[i].seen_num && !s->cols[i].seen_text)
+    if (i < s->ncols && splitter_seen_num(s, i) && !s->cols[i].seen_text)
         return SPLITTER_COL_NUMBER;
     return SPLITTER_COL_TEXT;
 }

@@ -7,7 +7,8 @@
  * with the blank lines that follow them), its row range, and for each
  * column the min and max of the values that the query planner may compare.
  * Memory is bounded by one chunk plus one row (and max_row_bytes bounds a
- * row), whatever the size of the input.
+ * row), whatever the size of the input, plus the few chunk buffers kept
+ * for reuse by splitter_recycle.
  *
  * Bytes that are not rows (a UTF-8 BOM, the CSV header record, blank lines
  * before the first row) form the prefix, kept in the data-set's metadata:
@@ -122,8 +123,17 @@ int splitter_finish(struct splitter *s, struct fault *f)
  * owns it and frees it with splitter_chunk_free. */
 struct splitter_chunk *splitter_next(struct splitter *s);
 
-/* Free c and everything it owns. c may be NULL. */
+/* Free c and everything it owns, its data wiped first. c may be NULL. */
 void splitter_chunk_free(struct splitter_chunk *c);
+
+/* Give chunk c (taken with splitter_next, possibly after its data was read
+ * by another thread) back to s: its index memory is freed and its data
+ * buffer is kept for a later chunk (at most a few are kept; the rest are
+ * wiped and freed). c->data must be the buffer the splitter handed out, or
+ * NULL when the caller freed it already. c may be NULL. Must be called
+ * from the thread that feeds s. Steady-state ingest that recycles every
+ * chunk makes no large allocation and touches no fresh page. */
+void splitter_recycle(struct splitter *s, struct splitter_chunk *c);
 
 /* The bytes before the first row (BOM, CSV header record, blank lines).
  * Complete only after splitter_finish. Sets *len. */

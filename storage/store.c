@@ -299,11 +299,36 @@ int store_open_existing(struct store **out, struct store_recovery *rec,
     return store_open_mode(out, rec, dir, 1, f);
 }
 
+int store_clone(struct store **out, const struct store *s, struct fault *f)
+{
+    char path[STORE_PATH_MAX];
+    struct store *c;
+
+    *out = NULL;
+    c = calloc(1, sizeof *c);
+    if (c == NULL || (c->dir = strdup(s->dir)) == NULL) {
+        free(c);
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    c->lock_fd = -1;
+    c->parent = s;
+    c->objects = s->objects;
+    memcpy(c->mk, s->mk, sizeof c->mk);
+    if (fsutil_join(path, sizeof path, s->dir, "sluice.db") < 0 ||
+        db_open(&c->db, path, f) < 0) {
+        store_close(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
 void store_close(struct store *s)
 {
     if (s == NULL)
         return;
-    objstore_close(s->objects);
+    if (s->parent == NULL)
+        objstore_close(s->objects);
     db_close(s->db);
     secret_wipe(s->mk, sizeof s->mk);
     if (s->lock_fd >= 0)

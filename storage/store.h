@@ -31,6 +31,7 @@ struct store {
     uint8_t mk[MASTERKEY_LEN];
     sqlite3 *db;
     struct objstore *objects;
+    const struct store *parent; /* set on a clone (store_clone) */
 };
 
 /* What store_open repaired. */
@@ -69,6 +70,13 @@ int store_open(struct store **out, struct store_recovery *rec, const char *dir,
  * existing store, where a mistyped path must not make an empty one. */
 int store_open_existing(struct store **out, struct store_recovery *rec,
                         const char *dir, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Open a second handle on the open store s for another thread: its own
+ * database connection, the same master key, object store and lock (no
+ * repair is run). Close it with store_close before s. Returns 0 with *out
+ * set, or -1 with *out = NULL and f set. */
+int store_clone(struct store **out, const struct store *s, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Close s, wiping the master key and releasing the lock. s may be NULL. */

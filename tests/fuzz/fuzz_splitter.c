@@ -11,7 +11,13 @@
  *   min <= text max;
  * - numtext_compare is antisymmetric and transitive on the number-like
  *   tokens of the input and the bounds, and numtext_parse_padded agrees
- *   with numtext_parse.
+ *   with numtext_parse;
+ * - the keys of short plain decimals (numtext_key_padded, and
+ *   numtext_key_word through shapes) exist exactly for them, agree, and
+ *   order as numtext_compare does.
+ * Chunks are given back in turn with splitter_chunk_free, with
+ * splitter_recycle, and with splitter_recycle after the caller freed the
+ * data, so that chunks are built in recycled buffers too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,12 +61,41 @@ static int cmp(const struct nums *ns, size_t i, size_t j)
     return sgn(numtext_compare(ns->v[i], ns->len[i], ns->v[j], ns->len[j]));
 }
 
+/* numtext_key_padded on v[0..n) (from a padded copy), and for n <= 8
+ * numtext_key_word, which must agree with it. */
+static int key_of(numtext_key *k, const char *v, size_t n)
+{
+    static struct numtext_shape shapes[256];
+    char pad[400 + 16];
+    int r;
+
+    memset(pad, '5', sizeof pad);
+    memcpy(pad, v, n);
+    r = numtext_key_padded(k, pad, n);
+    if (n >= 1 && n <= 8) {
+        uint64_t w = 0;
+        numtext_key kw;
+        size_t i;
+        unsigned shape;
+        for (i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)v[i] << (8 * i);
+        shape = numtext_word_shape(w);
+        if (shapes[shape].state == NUMTEXT_SHAPE_UNKNOWN)
+            numtext_shape_init(&shapes[shape], shape);
+        if (numtext_key_word(&kw, &shapes[shape], w, n) != r ||
+            (r && kw != *k))
+            abort();
+    }
+    return r;
+}
+
 static void check_numbers(const struct nums *ns)
 {
     size_t i, j, k;
 
     for (i = 0; i < ns->n; i++) {
         struct numtext_parts a, b;
+        numtext_key ki;
         char pad[400 + 16];
         memset(pad, '9', sizeof pad);
         memcpy(pad, ns->v[i], ns->len[i]);
@@ -72,6 +107,18 @@ static void check_numbers(const struct nums *ns)
             abort();
         if (cmp(ns, i, i) != 0)
             abort();
+        /* A key exactly for short plain decimals. */
+        if (key_of(&ki, ns->v[i], ns->len[i]) !=
+            (a.exp_len == 0 && a.int_len <= 8 && a.frac_len <= 8 &&
+             ns->len[i] - a.neg <= 16))
+            abort();
+        for (j = 0; j < ns->n; j++) {
+            numtext_key kj;
+            if (key_of(&ki, ns->v[i], ns->len[i]) &&
+                key_of(&kj, ns->v[j], ns->len[j]) &&
+                (ki < kj ? -1 : ki > kj) != cmp(ns, i, j))
+                abort();
+        }
         for (j = 0; j < ns->n; j++) {
             int ij = cmp(ns, i, j);
             if (ij != -cmp(ns, j, i))
@@ -211,7 +258,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             checked += c->len;
             check_chunk(c, index++, &row, cfg.format, &ns);
-            splitter_chunk_free(c);
+            seed = seed * 1103515245u + 12345u;
+            switch ((seed >> 16) % 3) {
+            case 0:
+                splitter_chunk_free(c);
+                break;
+            case 1:
+                splitter_recycle(s, c);
+                break;
+            default:
+                free(c->data);
+                c->data = NULL;
+                splitter_recycle(s, c);
+                break;
+            }
         }
     }
     if (rv == 0)
@@ -230,7 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         checked += c->len;
         check_chunk(c, index++, &row, cfg.format, &ns);
-        splitter_chunk_free(c);
+        splitter_recycle(s, c);
     }
     if (rv == 0) {
         const uint8_t *pre = splitter_prefix(s, &plen);
@@ -258,8 +318,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            in[j] == '+' || in[j] == '.' || in[j] == 'e' ||
                            in[j] == 'E'))
             j++;
-        if (j > i)
+        if (j > i) {
+            numtext_key k;
+            if (j - i <= 400 && key_of(&k, (const char *)in + i, j - i) &&
+                !numtext_is_number((const char *)in + i, j - i))
+                abort();
             nums_add(&ns, in + i, j - i);
+        }
         i = j + 1;
     }
     check_numbers(&ns);

@@ -328,6 +328,164 @@ static void test_parse_padded(void **state)
     }
 }
 
+/* A short plain decimal by the definition in numtext.h, decided with
+ * numtext_parse: no exponent, 1 to 8 integer and 0 to 8 fraction digits,
+ * at most 16 bytes after the sign. */
+static int is_short_plain(const char *t, size_t n)
+{
+    struct numtext_parts p;
+
+    return numtext_parse(&p, t, n) && p.exp_len == 0 && p.int_len <= 8 &&
+           p.frac_len <= 8 && n - p.neg <= 16;
+}
+
+/* numtext_key_padded on t[0..n), from a buffer with the required slack
+ * (filled with junk that must not matter). */
+static int key_of(numtext_key *k, const char *t, size_t n)
+{
+    char buf[64 + 16];
+
+    memset(buf, '7', sizeof buf);
+    memcpy(buf, t, n);
+    return numtext_key_padded(k, buf, n);
+}
+
+/* numtext_key_word on t[0..n), n <= 8, through a shape table. */
+static int key_of_word(numtext_key *k, struct numtext_shape *shapes,
+                       const char *t, size_t n)
+{
+    uint64_t w = 0;
+    size_t i;
+    unsigned shape;
+
+    for (i = 0; i < n; i++)
+        w |= (uint64_t)(unsigned char)t[i] << (8 * i);
+    shape = numtext_word_shape(w);
+    if (shapes[shape].state == NUMTEXT_SHAPE_UNKNOWN)
+        numtext_shape_init(&shapes[shape], shape);
+    return numtext_key_word(k, &shapes[shape], w, n);
+}
+
+static int key_cmp(numtext_key a, numtext_key b)
+{
+    return a < b ? -1 : a > b;
+}
+
+/* The key of every short plain decimal, and of nothing else, and its order
+ * is numtext_compare's. */
+static void test_key_padded(void **state)
+{
+    static const char alphabet[] = "0123456789-.eE+x";
+    size_t i, j, round;
+
+    (void)state;
+    for (i = 0; i < sizeof grammar_cases / sizeof grammar_cases[0]; i++) {
+        const char *t = grammar_cases[i].text;
+        numtext_key k;
+        if (key_of(&k, t, strlen(t)) != is_short_plain(t, strlen(t)))
+            fail_msg("key_padded(\"%s\") disagrees", t);
+    }
+    for (i = 0; i < sizeof ladder / sizeof ladder[0]; i++)
+        for (j = 0; j < sizeof ladder / sizeof ladder[0]; j++) {
+            numtext_key ki, kj;
+            if (!key_of(&ki, ladder[i], strlen(ladder[i])) ||
+                !key_of(&kj, ladder[j], strlen(ladder[j])))
+                continue;
+            if (key_cmp(ki, kj) != (i < j ? -1 : i > j))
+                fail_msg("keys of %s and %s out of order", ladder[i],
+                         ladder[j]);
+        }
+    for (i = 0; i < sizeof cmp_cases / sizeof cmp_cases[0]; i++) {
+        const struct cmp_case *c = &cmp_cases[i];
+        numtext_key ka, kb;
+        if (key_of(&ka, c->a, strlen(c->a)) &&
+            key_of(&kb, c->b, strlen(c->b)) && key_cmp(ka, kb) != c->want)
+            fail_msg("keys of %s and %s: want %d", c->a, c->b, c->want);
+    }
+    srand(4242);
+    for (round = 0; round < 200000; round++) {
+        char t[2][24];
+        size_t n[2], k, m;
+        numtext_key key[2];
+        int ok[2];
+        for (m = 0; m < 2; m++) {
+            n[m] = (size_t)(rand() % 20);
+            for (k = 0; k < n[m]; k++) {
+                int r = rand() % 28;
+                t[m][k] = r < 14 ? (char)('0' + r % 10) : alphabet[rand() % 16];
+            }
+            ok[m] = key_of(&key[m], t[m], n[m]);
+            if (ok[m] != is_short_plain(t[m], n[m]))
+                fail_msg("key_padded(\"%.*s\") = %d", (int)n[m], t[m],
+                         ok[m]);
+        }
+        if (ok[0] && ok[1] &&
+            key_cmp(key[0], key[1]) !=
+                sgn(numtext_compare(t[0], n[0], t[1], n[1])))
+            fail_msg("keys of \"%.*s\" and \"%.*s\" out of order",
+                     (int)n[0], t[0], (int)n[1], t[1]);
+    }
+}
+
+/* Keys through shapes are the same keys, for every text of up to 8 bytes
+ * over a small alphabet (all of them up to 6 bytes), whatever shape
+ * entries were made first. */
+static void test_key_word(void **state)
+{
+    static const char alphabet[] = "0159-.e\0";
+    static struct numtext_shape shapes[256];
+    const size_t na = sizeof alphabet - 1;
+    size_t n, i, round, keyed = 0;
+
+    (void)state;
+    memset(shapes, 0, sizeof shapes);
+    for (n = 1; n <= 6; n++) {
+        size_t total = 1, idx;
+        for (i = 0; i < n; i++)
+            total *= na;
+        for (idx = 0; idx < total; idx++) {
+            char t[8];
+            size_t x = idx;
+            numtext_key kw, kp;
+            int rw, rp;
+            for (i = 0; i < n; i++) {
+                t[i] = alphabet[x % na];
+                x /= na;
+            }
+            rw = key_of_word(&kw, shapes, t, n);
+            rp = key_of(&kp, t, n);
+            if (rw != rp || (rw && kw != kp))
+                fail_msg("key_word and key_padded differ on \"%.*s\"",
+                         (int)n, t);
+            keyed += (size_t)rw;
+        }
+    }
+    if (keyed < 1000)
+        fail_msg("only %zu texts keyed", keyed);
+    srand(99);
+    for (round = 0; round < 300000; round++) {
+        char t[8];
+        numtext_key kw, kp;
+        int rw, rp;
+        n = 1 + (size_t)(rand() % 8);
+        for (i = 0; i < n; i++) {
+            int r = rand() % 16;
+            t[i] = r < 10 ? (char)('0' + r) : "-.eE+\xff"[r - 10];
+        }
+        rw = key_of_word(&kw, shapes, t, n);
+        rp = key_of(&kp, t, n);
+        if (rw != rp || (rw && kw != kp))
+            fail_msg("key_word and key_padded differ on \"%.*s\"", (int)n,
+                     t);
+    }
+    for (i = 0; i < 256; i++) {
+        struct numtext_shape sh;
+        numtext_shape_init(&sh, (unsigned)i);
+        assert_true(sh.state == NUMTEXT_SHAPE_NONE ||
+                    sh.state == NUMTEXT_SHAPE_OK);
+    }
+}
+
 static void test_compare_not_numbers(void **state)
 {
     (void)state;
@@ -349,6 +507,8 @@ int main(void)
         cmocka_unit_test(test_compare_random),
         cmocka_unit_test(test_parse_padded),
         cmocka_unit_test(test_compare_not_numbers),
+        cmocka_unit_test(test_key_padded),
+        cmocka_unit_test(test_key_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,20 @@
 
 #include <cmocka.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "storage/numtext.h"
 #include "storage/splitter.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -1005,6 +1017,10 @@ static const char *const num_pool[] = {
     "123456789012345678901234567890", "123456789012345678901234567891",
     "1E+2", "3.14159265358979323846264338327950288", "1e99999999999999999999",
     "5e-99999999999999999999", "7", "99", "100",
+    /* short plain decimals of many shapes, equal ones written apart */
+    "-0.00", "0.0", "0.5", "0.50", "-0.5", "-12.34", "-12.340", "12.34",
+    "3.638", "99999999", "12345678.5", "-1.5", "1.0", "-99.9", "100.25",
+    "0.000000001", "-12345678.12345678", "1234567.1234567",
 };
 
 static const char *const text_pool[] = {
@@ -1012,6 +1028,8 @@ static const char *const text_pool[] = {
     "line\nbreak", "cr\r\nlf", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "NaN",
     "007", "+5", "1.", " 1", "x\"y", "sensor-0042", "2024-01-01T00:00:00Z",
     "abcdefghijklmnopqrstuvwxyz0123456789", "tab\there", "-", "1e",
+    "12-34", "2024-01-01", ".5", "/a", "-x", "0.5.5", "1.5e", "00.5",
+    "2024-01-01T00:00:00.000001Z", "2024-01-01T00:00:00.000002Z",
 };
 
 /* Pick a value: a number, a text or empty; fill *v with its decoded form. */
@@ -1395,6 +1413,305 @@ static void test_random_bytes(void **state)
     }
 }
 
+/* ---- recycling chunk buffers ------------------------------------------- */
+
+/* A chunk's bytes and index, kept after the chunk itself is recycled. */
+struct snap {
+    struct splitter_chunk c;
+    uint8_t *data;
+};
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *b;
+
+    if (p == NULL)
+        return NULL;
+    b = malloc(n + 1);
+    assert_non_null(b);
+    memcpy(b, p, n);
+    b[n] = 0;
+    return b;
+}
+
+static void snap_take(struct snap *sn, const struct splitter_chunk *c)
+{
+    size_t i;
+
+    sn->c = *c;
+    sn->data = dup_bytes(c->data, c->len);
+    sn->c.cols = calloc(c->ncols + 1, sizeof *sn->c.cols);
+    assert_non_null(sn->c.cols);
+    for (i = 0; i < c->ncols; i++) {
+        const struct splitter_colstat *a = &c->cols[i];
+        struct splitter_colstat *b = &sn->c.cols[i];
+        *b = *a;
+        b->num.min = dup_bytes(a->num.min, a->num.min_len);
+        b->num.max = dup_bytes(a->num.max, a->num.max_len);
+        b->text.min = dup_bytes(a->text.min, a->text.min_len);
+        b->text.max = dup_bytes(a->text.max, a->text.max_len);
+    }
+}
+
+static void snap_free(struct snap *sn)
+{
+    size_t i;
+
+    for (i = 0; i < sn->c.ncols; i++) {
+        free(sn->c.cols[i].num.min);
+        free(sn->c.cols[i].num.max);
+        free(sn->c.cols[i].text.min);
+        free(sn->c.cols[i].text.max);
+    }
+    free(sn->c.cols);
+    free(sn->data);
+}
+
+static void assert_same_bound(const uint8_t *a, size_t al, const uint8_t *b,
+                              size_t bl)
+{
+    assert_true((a == NULL) == (b == NULL));
+    if (a != NULL) {
+        assert_int_equal(al, bl);
+        assert_memory_equal(a, b, al);
+    }
+}
+
+static void assert_same_chunk(const struct snap *sn,
+                              const struct splitter_chunk *c)
+{
+    size_t i;
+
+    assert_int_equal(sn->c.index, c->index);
+    assert_int_equal(sn->c.first_row, c->first_row);
+    assert_int_equal(sn->c.rows, c->rows);
+    assert_int_equal(sn->c.len, c->len);
+    assert_memory_equal(sn->data, c->data, c->len);
+    assert_int_equal(sn->c.ncols, c->ncols);
+    for (i = 0; i < c->ncols; i++) {
+        const struct splitter_colstat *a = &sn->c.cols[i], *b = &c->cols[i];
+        assert_same_bound(a->num.min, a->num.min_len, b->num.min,
+                          b->num.min_len);
+        assert_same_bound(a->num.max, a->num.max_len, b->num.max,
+                          b->num.max_len);
+        assert_same_bound(a->text.min, a->text.min_len, b->text.min,
+                          b->text.min_len);
+        assert_same_bound(a->text.max, a->text.max_len, b->text.max,
+                          b->text.max_len);
+    }
+}
+
+/* What to do with each chunk taken while splitting. */
+enum give_back {
+    GIVE_RECYCLE,      /* splitter_recycle at once */
+    GIVE_RECYCLE_NULL, /* the caller frees the data, then recycles */
+    GIVE_HOLD,         /* hold every chunk, recycle them all at the end */
+    GIVE_MIXED         /* any of these, chunk by chunk */
+};
+
+/* Split in[0..len) as split() does, but give chunks back as gb says,
+ * keeping snapshots of them in *out (*nout of them). */
+static void split_recycling(struct snap **out, size_t *nout,
+                            const struct splitter_config *cfg,
+                            const void *in, size_t len, struct feed fd,
+                            enum give_back gb)
+{
+    const uint8_t *p = in;
+    struct splitter *s;
+    struct splitter_chunk *c, **held = NULL;
+    struct fault f;
+    size_t off = 0, nheld = 0, i;
+    int done = 0;
+
+    *out = NULL;
+    *nout = 0;
+    fault_clear(&f);
+    assert_int_equal(splitter_new(&s, cfg, &f), 0);
+    while (!done) {
+        if (off < len) {
+            size_t n = len - off;
+            if (fd.kind == FEED_FIXED && n > fd.size)
+                n = fd.size;
+            if (fd.kind == FEED_RANDOM)
+                n = 1 + rnd(n < fd.size ? n : fd.size);
+            assert_int_equal(splitter_feed(s, p + off, n, &f), 0);
+            off += n;
+        } else {
+            assert_int_equal(splitter_finish(s, &f), 0);
+            done = 1;
+        }
+        while ((c = splitter_next(s)) != NULL) {
+            enum give_back how = gb == GIVE_MIXED ? (enum give_back)rnd(3) : gb;
+            *out = realloc(*out, (*nout + 1) * sizeof **out);
+            assert_non_null(*out);
+            snap_take(&(*out)[(*nout)++], c);
+            switch (how) {
+            case GIVE_RECYCLE:
+                splitter_recycle(s, c);
+                break;
+            case GIVE_RECYCLE_NULL:
+                free(c->data);
+                c->data = NULL;
+                splitter_recycle(s, c);
+                break;
+            case GIVE_HOLD:
+            case GIVE_MIXED:
+                held = realloc(held, (nheld + 1) * sizeof *held);
+                assert_non_null(held);
+                held[nheld++] = c;
+                break;
+            }
+        }
+    }
+    for (i = 0; i < nheld; i++)
+        splitter_recycle(s, held[i]);
+    splitter_recycle(s, NULL);
+    free(held);
+    splitter_free(s);
+}
+
+/* Chunks built in recycled buffers are the chunks built in fresh ones:
+ * the same bytes, rows and index, whatever was in the buffer before. */
+static void test_recycle_roundtrip(void **state)
+{
+    size_t round;
+
+    (void)state;
+    for (round = 0; round < 600; round++) {
+        struct gen g;
+        struct splitter_config cfg;
+        struct result r;
+        struct snap *sn;
+        size_t nsn, i;
+        int jsonl = (int)(round % 3 == 1), blob = round % 3 == 2;
+        enum give_back gb = (enum give_back)(round % 4);
+        struct feed fd = feeds[round % NFEEDS];
+
+        if (jsonl)
+            gen_jsonl(&g);
+        else
+            gen_csv(&g);
+        cfg_for(&cfg,
+                blob    ? SPLITTER_BLOB
+                : jsonl ? SPLITTER_JSONL
+                        : SPLITTER_CSV,
+                1 + rnd(300), !blob && rnd(3) == 0 ? 1 + rnd(5) : 0);
+        cfg.max_index_value = rnd(2) ? 16 : 256;
+        split(&r, &cfg, g.buf, g.len, fd);
+        assert_int_equal(r.rv, 0);
+        split_recycling(&sn, &nsn, &cfg, g.buf, g.len, fd, gb);
+        assert_int_equal(nsn, r.n);
+        for (i = 0; i < nsn; i++) {
+            assert_same_chunk(&sn[i], r.chunks[i]);
+            snap_free(&sn[i]);
+        }
+        free(sn);
+        result_free(&r);
+        gen_free(&g);
+    }
+}
+
+/* Recycling a chunk whose data the caller freed (set to NULL), or NULL
+ * itself, is safe, and later chunks are whole; so is recycling chunks
+ * after the input ended and freeing the splitter with chunks still out. */
+static void test_recycle_null_data(void **state)
+{
+    struct splitter_config cfg;
+    struct splitter *s;
+    struct splitter_chunk *c, *out[4];
+    struct fault f;
+    char in[4096];
+    size_t n = 0, off = 0, plen, nout = 0, i;
+    const uint8_t *pre;
+
+    (void)state;
+    n += (size_t)sprintf(in, "t,v\n");
+    while (n < sizeof in - 64)
+        n += (size_t)sprintf(in + n, "2024-01-01T00:00:%02zuZ,%zu.%zu\n",
+                             n % 60, n % 1000, n % 7);
+    cfg_for(&cfg, SPLITTER_CSV, 200, 0);
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    splitter_recycle(s, NULL);
+    assert_int_equal(splitter_feed(s, (const uint8_t *)in, n, &f), 0);
+    assert_int_equal(splitter_finish(s, &f), 0);
+    pre = splitter_prefix(s, &plen);
+    assert_memory_equal(pre, in, plen);
+    off = plen;
+    while ((c = splitter_next(s)) != NULL) {
+        assert_memory_equal(c->data, in + off, c->len);
+        off += c->len;
+        if (nout < 4 && c->index % 5 == 0) {
+            out[nout++] = c; /* still out when the splitter is freed */
+            continue;
+        }
+        free(c->data);
+        c->data = NULL;
+        splitter_recycle(s, c);
+    }
+    assert_int_equal(off, n);
+    splitter_free(s);
+    for (i = 0; i < nout; i++)
+        splitter_chunk_free(out[i]);
+}
+
+#if defined(__GLIBC__) && !defined(UNDER_ASAN)
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+
+    return mi.uordblks + mi.hblkhd;
+}
+#endif
+
+/* Giving back many chunks at once keeps only a few buffers: the rest are
+ * freed (the heap shrinks by about their size). */
+static void test_recycle_bounded(void **state)
+{
+    enum { NCHUNKS = 40, CHUNK = 64 << 10 };
+    struct splitter_config cfg;
+    struct splitter *s;
+    struct splitter_chunk *held[NCHUNKS + 2], *c;
+    struct fault f;
+    size_t n = 0, nheld = 0, i, total = (size_t)NCHUNKS * CHUNK + 4096;
+    char *in = malloc(total + 64);
+#if defined(__GLIBC__) && !defined(UNDER_ASAN)
+    size_t before, after;
+#endif
+
+    (void)state;
+    assert_non_null(in);
+    n += (size_t)sprintf(in, "t,v\n");
+    while (n < total)
+        n += (size_t)sprintf(in + n, "2024-01-01T00:00:%02zuZ,%zu.%zu\n",
+                             n % 60, n % 1000, n % 7);
+    cfg_for(&cfg, SPLITTER_CSV, CHUNK, 0);
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_feed(s, (const uint8_t *)in, n, &f), 0);
+    while ((c = splitter_next(s)) != NULL) {
+        assert_true(nheld < NCHUNKS + 2);
+        held[nheld++] = c;
+    }
+    assert_true(nheld >= NCHUNKS - 1);
+#if defined(__GLIBC__) && !defined(UNDER_ASAN)
+    before = heap_in_use();
+#endif
+    for (i = 0; i < nheld; i++)
+        splitter_recycle(s, held[i]);
+#if defined(__GLIBC__) && !defined(UNDER_ASAN)
+    after = heap_in_use();
+    /* At most a few buffers of about CHUNK bytes stay. */
+    if (before - after < (nheld - 6) * (size_t)CHUNK)
+        fail_msg("recycling %zu chunks freed only %zu bytes", nheld,
+                 before - after);
+#endif
+    /* The kept buffers serve the chunks that follow. */
+    assert_int_equal(splitter_finish(s, &f), 0);
+    while ((c = splitter_next(s)) != NULL)
+        splitter_recycle(s, c);
+    splitter_free(s);
+    free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1412,6 +1729,9 @@ int main(void)
         cmocka_unit_test(test_random_csv),
         cmocka_unit_test(test_random_jsonl),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_recycle_roundtrip),
+        cmocka_unit_test(test_recycle_null_data),
+        cmocka_unit_test(test_recycle_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

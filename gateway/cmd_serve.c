@@ -1,0 +1,74 @@
+/* sluiced serve: run the gateway (also what plain `sluiced [flags]` does). */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/cmd.h"
+#include "gateway/gateway.h"
+#include "gateway/settings.h"
+#include "lib/log.h"
+
+static int serve_seconds(uint64_t ms)
+{
+    uint64_t s = (ms + 999) / 1000;
+
+    return s > 86400 ? 86400 : (int)s;
+}
+
+int cmd_serve(int argc, char **argv, struct fault *f)
+{
+    struct gateway_options opt;
+    struct settings s;
+    struct gateway *gw = NULL;
+    int rc, rv = -1;
+
+    rc = settings_load(&s, argc, argv, f);
+    if (rc == 1) {
+        settings_print_help(stdout);
+        return 0;
+    }
+    if (rc < 0)
+        return -1;
+    log_set_level((enum log_level)s.log_level);
+    memset(&opt, 0, sizeof opt);
+    opt.listen_host = s.listen.host;
+    opt.listen_port = s.listen.port;
+    opt.data_dir = s.data_dir;
+    opt.web_dir = s.web_dir[0] ? s.web_dir : NULL;
+    opt.tls_cert = s.tls_cert[0] ? s.tls_cert : NULL;
+    opt.tls_key = s.tls_key[0] ? s.tls_key : NULL;
+    opt.max_header_bytes = (size_t)s.max_header_bytes;
+    opt.max_json_body = (size_t)s.max_json_body;
+    opt.max_part_bytes = (size_t)s.max_part_bytes;
+    opt.max_connections = (unsigned)s.max_connections;
+    opt.read_timeout_s = serve_seconds(s.read_timeout_ms);
+    opt.request_deadline_s = serve_seconds(s.request_deadline_ms);
+    opt.upload_deadline_s = serve_seconds(s.upload_deadline_ms);
+    opt.shutdown_grace_s = serve_seconds(s.shutdown_grace_ms);
+    opt.rate_limit = (unsigned)s.rate_limit;
+    opt.rate_burst = (unsigned)s.rate_burst;
+    opt.publish_threads = (unsigned)s.publish_threads;
+    opt.ingest_threads = (unsigned)s.ingest_threads;
+    opt.chunk_bytes = s.chunk_bytes;
+    opt.zlib_level = (int)s.zlib_level;
+    opt.preview_rows = s.preview_rows;
+    opt.access_log = s.access_log;
+    if (gateway_start(&gw, &opt, f) < 0)
+        goto done;
+    /* Tests and scripts wait for this line, then read the port from it. */
+    printf("sluiced: listening on http://%s%s%s:%u\n",
+           strchr(opt.listen_host, ':') ? "[" : "", opt.listen_host,
+           strchr(opt.listen_host, ':') ? "]" : "", (unsigned)gw->port);
+    fflush(stdout);
+    log_info("listening on %s:%u, data dir %s", opt.listen_host,
+             (unsigned)gw->port, opt.data_dir);
+    if (gateway_run(gw) < 0) {
+        fault_set(f, FAULT_INTERNAL, NULL, "the event loop failed");
+        goto done;
+    }
+    log_info("stopped");
+    rv = 0;
+done:
+    gateway_free(gw);
+    settings_free(&s);
+    return rv;
+}

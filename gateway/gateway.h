@@ -1,0 +1,151 @@
+/*
+ * gateway: the running sluiced server: one event loop (libevent evhttp)
+ * that owns the HTTP side and the main database handle, a pool of publish
+ * workers with their own handles (publisher.h), and the context that each
+ * request's handler gets (struct gw_ctx).
+ *
+ * A handler either replies itself (gw_reply_*) and returns 0, or returns
+ * -1 with c->fault set and the dispatcher replies with a problem. For a
+ * signed request that changes state, the reply is recorded with its nonce
+ * in the transaction the handler opened with gw_begin, so that the effect
+ * and the remembered answer commit together (DESIGN.md 3.1).
+ */
+#ifndef SLUICE_GATEWAY_GATEWAY_H
+#define SLUICE_GATEWAY_GATEWAY_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <secp256k1.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gateway/router.h"
+#include "lib/ethaddr.h"
+#include "lib/fault.h"
+#include "storage/store.h"
+
+struct publisher;
+struct metrics;
+struct webroot;
+struct ratelimit;
+struct inflight;
+
+/* What the server runs with (filled from the settings by cmd_serve). */
+struct gateway_options {
+    const char *listen_host;   /* "127.0.0.1" */
+    uint16_t listen_port;      /* 0: any free port (tests) */
+    const char *data_dir;
+    const char *web_dir;       /* NULL: no page */
+    const char *tls_cert;      /* both or neither */
+    const char *tls_key;
+    size_t max_header_bytes;
+    size_t max_json_body;
+    size_t max_part_bytes;
+    unsigned max_connections;
+    int read_timeout_s;        /* between bytes */
+    int request_deadline_s;    /* whole request, JSON routes */
+    int upload_deadline_s;     /* whole request, part uploads */
+    int shutdown_grace_s;
+    unsigned rate_limit;       /* requests per second per address; 0 off */
+    unsigned rate_burst;
+    unsigned publish_threads;
+    unsigned ingest_threads;
+    uint64_t chunk_bytes;      /* default for new data-sets */
+    int zlib_level;
+    uint64_t preview_rows;
+    int access_log;
+};
+
+struct gateway {
+    const struct gateway_options *opt;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    uint16_t port;              /* the port bound, after start */
+    struct store *store;        /* the event loop's handle */
+    struct publisher *publisher;
+    struct metrics *metrics;
+    struct inflight *inflight;  /* signed requests still running */
+    struct ratelimit *ratelimit;
+    struct webroot *web;
+    void *tls_ctx;              /* SSL_CTX *, when TLS is on */
+    struct event *sig_term, *sig_int, *tick;
+    struct event *shutdown_timer;
+    int stopping;
+    unsigned active_requests;
+    unsigned connections;
+    int64_t started_at;
+};
+
+/* One request while its handler runs. */
+struct gw_ctx {
+    struct gateway *gw;
+    struct evhttp_request *req;
+    const char *method;         /* "GET", "HEAD", ... */
+    const char *target;         /* request-target as sent */
+    char path[ROUTER_MAX_PATH]; /* target without the query */
+    const char *query;          /* after '?', or NULL */
+    struct router_match match;
+    uint8_t *body;              /* a JSON route's body, pulled up; NULL
+                                   when empty or for a raw route */
+    size_t body_len;
+    struct evbuffer *body_buf;  /* the body where evhttp keeps it */
+    uint8_t body_sha256[32];
+    int is_signed;
+    struct ethaddr signer;
+    char signer_text[ETHADDR_TEXT_SIZE];
+    secp256k1_pubkey signer_pub;
+    char nonce[65];
+    int record_nonce;           /* the answer is to be remembered */
+    int in_tx;                  /* gw_begin was called */
+    int status;                 /* sent */
+    size_t bytes_out;
+    struct timespec start;
+    struct fault fault;
+};
+
+/* Start the server: open the data dir, bind, start the publish workers.
+ * Returns 0 with *out set; on failure -1 with *out = NULL and f set. */
+int gateway_start(struct gateway **out, const struct gateway_options *opt,
+                  struct fault *f) __attribute__((warn_unused_result));
+
+/* Run the event loop until a SIGTERM/SIGINT (or gateway_stop) has drained
+ * in-flight requests or the grace period ended. Returns 0, or -1. */
+int gateway_run(struct gateway *gw);
+
+/* Begin a graceful stop: refuse new connections, let in-flight requests
+ * finish within the grace period. Safe from the loop's thread. */
+void gateway_stop(struct gateway *gw);
+
+/* Free gw (after gateway_run returned): workers joined, database closed. */
+void gateway_free(struct gateway *gw);
+
+/* Open the write transaction of a handler's effect. Returns 0, or -1 with
+ * c->fault set. */
+int gw_begin(struct gw_ctx *c) __attribute__((warn_unused_result));
+
+/* Reply status with the JSON document doc (stolen: decref'd here) and,
+ * when location is not NULL, a Location header. For a recorded signed
+ * request the nonce row is written and the open transaction committed
+ * before anything is sent; if that fails, nothing is sent and -1 is
+ * returned with c->fault set (the dispatcher then replies 5xx). */
+int gw_reply_json(struct gw_ctx *c, int status, json_t *doc,
+                  const char *location) __attribute__((warn_unused_result));
+
+/* Reply status with len bytes of body of type ctype (NULL: none), and a
+ * Location when location is not NULL. Same recording rule. */
+int gw_reply_bytes(struct gw_ctx *c, int status, const char *ctype,
+                   const char *location, const uint8_t *body, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Reply status with no body (204, 304). Same recording rule. */
+int gw_reply_empty(struct gw_ctx *c, int status)
+    __attribute__((warn_unused_result));
+
+/* Look up query parameter name of the request into out (cap bytes,
+ * decoded). Returns 1 when present, 0 when absent, -1 with c->fault set
+ * when it is malformed or too long. */
+int gw_query_param(struct gw_ctx *c, char *out, size_t cap, const char *name);
+
+#endif

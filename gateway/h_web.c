@@ -1,0 +1,44 @@
+/* GET / and GET /<file>: the buyer's page, from the start-up allow-list. */
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <string.h>
+
+#include "gateway/routes.h"
+#include "gateway/webroot.h"
+
+int h_web(struct gw_ctx *c)
+{
+    const char *name = c->match.nparams ? c->match.params[0] : "";
+    struct evkeyvalq *out = evhttp_request_get_output_headers(c->req);
+    const char *inm = evhttp_find_header(
+        evhttp_request_get_input_headers(c->req), "If-None-Match");
+    const struct webroot_file *wf = webroot_find(c->gw->web, name);
+    struct evbuffer *body;
+
+    if (wf == NULL)
+        return fault_set(&c->fault, FAULT_NOT_FOUND, "path",
+                         "no such resource: %s", c->path);
+    evhttp_add_header(out, "Content-Type", wf->type);
+    evhttp_add_header(out, "ETag", wf->etag);
+    evhttp_add_header(out, "Cache-Control", "no-cache");
+    if (wf->is_html) {
+        evhttp_add_header(out, "Content-Security-Policy", WEBROOT_CSP);
+        evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+        evhttp_add_header(out, "X-Frame-Options", "DENY");
+    }
+    if (inm != NULL && strstr(inm, wf->etag) != NULL) {
+        evhttp_send_reply(c->req, 304, "Not Modified", NULL);
+        c->status = 304;
+        return 0;
+    }
+    body = evbuffer_new();
+    if (body == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    /* The file lives as long as the server: no copy. */
+    evbuffer_add_reference(body, wf->data, wf->len, NULL, NULL);
+    evhttp_send_reply(c->req, 200, "OK", body);
+    evbuffer_free(body);
+    c->status = 200;
+    c->bytes_out = wf->len;
+    return 0;
+}

@@ -1,0 +1,148 @@
+#include "gateway/problem.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+#define PROBLEM_URN "urn:sluice:problem:"
+
+struct problem_kind problem_for(enum fault_kind kind)
+{
+    struct problem_kind p = {500, PROBLEM_URN "internal", "Internal error", 0};
+
+    /* No default: every kind must be mapped here. */
+    switch (kind) {
+    case FAULT_NONE:
+    case FAULT_INTERNAL:
+        break;
+    case FAULT_INVALID:
+        p = (struct problem_kind){400, PROBLEM_URN "invalid",
+                                  "Invalid request", 1};
+        break;
+    case FAULT_UNAUTHORIZED:
+        p = (struct problem_kind){401, PROBLEM_URN "unauthorized",
+                                  "Request signature not accepted", 1};
+        break;
+    case FAULT_PAYMENT:
+        p = (struct problem_kind){402, PROBLEM_URN "payment-required",
+                                  "Payment required", 1};
+        break;
+    case FAULT_FORBIDDEN:
+        p = (struct problem_kind){403, PROBLEM_URN "forbidden",
+                                  "Not allowed for this signer", 1};
+        break;
+    case FAULT_NOT_FOUND:
+        p = (struct problem_kind){404, PROBLEM_URN "not-found", "Not found",
+                                  1};
+        break;
+    case FAULT_CONFLICT:
+        p = (struct problem_kind){409, PROBLEM_URN "conflict",
+                                  "Conflict with the current state", 1};
+        break;
+    case FAULT_TOO_LARGE:
+        p = (struct problem_kind){413, PROBLEM_URN "too-large",
+                                  "Request too large", 1};
+        break;
+    case FAULT_UNAVAILABLE:
+        p = (struct problem_kind){503, PROBLEM_URN "unavailable",
+                                  "Service unavailable; retry later", 1};
+        break;
+    case FAULT_CORRUPT:
+        p = (struct problem_kind){500, PROBLEM_URN "stored-data-damaged",
+                                  "Stored data failed a check", 0};
+        break;
+    case FAULT_IO:
+        p = (struct problem_kind){500, PROBLEM_URN "storage-error",
+                                  "Storage error", 0};
+        break;
+    }
+    return p;
+}
+
+static char *problem_text(int status, const char *type, const char *title,
+                          const char *detail, const char *field)
+{
+    json_t *doc;
+    char *text = NULL;
+
+    doc = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title,
+                    "status", status, "detail", detail ? detail : title);
+    if (doc != NULL && field != NULL && field[0] != '\0')
+        json_object_set_new(doc, "field", json_string(field));
+    if (doc != NULL)
+        text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(doc);
+    return text;
+}
+
+char *problem_render(const struct fault *f, int *status)
+{
+    struct problem_kind p = problem_for(f->kind);
+
+    *status = p.status;
+    if (!p.public_detail) {
+        log_error("%s: %s", p.title, f->detail);
+        return problem_text(p.status, p.type, p.title, p.title, NULL);
+    }
+    return problem_text(p.status, p.type, p.title,
+                        f->detail[0] ? f->detail : p.title, f->field);
+}
+
+static int problem_write(struct evhttp_request *req, int status,
+                         const char *text, const char *title,
+                         int retry_after)
+{
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    struct evbuffer *body = evbuffer_new();
+    char retry[24];
+
+    evhttp_remove_header(headers, "Content-Type");
+    evhttp_add_header(headers, "Content-Type", "application/problem+json");
+    evhttp_remove_header(headers, "Cache-Control");
+    evhttp_add_header(headers, "Cache-Control", "no-store");
+    if (retry_after > 0) {
+        snprintf(retry, sizeof retry, "%d", retry_after);
+        evhttp_add_header(headers, "Retry-After", retry);
+    }
+    if (body != NULL) {
+        if (text != NULL)
+            evbuffer_add(body, text, strlen(text));
+        else
+            evbuffer_add_printf(body, "{\"status\":%d}", status);
+    }
+    evhttp_send_reply(req, status, title, body);
+    if (body != NULL)
+        evbuffer_free(body);
+    return status;
+}
+
+int problem_send(struct evhttp_request *req, const struct fault *f,
+                 int retry_after)
+{
+    struct problem_kind p = problem_for(f->kind);
+    int status;
+    char *text = problem_render(f, &status);
+
+    problem_write(req, status, text, p.title, retry_after);
+    free(text);
+    return status;
+}
+
+int problem_send_status(struct evhttp_request *req, int status,
+                        const char *type_name, const char *title,
+                        const char *detail)
+{
+    char type[96];
+    char *text;
+
+    snprintf(type, sizeof type, PROBLEM_URN "%s", type_name);
+    text = problem_text(status, type, title, detail, NULL);
+    problem_write(req, status, text, title, 0);
+    free(text);
+    return status;
+}

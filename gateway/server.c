@@ -1,0 +1,670 @@
+/*
+ * server: the evhttp side of the gateway: start and stop, the one
+ * dispatcher every request goes through (route, limits, signature, nonce
+ * replay, handler, problem on failure, access log), and the reply helpers
+ * that record a signed request's answer with its effect.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "gateway/auth.h"
+#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "gateway/problem.h"
+#include "gateway/publisher.h"
+#include "gateway/routes.h"
+#include "gateway/webroot.h"
+#include "lib/log.h"
+#include "storage/db.h"
+#include "storage/nonces.h"
+
+/* Signed requests still being answered, by "address|nonce": a second copy
+ * that arrives meanwhile is told to retry (DESIGN.md 3.1). */
+struct inflight {
+    struct inflight_entry {
+        char key[ETHADDR_TEXT_SIZE + 66];
+        struct inflight_entry *next;
+    } *head;
+};
+
+static int inflight_add(struct inflight *in, const char *key)
+{
+    struct inflight_entry *e;
+
+    for (e = in->head; e != NULL; e = e->next)
+        if (strcmp(e->key, key) == 0)
+            return -1;
+    e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return -1;
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->next = in->head;
+    in->head = e;
+    return 0;
+}
+
+static void inflight_remove(struct inflight *in, const char *key)
+{
+    struct inflight_entry **p, *e;
+
+    for (p = &in->head; (e = *p) != NULL; p = &e->next) {
+        if (strcmp(e->key, key) == 0) {
+            *p = e->next;
+            free(e);
+            return;
+        }
+    }
+}
+
+static const char *server_method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "?";
+}
+
+static double server_elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void server_peer(struct evhttp_request *req, char *out, size_t cap)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    char *host = NULL;
+    ev_uint16_t port = 0;
+
+    if (conn != NULL)
+        evhttp_connection_get_peer(conn, &host, &port);
+    snprintf(out, cap, "%s", host ? host : "-");
+}
+
+static void server_access_log(struct gw_ctx *c)
+{
+    char peer[64];
+
+    if (!c->gw->opt->access_log)
+        return;
+    server_peer(c->req, peer, sizeof peer);
+    log_info("access %s %s %s %d %zu %.1fms %s", peer, c->method,
+             c->path[0] ? c->path : "-", c->status, c->bytes_out,
+             server_elapsed_ms(&c->start),
+             c->is_signed ? c->signer_text : "-");
+}
+
+/* Every response carries these. */
+static void server_common_headers(struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+}
+
+/* Write the nonce row of a recorded request inside its transaction (one
+ * is opened when the handler did not), then commit. */
+static int server_record(struct gw_ctx *c, int status, const char *ctype,
+                         const char *location, const uint8_t *body,
+                         size_t len)
+{
+    struct nonce_record r;
+    struct fault *f = &c->fault;
+
+    memset(&r, 0, sizeof r);
+    snprintf(r.address, sizeof r.address, "%s", c->signer_text);
+    snprintf(r.nonce, sizeof r.nonce, "%s", c->nonce);
+    r.created_at = (int64_t)time(NULL);
+    snprintf(r.method, sizeof r.method, "%s", c->method);
+    r.target = (char *)(uintptr_t)c->target;
+    memcpy(r.body_sha256, c->body_sha256, 32);
+    r.status = status;
+    snprintf(r.content_type, sizeof r.content_type, "%s", ctype);
+    r.location = (char *)(uintptr_t)location;
+    r.response = (uint8_t *)(uintptr_t)body;
+    r.response_len = len;
+    if (!c->in_tx) {
+        if (db_begin(c->gw->store->db, f) < 0)
+            return -1;
+        c->in_tx = 1;
+    }
+    if (nonces_insert(c->gw->store->db, &r, f) < 0 ||
+        db_commit(c->gw->store->db, f) < 0) {
+        db_rollback(c->gw->store->db);
+        c->in_tx = 0;
+        return -1;
+    }
+    c->in_tx = 0;
+    return 0;
+}
+
+static int server_commit_if_open(struct gw_ctx *c)
+{
+    if (!c->in_tx)
+        return 0;
+    c->in_tx = 0;
+    return db_commit(c->gw->store->db, &c->fault);
+}
+
+static void server_send(struct gw_ctx *c, int status, const char *ctype,
+                        const char *location, const uint8_t *body, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+    struct evbuffer *buf = evbuffer_new();
+
+    server_common_headers(c->req);
+    if (ctype != NULL)
+        evhttp_add_header(h, "Content-Type", ctype);
+    if (location != NULL)
+        evhttp_add_header(h, "Location", location);
+    if (evhttp_find_header(h, "Cache-Control") == NULL)
+        evhttp_add_header(h, "Cache-Control", "no-store");
+    if (buf != NULL && len > 0)
+        evbuffer_add(buf, body, len);
+    evhttp_send_reply(c->req, status, NULL, buf);
+    if (buf != NULL)
+        evbuffer_free(buf);
+    c->status = status;
+    c->bytes_out = len;
+}
+
+int gw_begin(struct gw_ctx *c)
+{
+    if (c->in_tx)
+        return 0;
+    if (db_begin(c->gw->store->db, &c->fault) < 0)
+        return -1;
+    c->in_tx = 1;
+    return 0;
+}
+
+int gw_reply_bytes(struct gw_ctx *c, int status, const char *ctype,
+                   const char *location, const uint8_t *body, size_t len)
+{
+    if (c->record_nonce) {
+        if (server_record(c, status, ctype ? ctype : "", location, body,
+                          len) < 0)
+            return -1;
+    } else if (server_commit_if_open(c) < 0) {
+        return -1;
+    }
+    server_send(c, status, ctype, location, body, len);
+    return 0;
+}
+
+int gw_reply_json(struct gw_ctx *c, int status, json_t *doc,
+                  const char *location)
+{
+    char *text;
+    int rv;
+
+    if (doc == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(doc);
+    if (text == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    rv = gw_reply_bytes(c, status, "application/json", location,
+                            (const uint8_t *)text, strlen(text));
+    free(text);
+    return rv;
+}
+
+int gw_reply_empty(struct gw_ctx *c, int status)
+{
+    return gw_reply_bytes(c, status, NULL, NULL, NULL, 0);
+}
+
+int gw_query_param(struct gw_ctx *c, char *out, size_t cap, const char *name)
+{
+    struct evkeyvalq q;
+    const char *v;
+    int rv = 0;
+
+    out[0] = '\0';
+    if (c->query == NULL)
+        return 0;
+    q.tqh_first = NULL;
+    q.tqh_last = &q.tqh_first;
+    if (evhttp_parse_query_str(c->query, &q) < 0)
+        return fault_set(&c->fault, FAULT_INVALID, "query",
+                         "the query string is malformed");
+    v = evhttp_find_header(&q, name);
+    if (v != NULL) {
+        if (snprintf(out, cap, "%s", v) >= (int)cap)
+            rv = fault_set(&c->fault, FAULT_INVALID, name,
+                           "%s is too long", name);
+        else
+            rv = 1;
+    }
+    evhttp_clear_headers(&q);
+    return rv;
+}
+
+/* Send the problem for c->fault, remembering it for a recorded request
+ * when it is not a 5xx. */
+static void server_fail(struct gw_ctx *c)
+{
+    char *text;
+    int status;
+
+    if (c->in_tx) {
+        db_rollback(c->gw->store->db);
+        c->in_tx = 0;
+    }
+    text = problem_render(&c->fault, &status);
+    if (text == NULL) {
+        evhttp_send_error(c->req, 500, NULL);
+        c->status = 500;
+        return;
+    }
+    if (c->record_nonce && status < 500 &&
+        server_record(c, status, "application/problem+json", NULL,
+                      (const uint8_t *)text, strlen(text)) < 0) {
+        /* Not remembered: answer 5xx so that a retry is not refused. */
+        free(text);
+        text = problem_render(&c->fault, &status);
+        if (text == NULL) {
+            evhttp_send_error(c->req, 500, NULL);
+            c->status = 500;
+            return;
+        }
+    }
+    server_send(c, status, "application/problem+json", NULL,
+                (const uint8_t *)text, strlen(text));
+    free(text);
+}
+
+/* Answer a repeat of a recorded request with the first answer. */
+static void server_replay(struct gw_ctx *c, const struct nonce_record *r)
+{
+    server_send(c, r->status, r->content_type[0] ? r->content_type : NULL,
+                r->location, r->response, r->response_len);
+}
+
+/* Signed requests that change state are remembered by (address, nonce). */
+static int server_nonce_gate(struct gw_ctx *c, char *key, size_t cap,
+                             int *handled)
+{
+    struct nonce_record r;
+    int found;
+
+    *handled = 0;
+    snprintf(key, cap, "%s|%s", c->signer_text, c->nonce);
+    if (nonces_lookup(c->gw->store->db, &r, &found, c->signer_text, c->nonce,
+                      &c->fault) < 0)
+        return -1;
+    if (found) {
+        if (strcmp(r.method, c->method) == 0 &&
+            strcmp(r.target, c->target) == 0 &&
+            memcmp(r.body_sha256, c->body_sha256, 32) == 0) {
+            server_replay(c, &r);
+        } else {
+            fault_set(&c->fault, FAULT_CONFLICT, "X-Sluice-Nonce",
+                      "this nonce was already used for another request");
+            c->status = problem_send(c->req, &c->fault, 0);
+        }
+        nonces_record_clear(&r);
+        *handled = 1;
+        return 0;
+    }
+    if (inflight_add(c->gw->inflight, key) < 0) {
+        fault_set(&c->fault, FAULT_CONFLICT, "X-Sluice-Nonce",
+                  "the same request is still being answered; retry");
+        c->status = problem_send(c->req, &c->fault, 1);
+        *handled = 1;
+        return 0;
+    }
+    c->record_nonce = 1;
+    return 0;
+}
+
+static int server_hash_evbuffer(struct evbuffer *in, uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    struct evbuffer_iovec *v = NULL;
+    int n, i, rv = -1;
+
+    n = evbuffer_peek(in, -1, NULL, NULL, 0);
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || n < 0)
+        goto done;
+    if (n > 0) {
+        v = calloc((size_t)n, sizeof *v);
+        if (v == NULL || evbuffer_peek(in, -1, NULL, v, n) != n)
+            goto done;
+        for (i = 0; i < n; i++)
+            EVP_DigestUpdate(md, v[i].iov_base, v[i].iov_len);
+    }
+    if (EVP_DigestFinal_ex(md, out, NULL) == 1)
+        rv = 0;
+done:
+    free(v);
+    EVP_MD_CTX_free(md);
+    return rv;
+}
+
+static int server_body(struct gw_ctx *c)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+    size_t len = evbuffer_get_length(in);
+    size_t limit = 0;
+
+    switch (c->match.entry->body) {
+    case ROUTER_BODY_NONE: limit = 0; break;
+    case ROUTER_BODY_JSON: limit = c->gw->opt->max_json_body; break;
+    case ROUTER_BODY_RAW: limit = c->gw->opt->max_part_bytes; break;
+    }
+    if (len > limit) {
+        if (limit == 0)
+            return fault_set(&c->fault, FAULT_INVALID, "body",
+                             "this route takes no body");
+        return fault_set(&c->fault, FAULT_TOO_LARGE, "body",
+                         "the body is %zu bytes; this route takes at most "
+                         "%zu", len, limit);
+    }
+    c->body_len = len;
+    c->body_buf = in;
+    /* Hash the segments where they lie: a raw body (an upload part of up
+     * to max_part_bytes) is never copied into one block. */
+    if (server_hash_evbuffer(in, c->body_sha256) < 0)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "sha256");
+    if (c->match.entry->body == ROUTER_BODY_JSON && len > 0) {
+        c->body = evbuffer_pullup(in, -1);
+        if (c->body == NULL)
+            return fault_set(&c->fault, FAULT_INTERNAL, NULL,
+                             "out of memory");
+    }
+    return 0;
+}
+
+static void server_dispatch(struct evhttp_request *req, void *arg)
+{
+    struct gateway *gw = arg;
+    struct gw_ctx *c;
+    enum router_result rr;
+    char key[ETHADDR_TEXT_SIZE + 66];
+    const char *q;
+    size_t plen;
+    int handled = 0;
+
+    key[0] = '\0';
+    c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &c->start);
+    c->gw = gw;
+    c->req = req;
+    c->method = server_method_name(evhttp_request_get_command(req));
+    c->target = evhttp_request_get_uri(req);
+    gw->active_requests++;
+    if (c->target == NULL) {
+        /* evhttp calls us with no target for a body over the limit or a
+         * request it could not parse. */
+        int code = evhttp_request_get_response_code(req);
+        c->status = problem_send_status(
+            req, code == 413 ? 413 : 400, code == 413 ? "too-large" : "invalid",
+            code == 413 ? "Request too large" : "Invalid request",
+            code == 413 ? "the body is larger than any route takes"
+                        : "the request could not be parsed");
+        goto done;
+    }
+    q = strchr(c->target, '?');
+    plen = q ? (size_t)(q - c->target) : strlen(c->target);
+    if (plen >= sizeof c->path || c->target[0] != '/') {
+        fault_set(&c->fault, FAULT_NOT_FOUND, "path", "no such resource");
+        server_fail(c);
+        goto done;
+    }
+    memcpy(c->path, c->target, plen);
+    c->path[plen] = '\0';
+    c->query = q ? q + 1 : NULL;
+    rr = router_match(&c->match, routes_table, routes_count, c->method,
+                      c->path);
+    if (rr == ROUTER_NO_PATH) {
+        fault_set(&c->fault, FAULT_NOT_FOUND, "path", "no such resource: %s",
+                  c->path);
+        server_fail(c);
+        goto done;
+    }
+    if (rr == ROUTER_NO_METHOD) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                          c->match.allow);
+        c->status = problem_send_status(req, 405, "method-not-allowed",
+                                        "Method not allowed",
+                                        "this resource does not take that "
+                                        "method");
+        goto done;
+    }
+    if (server_body(c) < 0) {
+        server_fail(c);
+        goto done;
+    }
+    if (c->match.entry->auth == ROUTER_SIGNED ||
+        (c->match.entry->auth == ROUTER_OPTIONAL && auth_present(c))) {
+        if (auth_verify(c) < 0) {
+            server_fail(c);
+            goto done;
+        }
+        if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
+            if (server_nonce_gate(c, key, sizeof key, &handled) < 0) {
+                key[0] = '\0';
+                server_fail(c);
+                goto done;
+            }
+            if (handled) {
+                key[0] = '\0';
+                goto done;
+            }
+        }
+    }
+    if (c->match.entry->handler(c) < 0)
+        server_fail(c);
+    else if (c->in_tx) /* replied without committing: a handler bug */
+        db_rollback(gw->store->db);
+done:
+    metrics_request(gw->metrics,
+                    c->match.entry ? c->match.entry->name : "unmatched",
+                    c->status, c->body_len, c->bytes_out,
+                    server_elapsed_ms(&c->start));
+    server_access_log(c);
+    if (key[0] != '\0')
+        inflight_remove(gw->inflight, key);
+    gw->active_requests--;
+    free(c);
+    if (gw->stopping && gw->active_requests == 0)
+        event_base_loopexit(gw->base, NULL);
+}
+
+static void server_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct gateway *gw = arg;
+
+    (void)what;
+    log_info("signal %d: stopping (in flight: %u)", (int)sig,
+             gw->active_requests);
+    gateway_stop(gw);
+}
+
+static void server_on_grace_end(evutil_socket_t fd, short what, void *arg)
+{
+    struct gateway *gw = arg;
+
+    (void)fd;
+    (void)what;
+    log_warn("grace period over with %u request(s) in flight; stopping",
+             gw->active_requests);
+    event_base_loopexit(gw->base, NULL);
+}
+
+/* Once a minute: forget nonces older than twice the signature window. */
+static void server_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct gateway *gw = arg;
+    struct fault f;
+
+    (void)fd;
+    (void)what;
+    if (nonces_expire(gw->store->db, (int64_t)time(NULL) - 900, &f) < 0)
+        log_warn("nonce expiry failed: %s", f.detail);
+}
+
+void gateway_stop(struct gateway *gw)
+{
+    struct timeval grace = {gw->opt->shutdown_grace_s, 0};
+
+    if (gw->stopping)
+        return;
+    gw->stopping = 1;
+    if (gw->bound != NULL) {
+        evhttp_del_accept_socket(gw->http, gw->bound);
+        gw->bound = NULL;
+    }
+    publisher_stop(gw->publisher);
+    if (gw->active_requests == 0) {
+        event_base_loopexit(gw->base, NULL);
+        return;
+    }
+    gw->shutdown_timer = evtimer_new(gw->base, server_on_grace_end, gw);
+    if (gw->shutdown_timer != NULL)
+        evtimer_add(gw->shutdown_timer, &grace);
+}
+
+int gateway_start(struct gateway **out, const struct gateway_options *opt,
+                  struct fault *f)
+{
+    struct gateway *gw;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    struct timeval tv;
+    evutil_socket_t fd;
+
+    *out = NULL;
+    gw = calloc(1, sizeof *gw);
+    if (gw == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    gw->opt = opt;
+    gw->started_at = (int64_t)time(NULL);
+    gw->inflight = calloc(1, sizeof *gw->inflight);
+    gw->base = event_base_new();
+    if (gw->inflight == NULL || gw->base == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "cannot start the event loop");
+        goto fail;
+    }
+    if (store_open(&gw->store, NULL, opt->data_dir, f) < 0)
+        goto fail;
+    if (webroot_load(&gw->web, opt->web_dir, f) < 0 ||
+        metrics_new(&gw->metrics, f) < 0 ||
+        publisher_start(&gw->publisher, gw->store, opt->publish_threads,
+                        opt->ingest_threads, f) < 0)
+        goto fail;
+    gw->http = evhttp_new(gw->base);
+    if (gw->http == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "cannot start HTTP");
+        goto fail;
+    }
+    evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                             EVHTTP_REQ_DELETE |
+                                             EVHTTP_REQ_OPTIONS |
+                                             EVHTTP_REQ_PATCH);
+    evhttp_set_max_headers_size(gw->http, (ev_ssize_t)opt->max_header_bytes);
+    evhttp_set_max_body_size(gw->http,
+                             (ev_ssize_t)(opt->max_part_bytes > opt->max_json_body
+                                              ? opt->max_part_bytes
+                                              : opt->max_json_body));
+    tv.tv_sec = opt->read_timeout_s;
+    tv.tv_usec = 0;
+    evhttp_set_timeout_tv(gw->http, &tv);
+    evhttp_set_gencb(gw->http, server_dispatch, gw);
+    gw->bound = evhttp_bind_socket_with_handle(gw->http, opt->listen_host,
+                                               opt->listen_port);
+    if (gw->bound == NULL) {
+        fault_set(f, FAULT_IO, "listen", "cannot listen on %s:%u: %s",
+                  opt->listen_host, (unsigned)opt->listen_port,
+                  strerror(errno));
+        goto fail;
+    }
+    fd = evhttp_bound_socket_get_fd(gw->bound);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            gw->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            gw->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    gw->sig_term = evsignal_new(gw->base, SIGTERM, server_on_signal, gw);
+    gw->sig_int = evsignal_new(gw->base, SIGINT, server_on_signal, gw);
+    gw->tick = event_new(gw->base, -1, EV_PERSIST, server_on_tick, gw);
+    if (gw->sig_term == NULL || gw->sig_int == NULL || gw->tick == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "cannot set up signals");
+        goto fail;
+    }
+    evsignal_add(gw->sig_term, NULL);
+    evsignal_add(gw->sig_int, NULL);
+    tv.tv_sec = 60;
+    event_add(gw->tick, &tv);
+    *out = gw;
+    return 0;
+fail:
+    gateway_free(gw);
+    return -1;
+}
+
+int gateway_run(struct gateway *gw)
+{
+    return event_base_dispatch(gw->base) < 0 ? -1 : 0;
+}
+
+void gateway_free(struct gateway *gw)
+{
+    struct inflight_entry *e, *next;
+
+    if (gw == NULL)
+        return;
+    publisher_free(gw->publisher);
+    if (gw->http != NULL)
+        evhttp_free(gw->http);
+    if (gw->sig_term != NULL)
+        event_free(gw->sig_term);
+    if (gw->sig_int != NULL)
+        event_free(gw->sig_int);
+    if (gw->tick != NULL)
+        event_free(gw->tick);
+    if (gw->shutdown_timer != NULL)
+        event_free(gw->shutdown_timer);
+    metrics_free(gw->metrics);
+    webroot_free(gw->web);
+    store_close(gw->store);
+    if (gw->base != NULL)
+        event_base_free(gw->base);
+    if (gw->inflight != NULL) {
+        for (e = gw->inflight->head; e != NULL; e = next) {
+            next = e->next;
+            free(e);
+        }
+        free(gw->inflight);
+    }
+    free(gw);
+}

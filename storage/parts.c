@@ -1,0 +1,316 @@
+#include "storage/parts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "storage/db.h"
+#include "storage/fsutil.h"
+
+#define PARTS_PATH_MAX 4400
+
+/* <dir>/uploads/<id hex> into out; makes the folders when make is set. */
+static int parts_folder(struct store *st, char *out, size_t cap,
+                        const uint8_t id[CATALOG_ID_LEN], int make,
+                        struct fault *f)
+{
+    char up[PARTS_PATH_MAX];
+    char hex[2 * CATALOG_ID_LEN + 1];
+
+    if (hex_encode(hex, sizeof hex, id, CATALOG_ID_LEN) < 0 ||
+        fsutil_join(up, sizeof up, st->dir, "uploads") < 0 ||
+        fsutil_join(out, cap, up, hex) < 0)
+        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
+    if (make && (fsutil_mkdir(up, 0700, f) < 0 || fsutil_mkdir(out, 0700, f) < 0))
+        return -1;
+    return 0;
+}
+
+static int parts_file(struct store *st, char *out, size_t cap,
+                      const uint8_t id[CATALOG_ID_LEN],
+                      const uint8_t sha256[32], int make, struct fault *f)
+{
+    char folder[PARTS_PATH_MAX];
+    char hex[65];
+
+    if (parts_folder(st, folder, sizeof folder, id, make, f) < 0)
+        return -1;
+    if (hex_encode(hex, sizeof hex, sha256, 32) < 0 ||
+        fsutil_join(out, cap, folder, hex) < 0)
+        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
+    return 0;
+}
+
+int parts_write_file(struct store *st, uint8_t sha256[32],
+                     const uint8_t id[CATALOG_ID_LEN], const uint8_t *data,
+                     size_t len, struct fault *f)
+{
+    char path[PARTS_PATH_MAX], tmp[PARTS_PATH_MAX + 16];
+    unsigned int dlen = 0;
+    int fd = -1;
+    int rv = -1;
+
+    tmp[0] = '\0';
+    if (EVP_Digest(data, len, sha256, &dlen, EVP_sha256(), NULL) != 1)
+        return fault_set(f, FAULT_INTERNAL, NULL, "SHA-256 failed");
+    if (parts_file(st, path, sizeof path, id, sha256, 1, f) < 0)
+        goto done;
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        tmp[0] = '\0';
+        log_error("mkostemp %s: %s", path, strerror(errno));
+        fault_set(f, FAULT_IO, NULL, "cannot store the part: %s",
+                  strerror(errno));
+        goto done;
+    }
+    if (fsutil_write_all(fd, data, len, f) < 0 || fsutil_fsync(fd, f) < 0)
+        goto done;
+    close(fd);
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        fault_set(f, FAULT_IO, NULL, "cannot store the part: %s",
+                  strerror(errno));
+        goto done;
+    }
+    tmp[0] = '\0';
+    if (fsutil_fsync_parent(path, f) < 0)
+        goto done;
+    rv = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (tmp[0] != '\0')
+        unlink(tmp);
+    return rv;
+}
+
+int parts_record(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                 const struct parts_entry *e, struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    if (db_prepare(st->db, &stmt,
+                   "INSERT INTO dataset_parts (dataset_id, n, bytes, sha256, "
+                   "received_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                   "ON CONFLICT (dataset_id, n) DO UPDATE SET bytes = ?3, "
+                   "sha256 = ?4, received_at = ?5",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)e->n);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)e->bytes);
+    sqlite3_bind_blob(stmt, 4, e->sha256, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, e->received_at);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) {
+        db_fail(st->db, rc, "record part", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int parts_list(struct store *st, struct parts_entry **out, size_t *n,
+               const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct parts_entry *v = NULL, *p;
+    size_t cap = 0, len = 0;
+    int rv = -1;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (db_prepare(st->db, &stmt,
+                   "SELECT n, bytes, sha256, received_at FROM dataset_parts "
+                   "WHERE dataset_id = ?1 ORDER BY n",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 16;
+            p = realloc(v, cap * sizeof *v);
+            if (p == NULL) {
+                fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+                goto done;
+            }
+            v = p;
+        }
+        memset(&v[len], 0, sizeof v[len]);
+        v[len].n = (uint64_t)sqlite3_column_int64(stmt, 0);
+        v[len].bytes = (uint64_t)sqlite3_column_int64(stmt, 1);
+        if (sqlite3_column_bytes(stmt, 2) == 32)
+            memcpy(v[len].sha256, sqlite3_column_blob(stmt, 2), 32);
+        v[len].received_at = sqlite3_column_int64(stmt, 3);
+        len++;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(st->db, rc, "list parts", f);
+        goto done;
+    }
+    *out = v;
+    *n = len;
+    v = NULL;
+    rv = 0;
+done:
+    free(v);
+    sqlite3_finalize(stmt);
+    return rv;
+}
+
+int parts_sweep(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                int drop_all, struct fault *f)
+{
+    char folder[PARTS_PATH_MAX], path[PARTS_PATH_MAX + 300];
+    struct parts_entry *e = NULL;
+    size_t n = 0, i;
+    DIR *d;
+    struct dirent *de;
+    uint8_t sha[32];
+    struct fault ignore;
+    int keep;
+
+    if (parts_folder(st, folder, sizeof folder, id, 0, f) < 0)
+        return -1;
+    if (!drop_all && parts_list(st, &e, &n, id, f) < 0)
+        return -1;
+    d = opendir(folder);
+    if (d == NULL) {
+        free(e);
+        return 0; /* nothing uploaded */
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        keep = 0;
+        if (!drop_all && strlen(de->d_name) == 64 &&
+            hex_decode(sha, sizeof sha, de->d_name, 64, "part", &ignore) == 0)
+            for (i = 0; i < n; i++)
+                if (memcmp(e[i].sha256, sha, 32) == 0)
+                    keep = 1;
+        if (!keep && fsutil_join(path, sizeof path, folder, de->d_name) == 0)
+            unlink(path);
+    }
+    closedir(d);
+    if (drop_all)
+        rmdir(folder);
+    free(e);
+    return 0;
+}
+
+struct parts_reader {
+    struct store *st;
+    uint8_t id[CATALOG_ID_LEN];
+    struct parts_entry *e;
+    size_t n, cur;
+    int fd;
+    uint64_t got;       /* bytes of the current part read so far */
+    EVP_MD_CTX *md;
+};
+
+int parts_reader_open(struct parts_reader **out, struct store *st,
+                      const uint8_t id[CATALOG_ID_LEN],
+                      const struct parts_entry *e, size_t n, struct fault *f)
+{
+    struct parts_reader *r;
+    size_t i;
+
+    *out = NULL;
+    for (i = 0; i < n; i++)
+        if (e[i].n != i + 1)
+            return fault_set(f, FAULT_CONFLICT, "parts",
+                             "part %zu is missing: parts must be 1 to %zu "
+                             "with no gap", i + 1, n);
+    r = calloc(1, sizeof *r);
+    if (r == NULL || (n > 0 && (r->e = malloc(n * sizeof *e)) == NULL) ||
+        (r->md = EVP_MD_CTX_new()) == NULL) {
+        parts_reader_close(r);
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    if (n > 0)
+        memcpy(r->e, e, n * sizeof *e);
+    r->st = st;
+    memcpy(r->id, id, CATALOG_ID_LEN);
+    r->n = n;
+    r->fd = -1;
+    *out = r;
+    return 0;
+}
+
+void parts_reader_close(struct parts_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    EVP_MD_CTX_free(r->md);
+    free(r->e);
+    free(r);
+}
+
+int parts_reader_read(void *arg, uint8_t *buf, size_t cap, size_t *got,
+                      struct fault *f)
+{
+    struct parts_reader *r = arg;
+    char path[PARTS_PATH_MAX];
+    uint8_t digest[32];
+    ssize_t k;
+
+    *got = 0;
+    while (r->cur < r->n) {
+        const struct parts_entry *e = &r->e[r->cur];
+        if (r->fd < 0) {
+            if (parts_file(r->st, path, sizeof path, r->id, e->sha256, 0,
+                           f) < 0)
+                return -1;
+            r->fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (r->fd < 0)
+                return fault_set(f, FAULT_CORRUPT, "parts",
+                                 "part %llu is missing from disk",
+                                 (unsigned long long)e->n);
+            r->got = 0;
+            EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
+        }
+        k = read(r->fd, buf, cap);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return fault_set(f, FAULT_IO, "parts", "reading part %llu "
+                                                   "failed: %s",
+                             (unsigned long long)e->n, strerror(errno));
+        }
+        if (k > 0) {
+            r->got += (uint64_t)k;
+            EVP_DigestUpdate(r->md, buf, (size_t)k);
+            if (r->got > e->bytes)
+                return fault_set(f, FAULT_CORRUPT, "parts",
+                                 "part %llu is longer on disk than recorded",
+                                 (unsigned long long)e->n);
+            *got = (size_t)k;
+            return 0;
+        }
+        /* End of this part: it must be exactly what was uploaded. */
+        EVP_DigestFinal_ex(r->md, digest, NULL);
+        if (r->got != e->bytes || memcmp(digest, e->sha256, 32) != 0)
+            return fault_set(f, FAULT_CORRUPT, "parts",
+                             "part %llu on disk differs from what was "
+                             "uploaded", (unsigned long long)e->n);
+        close(r->fd);
+        r->fd = -1;
+        r->cur++;
+    }
+    return 0;
+}
