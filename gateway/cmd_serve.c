@@ -36,6 +36,7 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.web_dir = s.web_dir[0] ? s.web_dir : NULL;
     opt.tls_cert = s.tls_cert[0] ? s.tls_cert : NULL;
     opt.tls_key = s.tls_key[0] ? s.tls_key : NULL;
+    opt.tls_key_password = s.tls_key_password;
     opt.max_header_bytes = (size_t)s.max_header_bytes;
     opt.max_json_body = (size_t)s.max_json_body;
     opt.max_part_bytes = (size_t)s.max_part_bytes;
@@ -55,7 +56,8 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     if (gateway_start(&gw, &opt, f) < 0)
         goto done;
     /* Tests and scripts wait for this line, then read the port from it. */
-    printf("sluiced: listening on http://%s%s%s:%u\n",
+    printf("sluiced: listening on %s://%s%s%s:%u\n",
+           opt.tls_cert ? "https" : "http",
            strchr(opt.listen_host, ':') ? "[" : "", opt.listen_host,
            strchr(opt.listen_host, ':') ? "]" : "", (unsigned)gw->port);
     fflush(stdout);

@@ -29,6 +29,7 @@ struct publisher;
 struct metrics;
 struct webroot;
 struct ratelimit;
+struct conns;
 struct inflight;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
@@ -39,6 +40,7 @@ struct gateway_options {
     const char *web_dir;       /* NULL: no page */
     const char *tls_cert;      /* both or neither */
     const char *tls_key;
+    const char *tls_key_password;
     size_t max_header_bytes;
     size_t max_json_body;
     size_t max_part_bytes;
@@ -68,6 +70,7 @@ struct gateway {
     struct metrics *metrics;
     struct inflight *inflight;  /* signed requests still running */
     struct ratelimit *ratelimit;
+    struct conns *conns;
     struct webroot *web;
     void *tls_ctx;              /* SSL_CTX *, when TLS is on */
     struct event *sig_term, *sig_int, *tick;

@@ -48,6 +48,10 @@ struct problem_kind problem_for(enum fault_kind kind)
         p = (struct problem_kind){413, PROBLEM_URN "too-large",
                                   "Request too large", 1};
         break;
+    case FAULT_RATE_LIMITED:
+        p = (struct problem_kind){429, PROBLEM_URN "rate-limited",
+                                  "Too many requests", 1};
+        break;
     case FAULT_UNAVAILABLE:
         p = (struct problem_kind){503, PROBLEM_URN "unavailable",
                                   "Service unavailable; retry later", 1};

@@ -18,11 +18,14 @@
 #include <arpa/inet.h>
 
 #include "gateway/auth.h"
+#include "gateway/conns.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/problem.h"
 #include "gateway/publisher.h"
+#include "gateway/ratelimit.h"
 #include "gateway/routes.h"
+#include "gateway/tls.h"
 #include "gateway/webroot.h"
 #include "lib/log.h"
 #include "storage/db.h"
@@ -398,6 +401,27 @@ static int server_body(struct gw_ctx *c)
     return 0;
 }
 
+/* Requests per second per client address (DESIGN: limits on everything). */
+static int server_rate_check(struct gw_ctx *c)
+{
+    struct timespec now;
+    char peer[64];
+    int wait;
+
+    if (c->gw->ratelimit == NULL)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    server_peer(c->req, peer, sizeof peer);
+    wait = ratelimit_take(c->gw->ratelimit, peer,
+                          (double)now.tv_sec + (double)now.tv_nsec / 1e9);
+    if (wait == 0)
+        return 0;
+    fault_set(&c->fault, FAULT_RATE_LIMITED, NULL,
+              "too many requests from %s; retry in %d s", peer, wait);
+    c->status = problem_send(c->req, &c->fault, wait);
+    return -1;
+}
+
 static void server_dispatch(struct evhttp_request *req, void *arg)
 {
     struct gateway *gw = arg;
@@ -420,6 +444,7 @@ static void server_dispatch(struct evhttp_request *req, void *arg)
     c->method = server_method_name(evhttp_request_get_command(req));
     c->target = evhttp_request_get_uri(req);
     gw->active_requests++;
+    conns_request_read(gw->conns, req);
     if (c->target == NULL) {
         /* evhttp calls us with no target for a body over the limit or a
          * request it could not parse. */
@@ -431,6 +456,8 @@ static void server_dispatch(struct evhttp_request *req, void *arg)
                         : "the request could not be parsed");
         goto done;
     }
+    if (server_rate_check(c) < 0)
+        goto done;
     q = strchr(c->target, '?');
     plen = q ? (size_t)(q - c->target) : strlen(c->target);
     if (plen >= sizeof c->path || c->target[0] != '/') {
@@ -599,6 +626,16 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
     tv.tv_usec = 0;
     evhttp_set_timeout_tv(gw->http, &tv);
     evhttp_set_gencb(gw->http, server_dispatch, gw);
+    if (opt->tls_cert != NULL &&
+        tls_new(&gw->tls_ctx, opt->tls_cert, opt->tls_key,
+                opt->tls_key_password, f) < 0)
+        goto fail;
+    if (conns_new(&gw->conns, gw->base, opt->max_connections,
+                  opt->upload_deadline_s, gw->tls_ctx, f) < 0 ||
+        ratelimit_new(&gw->ratelimit, opt->rate_limit, opt->rate_burst,
+                      f) < 0)
+        goto fail;
+    evhttp_set_bevcb(gw->http, conns_bevcb, gw->conns);
     gw->bound = evhttp_bind_socket_with_handle(gw->http, opt->listen_host,
                                                opt->listen_port);
     if (gw->bound == NULL) {
@@ -646,6 +683,9 @@ void gateway_free(struct gateway *gw)
     publisher_free(gw->publisher);
     if (gw->http != NULL)
         evhttp_free(gw->http);
+    conns_free(gw->conns); /* after evhttp: it releases what evhttp let go */
+    tls_free(gw->tls_ctx);
+    ratelimit_free(gw->ratelimit);
     if (gw->sig_term != NULL)
         event_free(gw->sig_term);
     if (gw->sig_int != NULL)

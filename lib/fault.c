@@ -40,6 +40,7 @@ const char *fault_kind_name(enum fault_kind kind)
     case FAULT_NOT_FOUND: return "not_found";
     case FAULT_CONFLICT: return "conflict";
     case FAULT_TOO_LARGE: return "too_large";
+    case FAULT_RATE_LIMITED: return "rate_limited";
     case FAULT_UNAVAILABLE: return "unavailable";
     case FAULT_CORRUPT: return "corrupt";
     case FAULT_IO: return "io";

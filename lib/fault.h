@@ -23,6 +23,7 @@ enum fault_kind {
     FAULT_NOT_FOUND,    /* unknown resource */
     FAULT_CONFLICT,     /* the state does not allow it */
     FAULT_TOO_LARGE,    /* a body, row or file over its bound */
+    FAULT_RATE_LIMITED, /* too many requests from one client; slow down */
     FAULT_UNAVAILABLE,  /* a dependency (the chain) is down; retry later */
     FAULT_CORRUPT,      /* stored data failed a hash, tag or format check */
     FAULT_IO,           /* the disk or the OS failed us */

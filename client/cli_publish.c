@@ -1,0 +1,182 @@
+/* sluice publish ID: ask the gateway to publish the uploaded parts, then
+ * follow the data-set's state until it is published or failed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/cli.h"
+#include "client/progress.h"
+
+enum { OPT_NO_WAIT = CLI_OPT_FIRST_LOCAL };
+
+#define PUBLISH_POLL_MS 400
+#define PUBLISH_FAILURES_MAX 5
+#define PUBLISH_LINE_MS 5000
+
+static void cli_publish_sleep(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static uint64_t cli_publish_num(const json_t *doc, const char *a,
+                                const char *b)
+{
+    const json_t *v = json_object_get(doc, a);
+
+    if (b != NULL)
+        v = json_object_get(v, b);
+    return json_is_integer(v) && json_integer_value(v) > 0
+               ? (uint64_t)json_integer_value(v)
+               : 0;
+}
+
+/* Follow the data-set until it leaves "publishing". */
+static int cli_publish_wait(struct api *a, const char *id, json_t **last,
+                            struct fault *f)
+{
+    struct progress bar;
+    struct api_call call;
+    char path[128], line[128];
+    const char *state;
+    json_t *doc = NULL;
+    int status, fails = 0, tty = isatty(fileno(stderr)), rv = -1;
+    int64_t last_line = 0;
+    uint64_t done, total, last_done = UINT64_MAX;
+
+    snprintf(path, sizeof path, "/v1/datasets/%s", id);
+    progress_init(&bar, stderr, tty, "publish",
+                  cli_publish_num(*last, "progress", "total"));
+    for (;;) {
+        state = json_string_value(json_object_get(*last, "state"));
+        if (state == NULL) {
+            fault_set(f, FAULT_CORRUPT, NULL,
+                      "the gateway's answer holds no state");
+            goto done;
+        }
+        done = cli_publish_num(*last, "progress", "done");
+        total = cli_publish_num(*last, "progress", "total");
+        bar.total = total;
+        if (strcmp(state, "published") == 0) {
+            progress_update(&bar, total, total, 1);
+            rv = 0;
+            goto done;
+        }
+        if (strcmp(state, "failed") == 0) {
+            const char *why = json_string_value(json_object_get(*last,
+                                                                "reason"));
+            fault_set(f, FAULT_CONFLICT, NULL,
+                      "publishing %s failed: %s", id,
+                      why && why[0] ? why : "(the gateway gave no reason)");
+            goto done;
+        }
+        if (strcmp(state, "publishing") != 0) {
+            fault_set(f, FAULT_CONFLICT, NULL,
+                      "the data-set is %s, not publishing", state);
+            goto done;
+        }
+        if (tty) {
+            progress_update(&bar, done, done, 0);
+        } else if (done != last_done &&
+                   progress_now_ms() - last_line >= PUBLISH_LINE_MS) {
+            progress_format(line, sizeof line, done, total, -1.0);
+            fprintf(stderr, "publishing: %s\n", line);
+            last_line = progress_now_ms();
+            last_done = done;
+        }
+        cli_publish_sleep(PUBLISH_POLL_MS);
+        memset(&call, 0, sizeof call);
+        call.method = "GET";
+        call.path = path;
+        call.sign = 1;
+        if (api_request(a, &doc, &status, &call, f) < 0) {
+            if (status != 0 && status < 500)
+                goto done;
+            if (++fails > PUBLISH_FAILURES_MAX)
+                goto done;
+            progress_note(&bar, "publish: %s; asking again", f->detail);
+            fault_clear(f);
+            continue;
+        }
+        fails = 0;
+        json_decref(*last);
+        *last = doc;
+        doc = NULL;
+    }
+done:
+    progress_finish(&bar);
+    json_decref(doc);
+    return rv;
+}
+
+int cli_publish_run(struct cli_ctx *ctx, int argc, char **argv,
+                    struct fault *f)
+{
+    static const struct option opts[] = {
+        CLI_GLOBAL_OPTIONS,
+        {"no-wait", no_argument, NULL, OPT_NO_WAIT},
+        {NULL, 0, NULL, 0},
+    };
+    struct api_call call;
+    struct ethkey key;
+    struct api a;
+    char path[128], size[24];
+    const char *id, *root;
+    json_t *doc = NULL;
+    int c, r, status, no_wait = 0, have = 0, api_open = 0, rv = -1;
+
+    memset(&key, 0, sizeof key);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == OPT_NO_WAIT) {
+            no_wait = 1;
+            continue;
+        }
+        r = cli_common_option(ctx, c, argv, f);
+        if (r == 2)
+            rv = 0;
+        if (r != 1)
+            goto done;
+    }
+    if (cli_positional(argc, argv, 1, "ID", f) < 0 ||
+        cli_check_id(argv[optind], f) < 0)
+        goto done;
+    id = argv[optind];
+    if (cli_load_key(ctx, &key, &have, 1, f) < 0 ||
+        cli_api(ctx, &a, &key, f) < 0)
+        goto done;
+    api_open = 1;
+    snprintf(path, sizeof path, "/v1/datasets/%s/publish", id);
+    memset(&call, 0, sizeof call);
+    call.method = "POST";
+    call.path = path;
+    call.sign = 1;
+    if (api_request(&a, &doc, &status, &call, f) < 0)
+        goto done;
+    if (no_wait) {
+        printf("publishing %s; follow it with `sluice show %s`\n", id, id);
+        rv = 0;
+        goto done;
+    }
+    if (cli_publish_wait(&a, id, &doc, f) < 0)
+        goto done;
+    root = json_string_value(json_object_get(doc, "content_root"));
+    progress_bytes(size, sizeof size,
+                   cli_publish_num(doc, "plain_bytes", NULL));
+    printf("published %s: %llu rows, %llu chunks, %s, content root %s\n", id,
+           (unsigned long long)cli_publish_num(doc, "rows", NULL),
+           (unsigned long long)cli_publish_num(doc, "chunk_count", NULL),
+           size, root ? root : "?");
+    rv = 0;
+done:
+    if (api_open)
+        api_close(&a);
+    json_decref(doc);
+    ethkey_wipe(&key);
+    return rv;
+}

@@ -1,0 +1,47 @@
+/*
+ * conns: the gateway's live connections, for the limits evhttp (libevent
+ * 2.1) does not have: a cap on connections, and a deadline for reading a
+ * whole request, so that a client that sends one byte a second does not
+ * hold a slot forever (the per-read timeout alone would never fire).
+ *
+ * evhttp asks us for each accepted connection's bufferevent (conns_bevcb);
+ * we make it (plain, or TLS when a context is given), keep a reference to
+ * it and watch it. Once a second we sweep: a bufferevent that evhttp has
+ * let go of (its callbacks cleared) is released; one that has been reading
+ * a request for longer than the deadline, or that came over the cap, has
+ * its socket shut down, and evhttp then frees the connection as it does
+ * for any peer that hangs up.
+ */
+#ifndef SLUICE_GATEWAY_CONNS_H
+#define SLUICE_GATEWAY_CONNS_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "lib/fault.h"
+
+struct conns;
+
+/* Watch connections on base: at most max at once, read_deadline_s seconds
+ * to read a request. ssl_ctx (an SSL_CTX *) makes every connection TLS;
+ * NULL means plain HTTP. Returns 0 with *out set, or -1 with f set. */
+int conns_new(struct conns **out, struct event_base *base, unsigned max,
+              int read_deadline_s, void *ssl_ctx, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Release every connection's reference and free c. Call after evhttp_free.
+ * c may be NULL. */
+void conns_free(struct conns *c);
+
+/* The evhttp_set_bevcb callback (arg is the struct conns). */
+struct bufferevent *conns_bevcb(struct event_base *base, void *arg);
+
+/* Tell c that req has been read whole and is being answered: its
+ * connection's deadline stops until the answer is sent. */
+void conns_request_read(struct conns *c, struct evhttp_request *req);
+
+/* Return the number of live connections. */
+unsigned conns_count(const struct conns *c);
+
+#endif

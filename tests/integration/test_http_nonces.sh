@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Nonces and replays over HTTP against a live sluiced: see the docstring of
+# test_http_nonces.py. Run from the repository root with SLUICED set.
+set -eu
+cd "$(dirname "$0")/../.."
+: "${SLUICED:?set SLUICED to the absolute path of the sluiced binary}"
+exec python3 tests/integration/test_http_nonces.py
