@@ -37,6 +37,7 @@ include lib/module.mk
 include storage/module.mk
 include pricing/module.mk
 include gateway/module.mk
+include client/module.mk
 include tests/module.mk
 include bench/module.mk
 

@@ -1,8 +1,10 @@
 # bench/: each benchmark is an executable bench/<name> built from
-# bench/<name>.c; it ends with one RESULT line (DESIGN.md 6).
-BENCH_SRCS := $(filter-out bench/bench_util.c,$(wildcard bench/*.c))
-BENCH_UTIL := $(wildcard bench/bench_util.c)
+# bench/<name>.c; it ends with one RESULT line (DESIGN.md 6). bench_util.c
+# (flags, timing, temp folders, signals) and bench_http.c (child processes,
+# sluiced, wrk, signed requests) are linked into every one.
+BENCH_SHARED := $(wildcard bench/bench_util.c bench/bench_http.c)
+BENCH_SRCS := $(filter-out $(BENCH_SHARED),$(wildcard bench/*.c))
 BENCHES += $(patsubst %.c,%,$(BENCH_SRCS))
 
-bench/%: bench/%.c $(BENCH_UTIL) $(LIBSLUICE)
+bench/%: bench/%.c $(BENCH_SHARED) $(LIBSLUICE)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ enum fault_kind api_status_kind(int status)
     case 404: return FAULT_NOT_FOUND;
     case 409: return FAULT_CONFLICT;
     case 413: return FAULT_TOO_LARGE;
+    case 429: return FAULT_RATE_LIMITED;
     case 503: return FAULT_UNAVAILABLE;
     default: break;
     }
@@ -89,7 +91,7 @@ static void api_clean(char *out, size_t cap, const char *text, size_t len)
 /* Turn an error answer into f. */
 static int api_problem(const struct http_response *r, struct fault *f)
 {
-    const char *detail = NULL, *field = NULL, *title = NULL;
+    const char *detail = NULL, *field = NULL, *title = NULL, *ctype;
     char d[FAULT_DETAIL_MAX], fl[FAULT_FIELD_MAX], ti[64];
     enum fault_kind kind = api_status_kind(r->status);
     json_t *doc = NULL;
@@ -102,9 +104,12 @@ static int api_problem(const struct http_response *r, struct fault *f)
     }
     api_clean(ti, sizeof ti, title ? title : r->reason,
               strlen(title ? title : r->reason));
+    ctype = http_response_header(r, "Content-Type");
+    d[0] = '\0';
     if (detail != NULL)
         api_clean(d, sizeof d, detail, strlen(detail));
-    else
+    else if (ctype != NULL && strncasecmp(ctype, "text/plain", 10) == 0)
+        /* A proxy's words, perhaps; an HTML page would only be noise. */
         api_clean(d, sizeof d, (const char *)r->body,
                   r->body_len > 160 ? 160 : r->body_len);
     fl[0] = '\0';
@@ -183,10 +188,12 @@ int api_request(struct api *a, json_t **doc, int *status,
             goto done;
         *status = r.status;
         retry = http_response_header(&r, "Retry-After");
-        if (r.status == 409 && retry != NULL && call->sign &&
-            tries < API_RETRY_409_MAX) {
-            /* The same request is still being answered: wait, then ask
-             * again with the same nonce to get its answer. */
+        if (retry != NULL && tries < API_RETRY_MAX &&
+            ((r.status == 409 && call->sign) || r.status == 429)) {
+            /* 409: the same request is still being answered: wait, then
+             * ask again with the same nonce to get its answer. 429: too
+             * many requests; the gateway refused before looking at the
+             * nonce, so the same one is still unused. */
             long secs = strtol(retry, NULL, 10);
             if (secs < 1)
                 secs = 1;

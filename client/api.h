@@ -26,7 +26,7 @@
 #include "lib/fault.h"
 
 #define API_NONCE_LEN 32
-#define API_RETRY_409_MAX 10
+#define API_RETRY_MAX 10 /* waits on Retry-After (409, 429) per call */
 
 struct api {
     struct http_client http;

@@ -26,9 +26,11 @@ static const struct cli_entry cli_table[] = {
      "[--preview-rows N] [" CLI_PRICE_USAGE "]",
      "create a draft data-set owned by the key; prints its id",
      cli_dataset_create},
-    {"upload", "ID FILE [--part-size BYTES] [--retries N]",
+    {"upload", "ID FILE [--part-size BYTES] [--retries N] "
+               "[--limit-rate BYTES]",
      "upload FILE as the data-set's content in parts (default 16M); rerun "
-     "to resume: parts already there are skipped",
+     "to resume: parts already there are skipped; --limit-rate caps the "
+     "bytes per second",
      cli_upload_run},
     {"publish", "ID [--no-wait]",
      "publish the uploaded parts and wait until the data-set is published "

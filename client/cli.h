@@ -120,6 +120,12 @@ int cli_load_key(const struct cli_ctx *ctx, struct ethkey *key, int *have,
 int cli_api(const struct cli_ctx *ctx, struct api *a, const struct ethkey *key,
             struct fault *f) __attribute__((warn_unused_result));
 
+/* The commands of the table (cli_key.c, cli_dataset.c, cli_upload.c,
+ * cli_publish.c, cli_catalog.c). Each parses argv (argv[0] = the last word
+ * of its name) with getopt_long, prints its result on stdout and its
+ * progress on stderr, and returns 0; or -1 with f set and nothing printed
+ * about the failure (main prints f once). --help prints the usage and
+ * returns 0. */
 int cli_key_new(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
 int cli_key_show(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
 int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,

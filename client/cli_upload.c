@@ -7,7 +7,7 @@
 #include "client/progress.h"
 #include "client/upload.h"
 
-enum { OPT_PART_SIZE = CLI_OPT_FIRST_LOCAL, OPT_RETRIES };
+enum { OPT_PART_SIZE = CLI_OPT_FIRST_LOCAL, OPT_RETRIES, OPT_LIMIT_RATE };
 
 int cli_upload_run(struct cli_ctx *ctx, int argc, char **argv,
                    struct fault *f)
@@ -16,6 +16,7 @@ int cli_upload_run(struct cli_ctx *ctx, int argc, char **argv,
         CLI_GLOBAL_OPTIONS,
         {"part-size", required_argument, NULL, OPT_PART_SIZE},
         {"retries", required_argument, NULL, OPT_RETRIES},
+        {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
         {NULL, 0, NULL, 0},
     };
     struct upload_opts o;
@@ -38,6 +39,11 @@ int cli_upload_run(struct cli_ctx *ctx, int argc, char **argv,
         case OPT_PART_SIZE:
             if (cli_parse_size(&o.part_size, optarg, 1024, (uint64_t)1 << 30,
                                "--part-size", f) < 0)
+                goto done;
+            break;
+        case OPT_LIMIT_RATE:
+            if (cli_parse_size(&o.limit_rate, optarg, 1024,
+                               (uint64_t)1 << 40, "--limit-rate", f) < 0)
                 goto done;
             break;
         case OPT_RETRIES:

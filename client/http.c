@@ -193,7 +193,7 @@ static int http_fill(struct http_conn *conn, struct fault *f)
     conn->pos = 0;
     conn->len = 0;
     for (;;) {
-        n = recv(conn->fd, conn->buf, sizeof conn->buf, 0);
+        n = recv(conn->fd, conn->buf, sizeof conn->buf, MSG_DONTWAIT);
         if (n > 0) {
             conn->len = (size_t)n;
             conn->got += (uint64_t)n;
@@ -417,6 +417,32 @@ static int http_read_head(struct http_response *out, struct http_conn *conn,
     }
 }
 
+/* Take the CRLF (or bare LF) that ends a chunk's data. */
+static int http_read_eol(struct http_conn *conn, struct fault *f)
+{
+    int i, r;
+
+    for (i = 0; i < 2; i++) {
+        r = http_fill(conn, f);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return fault_set(f, FAULT_UNAVAILABLE, NULL,
+                             "the gateway closed the connection in the "
+                             "middle of the chunked body");
+        if (conn->buf[conn->pos] == '\n') {
+            conn->pos++;
+            return 0;
+        }
+        if (i > 0 || conn->buf[conn->pos] != '\r')
+            break;
+        conn->pos++;
+    }
+    return fault_set(f, FAULT_CORRUPT, NULL,
+                     "a chunk of the gateway's answer does not end where its "
+                     "size says");
+}
+
 /* Read a chunked body (RFC 9112 7.1), trailers skipped. */
 static int http_read_chunked(struct http_response *out, struct http_conn *conn,
                              size_t *cap, size_t max_head, size_t max_body,
@@ -460,14 +486,8 @@ static int http_read_chunked(struct http_response *out, struct http_conn *conn,
         if (http_read_body(conn, &out->body, &out->body_len, cap, size, 1,
                            max_body, f) < 0)
             return -1;
-        budget = 2;
-        if (http_read_line(conn, line, sizeof line, &budget, "chunked body",
-                           f) < 0)
+        if (http_read_eol(conn, f) < 0)
             return -1;
-        if (line[0] != '\0')
-            return fault_set(f, FAULT_CORRUPT, NULL,
-                             "a chunk of the gateway's answer does not end "
-                             "where its size says");
     }
     /* Trailer fields, up to the empty line, within the header bound. */
     budget = max_head;
@@ -681,7 +701,7 @@ static int http_send_all(struct http_conn *conn, const uint8_t *buf,
 
     *err = 0;
     while (len > 0) {
-        n = send(conn->fd, buf, len, MSG_NOSIGNAL);
+        n = send(conn->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             buf += n;
             len -= (size_t)n;

@@ -179,7 +179,9 @@ int priceopt_parse(json_t **out, enum priceopt_kind kind, const char *text,
         }
         break;
     }
-    if (plan_from_json(&p, obj, "", f) < 0) {
+    /* Checked as the gateway checks the member "price" of a data-set, so
+     * that details name "price.per_row" rather than "the body". */
+    if (plan_from_json(&p, obj, "price", f) < 0) {
         char detail[FAULT_DETAIL_MAX];
         snprintf(detail, sizeof detail, "%s", f->detail);
         fault_set(f, FAULT_INVALID, opt, "%s: %s", opt, detail);

@@ -31,6 +31,7 @@ struct upload_run {
     uint64_t done;   /* bytes of the file accounted for */
     uint64_t moved;  /* bytes sent by this run */
     uint64_t skip_first, skip_last; /* a run of skipped parts to report */
+    int64_t t0_ms;   /* when sending began, for limit_rate */
 };
 
 static void upload_sleep_ms(unsigned ms)
@@ -39,6 +40,39 @@ static void upload_sleep_ms(unsigned ms)
 
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+/* Refuse early what the gateway would refuse part by part: a data-set
+ * that is published or being published takes no parts (and one that is
+ * not ours is not found). */
+static int upload_check_state(struct upload_run *r, const char *id,
+                              struct fault *f)
+{
+    struct api_call call;
+    char path[128];
+    const char *state;
+    json_t *doc = NULL;
+    int status, rv = -1;
+
+    memset(&call, 0, sizeof call);
+    snprintf(path, sizeof path, "/v1/datasets/%s", id);
+    call.method = "GET";
+    call.path = path;
+    call.sign = 1;
+    if (api_request(r->a, &doc, &status, &call, f) < 0)
+        return -1;
+    state = json_string_value(json_object_get(doc, "state"));
+    if (state != NULL && (strcmp(state, "published") == 0 ||
+                          strcmp(state, "publishing") == 0)) {
+        fault_set(f, FAULT_CONFLICT, NULL,
+                  "the data-set is %s: its content can no longer change "
+                  "(a new version is a new data-set)", state);
+        goto done;
+    }
+    rv = 0;
+done:
+    json_decref(doc);
+    return rv;
 }
 
 /* Read the gateway's part list into *have[0..*count) indexed by n. */
@@ -112,6 +146,15 @@ static void upload_on_sent(void *arg, uint64_t sent)
 {
     struct upload_run *r = arg;
 
+    if (r->o->limit_rate > 0) {
+        /* Hold back until the bytes sent so far are due. */
+        int64_t due = r->t0_ms + (int64_t)((double)(r->moved + sent) *
+                                           1000.0 /
+                                           (double)r->o->limit_rate);
+        int64_t now = progress_now_ms();
+        if (due > now)
+            upload_sleep_ms((unsigned)(due - now));
+    }
     if (r->show)
         progress_update(&r->bar, r->done + sent, r->moved + sent, 0);
 }
@@ -143,23 +186,9 @@ static int upload_retryable(int status, const struct fault *f)
         return 1;
     if (status != 0)
         return 0;
-    switch (f->kind) {
-    case FAULT_UNAVAILABLE:
-    case FAULT_CORRUPT:
-        return 1;
-    case FAULT_NONE:
-    case FAULT_INVALID:
-    case FAULT_UNAUTHORIZED:
-    case FAULT_PAYMENT:
-    case FAULT_FORBIDDEN:
-    case FAULT_NOT_FOUND:
-    case FAULT_CONFLICT:
-    case FAULT_TOO_LARGE:
-    case FAULT_IO:
-    case FAULT_INTERNAL:
-        break;
-    }
-    return 0;
+    /* No switch: a kind added to lib/fault.h is simply not retried. */
+    return f->kind == FAULT_UNAVAILABLE || f->kind == FAULT_CORRUPT ||
+           f->kind == FAULT_RATE_LIMITED;
 }
 
 /* PUT part n (data[0..len), hash sha) and check the answer. */
@@ -286,7 +315,8 @@ int upload_file(struct api *a, struct upload_stats *st, const char *id,
                   (unsigned long long)o->part_size, UPLOAD_PARTS_MAX);
         goto done;
     }
-    if (upload_list(&r, &have, &nhave, id, f) < 0)
+    if (upload_check_state(&r, id, f) < 0 ||
+        upload_list(&r, &have, &nhave, id, f) < 0)
         goto done;
     len = st->bytes < o->part_size ? (size_t)st->bytes : (size_t)o->part_size;
     buf = malloc(len ? len : 1);
@@ -297,6 +327,7 @@ int upload_file(struct api *a, struct upload_stats *st, const char *id,
     }
     if (r.show)
         progress_init(&r.bar, o->progress, o->tty, "upload", st->bytes);
+    r.t0_ms = progress_now_ms();
     for (n = 1; n <= st->parts; n++) {
         off = (n - 1) * o->part_size;
         len = (size_t)(st->bytes - off < o->part_size ? st->bytes - off
@@ -322,8 +353,11 @@ int upload_file(struct api *a, struct upload_stats *st, const char *id,
         if (upload_put(&r, id, n, buf, len, sha, f) < 0) {
             char detail[FAULT_DETAIL_MAX];
             snprintf(detail, sizeof detail, "%s", f->detail);
-            fault_set(f, f->kind, f->field, "part %llu: %s",
-                      (unsigned long long)n, detail);
+            fault_set(f, f->kind, f->field, "part %llu: %s%s",
+                      (unsigned long long)n, detail,
+                      f->kind == FAULT_TOO_LARGE
+                          ? " (give a smaller --part-size)"
+                          : "");
             goto done;
         }
         st->sent++;

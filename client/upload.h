@@ -2,6 +2,7 @@
  * upload: send a file as the parts of a draft data-set (DESIGN.md 3.9,
  * PUT /v1/datasets/<id>/parts/<n>), resumably.
  *
+ * A data-set that is published or being published is refused at once.
  * The file is cut into parts of part_size bytes (the last one shorter; an
  * empty file is one empty part). First the parts the gateway already holds
  * are listed (GET .../parts, signed); a part whose size and SHA-256 match
@@ -30,6 +31,7 @@ struct upload_opts {
     uint64_t part_size;   /* bytes, >= 1 */
     unsigned retries;     /* extra tries of a failed part */
     unsigned backoff_ms;  /* the first pause; doubles each time */
+    uint64_t limit_rate;  /* bytes per second at most; 0: no limit */
     FILE *progress;       /* where progress goes; NULL: nowhere */
     int tty;              /* draw a bar on progress rather than lines */
 };

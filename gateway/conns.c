@@ -2,9 +2,13 @@
 
 #include <openssl/ssl.h>
 #include <event2/bufferevent_ssl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <time.h>
 
 #include "lib/log.h"
@@ -14,7 +18,7 @@
 struct conns_entry {
     struct bufferevent *bev;
     time_t reading_since; /* 0 while a request is being answered */
-    int over_cap;
+    uint64_t received_at_start; /* TCP_INFO bytes when reading began */
     struct conns_entry *next;
 };
 
@@ -22,9 +26,11 @@ struct conns {
     struct event_base *base;
     SSL_CTX *ssl_ctx;
     unsigned max;
-    int deadline_s;
+    int short_s, long_s;
     unsigned count;
-    unsigned long refused, cut;
+    unsigned long cut;
+    struct evconnlistener *listener;
+    int paused;
     struct event *sweep;
     struct conns_entry *buckets[CONNS_BUCKETS];
 };
@@ -55,6 +61,36 @@ static void conns_shutdown(struct bufferevent *bev)
         shutdown(fd, SHUT_RDWR);
 }
 
+/* Bytes the kernel has received on bev's socket, or 0 when unknown. */
+static uint64_t conns_received(struct bufferevent *bev)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    evutil_socket_t fd = bufferevent_getfd(bev);
+
+    memset(&ti, 0, sizeof ti);
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) +
+                  sizeof ti.tcpi_bytes_received)
+        return 0;
+    return ti.tcpi_bytes_received;
+}
+
+/* Has e been reading its request for longer than it may? */
+static int conns_overdue(const struct conns *c, const struct conns_entry *e,
+                         time_t now)
+{
+    time_t took = now - e->reading_since;
+    uint64_t got;
+
+    if (e->reading_since == 0 || took <= c->short_s)
+        return 0;
+    if (took > c->long_s)
+        return 1;
+    got = conns_received(e->bev) - e->received_at_start;
+    return got < (uint64_t)took * CONNS_MIN_UPLOAD_RATE;
+}
+
 static void conns_on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct conns *c = arg;
@@ -78,25 +114,30 @@ static void conns_on_sweep(evutil_socket_t fd, short what, void *arg)
                 c->count--;
                 continue;
             }
-            if (e->over_cap ||
-                (e->reading_since != 0 &&
-                 now - e->reading_since > c->deadline_s)) {
-                if (!e->over_cap) {
-                    c->cut++;
-                    log_info("connection cut: no whole request within %d s",
-                             c->deadline_s);
-                }
+            if (conns_overdue(c, e, now)) {
+                c->cut++;
+                log_info("connection cut: its request is not read in time "
+                         "(%ld s)", (long)(now - e->reading_since));
                 conns_shutdown(e->bev);
-                e->over_cap = 0;
                 e->reading_since = 0;
             }
             pp = &e->next;
         }
     }
+    if (c->paused && c->count < c->max && c->listener != NULL) {
+        evconnlistener_enable(c->listener);
+        c->paused = 0;
+    }
+}
+
+void conns_set_listener(struct conns *c, struct evconnlistener *listener)
+{
+    c->listener = listener;
 }
 
 int conns_new(struct conns **out, struct event_base *base, unsigned max,
-              int read_deadline_s, void *ssl_ctx, struct fault *f)
+              int short_deadline_s, int long_deadline_s, void *ssl_ctx,
+              struct fault *f)
 {
     struct conns *c = calloc(1, sizeof *c);
     struct timeval one = {1, 0};
@@ -107,7 +148,8 @@ int conns_new(struct conns **out, struct event_base *base, unsigned max,
     c->base = base;
     c->ssl_ctx = ssl_ctx;
     c->max = max ? max : 1;
-    c->deadline_s = read_deadline_s > 0 ? read_deadline_s : 60;
+    c->short_s = short_deadline_s > 0 ? short_deadline_s : 60;
+    c->long_s = long_deadline_s > c->short_s ? long_deadline_s : c->short_s;
     c->sweep = event_new(base, -1, EV_PERSIST, conns_on_sweep, c);
     if (c->sweep == NULL || event_add(c->sweep, &one) < 0) {
         conns_free(c);
@@ -136,22 +178,11 @@ void conns_free(struct conns *c)
     free(c);
 }
 
-/* Right after evhttp has set up an over-cap connection: hang it up. */
-static void conns_on_over_cap(evutil_socket_t fd, short what, void *arg)
-{
-    struct conns *c = arg;
-
-    (void)fd;
-    (void)what;
-    conns_on_sweep(-1, 0, c);
-}
-
 struct bufferevent *conns_bevcb(struct event_base *base, void *arg)
 {
     struct conns *c = arg;
     struct bufferevent *bev;
     struct conns_entry *e;
-    struct timeval now = {0, 0};
     SSL *ssl;
 
     if (c->ssl_ctx != NULL) {
@@ -172,14 +203,14 @@ struct bufferevent *conns_bevcb(struct event_base *base, void *arg)
     bufferevent_incref(bev);
     e->bev = bev;
     e->reading_since = time(NULL);
-    if (c->count >= c->max) {
-        e->over_cap = 1;
-        c->refused++;
-        event_base_once(base, -1, EV_TIMEOUT, conns_on_over_cap, c, &now);
-    }
     e->next = c->buckets[conns_hash(bev)];
     c->buckets[conns_hash(bev)] = e;
     c->count++;
+    if (c->count >= c->max && c->listener != NULL && !c->paused) {
+        /* Full: the next ones wait in the kernel's accept queue. */
+        evconnlistener_disable(c->listener);
+        c->paused = 1;
+    }
     return bev;
 }
 
@@ -189,6 +220,7 @@ static void conns_on_complete(struct evhttp_request *req, void *arg)
 
     (void)req;
     e->reading_since = time(NULL); /* waiting for the next request */
+    e->received_at_start = conns_received(e->bev);
 }
 
 void conns_request_read(struct conns *c, struct evhttp_request *req)
@@ -208,4 +240,26 @@ void conns_request_read(struct conns *c, struct evhttp_request *req)
 unsigned conns_count(const struct conns *c)
 {
     return c ? c->count : 0;
+}
+
+unsigned conns_busy(const struct conns *c)
+{
+    const struct conns_entry *e;
+    unsigned n = 0;
+    size_t i;
+    bufferevent_data_cb rd;
+
+    if (c == NULL)
+        return 0;
+    for (i = 0; i < CONNS_BUCKETS; i++) {
+        for (e = c->buckets[i]; e != NULL; e = e->next) {
+            bufferevent_getcb(e->bev, &rd, NULL, NULL, NULL);
+            if (rd == NULL)
+                continue;
+            if (e->reading_since == 0 ||
+                conns_received(e->bev) > e->received_at_start)
+                n++;
+        }
+    }
+    return n;
 }

@@ -30,6 +30,7 @@ struct metrics;
 struct webroot;
 struct ratelimit;
 struct conns;
+struct offload;
 struct inflight;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
@@ -71,10 +72,11 @@ struct gateway {
     struct inflight *inflight;  /* signed requests still running */
     struct ratelimit *ratelimit;
     struct conns *conns;
+    struct offload *offload;
     struct webroot *web;
     void *tls_ctx;              /* SSL_CTX *, when TLS is on */
     struct event *sig_term, *sig_int, *tick;
-    struct event *shutdown_timer;
+    struct event *shutdown_timer, *drain_timer;
     int stopping;
     unsigned active_requests;
     unsigned connections;
@@ -106,7 +108,28 @@ struct gw_ctx {
     size_t bytes_out;
     struct timespec start;
     struct fault fault;
+    /* A handler that returned GW_PENDING (gw_offload). */
+    char inflight_key[ETHADDR_TEXT_SIZE + 66];
+    struct evbuffer *owned_body;  /* the body, moved out of the request */
+    struct event *done_ev;
+    void (*work)(struct gw_ctx *c);
+    int (*finish)(struct gw_ctx *c);
+    void *work_state;             /* the handler's, freed by finish */
 };
+
+/* What a handler returns when it has handed its work to gw_offload. */
+#define GW_PENDING 1
+
+/* Run work(c) on the offload threads (it may only touch c->owned_body,
+ * c->body_sha256, c->work_state and c->fault), then finish(c) back on the
+ * loop's thread, which replies as a handler does (0, or -1 with c->fault
+ * set). The request's body is moved to c->owned_body first. If the client
+ * hangs up meanwhile, finish still runs (the effect and the nonce are
+ * recorded) and nothing is sent. Returns GW_PENDING, or -1 with c->fault
+ * set. */
+int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
+               int (*finish)(struct gw_ctx *c))
+    __attribute__((warn_unused_result));
 
 /* Start the server: open the data dir, bind, start the publish workers.
  * Returns 0 with *out set; on failure -1 with *out = NULL and f set. */

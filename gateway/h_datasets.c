@@ -286,9 +286,11 @@ static int h_cursor_decode(struct gw_ctx *c, struct catalog_query *q,
                          "cursor is not one this server gave out");
     len = tl / 2;
     plain[len] = '\0';
+    /* The key may hold line breaks (a name can): it runs from the first
+     * line break to the last, before the id. */
     nl1 = strchr((char *)plain, '\n');
-    nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
-    if (nl1 == NULL || nl2 == NULL || sscanf((char *)plain, "%d", &sort) != 1 ||
+    nl2 = strrchr((char *)plain, '\n');
+    if (nl1 == NULL || nl2 == nl1 || sscanf((char *)plain, "%d", &sort) != 1 ||
         sort != (int)q->sort || strlen(nl2 + 1) != 2 * CATALOG_ID_LEN ||
         (size_t)(nl2 - nl1 - 1) >= keycap ||
         hex_decode(q->after_id, CATALOG_ID_LEN, nl2 + 1, 2 * CATALOG_ID_LEN,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "gateway/datasets_view.h"
@@ -45,38 +46,93 @@ static json_t *h_part_json(const struct parts_entry *e)
                      (json_int_t)e->bytes, "sha256", sha);
 }
 
-int h_part_put(struct gw_ctx *c)
-{
+struct h_part_state {
     struct catalog_dataset d;
     struct parts_entry e;
-    const uint8_t *data;
+};
 
-    memset(&e, 0, sizeof e);
-    if (datasets_view_load(c, &d, c->match.params[0], 1) < 0 ||
-        h_part_number(c, &e.n) < 0)
-        return -1;
-    if (d.state == CATALOG_PUBLISHED || d.state == CATALOG_PUBLISHING)
-        return fault_set(&c->fault, FAULT_CONFLICT, "state",
-                         "the data-set is %s: its content can no longer "
-                         "change", catalog_state_name(d.state));
-    /* The file is written (and fsynced) under its content name first; the
-     * row that points at it commits with the nonce below. */
-    data = c->body_len ? evbuffer_pullup(c->body_buf, -1) : NULL;
-    if (c->body_len > 0 && data == NULL)
-        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-    if (parts_write_file(c->gw->store, e.sha256, d.id,
-                         data ? data : (const uint8_t *)"", c->body_len,
-                         &c->fault) < 0)
-        return -1;
-    e.bytes = c->body_len;
-    e.received_at = (int64_t)time(NULL);
+/* On an offload thread: write and fsync the part under its content name. */
+static void h_part_write(struct gw_ctx *c)
+{
+    struct h_part_state *ps = c->work_state;
+    struct evbuffer_iovec *v = NULL;
+    struct iovec *iov = NULL;
+    int n, i;
+
+    n = evbuffer_peek(c->owned_body, -1, NULL, NULL, 0);
+    if (n > 0) {
+        v = calloc((size_t)n, sizeof *v);
+        iov = calloc((size_t)n, sizeof *iov);
+        if (v == NULL || iov == NULL ||
+            evbuffer_peek(c->owned_body, -1, NULL, v, n) != n) {
+            fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        for (i = 0; i < n; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+        }
+    }
+    /* A failure is left in c->fault for h_part_finish to answer. */
+    if (parts_write_file_iov(c->gw->store, ps->d.id, c->body_sha256, iov,
+                             n > 0 ? n : 0, &c->fault) < 0)
+        goto done;
+done:
+    free(v);
+    free(iov);
+}
+
+/* Back on the loop: record the part with the nonce, and answer. */
+static int h_part_finish(struct gw_ctx *c)
+{
+    struct h_part_state *ps = c->work_state;
+    int rv = -1;
+
+    if (c->fault.kind != FAULT_NONE)
+        goto done;
     if (gw_begin(c) < 0 ||
-        parts_record(c->gw->store, d.id, &e, &c->fault) < 0 ||
-        (d.state == CATALOG_DRAFT &&
-         catalog_set_state(c->gw->store->db, d.id, CATALOG_UPLOADING, NULL,
-                           &c->fault) < 0))
-        return -1;
-    return gw_reply_json(c, 200, h_part_json(&e), NULL);
+        parts_record(c->gw->store, ps->d.id, &ps->e, &c->fault) < 0 ||
+        (ps->d.state == CATALOG_DRAFT &&
+         catalog_set_state(c->gw->store->db, ps->d.id, CATALOG_UPLOADING,
+                           NULL, &c->fault) < 0))
+        goto done;
+    rv = gw_reply_json(c, 200, h_part_json(&ps->e), NULL);
+done:
+    free(ps);
+    c->work_state = NULL;
+    return rv;
+}
+
+int h_part_put(struct gw_ctx *c)
+{
+    struct h_part_state *ps = calloc(1, sizeof *ps);
+    int rv;
+
+    if (ps == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    if (datasets_view_load(c, &ps->d, c->match.params[0], 1) < 0 ||
+        h_part_number(c, &ps->e.n) < 0)
+        goto fail;
+    if (ps->d.state == CATALOG_PUBLISHED || ps->d.state == CATALOG_PUBLISHING) {
+        fault_set(&c->fault, FAULT_CONFLICT, "state",
+                  "the data-set is %s: its content can no longer change",
+                  catalog_state_name(ps->d.state));
+        goto fail;
+    }
+    /* The bytes were hashed as they arrived (the signature covers them):
+     * that hash names the file. A publish that starts while this part is
+     * being written finds the row not there yet and refuses a gap. */
+    memcpy(ps->e.sha256, c->body_sha256, 32);
+    ps->e.bytes = c->body_len;
+    ps->e.received_at = (int64_t)time(NULL);
+    c->work_state = ps;
+    rv = gw_offload(c, h_part_write, h_part_finish);
+    if (rv == GW_PENDING)
+        return rv;
+    c->work_state = NULL;
+fail:
+    free(ps);
+    return -1;
 }
 
 int h_part_list(struct gw_ctx *c)

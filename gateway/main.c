@@ -1,4 +1,5 @@
 /* sluiced: the sluice gateway and its operator commands. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@ int main(int argc, char **argv)
     struct fault f;
     int rv;
 
+    /* A peer that hangs up while we write must cost an EPIPE, not the
+     * process. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
                       strcmp(argv[1], "-h") == 0 ||
                       strcmp(argv[1], "help") == 0)) {

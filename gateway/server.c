@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "gateway/conns.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
+#include "gateway/offload.h"
 #include "gateway/problem.h"
 #include "gateway/publisher.h"
 #include "gateway/ratelimit.h"
@@ -96,7 +98,8 @@ static double server_elapsed_ms(const struct timespec *start)
 
 static void server_peer(struct evhttp_request *req, char *out, size_t cap)
 {
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct evhttp_connection *conn =
+        req ? evhttp_request_get_connection(req) : NULL;
     char *host = NULL;
     ev_uint16_t port = 0;
 
@@ -173,9 +176,14 @@ static int server_commit_if_open(struct gw_ctx *c)
 static void server_send(struct gw_ctx *c, int status, const char *ctype,
                         const char *location, const uint8_t *body, size_t len)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-    struct evbuffer *buf = evbuffer_new();
+    struct evkeyvalq *h;
+    struct evbuffer *buf;
 
+    c->status = status;
+    if (c->req == NULL) /* the client hung up while we worked */
+        return;
+    h = evhttp_request_get_output_headers(c->req);
+    buf = evbuffer_new();
     server_common_headers(c->req);
     if (ctype != NULL)
         evhttp_add_header(h, "Content-Type", ctype);
@@ -188,7 +196,6 @@ static void server_send(struct gw_ctx *c, int status, const char *ctype,
     evhttp_send_reply(c->req, status, NULL, buf);
     if (buf != NULL)
         evbuffer_free(buf);
-    c->status = status;
     c->bytes_out = len;
 }
 
@@ -278,7 +285,8 @@ static void server_fail(struct gw_ctx *c)
     }
     text = problem_render(&c->fault, &status);
     if (text == NULL) {
-        evhttp_send_error(c->req, 500, NULL);
+        if (c->req != NULL)
+            evhttp_send_error(c->req, 500, NULL);
         c->status = 500;
         return;
     }
@@ -289,7 +297,8 @@ static void server_fail(struct gw_ctx *c)
         free(text);
         text = problem_render(&c->fault, &status);
         if (text == NULL) {
-            evhttp_send_error(c->req, 500, NULL);
+            if (c->req != NULL)
+                evhttp_send_error(c->req, 500, NULL);
             c->status = 500;
             return;
         }
@@ -422,6 +431,87 @@ static int server_rate_check(struct gw_ctx *c)
     return -1;
 }
 
+/* The end of every request, answered or not: count it, log it, forget
+ * it. */
+static void server_finish(struct gw_ctx *c)
+{
+    struct gateway *gw = c->gw;
+
+    metrics_request(gw->metrics,
+                    c->match.entry ? c->match.entry->name : "unmatched",
+                    c->status, c->body_len, c->bytes_out,
+                    server_elapsed_ms(&c->start));
+    server_access_log(c);
+    if (c->inflight_key[0] != '\0')
+        inflight_remove(gw->inflight, c->inflight_key);
+    if (c->done_ev != NULL)
+        event_free(c->done_ev);
+    if (c->owned_body != NULL)
+        evbuffer_free(c->owned_body);
+    gw->active_requests--;
+    free(c);
+}
+
+static void server_on_close(struct evhttp_connection *conn, void *arg)
+{
+    struct gw_ctx *c = arg;
+
+    (void)conn;
+    c->req = NULL; /* evhttp frees it next */
+}
+
+static void server_run_work(void *arg)
+{
+    struct gw_ctx *c = arg;
+
+    c->work(c);
+}
+
+static void server_on_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_ctx *c = arg;
+    struct evhttp_connection *conn;
+
+    (void)fd;
+    (void)what;
+    if (c->req != NULL) {
+        conn = evhttp_request_get_connection(c->req);
+        if (conn != NULL)
+            evhttp_connection_set_closecb(conn, NULL, NULL);
+    }
+    if (c->finish(c) < 0)
+        server_fail(c);
+    else if (c->in_tx)
+        db_rollback(c->gw->store->db);
+    server_finish(c);
+}
+
+int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
+               int (*finish)(struct gw_ctx *c))
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+
+    c->owned_body = evbuffer_new();
+    c->done_ev = event_new(c->gw->base, -1, 0, server_on_done, c);
+    if (c->owned_body == NULL || c->done_ev == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    /* Move the body's chains (no copy) out of the request, which evhttp
+     * frees if the client hangs up. */
+    if (c->body_buf != NULL &&
+        evbuffer_add_buffer(c->owned_body, c->body_buf) < 0)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    c->body = NULL;
+    c->body_buf = NULL;
+    c->work = work;
+    c->finish = finish;
+    if (offload_submit(c->gw->offload, server_run_work, c, c->done_ev,
+                       &c->fault) < 0)
+        return -1;
+    if (conn != NULL)
+        evhttp_connection_set_closecb(conn, server_on_close, c);
+    return GW_PENDING;
+}
+
 static void server_dispatch(struct evhttp_request *req, void *arg)
 {
     struct gateway *gw = arg;
@@ -507,22 +597,21 @@ static void server_dispatch(struct evhttp_request *req, void *arg)
             }
         }
     }
-    if (c->match.entry->handler(c) < 0)
+    snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
+    switch (c->match.entry->handler(c)) {
+    case GW_PENDING:
+        return; /* server_on_done finishes it */
+    case 0:
+        if (c->in_tx) /* replied without committing: a handler bug */
+            db_rollback(gw->store->db);
+        break;
+    default:
         server_fail(c);
-    else if (c->in_tx) /* replied without committing: a handler bug */
-        db_rollback(gw->store->db);
+        break;
+    }
 done:
-    metrics_request(gw->metrics,
-                    c->match.entry ? c->match.entry->name : "unmatched",
-                    c->status, c->body_len, c->bytes_out,
-                    server_elapsed_ms(&c->start));
-    server_access_log(c);
-    if (key[0] != '\0')
-        inflight_remove(gw->inflight, key);
-    gw->active_requests--;
-    free(c);
-    if (gw->stopping && gw->active_requests == 0)
-        event_base_loopexit(gw->base, NULL);
+    snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
+    server_finish(c);
 }
 
 static void server_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -558,25 +647,42 @@ static void server_on_tick(evutil_socket_t fd, short what, void *arg)
         log_warn("nonce expiry failed: %s", f.detail);
 }
 
+/* While stopping: exit once no request is under way, whether dispatched
+ * or still arriving (an upload part half sent is let finish). */
+static void server_on_drain_check(evutil_socket_t fd, short what, void *arg)
+{
+    struct gateway *gw = arg;
+
+    (void)fd;
+    (void)what;
+    if (gw->active_requests == 0 && conns_busy(gw->conns) == 0)
+        event_base_loopexit(gw->base, NULL);
+}
+
 void gateway_stop(struct gateway *gw)
 {
     struct timeval grace = {gw->opt->shutdown_grace_s, 0};
+    struct timeval tick = {0, 50000};
 
     if (gw->stopping)
         return;
     gw->stopping = 1;
     if (gw->bound != NULL) {
+        conns_set_listener(gw->conns, NULL);
         evhttp_del_accept_socket(gw->http, gw->bound);
         gw->bound = NULL;
     }
     publisher_stop(gw->publisher);
-    if (gw->active_requests == 0) {
+    gw->shutdown_timer = evtimer_new(gw->base, server_on_grace_end, gw);
+    gw->drain_timer = event_new(gw->base, -1, EV_PERSIST,
+                                server_on_drain_check, gw);
+    if (gw->shutdown_timer == NULL || gw->drain_timer == NULL) {
         event_base_loopexit(gw->base, NULL);
         return;
     }
-    gw->shutdown_timer = evtimer_new(gw->base, server_on_grace_end, gw);
-    if (gw->shutdown_timer != NULL)
-        evtimer_add(gw->shutdown_timer, &grace);
+    evtimer_add(gw->shutdown_timer, &grace);
+    event_add(gw->drain_timer, &tick);
+    server_on_drain_check(-1, 0, gw);
 }
 
 int gateway_start(struct gateway **out, const struct gateway_options *opt,
@@ -595,6 +701,11 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
     gw->opt = opt;
     gw->started_at = (int64_t)time(NULL);
     gw->inflight = calloc(1, sizeof *gw->inflight);
+    /* Offload threads activate events of this base. */
+    if (evthread_use_pthreads() < 0) {
+        fault_set(f, FAULT_INTERNAL, NULL, "libevent has no thread support");
+        goto fail;
+    }
     gw->base = event_base_new();
     if (gw->inflight == NULL || gw->base == NULL) {
         fault_set(f, FAULT_INTERNAL, NULL, "cannot start the event loop");
@@ -602,7 +713,8 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
     }
     if (store_open(&gw->store, NULL, opt->data_dir, f) < 0)
         goto fail;
-    if (webroot_load(&gw->web, opt->web_dir, f) < 0 ||
+    if (offload_start(&gw->offload, 2, f) < 0 ||
+        webroot_load(&gw->web, opt->web_dir, f) < 0 ||
         metrics_new(&gw->metrics, f) < 0 ||
         publisher_start(&gw->publisher, gw->store, opt->publish_threads,
                         opt->ingest_threads, f) < 0)
@@ -618,10 +730,14 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
                                              EVHTTP_REQ_OPTIONS |
                                              EVHTTP_REQ_PATCH);
     evhttp_set_max_headers_size(gw->http, (ev_ssize_t)opt->max_header_bytes);
+    /* evhttp answers a body over its own cap with a text/html page before
+     * we see the request; give it a margin over every route's limit, so
+     * that anything short of plain abuse gets our problem+json 413. */
     evhttp_set_max_body_size(gw->http,
-                             (ev_ssize_t)(opt->max_part_bytes > opt->max_json_body
-                                              ? opt->max_part_bytes
-                                              : opt->max_json_body));
+                             (ev_ssize_t)((opt->max_part_bytes > opt->max_json_body
+                                               ? opt->max_part_bytes
+                                               : opt->max_json_body) +
+                                          ((size_t)1 << 20)));
     tv.tv_sec = opt->read_timeout_s;
     tv.tv_usec = 0;
     evhttp_set_timeout_tv(gw->http, &tv);
@@ -631,7 +747,8 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
                 opt->tls_key_password, f) < 0)
         goto fail;
     if (conns_new(&gw->conns, gw->base, opt->max_connections,
-                  opt->upload_deadline_s, gw->tls_ctx, f) < 0 ||
+                  opt->request_deadline_s, opt->upload_deadline_s,
+                  gw->tls_ctx, f) < 0 ||
         ratelimit_new(&gw->ratelimit, opt->rate_limit, opt->rate_burst,
                       f) < 0)
         goto fail;
@@ -644,6 +761,8 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
                   strerror(errno));
         goto fail;
     }
+    conns_set_listener(gw->conns,
+                       evhttp_bound_socket_get_listener(gw->bound));
     fd = evhttp_bound_socket_get_fd(gw->bound);
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET)
@@ -681,6 +800,7 @@ void gateway_free(struct gateway *gw)
     if (gw == NULL)
         return;
     publisher_free(gw->publisher);
+    offload_free(gw->offload);
     if (gw->http != NULL)
         evhttp_free(gw->http);
     conns_free(gw->conns); /* after evhttp: it releases what evhttp let go */
@@ -694,6 +814,8 @@ void gateway_free(struct gateway *gw)
         event_free(gw->tick);
     if (gw->shutdown_timer != NULL)
         event_free(gw->shutdown_timer);
+    if (gw->drain_timer != NULL)
+        event_free(gw->drain_timer);
     metrics_free(gw->metrics);
     webroot_free(gw->web);
     store_close(gw->store);

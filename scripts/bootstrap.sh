@@ -6,11 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the C libraries (DESIGN.md 5), the compilers and tools the
-# build and the tests use, Node.js for the pinned npm tools.
+# build and the tests use, Node.js for the pinned npm tools, and the load
+# generator and reference server of the HTTP benchmarks (bench/README.md).
 debs=(build-essential pkg-config clang libclang-rt-14-dev
       libevent-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
       libsecp256k1-dev zlib1g-dev nettle-dev libcmocka-dev
-      nodejs npm python3 curl ca-certificates)
+      nodejs npm python3 curl ca-certificates
+      wrk nginx-light)
 
 missing=()
 for p in "${debs[@]}"; do

@@ -48,18 +48,16 @@ static int parts_file(struct store *st, char *out, size_t cap,
     return 0;
 }
 
-int parts_write_file(struct store *st, uint8_t sha256[32],
-                     const uint8_t id[CATALOG_ID_LEN], const uint8_t *data,
-                     size_t len, struct fault *f)
+int parts_write_file_iov(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                         const uint8_t sha256[32], const struct iovec *iov,
+                         int iovcnt, struct fault *f)
 {
     char path[PARTS_PATH_MAX], tmp[PARTS_PATH_MAX + 16];
-    unsigned int dlen = 0;
     int fd = -1;
     int rv = -1;
+    int i;
 
     tmp[0] = '\0';
-    if (EVP_Digest(data, len, sha256, &dlen, EVP_sha256(), NULL) != 1)
-        return fault_set(f, FAULT_INTERNAL, NULL, "SHA-256 failed");
     if (parts_file(st, path, sizeof path, id, sha256, 1, f) < 0)
         goto done;
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
@@ -71,7 +69,10 @@ int parts_write_file(struct store *st, uint8_t sha256[32],
                   strerror(errno));
         goto done;
     }
-    if (fsutil_write_all(fd, data, len, f) < 0 || fsutil_fsync(fd, f) < 0)
+    for (i = 0; i < iovcnt; i++)
+        if (fsutil_write_all(fd, iov[i].iov_base, iov[i].iov_len, f) < 0)
+            goto done;
+    if (fsutil_fsync(fd, f) < 0)
         goto done;
     close(fd);
     fd = -1;
@@ -90,6 +91,18 @@ done:
     if (tmp[0] != '\0')
         unlink(tmp);
     return rv;
+}
+
+int parts_write_file(struct store *st, uint8_t sha256[32],
+                     const uint8_t id[CATALOG_ID_LEN], const uint8_t *data,
+                     size_t len, struct fault *f)
+{
+    struct iovec iov = {(void *)(uintptr_t)data, len};
+    unsigned int dlen = 0;
+
+    if (EVP_Digest(data, len, sha256, &dlen, EVP_sha256(), NULL) != 1)
+        return fault_set(f, FAULT_INTERNAL, NULL, "SHA-256 failed");
+    return parts_write_file_iov(st, id, sha256, &iov, 1, f);
 }
 
 int parts_record(struct store *st, const uint8_t id[CATALOG_ID_LEN],

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "lib/fault.h"
 #include "storage/ingest.h"
@@ -31,6 +32,13 @@ struct parts_entry {
 int parts_write_file(struct store *st, uint8_t sha256[32],
                      const uint8_t id[CATALOG_ID_LEN], const uint8_t *data,
                      size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* As parts_write_file, for bytes in iovcnt pieces whose SHA-256 the
+ * caller has computed already (sha256, trusted: it names the file). */
+int parts_write_file_iov(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                         const uint8_t sha256[32], const struct iovec *iov,
+                         int iovcnt, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Record part e of data-set id, replacing an earlier part n. Returns 0, or

@@ -20,7 +20,8 @@ What is here:
   Test(name)                      steps, checks and the problem+json shape
 
 Failing checks end the run with a message; set SLUICE_HTTP_KEEP_GOING=1 to
-record every failure and go on (the run still exits 1 at the end).
+record every failure and go on (the run still exits 1 at the end), and
+SLUICE_HTTP_QUIET=1 to print only the steps, not every request's check.
 """
 
 import atexit
@@ -154,7 +155,8 @@ def _g_mul(k):
 
 def address_of_point(pt):
     """The 20-byte Ethereum address of public point pt."""
-    return keccak256(pt[0].to_bytes(32, "big") + pt[1].to_bytes(32, "big"))[12:]
+    return keccak256(pt[0].to_bytes(32, "big") +
+                     pt[1].to_bytes(32, "big"))[12:]
 
 
 def eip55(addr20):
@@ -309,8 +311,10 @@ def selftest(vectors_path="docs/vectors/v1.json"):
     the request-signature vectors of docs/vectors/v1.json. Returns the
     number of vectors checked."""
     # Anvil's first account (a value published by Foundry).
-    acct = Account(0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80)
-    assert acct.address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", acct.address
+    acct = Account("ac0974bec39a17e36ba4a6b4d238ff94"
+                   "4bacb478cbed5efcae784d7bf4f2ff80")
+    assert acct.address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", \
+        acct.address
     # EIP-55's own examples.
     for a in ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
               "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
@@ -341,10 +345,9 @@ def selftest(vectors_path="docs/vectors/v1.json"):
 # Checks and reporting
 
 KEEP_GOING = os.environ.get("SLUICE_HTTP_KEEP_GOING", "") not in ("", "0")
-
-
-class TestFailure(Exception):
-    pass
+# Each request's check is printed ("    ok  what: HTTP 201") unless
+# SLUICE_HTTP_QUIET is set; steps are always printed.
+VERBOSE = os.environ.get("SLUICE_HTTP_QUIET", "") in ("", "0")
 
 
 class Test:
@@ -354,6 +357,7 @@ class Test:
     def __init__(self, name):
         self.name = name
         self.failures = 0
+        self.hush = 0       # > 0: do not print each passing request
         self.servers = []
         self.sluiced = os.environ.get("SLUICED", "")
         if not self.sluiced or not os.access(self.sluiced, os.X_OK):
@@ -379,13 +383,16 @@ class Test:
               flush=True)
 
     def fail(self, msg, resp=None):
-        print("FAIL [%s]: %s" % (self.name, msg), file=sys.stderr, flush=True)
-        if resp is not None:
-            print("  got: %s" % resp.describe(), file=sys.stderr)
         self.failures += 1
         if not KEEP_GOING:
+            # The servers' last log lines first, so that the failure itself
+            # ends the output (tests/run.sh shows a log's last lines).
             for s in self.servers:
-                s.print_stderr_tail()
+                s.print_stderr_tail(12)
+        print("FAIL [%s]: %s" % (self.name, msg), file=sys.stderr, flush=True)
+        if resp is not None:
+            print("  got: %s" % resp.describe(), file=sys.stderr, flush=True)
+        if not KEEP_GOING:
             raise SystemExit(1)
 
     def check(self, cond, msg, resp=None):
@@ -401,6 +408,8 @@ class Test:
         """Check resp.status == status (or is in status, a tuple)."""
         ok = resp.status in status if isinstance(status, tuple) \
             else resp.status == status
+        if ok and VERBOSE and not self.hush:
+            print("    ok  %s: HTTP %s" % (what, resp.status), flush=True)
         self.check(ok, "%s: expected HTTP %s, got %s" %
                    (what, status, resp.status), resp)
         return resp
@@ -473,12 +482,26 @@ SANITIZER_RE = re.compile(r"(==[0-9]+==ERROR|ERROR: AddressSanitizer|"
 LISTEN_RE = re.compile(rb"sluiced: listening on http://127\.0\.0\.1:([0-9]+)")
 
 
+def describe_exit(rc):
+    """'exited N' or 'was killed by SIGNAME' for a Popen return code."""
+    if rc is None:
+        return "did not exit"
+    if rc < 0:
+        try:
+            return "was killed by %s" % signal.Signals(-rc).name
+        except ValueError:
+            return "was killed by signal %d" % -rc
+    return "exited %d" % rc
+
+
 class Server:
     """sluiced serve on 127.0.0.1 port 0, in its own folder of test.tmp.
-    The data dir persists across restart(); every run has its own logs."""
+    The data dir persists across restart(); every run has its own logs.
+    rate_limit (default 0: off) is passed as --rate-limit unless args hold
+    one; None leaves the gateway's default."""
 
     def __init__(self, test, name="gw", args=(), data_dir=None,
-                 web_dir=None):
+                 web_dir=None, rate_limit=0):
         self.test = test
         self.name = name
         self.dir = os.path.join(test.tmp, name)
@@ -486,6 +509,11 @@ class Server:
         self.data_dir = data_dir or os.path.join(self.dir, "data")
         self.web_dir = web_dir
         self.args = list(args)
+        # Tests send hundreds of requests a second from one address: the
+        # per-address rate limit is off unless a test is about it.
+        if rate_limit is not None and not any(
+                a.startswith("--rate-limit") for a in self.args):
+            self.args += ["--rate-limit", str(rate_limit)]
         self.proc = None
         self.port = None
         self.runs = 0
@@ -579,9 +607,20 @@ class Server:
         self.check_sanitizer()
         if expect_rc is not None and rc != expect_rc:
             self.print_stderr_tail()
-            self.test.fail("sluiced (%s) exited %s after SIGTERM, expected %d"
-                           % (self.name, rc, expect_rc))
+            self.test.fail("sluiced (%s) %s after SIGTERM, expected exit "
+                           "status %d" % (self.name, describe_exit(rc),
+                                          expect_rc))
         return rc
+
+    def check_alive(self, what):
+        """Fail unless the process still runs (e.g. after abuse)."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self.print_stderr_tail()
+            self.test.fail("sluiced (%s) is gone after %s: %s" %
+                           (self.name, what,
+                            describe_exit(self.proc.returncode)))
+            return False
+        return True
 
     def kill9(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -826,12 +865,16 @@ def wait_published(test, client, owner, ds_id, timeout=30, what="publish"):
     seen = []
     while True:
         r = client.signed(owner, "GET", "/v1/datasets/%s" % ds_id)
+        test.hush += 1
         d = test.expect_json(r, 200, "%s: poll the data-set" % what)
+        test.hush -= 1
         if d is None:
             return None
         if not seen or seen[-1] != d.get("state"):
             seen.append(d.get("state"))
         if d.get("state") == "published":
+            test.step("  %s: states seen while polling: %s" %
+                      (what, " -> ".join(seen)))
             return d
         if d.get("state") == "failed":
             test.fail("%s: the data-set failed: %r" % (what, d.get("reason")),

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_http as sh  # noqa: E402
 
@@ -149,6 +150,44 @@ def main():
            (len(created), len(busy)))
     t.eq(count_datasets(srv, me), base + 1, "data-sets after 100 copies")
     stamp = created[0]
+
+    t.step("20 copies of one signed part upload (handled off the event "
+           "loop) at once: the same 200 or 409 + Retry-After; one part")
+    part = b"id,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(400000))
+    pp = c.prepare(me, "PUT", "/v1/datasets/%s/parts/1" % d["id"], part)
+    answers = [None] * 20
+    gate = threading.Barrier(20)
+
+    def fire_part(i):
+        try:
+            gate.wait(10)
+        except threading.BrokenBarrierError:
+            pass
+        answers[i] = c.send_prepared(pp, timeout=60)
+
+    threads = [threading.Thread(target=fire_part, args=(i,))
+               for i in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(90)
+    done = [r for r in answers if r is not None and r.status == 200]
+    busy = [r for r in answers if r is not None and r.status == 409]
+    t.check(len(done) + len(busy) == 20, "every copy should get 200 or 409: "
+            "%r" % [r.status if r else None for r in answers])
+    t.check(done, "no copy of the part upload got its 200")
+    for r in done[1:]:
+        same_answer(done[0], r, "concurrent part uploads")
+    for r in busy:
+        t.expect_problem(r, 409, "a concurrent part upload refused",
+                         "X-Sluice-Nonce")
+        t.eq(r.header("Retry-After"), "1", "Retry-After of the 409", r)
+    t.step("  %d got the 200, %d got 409 + Retry-After" %
+           (len(done), len(busy)))
+    same_answer(done[0], c.send_prepared(pp), "the part upload repeated")
+    r = c.signed(me, "GET", "/v1/datasets/%s/parts" % d["id"])
+    t.eq(t.expect_json(r, 200, "GET parts")["parts"],
+         [json.loads(done[0].body)], "one part after the copies")
 
     t.step("SIGTERM and restart on the same data dir: the copies still "
            "replay (nonces persist)")

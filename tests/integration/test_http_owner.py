@@ -16,7 +16,9 @@ import re
 import struct
 import subprocess
 import sys
+import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_http as sh  # noqa: E402
 
@@ -57,7 +59,7 @@ def main():
     create = {"name": "Weather stations 2024", "format": "csv",
               "description": "hourly readings; the zebra crossing set",
               "tags": ["climate", "hourly"], "license": "CC-BY-4.0",
-              "chunking": {"rows": 8}, "preview_rows": 3}
+              "chunking": {"rows": 8}, "preview_rows": 50}
     r = c.signed(owner, "POST", "/v1/datasets", json.dumps(create),
                  address=owner.address.lower())
     d = t.expect_json(r, 201, "create")
@@ -75,7 +77,8 @@ def main():
     t.eq(d.get("listed"), True, "listed", r)
     t.check(isinstance(d.get("progress"), dict), "progress is an object", r)
     for k in ("rows", "chunk_count", "content_root", "preview"):
-        t.check(k not in d, "a draft shows no %s" % k, r)
+        t.check(d.get(k) is None, "a draft shows no %s (absent or null)" % k,
+                r)
 
     t.step("GET /v1/datasets/<id> by the owner shows the same object; "
            "unsigned it is 404 (drafts are the owner's)")
@@ -171,11 +174,13 @@ def main():
     t.eq(pub.get("rows"), len(body_rows), "rows", r)
     t.eq(pub.get("columns"),
          [{"name": "id", "type": "number"}, {"name": "city", "type": "text"},
-          {"name": "temp", "type": "number"}, {"name": "note", "type": "text"}],
+          {"name": "temp", "type": "number"},
+          {"name": "note", "type": "text"}],
          "columns", r)
     t.eq(pub.get("chunk_count"), -(-len(body_rows) // 8), "chunk_count "
          "(rows per chunk 8)", r)
-    t.eq(pub.get("preview"), body_rows[:3], "preview (3 rows, strings)", r)
+    t.eq(pub.get("preview"), body_rows, "preview (every row, as strings, "
+         "quotes and line breaks decoded)", r)
     t.eq(pub.get("owner"), owner.address, "owner", r)
     t.eq(pub.get("listed"), True, "listed", r)
     t.check(ID_RE.fullmatch(pub.get("content_root") or "") is not None,
@@ -186,7 +191,7 @@ def main():
     t.expect(r, 200, "HEAD /v1/datasets/<id>")
     t.eq(r.body, b"", "HEAD has no body", r)
 
-    # -- other formats -----------------------------------------------------------
+    # -- other formats --------------------------------------------------------
     t.step("a JSON Lines data-set: preview rows are objects; a blob: no rows")
     jl = jsonl_data()
     jpub = sh.publish_dataset(t, c, owner, {
@@ -207,7 +212,7 @@ def main():
     t.eq(bpub.get("chunk_count"), 3, "blob chunk_count (4096-byte chunks)",
          None)
 
-    # -- chunks and objects -------------------------------------------------------
+    # -- chunks and objects ---------------------------------------------------
     objects = {}
     for name, view, plain in (("csv", pub, data), ("jsonl", jpub, jl),
                               ("blob", bpub, blob)):
@@ -276,7 +281,7 @@ def main():
                 "%s: chunks hold no more than the data (%d > %d)" %
                 (name, plain_total, len(plain)), None)
 
-    # -- conditional and ranges ------------------------------------------------
+    # -- conditional and ranges -----------------------------------------------
     oid, obj = next(iter(objects.items()))
     size = len(obj)
     path = "/v1/objects/" + oid
@@ -313,7 +318,7 @@ def main():
     r = c.get("/v1/objects/" + "0" * 64)
     t.expect_problem(r, 404, "GET an unknown object", "object_id")
 
-    # -- catalogue ----------------------------------------------------------------
+    # -- catalogue ------------------------------------------------------------
     t.step("publish three more small data-sets for the catalogue")
     extra = []
     for i, (nm, tags, pq) in enumerate([("alpha", ["climate"], "5"),
@@ -396,7 +401,7 @@ def main():
                            j["next_cursor"]), 400,
                      "a cursor of sort=name used with sort=size", "cursor")
 
-    # -- unlisting -----------------------------------------------------------------
+    # -- unlisting ------------------------------------------------------------
     t.step("DELETE by the owner: 204, gone from the list, still GETtable "
            "with listed false, objects still served")
     r = c.signed(owner, "DELETE", "/v1/datasets/" + ds)
@@ -417,7 +422,80 @@ def main():
         .json()["chunks"]})
     t.expect(c.get("/v1/objects/" + man_oid), 200, "an object after DELETE")
 
-    # -- the bytes survive -------------------------------------------------------------
+    # -- edge cases on a fresh gateway ----------------------------------------
+    t.step("names with line breaks: sort=name pages one item at a time "
+           "through all of them (the cursor carries the name)")
+    srv2 = sh.Server(t, "edge").start()
+    c2 = sh.Client(srv2)
+    names = ["a\nb", "a\nc", "b\n\nx", "plain", "\n", "zz\n"]
+    for nm in names:
+        sh.publish_dataset(t, c2, owner, {"name": nm, "format": "csv",
+                                          "price": plan}, b"k\n1\n",
+                           what="publish %r" % nm)
+    for sort in ("name", "newest", "size", "price"):
+        seen, cursor = [], None
+        for _ in range(len(names) + 2):
+            q = "/v1/datasets?sort=%s&limit=1" % sort
+            r = c2.get(q + ("&cursor=" + cursor if cursor else ""))
+            j = t.expect_json(r, 200, "sort=%s page %d" % (sort,
+                                                           len(seen) + 1))
+            seen += [x["name"] for x in j["items"]]
+            cursor = j["next_cursor"]
+            if cursor is None:
+                break
+        t.eq(sorted(seen), sorted(names), "sort=%s: pages of one" % sort,
+             None)
+        if sort == "name":
+            t.eq(seen, sorted(names, key=lambda x: x.encode()),
+                 "sort=name order", None)
+
+    t.step("an empty CSV, a header-only CSV, an empty blob: published with 0 "
+           "rows, 0 chunks, content_root = sha256 of nothing")
+    for fmt, body in (("csv", b""), ("csv", b"a,b\n"), ("blob", b"")):
+        v = sh.publish_dataset(t, c2, owner, {"name": "empty " + fmt,
+                                              "format": fmt, "price": plan},
+                               body, what="publish an empty %s" % fmt)
+        t.eq(v.get("chunk_count"), 0, "chunk_count of an empty %s" % fmt)
+        t.eq(v.get("content_root"), "0x" + hashlib.sha256(b"").hexdigest(),
+             "content_root of an empty %s" % fmt)
+        r = c2.get("/v1/datasets/%s/chunks" % v["id"])
+        t.eq(t.expect_json(r, 200, "chunks of an empty data-set"),
+             {"chunks": []}, "the manifest of an empty data-set", r)
+        if fmt == "csv":
+            t.eq(v.get("rows"), 0, "rows of an empty csv")
+            t.eq(v.get("preview"), [], "preview of an empty csv")
+
+    t.step("a publish that fails (a JSON Lines row that is not an object) "
+           "shows state failed and a reason; the owner replaces the part and "
+           "publishes again")
+    d, _ = sh.create_dataset(t, c2, owner, {"name": "will fail",
+                                            "format": "jsonl",
+                                            "price": plan})
+    sh.upload_parts(t, c2, owner, d["id"], [b'{"a": 1}\n[1, 2]\n'])
+    t.expect_json(c2.signed(owner, "POST", "/v1/datasets/%s/publish" %
+                            d["id"]), 202, "publish bad JSON Lines")
+    for _ in range(200):
+        r = c2.signed(owner, "GET", "/v1/datasets/" + d["id"])
+        v = t.expect_json(r, 200, "poll the failing publish")
+        if v.get("state") != "publishing":
+            break
+        time.sleep(0.05)
+    t.eq(v.get("state"), "failed", "state of a failed publish", r)
+    t.check(isinstance(v.get("reason"), str) and v["reason"] != "",
+            "a failed data-set needs a reason", r)
+    t.expect_problem(c2.get("/v1/datasets/" + d["id"]), 404,
+                     "a failed data-set unsigned", "id")
+    r = c2.signed(owner, "PUT", "/v1/datasets/%s/parts/1" % d["id"],
+                  b'{"a": 1}\n{"a": 2}\n')
+    t.expect_json(r, 200, "replace the part of a failed data-set")
+    t.expect_json(c2.signed(owner, "POST", "/v1/datasets/%s/publish" %
+                            d["id"]), 202, "publish again")
+    v = sh.wait_published(t, c2, owner, d["id"], what="publish again")
+    t.eq(v.get("rows"), 2, "rows after publishing again")
+    t.check("reason" not in v, "a published data-set shows no reason")
+    srv2.stop()
+
+    # -- the bytes survive ----------------------------------------------------
     t.step("stop by pid (SIGTERM): exit 0, no sanitizer report; export "
            "gives back the uploaded bytes (with the replaced part 2)")
     srv.stop()

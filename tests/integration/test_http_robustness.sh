@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Robustness of a live sluiced (timeouts, concurrency, signals, restarts, metrics): see the docstring of
-# test_http_robustness.py. Run from the repository root with SLUICED set.
+# Robustness of a live sluiced: many connections, restarts mid-upload,
+# metrics, rate limit, slow clients, graceful stop, connection cap.
+# The checks are in test_http_robustness.py (standard-library Python, with the
+# independent client of sluice_http.py). Run from the repository root with
+# SLUICED set (tests/run.sh does so); SLUICE_HTTP_KEEP_GOING=1 reports every
+# failure instead of stopping at the first.
 set -eu
 cd "$(dirname "$0")/../.."
 : "${SLUICED:?set SLUICED to the absolute path of the sluiced binary}"

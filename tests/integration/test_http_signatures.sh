@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Request signatures over HTTP against a live sluiced: see the docstring of
-# test_http_signatures.py. Run from the repository root with SLUICED set.
+# Request signatures (DESIGN.md 3.1) over HTTP: every header missing or
+# malformed, high-s, v, the time window, tampering, cast's signatures.
+# The checks are in test_http_signatures.py (standard-library Python, with the
+# independent client of sluice_http.py). Run from the repository root with
+# SLUICED set (tests/run.sh does so); SLUICE_HTTP_KEEP_GOING=1 reports every
+# failure instead of stopping at the first.
 set -eu
 cd "$(dirname "$0")/../.."
 : "${SLUICED:?set SLUICED to the absolute path of the sluiced binary}"

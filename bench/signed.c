@@ -1,0 +1,765 @@
+/*
+ * bench/signed: how many signed state-changing requests the gateway
+ * answers per second, beside unsigned requests of the same size.
+ *
+ *   ours   PUT /v1/datasets/<id>/price signed by the owner (DESIGN.md 3.1)
+ *          with a fresh nonce each and a small metered plan whose
+ *          per_query changes from request to request: every answer is a
+ *          signature recovered, a nonce looked up, the plan parsed, the
+ *          price row updated and the nonce row (with the answer) inserted
+ *          in one transaction whose commit fsyncs the SQLite WAL, then the
+ *          same data-set view as GET renders.
+ *   limit  GET /v1/datasets/<id> unsigned, padded with an X-Pad header to
+ *          the same request size: the same handler work (load the data-set
+ *          and render the same view, the same answer size) without the
+ *          signature, the nonce and the write. That is the fairest
+ *          counterpart: a PUT answered 401 skips the handler entirely and
+ *          would measure the router, not what signing costs.
+ *
+ * Two more variants break the difference down (printed, not in RESULT):
+ * the same GET signed (the signature alone: recovery of the signer on the
+ * event loop, no nonce row since GET records none) and the same PUT with
+ * no signature headers, padded, which gets 401.
+ *
+ * The load generator is in this file: one thread, epoll, --conns
+ * keep-alive connections each with one request in flight (no pipelining),
+ * pinned to CPU 1; sluiced is pinned to CPU 0. Signed requests are signed
+ * before the clock starts (a pool sized from a 1 s warm-up; a run ends at
+ * --secs or when its pool is used up, and the rate is over the time it
+ * ran), so the generator's signing costs nothing during the run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/bench_http.h"
+#include "bench/bench_util.h"
+#include "lib/log.h"
+
+#define MAX_RUNS 99
+#define CPU_SERVER 0
+#define CPU_LOAD 1
+#define WARMUP_SECS 1.0
+#define WARMUP_POOL 4000
+#define LAT_BUCKETS 20000 /* 10 us each: up to 200 ms */
+
+struct opts {
+    uint64_t mib, runs, level, secs, conns, pool_max;
+    const char *dir, *sluiced;
+};
+
+/* ---- the requests --------------------------------------------------- */
+
+enum kind { K_GET, K_PUT_SIGNED, K_GET_SIGNED, K_PUT_401, K_COUNT };
+
+static const char *const kind_label[K_COUNT] = {
+    "limit GET unsigned", "ours PUT price signed", "GET signed",
+    "PUT unsigned (401)",
+};
+static const int kind_status[K_COUNT] = {200, 200, 200, 401};
+static const int kind_signed[K_COUNT] = {0, 1, 1, 0};
+
+/* Requests, back to back in one buffer. */
+struct pool {
+    char *buf;
+    size_t used, cap;
+    size_t *off, *len;
+    size_t n, cap_n;
+};
+
+static void pool_free(struct pool *p)
+{
+    free(p->buf);
+    free(p->off);
+    free(p->len);
+    memset(p, 0, sizeof *p);
+}
+
+static int pool_add(struct pool *p, const char *text, size_t len,
+                    struct fault *f)
+{
+    if (p->used + len > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : (size_t)1 << 20;
+        char *b;
+        while (cap < p->used + len)
+            cap *= 2;
+        b = realloc(p->buf, cap);
+        if (b == NULL)
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        p->buf = b;
+        p->cap = cap;
+    }
+    if (p->n == p->cap_n) {
+        size_t cap_n = p->cap_n ? p->cap_n * 2 : 1024;
+        size_t *o = realloc(p->off, cap_n * sizeof *o);
+        size_t *l;
+        if (o == NULL)
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        p->off = o;
+        l = realloc(p->len, cap_n * sizeof *l);
+        if (l == NULL)
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        p->len = l;
+        p->cap_n = cap_n;
+    }
+    memcpy(p->buf + p->used, text, len);
+    p->off[p->n] = p->used;
+    p->len[p->n] = len;
+    p->used += len;
+    p->n++;
+    return 0;
+}
+
+struct req_maker {
+    const struct ethkey *key;
+    const char *id_text;
+    uint16_t port;
+    size_t size;           /* the size every request is padded to */
+    uint64_t seq;          /* nonces: unique in this process */
+};
+
+/* The plan of request number i: per_query cycles over 100..999, so that
+ * every PUT changes the price and every body has the same length. */
+static int plan_body(char *out, size_t cap, uint64_t i)
+{
+    return snprintf(out, cap, "{\"kind\":\"metered\",\"unit_wei\":"
+                              "\"1000000000\",\"per_query\":\"%03u\","
+                              "\"per_chunk\":\"2\"}",
+                    (unsigned)(100 + i % 900));
+}
+
+/* Write request kind k (number i) to out, padded with X-Pad to m->size
+ * when m->size is not 0. Returns its length, or 0 with f set. */
+static size_t make_request(char *out, size_t cap, struct req_maker *m,
+                           enum kind k, uint64_t i, struct fault *f)
+{
+    char target[128], body[160], sig[BENCH_SIGN_HEADERS_MAX], nonce[40];
+    char head[1024];
+    uint8_t sha[32];
+    size_t blen = 0, hlen, pad = 0;
+    int is_put = k == K_PUT_SIGNED || k == K_PUT_401;
+    int n;
+
+    sig[0] = '\0';
+    if (is_put) {
+        snprintf(target, sizeof target, "/v1/datasets/%s/price",
+                 m->id_text);
+        blen = (size_t)plan_body(body, sizeof body, i);
+    } else {
+        snprintf(target, sizeof target, "/v1/datasets/%s", m->id_text);
+        body[0] = '\0';
+    }
+    if (kind_signed[k]) {
+        snprintf(nonce, sizeof nonce, "bench-%c-%014llu", "gpsu"[k],
+                 (unsigned long long)++m->seq);
+        if (bench_sha256(sha, body, blen, f) < 0 ||
+            bench_sign_headers(sig, m->key, is_put ? "PUT" : "GET", target,
+                               sha, (int64_t)time(NULL), nonce, f) < 0)
+            return 0;
+    }
+    n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                 "%s%s", is_put ? "PUT" : "GET", target, (unsigned)m->port,
+                 is_put ? "Content-Type: application/json\r\n" : "", sig);
+    if (is_put)
+        n += snprintf(head + n, sizeof head - (size_t)n,
+                      "Content-Length: %zu\r\n", blen);
+    hlen = (size_t)n + 2 + blen; /* the blank line and the body */
+    if (m->size > 0) {
+        /* "X-Pad: " + pad bytes + "\r\n" */
+        if (m->size < hlen + 9) {
+            fault_set(f, FAULT_INTERNAL, NULL, "cannot pad a %zu-byte "
+                      "request to %zu", hlen, m->size);
+            return 0;
+        }
+        pad = m->size - hlen - 9;
+    }
+    if (hlen + (m->size ? pad + 9 : 0) > cap) {
+        fault_set(f, FAULT_INTERNAL, NULL, "the request is too long");
+        return 0;
+    }
+    memcpy(out, head, (size_t)n);
+    if (m->size > 0) {
+        memcpy(out + n, "X-Pad: ", 7);
+        memset(out + n + 7, 'x', pad);
+        memcpy(out + n + 7 + pad, "\r\n", 2);
+        n += (int)(pad + 9);
+    }
+    memcpy(out + n, "\r\n", 2);
+    memcpy(out + n + 2, body, blen);
+    return (size_t)n + 2 + blen;
+}
+
+/* Fill p with count requests of kind k (count 1 for an unsigned kind: it
+ * is sent again and again). */
+static int pool_fill(struct pool *p, struct req_maker *m, enum kind k,
+                     size_t count, struct fault *f)
+{
+    char req[2048];
+    size_t i, len;
+
+    pool_free(p);
+    if (!kind_signed[k])
+        count = 1;
+    for (i = 0; i < count; i++) {
+        if ((i & 1023) == 0 && bench_interrupted())
+            return fault_set(f, FAULT_IO, NULL, "interrupted");
+        len = make_request(req, sizeof req, m, k, m->seq, f);
+        if (len == 0 || pool_add(p, req, len, f) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the load generator --------------------------------------------- */
+
+struct conn {
+    int fd;
+    size_t req;            /* pool index being sent */
+    size_t sent;
+    char head[8192];       /* the answer's head, up to its blank line */
+    size_t hlen;
+    long long need;        /* bytes of the answer still to read; -1: head */
+    int status;
+    double t0;
+};
+
+struct load {
+    const struct pool *pool;
+    int reuse;             /* send pool entry 0 forever */
+    size_t next;
+    uint64_t done, bytes, unexpected, errors;
+    int expect;
+    int last_status;
+    char last_body[256];
+    uint64_t lat[LAT_BUCKETS + 1];
+    double started, ended;
+    int exhausted;
+};
+
+static int load_connect(uint16_t port, struct fault *f)
+{
+    struct sockaddr_in sa;
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return fault_set(f, FAULT_IO, NULL, "socket: %s", strerror(errno));
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        return fault_set(f, FAULT_IO, NULL, "connect: %s", strerror(e));
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+        close(fd);
+        return fault_set(f, FAULT_IO, NULL, "fcntl: %s", strerror(errno));
+    }
+    return fd;
+}
+
+/* Give c its next request. Returns 1 when there is one, 0 when the pool
+ * is used up. */
+static int load_next(struct load *l, struct conn *c)
+{
+    if (l->reuse) {
+        c->req = 0;
+    } else {
+        if (l->next >= l->pool->n)
+            return 0;
+        c->req = l->next++;
+    }
+    c->sent = 0;
+    c->hlen = 0;
+    c->need = -1;
+    c->status = 0;
+    c->t0 = bench_now();
+    return 1;
+}
+
+static int load_send(const struct load *l, struct conn *c)
+{
+    const char *p = l->pool->buf + l->pool->off[c->req];
+    size_t len = l->pool->len[c->req];
+
+    while (c->sent < len) {
+        ssize_t w = send(c->fd, p + c->sent, len - c->sent, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (w < 0)
+            return -1;
+        c->sent += (size_t)w;
+    }
+    return 0;
+}
+
+/* Parse the head at c->head[0..c->hlen): status and Content-Length. */
+static int load_parse_head(struct conn *c)
+{
+    const char *p;
+    long long clen = -1;
+
+    c->head[c->hlen] = '\0';
+    if (sscanf(c->head, "HTTP/1.%*c %d", &c->status) != 1)
+        return -1;
+    for (p = strstr(c->head, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n")) {
+        if (strncasecmp(p + 2, "Content-Length:", 15) == 0) {
+            clen = strtoll(p + 17, NULL, 10);
+            break;
+        }
+    }
+    if (clen < 0)
+        return -1;
+    c->need = clen;
+    return 0;
+}
+
+/* Read what c has. Returns 1 when its answer is complete, 0 when more is
+ * to come, -1 on a closed or broken connection. */
+static int load_read(struct load *l, struct conn *c, char *buf, size_t cap)
+{
+    for (;;) {
+        ssize_t r = recv(c->fd, buf, cap, 0);
+        size_t i = 0;
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (r <= 0)
+            return -1;
+        l->bytes += (uint64_t)r;
+        if (c->need < 0) {
+            char *end;
+            size_t take = (size_t)r;
+            if (take > sizeof c->head - 1 - c->hlen)
+                take = sizeof c->head - 1 - c->hlen;
+            memcpy(c->head + c->hlen, buf, take);
+            c->hlen += take;
+            c->head[c->hlen] = '\0';
+            end = strstr(c->head, "\r\n\r\n");
+            if (end == NULL) {
+                if (c->hlen == sizeof c->head - 1)
+                    return -1;
+                continue;
+            }
+            i = (size_t)r - (c->hlen - (size_t)(end + 4 - c->head));
+            c->hlen = (size_t)(end + 4 - c->head);
+            if (load_parse_head(c) < 0)
+                return -1;
+            if (c->status != l->expect && l->last_status == 0) {
+                size_t b = (size_t)r - i;
+                if (b > sizeof l->last_body - 1)
+                    b = sizeof l->last_body - 1;
+                memcpy(l->last_body, buf + i, b);
+                l->last_body[b] = '\0';
+                l->last_status = c->status;
+            }
+        }
+        c->need -= (long long)((size_t)r - i);
+        if (c->need < 0)
+            return -1; /* more than the answer: we never pipeline */
+        if (c->need == 0)
+            return 1;
+    }
+}
+
+static void load_latency(struct load *l, double secs)
+{
+    size_t b = (size_t)(secs * 1e5);
+
+    l->lat[b < LAT_BUCKETS ? b : LAT_BUCKETS]++;
+}
+
+static double load_percentile(const struct load *l, double pct)
+{
+    uint64_t want = (uint64_t)((double)l->done * pct / 100.0), seen = 0;
+    size_t b;
+
+    for (b = 0; b <= LAT_BUCKETS; b++) {
+        seen += l->lat[b];
+        if (seen > want)
+            return (double)b / 100.0; /* ms */
+    }
+    return (double)LAT_BUCKETS / 100.0;
+}
+
+/* Drive conns connections with the requests of l->pool for secs seconds
+ * (or until the pool is used up). */
+static int load_run(struct load *l, uint16_t port, unsigned nconns,
+                    double secs, struct fault *f)
+{
+    struct epoll_event evs[256];
+    struct conn *conns = NULL;
+    char *buf = NULL;
+    double end;
+    unsigned i, active = 0;
+    int ep = -1;
+    int rv = -1;
+
+    conns = calloc(nconns, sizeof *conns);
+    buf = malloc(1 << 16);
+    if (conns == NULL || buf == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < nconns; i++)
+        conns[i].fd = -1;
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        fault_set(f, FAULT_IO, NULL, "epoll: %s", strerror(errno));
+        goto done;
+    }
+    for (i = 0; i < nconns; i++) {
+        struct epoll_event ev;
+        conns[i].fd = load_connect(port, f);
+        if (conns[i].fd < 0)
+            goto done;
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+        ev.data.u32 = i;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) < 0) {
+            fault_set(f, FAULT_IO, NULL, "epoll_ctl: %s", strerror(errno));
+            goto done;
+        }
+    }
+    l->started = bench_now();
+    end = l->started + secs;
+    for (i = 0; i < nconns; i++) {
+        if (!load_next(l, &conns[i]))
+            break;
+        if (load_send(l, &conns[i]) < 0) {
+            fault_set(f, FAULT_IO, NULL, "send: %s", strerror(errno));
+            goto done;
+        }
+        active++;
+    }
+    while (active > 0) {
+        double now = bench_now();
+        int n, k, wait_ms;
+
+        if (now >= end || bench_interrupted())
+            break;
+        wait_ms = (int)((end - now) * 1000) + 1;
+        n = epoll_wait(ep, evs, 256, wait_ms > 100 ? 100 : wait_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fault_set(f, FAULT_IO, NULL, "epoll_wait: %s", strerror(errno));
+            goto done;
+        }
+        for (k = 0; k < n; k++) {
+            struct conn *c = &conns[evs[k].data.u32];
+            int r;
+
+            if (c->fd < 0)
+                continue;
+            if (load_send(l, c) < 0) {
+                r = -1;
+            } else if (c->sent < l->pool->len[c->req]) {
+                continue;
+            } else {
+                r = load_read(l, c, buf, 1 << 16);
+            }
+            if (r < 0) {
+                /* The server closed or broke it: count, reconnect, and
+                 * send the next request. */
+                struct epoll_event ev;
+                l->errors++;
+                close(c->fd);
+                c->fd = load_connect(port, f);
+                if (c->fd < 0)
+                    goto done;
+                ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+                ev.data.u32 = (uint32_t)(c - conns);
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+                    fault_set(f, FAULT_IO, NULL, "epoll_ctl: %s",
+                              strerror(errno));
+                    goto done;
+                }
+                r = 1;
+                c->status = -1;
+            } else if (r == 1) {
+                double t = bench_now();
+                if (t > end)
+                    break;
+                l->done++;
+                if (c->status != l->expect)
+                    l->unexpected++;
+                load_latency(l, t - c->t0);
+                l->ended = t;
+            }
+            if (r == 1) {
+                if (!load_next(l, c)) {
+                    active--;
+                    l->exhausted = 1;
+                    continue;
+                }
+                if (load_send(l, c) < 0) {
+                    fault_set(f, FAULT_IO, NULL, "send: %s",
+                              strerror(errno));
+                    goto done;
+                }
+            }
+        }
+    }
+    if (bench_interrupted()) {
+        fault_set(f, FAULT_IO, NULL, "interrupted");
+        goto done;
+    }
+    if (!l->exhausted || l->ended <= l->started)
+        l->ended = bench_now() < end ? bench_now() : end;
+    rv = 0;
+done:
+    for (i = 0; conns != NULL && i < nconns; i++)
+        if (conns[i].fd >= 0)
+            close(conns[i].fd);
+    if (ep >= 0)
+        close(ep);
+    free(conns);
+    free(buf);
+    return rv;
+}
+
+/* ---- runs ----------------------------------------------------------- */
+
+struct series {
+    double rps[MAX_RUNS];
+    double per_cpu[MAX_RUNS]; /* answers per CPU second of the server */
+    double warm_rps;       /* from the warm-up: sizes the pools */
+    double resp_bytes;
+};
+
+static int run_kind(struct series *s, size_t run, enum kind k,
+                    struct req_maker *m, struct pool *p, pid_t server,
+                    const struct opts *o, int warmup, struct fault *f)
+{
+    struct load *l = NULL;
+    double secs = warmup ? WARMUP_SECS : (double)o->secs;
+    double t0, c0, c1, signing = 0, elapsed, rps;
+    size_t count = WARMUP_POOL;
+    int rv = -1;
+
+    if (!warmup && kind_signed[k]) {
+        double want = s->warm_rps * secs * 2.0 + 2000;
+        count = want > (double)o->pool_max ? (size_t)o->pool_max
+                                           : (size_t)want;
+    }
+    t0 = bench_now();
+    if (pool_fill(p, m, k, count, f) < 0)
+        return -1;
+    signing = bench_now() - t0;
+    l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    l->pool = p;
+    l->reuse = !kind_signed[k];
+    l->expect = kind_status[k];
+    c0 = bench_proc_cpu(server);
+    if (load_run(l, m->port, (unsigned)o->conns, secs, f) < 0)
+        goto done;
+    c1 = bench_proc_cpu(server);
+    elapsed = l->ended - l->started;
+    rps = elapsed > 0 ? (double)l->done / elapsed : 0;
+    if (l->unexpected > 0 || l->errors > 0) {
+        fault_set(f, FAULT_IO, NULL, "%s: %llu of %llu answers were not %d "
+                  "and %llu connections broke (first: %d %s)",
+                  kind_label[k], (unsigned long long)l->unexpected,
+                  (unsigned long long)l->done, kind_status[k],
+                  (unsigned long long)l->errors, l->last_status,
+                  l->last_body);
+        goto done;
+    }
+    if (warmup) {
+        s->warm_rps = rps;
+    } else {
+        s->rps[run] = rps;
+        s->per_cpu[run] = c0 >= 0 && c1 > c0 ? (double)l->done / (c1 - c0)
+                                              : 0;
+        s->resp_bytes = l->done ? (double)l->bytes / (double)l->done : 0;
+        printf("  run %zu %-22s %8.0f req/s  %5zu B/request  %5.0f "
+               "B/answer  p50 %6.2f ms  p99 %6.2f ms  server cpu %3.0f%% "
+               "(%.0f req/cpu-s)",
+               run + 1, kind_label[k], rps, p->len[0], s->resp_bytes,
+               load_percentile(l, 50), load_percentile(l, 99),
+               c0 >= 0 && c1 >= 0 && elapsed > 0
+                   ? 100 * (c1 - c0) / elapsed
+                   : -1.0,
+               s->per_cpu[run]);
+        if (kind_signed[k])
+            printf("  (%zu pre-signed in %.1f s%s)", p->n, signing,
+                   l->exhausted ? ", pool used up" : "");
+        printf("\n");
+        fflush(stdout);
+    }
+    rv = 0;
+done:
+    free(l);
+    return rv;
+}
+
+static const char about[] =
+    "bench/signed: signed PUT /v1/datasets/<id>/price beside unsigned GET "
+    "of the same data-set, same request size, from a C load generator";
+
+int main(int argc, char **argv)
+{
+    struct opts o = {1, 3, 1, 10, 64, 300000, NULL, NULL};
+    const struct bench_flag flags[] = {
+        {"mib", BENCH_FLAG_UINT, &o.mib, 1, 1024,
+         "size of the data-set's CSV in MiB"},
+        {"runs", BENCH_FLAG_UINT, &o.runs, 1, MAX_RUNS,
+         "runs; figures are their medians"},
+        {"level", BENCH_FLAG_UINT, &o.level, 0, 9, "zlib level"},
+        {"secs", BENCH_FLAG_UINT, &o.secs, 1, 250,
+         "seconds of each run (signatures stay valid 300 s)"},
+        {"conns", BENCH_FLAG_UINT, &o.conns, 1, 1000, "connections"},
+        {"pool-max", BENCH_FLAG_UINT, &o.pool_max, 1000, 5000000,
+         "most requests signed ahead of one run"},
+        {"dir", BENCH_FLAG_STR, &o.dir, 0, 0,
+         "folder for the temporary files (default $TMPDIR or /tmp)"},
+        {"sluiced", BENCH_FLAG_STR, &o.sluiced, 0, 0,
+         "the gateway (default build/sluiced of this checkout)"},
+    };
+    char tmp[BENCH_PATH_MAX] = "", file[BENCH_PATH_MAX];
+    char data_dir[BENCH_PATH_MAX], exe[BENCH_PATH_MAX];
+    char owner_text[ETHADDR_TEXT_SIZE], probe[2048];
+    struct bench_sluiced gw;
+    struct bench_dataset ds;
+    struct series s[K_COUNT];
+    struct req_maker m;
+    struct pool pool;
+    struct ethkey owner;
+    double med[K_COUNT];
+    uint64_t written = 0, size = 0;
+    struct fault f;
+    size_t r, len;
+    int k, rc;
+    int rv = 1;
+
+    fault_clear(&f);
+    memset(&gw, 0, sizeof gw);
+    memset(&ds, 0, sizeof ds);
+    memset(&owner, 0, sizeof owner);
+    memset(&pool, 0, sizeof pool);
+    memset(s, 0, sizeof s);
+    memset(&m, 0, sizeof m);
+    rc = bench_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv,
+                           about, &f);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "bench/signed: %s\n", f.detail);
+        return rc < 0 ? 2 : 0;
+    }
+    log_set_level(LOG_WARN);
+    bench_signals_install();
+    if (bench_cpu_count() < 2) {
+        fault_set(&f, FAULT_INVALID, NULL, "this benchmark pins the server "
+                                           "and the load to CPUs 0 and 1; "
+                                           "this machine has one");
+        goto done;
+    }
+    if (bench_sluiced_find(exe, sizeof exe, o.sluiced, argv[0], &f) < 0 ||
+        bench_tmpdir_make(tmp, sizeof tmp, o.dir, &f) < 0)
+        goto done;
+    printf("bench/signed: %llu MiB CSV data-set, %llu connections, %llu s "
+           "runs, %llu runs, in %s\n", (unsigned long long)o.mib,
+           (unsigned long long)o.conns, (unsigned long long)o.secs,
+           (unsigned long long)o.runs, tmp);
+    printf("CPUs: sluiced pinned to CPU %d, the load generator (one thread) "
+           "to CPU %d; signing happens before each run\n", CPU_SERVER,
+           CPU_LOAD);
+    bench_print_load("start");
+    bench_warn_busy();
+    snprintf(file, sizeof file, "%s/sensors.csv", tmp);
+    snprintf(data_dir, sizeof data_dir, "%s/data", tmp);
+    if (ethkey_generate(&owner, &f) < 0)
+        goto done;
+    ethaddr_to_text(owner_text, &owner.addr);
+    if (bench_csv_generate(file, o.mib * BENCH_MIB, &written, &f) < 0 ||
+        bench_file_warm(file, &size, &f) < 0 ||
+        bench_dataset_publish(&ds, data_dir, file, SPLITTER_CSV, 0,
+                              (int)o.level, owner_text,
+                              "{\"kind\":\"metered\",\"unit_wei\":"
+                              "\"1000000000\",\"per_query\":\"100\","
+                              "\"per_chunk\":\"2\"}",
+                              &f) < 0)
+        goto done;
+    if (bench_sluiced_start(&gw, exe, data_dir, tmp, CPU_SERVER, NULL, &f) <
+        0)
+        goto done;
+    if (bench_cpu_pin(CPU_LOAD, &f) < 0)
+        goto done;
+    m.key = &owner;
+    m.id_text = ds.id_text;
+    m.port = gw.port;
+    /* Every request is as long as the signed PUT with the longest
+     * headers, plus room for the shortest pad line. */
+    m.size = 0;
+    len = make_request(probe, sizeof probe, &m, K_PUT_SIGNED, 0, &f);
+    if (len == 0)
+        goto done;
+    m.size = len + 16;
+    printf("data-set %s: %llu rows; every request is %zu bytes\n",
+           ds.id_text, (unsigned long long)ds.rows, m.size);
+    fflush(stdout);
+
+    for (k = 0; k < K_COUNT; k++)
+        if (run_kind(&s[k], 0, (enum kind)k, &m, &pool, gw.pid, &o, 1, &f) <
+            0)
+            goto done;
+    for (r = 0; r < o.runs; r++) {
+        for (k = 0; k < K_COUNT; k++) {
+            int kind = (r % 2 == 0) ? k : K_COUNT - 1 - k;
+            if (run_kind(&s[kind], r, (enum kind)kind, &m, &pool, gw.pid, &o,
+                         0, &f) < 0)
+                goto done;
+        }
+    }
+    pool_free(&pool);
+    for (k = 0; k < K_COUNT; k++) {
+        med[k] = bench_median(s[k].rps, o.runs);
+        printf("%-22s %8.0f req/s (median)  %.2f of the limit  %.0f per "
+               "CPU second of the server\n", kind_label[k], med[k],
+               med[K_GET] > 0 ? med[k] / med[K_GET] : 0.0,
+               bench_median(s[k].per_cpu, o.runs));
+    }
+    bench_print_load("end");
+    if (med[K_GET] > 0 && med[K_GET_SIGNED] > 0 && med[K_PUT_SIGNED] > 0)
+        printf("per request: GET %.0f us; the signature adds %.0f us; the "
+               "nonce, the plan and the write add %.0f us\n",
+               1e6 / med[K_GET], 1e6 / med[K_GET_SIGNED] - 1e6 / med[K_GET],
+               1e6 / med[K_PUT_SIGNED] - 1e6 / med[K_GET_SIGNED]);
+    printf("goal: ours >= 0.6 of the limit\n");
+    if (bench_sluiced_stop(&gw) < 0) {
+        fault_set(&f, FAULT_INTERNAL, NULL, "sluiced did not stop cleanly");
+        goto done;
+    }
+    bench_result("signed", med[K_PUT_SIGNED], med[K_GET], "req/s");
+    rv = 0;
+done:
+    if (rv != 0)
+        fprintf(stderr, "bench/signed: %s\n",
+                bench_interrupted() ? "interrupted" : f.detail);
+    pool_free(&pool);
+    bench_sluiced_stop(&gw);
+    bench_proc_stop_all();
+    bench_dataset_clear(&ds);
+    ethkey_wipe(&owner);
+    bench_tree_remove(tmp);
+    return rv;
+}

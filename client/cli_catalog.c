@@ -1,0 +1,376 @@
+/* sluice ls and sluice show: the catalogue, read. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/cli.h"
+#include "client/priceopt.h"
+#include "client/progress.h"
+
+enum {
+    OPT_Q = CLI_OPT_FIRST_LOCAL,
+    OPT_TAG,
+    OPT_SORT,
+    OPT_LIMIT,
+    OPT_ALL
+};
+
+#define CATALOG_NAME_COLS 28
+#define CATALOG_PREVIEW_COLS 160
+
+/* Print text with control bytes shown as '?' (names come from strangers:
+ * no terminal escapes), at most max bytes, never cutting a UTF-8
+ * character; pad with spaces to width display columns when width > 0. */
+static void cli_catalog_put(FILE *out, const char *text, size_t max,
+                            size_t width)
+{
+    size_t i = 0, cols = 0;
+
+    if (text == NULL)
+        text = "";
+    while (text[i] != '\0' && i < max) {
+        unsigned char ch = (unsigned char)text[i];
+        size_t len = ch < 0x80 ? 1 : ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+        if (i + len > max)
+            break;
+        if (ch < 0x20 || ch == 0x7f) {
+            fputc('?', out);
+        } else {
+            size_t k;
+            for (k = 0; k < len && text[i + k] != '\0'; k++)
+                fputc(text[i + k], out);
+        }
+        i += len;
+        cols++;
+    }
+    if (text[i] != '\0') {
+        fputs("...", out);
+        cols += 3;
+    }
+    for (; cols < width; cols++)
+        fputc(' ', out);
+}
+
+static uint64_t cli_catalog_num(const json_t *doc, const char *key)
+{
+    const json_t *v = json_object_get(doc, key);
+
+    return json_is_integer(v) && json_integer_value(v) > 0
+               ? (uint64_t)json_integer_value(v)
+               : 0;
+}
+
+static int cli_catalog_add_param(char *q, size_t cap, const char *name,
+                                 const char *value, struct fault *f)
+{
+    size_t n = strlen(q);
+
+    if (value == NULL)
+        return 0;
+    if (n + strlen(name) + 3 >= cap)
+        return fault_set(f, FAULT_INVALID, name, "--%s is too long", name);
+    snprintf(q + n, cap - n, "%c%s=", strchr(q, '?') ? '&' : '?', name);
+    if (http_query_escape(q, cap, value) < 0) {
+        q[n] = '\0';
+        return fault_set(f, FAULT_INVALID, name, "--%s is too long", name);
+    }
+    return 0;
+}
+
+static void cli_catalog_row(const json_t *item)
+{
+    char size[24], price[160];
+    const char *fmt = json_string_value(json_object_get(item, "format"));
+
+    progress_bytes(size, sizeof size, cli_catalog_num(item, "plain_bytes"));
+    priceopt_describe(price, sizeof price, json_object_get(item, "price"));
+    cli_catalog_put(stdout, json_string_value(json_object_get(item, "id")), 66,
+                    66);
+    fputs("  ", stdout);
+    cli_catalog_put(stdout, json_string_value(json_object_get(item, "name")),
+                    CATALOG_NAME_COLS, CATALOG_NAME_COLS + 3);
+    printf("  %-5s  %10llu  %10s  ", fmt ? fmt : "?",
+           (unsigned long long)cli_catalog_num(item, "rows"), size);
+    cli_catalog_put(stdout, price, sizeof price, 0);
+    fputc('\n', stdout);
+}
+
+int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
+                   struct fault *f)
+{
+    static const struct option opts[] = {
+        CLI_GLOBAL_OPTIONS,
+        {"q", required_argument, NULL, OPT_Q},
+        {"tag", required_argument, NULL, OPT_TAG},
+        {"sort", required_argument, NULL, OPT_SORT},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"all", no_argument, NULL, OPT_ALL},
+        {NULL, 0, NULL, 0},
+    };
+    const char *q = NULL, *tag = NULL, *sort = NULL, *limit = NULL;
+    char *cursor = NULL;
+    char path[4096];
+    struct api_call call;
+    struct api a;
+    json_t *doc = NULL, *items, *item;
+    uint64_t v, shown = 0;
+    size_t i;
+    int c, r, status, all = 0, api_open = 0, rv = -1;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_Q: q = optarg; break;
+        case OPT_TAG: tag = optarg; break;
+        case OPT_SORT: sort = optarg; break;
+        case OPT_ALL: all = 1; break;
+        case OPT_LIMIT:
+            if (cli_parse_uint(&v, optarg, 1, 100, "--limit", f) < 0)
+                goto done;
+            limit = optarg;
+            break;
+        default:
+            r = cli_common_option(ctx, c, argv, f);
+            if (r == 2)
+                rv = 0;
+            if (r != 1)
+                goto done;
+        }
+    }
+    if (cli_positional(argc, argv, 0, "", f) < 0)
+        goto done;
+    if (sort != NULL && strcmp(sort, "newest") != 0 &&
+        strcmp(sort, "name") != 0 && strcmp(sort, "price") != 0 &&
+        strcmp(sort, "size") != 0) {
+        fault_set(f, FAULT_INVALID, "--sort",
+                  "--sort must be newest, name, price or size");
+        goto done;
+    }
+    if (cli_api(ctx, &a, NULL, f) < 0)
+        goto done;
+    api_open = 1;
+    for (;;) {
+        snprintf(path, sizeof path, "/v1/datasets");
+        if (cli_catalog_add_param(path, sizeof path, "q", q, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "tag", tag, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "sort", sort, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "limit", limit, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "cursor", cursor, f) < 0)
+            goto done;
+        memset(&call, 0, sizeof call);
+        call.method = "GET";
+        call.path = path;
+        json_decref(doc);
+        doc = NULL;
+        if (api_request(&a, &doc, &status, &call, f) < 0)
+            goto done;
+        items = json_object_get(doc, "items");
+        if (!json_is_array(items)) {
+            fault_set(f, FAULT_CORRUPT, NULL,
+                      "the gateway's list has no \"items\" array");
+            goto done;
+        }
+        if (shown == 0 && json_array_size(items) > 0)
+            printf("%-66s  %-31s  %-5s  %10s  %10s  %s\n", "ID", "NAME",
+                   "FORMAT", "ROWS", "SIZE", "PRICE");
+        json_array_foreach(items, i, item) {
+            cli_catalog_row(item);
+            shown++;
+        }
+        free(cursor);
+        cursor = NULL;
+        if (json_is_string(json_object_get(doc, "next_cursor"))) {
+            cursor = strdup(json_string_value(
+                json_object_get(doc, "next_cursor")));
+            if (cursor == NULL) {
+                fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+                goto done;
+            }
+        }
+        if (cursor == NULL)
+            break;
+        if (!all) {
+            fprintf(stderr, "sluice: more data-sets follow; --all lists "
+                            "them all\n");
+            break;
+        }
+    }
+    if (shown == 0)
+        fprintf(stderr, "sluice: no data-sets match\n");
+    rv = 0;
+done:
+    if (api_open)
+        api_close(&a);
+    free(cursor);
+    json_decref(doc);
+    return rv;
+}
+
+static void cli_catalog_field(const char *label, const char *value)
+{
+    printf("%-13s ", label);
+    cli_catalog_put(stdout, value, 4000, 0);
+    fputc('\n', stdout);
+}
+
+static void cli_catalog_time(const char *label, uint64_t t)
+{
+    char text[40];
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+        return;
+    strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    cli_catalog_field(label, text);
+}
+
+static void cli_catalog_print(const json_t *d)
+{
+    const char *state = json_string_value(json_object_get(d, "state"));
+    const json_t *tags = json_object_get(d, "tags"), *v, *cols, *prev;
+    const json_t *chunking = json_object_get(d, "chunking");
+    char text[512], a[24], b[24];
+    size_t i, n;
+
+    cli_catalog_field("id", json_string_value(json_object_get(d, "id")));
+    cli_catalog_field("name", json_string_value(json_object_get(d, "name")));
+    cli_catalog_field("state", state);
+    cli_catalog_field("format",
+                      json_string_value(json_object_get(d, "format")));
+    cli_catalog_field("owner", json_string_value(json_object_get(d, "owner")));
+    cli_catalog_field("listed",
+                      json_is_true(json_object_get(d, "listed")) ? "yes"
+                                                                  : "no");
+    v = json_object_get(d, "description");
+    if (json_string_value(v) && json_string_value(v)[0])
+        cli_catalog_field("description", json_string_value(v));
+    text[0] = '\0';
+    json_array_foreach(tags, i, v) {
+        n = strlen(text);
+        snprintf(text + n, sizeof text - n, "%s%s", i ? ", " : "",
+                 json_string_value(v) ? json_string_value(v) : "?");
+    }
+    if (text[0])
+        cli_catalog_field("tags", text);
+    v = json_object_get(d, "license");
+    if (json_string_value(v) && json_string_value(v)[0])
+        cli_catalog_field("license", json_string_value(v));
+    priceopt_describe(text, sizeof text, json_object_get(d, "price"));
+    cli_catalog_field("price", text);
+    if (json_is_integer(json_object_get(chunking, "rows"))) {
+        snprintf(text, sizeof text, "%lld rows per chunk",
+                 (long long)json_integer_value(json_object_get(chunking,
+                                                               "rows")));
+        cli_catalog_field("chunking", text);
+    } else if (json_is_integer(json_object_get(chunking, "bytes"))) {
+        progress_bytes(a, sizeof a, cli_catalog_num(chunking, "bytes"));
+        snprintf(text, sizeof text, "%s per chunk", a);
+        cli_catalog_field("chunking", text);
+    }
+    cli_catalog_time("created", cli_catalog_num(d, "created_at"));
+    if (state != NULL && strcmp(state, "publishing") == 0) {
+        progress_format(text, sizeof text,
+                        cli_catalog_num(json_object_get(d, "progress"),
+                                        "done"),
+                        cli_catalog_num(json_object_get(d, "progress"),
+                                        "total"),
+                        -1.0);
+        cli_catalog_field("progress", text);
+    }
+    if (state != NULL && strcmp(state, "failed") == 0)
+        cli_catalog_field("reason",
+                          json_string_value(json_object_get(d, "reason")));
+    if (state == NULL || strcmp(state, "published") != 0)
+        return;
+    cli_catalog_time("published", cli_catalog_num(d, "published_at"));
+    snprintf(text, sizeof text, "%llu",
+             (unsigned long long)cli_catalog_num(d, "rows"));
+    cli_catalog_field("rows", text);
+    snprintf(text, sizeof text, "%llu",
+             (unsigned long long)cli_catalog_num(d, "chunk_count"));
+    cli_catalog_field("chunks", text);
+    progress_bytes(a, sizeof a, cli_catalog_num(d, "plain_bytes"));
+    progress_bytes(b, sizeof b, cli_catalog_num(d, "stored_bytes"));
+    snprintf(text, sizeof text, "%s (%llu bytes; %s stored)", a,
+             (unsigned long long)cli_catalog_num(d, "plain_bytes"), b);
+    cli_catalog_field("size", text);
+    cli_catalog_field("content root",
+                      json_string_value(json_object_get(d, "content_root")));
+    cols = json_object_get(d, "columns");
+    text[0] = '\0';
+    json_array_foreach(cols, i, v) {
+        n = strlen(text);
+        snprintf(text + n, sizeof text - n, "%s%s (%s)", i ? ", " : "",
+                 json_string_value(json_object_get(v, "name"))
+                     ? json_string_value(json_object_get(v, "name"))
+                     : "?",
+                 json_string_value(json_object_get(v, "type"))
+                     ? json_string_value(json_object_get(v, "type"))
+                     : "?");
+    }
+    if (text[0])
+        cli_catalog_field("columns", text);
+    prev = json_object_get(d, "preview");
+    if (json_array_size(prev) > 0) {
+        printf("preview (%zu rows):\n", json_array_size(prev));
+        json_array_foreach(prev, i, v) {
+            char *row = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            fputs("  ", stdout);
+            cli_catalog_put(stdout, row, CATALOG_PREVIEW_COLS, 0);
+            fputc('\n', stdout);
+            free(row);
+        }
+    }
+}
+
+int cli_catalog_show(struct cli_ctx *ctx, int argc, char **argv,
+                     struct fault *f)
+{
+    static const struct option opts[] = {
+        CLI_GLOBAL_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    struct api_call call;
+    struct ethkey key;
+    struct api a;
+    char path[128];
+    json_t *doc = NULL;
+    int c, r, status, have = 0, api_open = 0, rv = -1;
+
+    memset(&key, 0, sizeof key);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        r = cli_common_option(ctx, c, argv, f);
+        if (r == 2)
+            rv = 0;
+        if (r != 1)
+            goto done;
+    }
+    if (cli_positional(argc, argv, 1, "ID", f) < 0 ||
+        cli_check_id(argv[optind], f) < 0)
+        goto done;
+    /* Signed when there is a key, so that the owner sees a draft. */
+    if (cli_load_key(ctx, &key, &have, 0, f) < 0 ||
+        cli_api(ctx, &a, have ? &key : NULL, f) < 0)
+        goto done;
+    api_open = 1;
+    snprintf(path, sizeof path, "/v1/datasets/%s", argv[optind]);
+    memset(&call, 0, sizeof call);
+    call.method = "GET";
+    call.path = path;
+    call.sign = have;
+    if (api_request(&a, &doc, &status, &call, f) < 0)
+        goto done;
+    cli_catalog_print(doc);
+    rv = 0;
+done:
+    if (api_open)
+        api_close(&a);
+    json_decref(doc);
+    ethkey_wipe(&key);
+    return rv;
+}
