@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# `make run`: the demo. Until the gateway serves HTTP (issue 3), it shows the
-# storage story end to end on a generated data-set: ingest a sensor CSV into
-# a fresh data dir as encrypted chunks, check every object, export it back
-# and prove the bytes are identical.
+# `make run`: the demo. Starts sluiced on 127.0.0.1 (port $SLUICE_PORT,
+# default 8080) with a fresh data dir under var/demo, then, as a data owner
+# with a new key, creates a priced data-set with the sluice CLI, uploads a
+# generated sensor CSV in parts, publishes it, and prints the URL of the
+# buyer's page. The gateway keeps running until Ctrl-C.
+# (The chain, the market contract and payments come with the next issue.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-sluiced=$build/sluiced
-dir=${SLUICE_DEMO_DIR:-var/demo}
+sluiced=$PWD/$build/sluiced
+sluice=$PWD/$build/sluice
+dir=$PWD/${SLUICE_DEMO_DIR:-var/demo}
+port=${SLUICE_PORT:-8080}
 rows=${SLUICE_DEMO_ROWS:-200000}
 
 rm -rf "$dir"
 mkdir -p "$dir"
-echo "demo: generating $rows rows of sensor CSV in $dir/sensors.csv"
+echo "demo: generating $rows rows of sensor CSV"
 python3 - "$dir/sensors.csv" "$rows" <<'PY'
 import random, sys
 random.seed(1)
@@ -26,12 +30,30 @@ with open(path, "w", newline="") as out:
             20 + s / 10 + random.random(), 1013 + random.random() * 2,
             40 + random.random() * 20, "ok" if random.random() < 0.98 else "warn"))
 PY
-id=$("$sluiced" ingest --data-dir "$dir/data" --format csv "$dir/sensors.csv" | tail -n 1)
-echo "demo: data-set id $id"
-"$sluiced" fsck --data-dir "$dir/data"
-"$sluiced" export --data-dir "$dir/data" "$id" -o "$dir/exported.csv"
-cmp "$dir/sensors.csv" "$dir/exported.csv"
-echo "demo: export is byte-for-byte identical to the input"
-echo "demo: objects: $(find "$dir/data/objects" -type f ! -path '*/tmp/*' | wc -l) encrypted chunks under $dir/data/objects"
-sqlite3 "$dir/data/sluice.db" \
-  "select 'demo: ' || rows || ' rows, ' || chunk_count || ' chunks, ' || plain_bytes || ' bytes plain, ' || stored_bytes || ' bytes stored' from datasets where state = 'published'"
+
+"$sluiced" --data-dir "$dir/data" --listen "127.0.0.1:$port" --web-dir web \
+    >"$dir/sluiced.out" 2>"$dir/sluiced.log" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT INT TERM
+for _ in $(seq 100); do
+    grep -q "listening on" "$dir/sluiced.out" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/sluiced.log" >&2; exit 1; }
+    sleep 0.1
+done
+url=$(sed -n 's/^sluiced: listening on //p' "$dir/sluiced.out")
+export SLUICE_GATEWAY=$url SLUICE_KEY=$dir/owner.key
+
+echo "demo: the owner's key: $("$sluice" key new)"
+id=$("$sluice" dataset create --name "Sensor log (demo)" --format csv \
+        --description "One reading a second from 50 sensors: temperature, pressure, humidity." \
+        --tag iot --tag demo --license CC-BY-4.0 \
+        --price-metered per_query=10,per_chunk=5 | tail -n 1)
+echo "demo: data-set $id"
+"$sluice" upload "$id" "$dir/sensors.csv" --part-size 4M
+"$sluice" publish "$id"
+"$sluice" show "$id"
+echo
+echo "demo: the buyer's page:  $url/"
+echo "demo: the API:           $url/v1/datasets"
+echo "demo: gateway log:       $dir/sluiced.log  (Ctrl-C stops the gateway)"
+wait "$pid"
