@@ -16,8 +16,8 @@ enum {
     OPT_ALL
 };
 
-#define CATALOG_NAME_COLS 28
-#define CATALOG_PREVIEW_COLS 160
+#define CLI_CATALOG_NAME_COLS 28
+#define CLI_CATALOG_PREVIEW_COLS 160
 
 /* Print text with control bytes shown as '?' (names come from strangers:
  * no terminal escapes), at most max bytes, never cutting a UTF-8
@@ -89,7 +89,7 @@ static void cli_catalog_row(const json_t *item)
                     66);
     fputs("  ", stdout);
     cli_catalog_put(stdout, json_string_value(json_object_get(item, "name")),
-                    CATALOG_NAME_COLS, CATALOG_NAME_COLS + 3);
+                    CLI_CATALOG_NAME_COLS, CLI_CATALOG_NAME_COLS + 3);
     printf("  %-5s  %10llu  %10s  ", fmt ? fmt : "?",
            (unsigned long long)cli_catalog_num(item, "rows"), size);
     cli_catalog_put(stdout, price, sizeof price, 0);
@@ -319,7 +319,7 @@ static void cli_catalog_print(const json_t *d)
         json_array_foreach(prev, i, v) {
             char *row = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             fputs("  ", stdout);
-            cli_catalog_put(stdout, row, CATALOG_PREVIEW_COLS, 0);
+            cli_catalog_put(stdout, row, CLI_CATALOG_PREVIEW_COLS, 0);
             fputc('\n', stdout);
             free(row);
         }

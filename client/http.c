@@ -806,6 +806,10 @@ int http_client_request(struct http_client *c, struct http_response *resp,
                     progress(arg, off);
             }
         }
+        if (sendf.kind != FAULT_NONE && err == ETIMEDOUT) {
+            *f = sendf; /* it stopped reading: no answer is coming */
+            goto done;
+        }
         /* Even when sending failed, the gateway may have answered (a 413
          * before the body was read): try to read that answer. */
         if (http_read_response(resp, &c->conn, strcmp(method, "HEAD") == 0,

@@ -14,7 +14,8 @@
  *
  * https:// is not supported yet: http_url_parse says so.
  *
- * Failures: FAULT_INVALID for a bad URL or a misuse; FAULT_UNAVAILABLE
+ * Failures: FAULT_INVALID for a bad URL; FAULT_INTERNAL for a misuse (a
+ * target or header that would break the request line); FAULT_UNAVAILABLE
  * when the gateway cannot be reached, resets the connection or times out;
  * FAULT_CORRUPT for a response that is not HTTP/1.x; FAULT_TOO_LARGE for
  * a header block or body over its bound.

@@ -91,11 +91,22 @@ static int conns_overdue(const struct conns *c, const struct conns_entry *e,
     return got < (uint64_t)took * CONNS_MIN_UPLOAD_RATE;
 }
 
+/* Has evhttp let go of bev? bufferevent_free clears all three callbacks;
+ * a live connection always has at least one (evhttp clears only the read
+ * callback while it writes an answer). */
+static int conns_released(struct bufferevent *bev)
+{
+    bufferevent_data_cb rd, wr;
+    bufferevent_event_cb ev;
+
+    bufferevent_getcb(bev, &rd, &wr, &ev, NULL);
+    return rd == NULL && wr == NULL && ev == NULL;
+}
+
 static void conns_on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct conns *c = arg;
     struct conns_entry **pp, *e;
-    bufferevent_data_cb rd;
     time_t now = time(NULL);
     size_t i;
 
@@ -104,8 +115,7 @@ static void conns_on_sweep(evutil_socket_t fd, short what, void *arg)
     for (i = 0; i < CONNS_BUCKETS; i++) {
         pp = &c->buckets[i];
         while ((e = *pp) != NULL) {
-            bufferevent_getcb(e->bev, &rd, NULL, NULL, NULL);
-            if (rd == NULL) {
+            if (conns_released(e->bev)) {
                 /* evhttp freed the connection: drop our reference, which
                  * closes the socket. */
                 *pp = e->next;
@@ -247,14 +257,12 @@ unsigned conns_busy(const struct conns *c)
     const struct conns_entry *e;
     unsigned n = 0;
     size_t i;
-    bufferevent_data_cb rd;
 
     if (c == NULL)
         return 0;
     for (i = 0; i < CONNS_BUCKETS; i++) {
         for (e = c->buckets[i]; e != NULL; e = e->next) {
-            bufferevent_getcb(e->bev, &rd, NULL, NULL, NULL);
-            if (rd == NULL)
+            if (conns_released(e->bev))
                 continue;
             if (e->reading_since == 0 ||
                 conns_received(e->bev) > e->received_at_start)

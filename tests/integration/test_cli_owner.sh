@@ -25,6 +25,15 @@ cli() {
     check_sanitizer "$T/$name.err" "sluice $*"
 }
 
+# Say so when the gateway died under us (its stderr ends the log).
+gateway_alive() {
+    [ -z "${SERVE_PID:-}" ] && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null && return 0
+    echo "--- the end of sluiced's stderr ---" >&2
+    tail -n 5 "$T/serve.err" >&2
+    fail "sluiced (pid $SERVE_PID) is no longer running"
+}
+
 cli_ok() {
     local name=$1
     cli "$@"
@@ -32,6 +41,7 @@ cli_ok() {
         shift
         echo "--- stderr of sluice $* ---" >&2
         tail -n 20 "$T/$name.err" >&2
+        gateway_alive
         fail "sluice $* exited $RC"
     fi
 }
@@ -47,7 +57,7 @@ cli_bad() {
         soft_fail "$name: sluice $* exited $RC"
         return
     fi
-    one_line_matching "$T/$name.err" "$re" "$name (sluice $*)"
+    one_line_matching "$T/$name.err" "$re" "$name (sluice $*)" || gateway_alive
 }
 
 # PUTs of parts of data-set $1 that the gateway answered 200.
@@ -212,8 +222,10 @@ cli_ok show-after show "$ID"
 grep -q -E '^listed +no$' "$T/show-after.out" || soft_fail "show does not say unlisted"
 
 # --- stop, export, compare ------------------------------------------------------
+gateway_alive
 kill -TERM "$SERVE_PID"
 reap "$SERVE_PID" serve
+SERVE_PID=
 [ "$RC" -eq 0 ] || soft_fail "sluiced exited $RC on SIGTERM"
 sl_ok export export --data-dir "$DATA" "$ID" -o "$T/back.csv"
 cmp -s "$T/data.csv" "$T/back.csv" || soft_fail "the exported data-set differs from the uploaded file"
