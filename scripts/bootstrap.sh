@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 debs=(build-essential pkg-config clang libclang-rt-14-dev
       libevent-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
       libsecp256k1-dev zlib1g-dev nettle-dev libcmocka-dev
-      nodejs npm python3 curl ca-certificates
+      nodejs npm python3 curl ca-certificates openssl
       wrk nginx-light)
 
 missing=()
