@@ -21,6 +21,7 @@
 #include "client/keyfile.h"
 #include "lib/ethkey.h"
 #include "lib/fault.h"
+#include "lib/units.h"
 
 #define CLI_GATEWAY_ENV "SLUICE_GATEWAY"
 #define CLI_GATEWAY_DEFAULT "http://127.0.0.1:8080"
@@ -83,13 +84,6 @@ int cli_common_option(struct cli_ctx *ctx, int c, char **argv,
  * them, named what (e.g. "ID FILE"). Returns 0, or -1 with f set. */
 int cli_positional(int argc, char **argv, int want, const char *what,
                    struct fault *f) __attribute__((warn_unused_result));
-
-/* Parse text as a byte count: digits with an optional K, M or G (KiB, MiB,
- * GiB; "KiB"/"KB" spellings too), between min and max. Returns 0 with
- * *out set; on failure -1 with *out = 0 and f naming option. */
-int cli_parse_size(uint64_t *out, const char *text, uint64_t min,
-                   uint64_t max, const char *option, struct fault *f)
-    __attribute__((warn_unused_result));
 
 /* Parse text as a decimal integer between min and max. Returns 0 with
  * *out set; on failure -1 with *out = 0 and f naming option. */

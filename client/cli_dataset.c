@@ -189,7 +189,7 @@ int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,
                 goto oom;
     }
     if (chunk_size != NULL) {
-        if (cli_parse_size(&v, chunk_size, 4096, (uint64_t)512 << 20,
+        if (units_parse_size(&v, chunk_size, 4096, (uint64_t)512 << 20,
                            "--chunk-size", f) < 0)
             goto done;
         if (json_object_set_new(body, "chunking",

@@ -37,12 +37,12 @@ int cli_upload_run(struct cli_ctx *ctx, int argc, char **argv,
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case OPT_PART_SIZE:
-            if (cli_parse_size(&o.part_size, optarg, 1024, (uint64_t)1 << 30,
+            if (units_parse_size(&o.part_size, optarg, 1024, (uint64_t)1 << 30,
                                "--part-size", f) < 0)
                 goto done;
             break;
         case OPT_LIMIT_RATE:
-            if (cli_parse_size(&o.limit_rate, optarg, 1024,
+            if (units_parse_size(&o.limit_rate, optarg, 1024,
                                (uint64_t)1 << 40, "--limit-rate", f) < 0)
                 goto done;
             break;

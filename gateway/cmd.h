@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lib/fault.h"
+#include "lib/units.h"
 
 struct cmd_entry {
     const char *name;
@@ -26,13 +27,6 @@ const struct cmd_entry *cmd_find(const char *name);
 
 /* Print every command's usage and summary to stream (a FILE *). */
 void cmd_print_help(void *stream);
-
-/* Parse text as a byte count: decimal digits with an optional binary
- * suffix K, M or G (KiB, MiB, GiB), between min and max. Returns 0 with
- * *out set; on failure -1 with *out = 0 and f naming option. */
-int cmd_parse_size(uint64_t *out, const char *text, uint64_t min, uint64_t max,
-                   const char *option, struct fault *f)
-    __attribute__((warn_unused_result));
 
 /* Turn what getopt_long returned for a bad option (c is '?' or ':', with
  * an optstring that starts with ':') into a fault naming the option.

@@ -104,27 +104,27 @@ int cmd_ingest(int argc, char **argv, struct fault *f)
         case 'F': format = optarg; break;
         case 'n': spec.name = optarg; break;
         case 's':
-            if (cmd_parse_size(&spec.chunk_bytes, optarg, 1,
+            if (units_parse_size(&spec.chunk_bytes, optarg, 1,
                                (uint64_t)512 << 20, "--chunk-size", f) < 0)
                 goto done;
             break;
         case 'r':
-            if (cmd_parse_size(&spec.chunk_rows, optarg, 1, (uint64_t)1 << 40,
+            if (units_parse_size(&spec.chunk_rows, optarg, 1, (uint64_t)1 << 40,
                                "--chunk-rows", f) < 0)
                 goto done;
             break;
         case 'l':
-            if (cmd_parse_size(&v, optarg, 0, 9, "--level", f) < 0)
+            if (units_parse_size(&v, optarg, 0, 9, "--level", f) < 0)
                 goto done;
             spec.zlib_level = (int)v;
             break;
         case 'p':
-            if (cmd_parse_size(&spec.preview_rows, optarg, 0, 1000,
+            if (units_parse_size(&spec.preview_rows, optarg, 0, 1000,
                                "--preview-rows", f) < 0)
                 goto done;
             break;
         case 't':
-            if (cmd_parse_size(&v, optarg, 1, 64, "--threads", f) < 0)
+            if (units_parse_size(&v, optarg, 1, 64, "--threads", f) < 0)
                 goto done;
             io.threads = (unsigned)v;
             break;
