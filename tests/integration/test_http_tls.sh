@@ -13,6 +13,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other.pem" \
     -out "$T/other-cert.pem" -days 1 -subj /CN=other 2>/dev/null
 
+# A published data-set, so that an object goes through TLS too (objects are
+# sent with sendfile in plain HTTP; TLS must encrypt them instead).
+head -c 300000 /dev/urandom > "$T/blob.bin"
+sl_ok ingest ingest --data-dir "$T/data" --format blob --chunk-size 100000 "$T/blob.bin"
+id=$(tail -n 1 "$T/ingest.out")
 spawn tls serve --data-dir "$T/data" --listen 127.0.0.1:0 --web-dir "" \
     --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
 for _ in $(seq 100); do
@@ -27,6 +32,12 @@ body=$(curl -sS --cacert "$T/cert.pem" --resolve "localhost:${url##*:}:127.0.0.1
 echo "$body" | grep -q '"status":"ok"' || fail "healthz over TLS said: $body"
 curl -sS -k --tlsv1.2 --tls-max 1.2 "$url/v1/datasets" | grep -q '"items"' ||
     fail "TLS 1.2 is not served"
+oid=$(curl -sS -k "$url/v1/datasets/$id/chunks" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["chunks"][1]["object_id"])') ||
+    fail "no manifest over TLS"
+curl -sS -k -o "$T/obj" "$url/v1/objects/$oid" || fail "object over TLS failed"
+[ "$(sha256sum "$T/obj" | cut -d' ' -f1)" = "$oid" ] ||
+    fail "the object fetched over TLS does not hash to its id"
 if curl -sS -k --tls-max 1.1 "$url/healthz" >/dev/null 2>&1; then
     fail "TLS 1.1 was accepted"
 fi
