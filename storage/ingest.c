@@ -59,6 +59,7 @@ struct ingest {
     uint64_t consumed;
     const struct ingest_options *opt;
     int sweep; /* an object could not be removed: sweep at next start */
+    struct splitter *sp; /* recording thread only */
 };
 
 int ingest_read_fd(void *arg, uint8_t *buf, size_t cap, size_t *got,
@@ -212,7 +213,8 @@ static int ingest_record_oldest(struct ingest *in, struct fault *f)
         goto done;
     rv = 0;
 done:
-    splitter_chunk_free(c);
+    /* Its buffer builds a later chunk: no allocation, no fresh pages. */
+    splitter_recycle(in->sp, c);
     job->chunk = NULL;
     job->state = JOB_EMPTY;
     in->head++;
@@ -403,6 +405,7 @@ int ingest_run(struct store *st, struct ingest_result *res,
     cfg.preview_rows = (size_t)in.d.preview_rows;
     if (splitter_new(&sp, &cfg, f) < 0)
         goto fail;
+    in.sp = sp;
     in.root = EVP_MD_CTX_new();
     buf = malloc(INGEST_READ_BUF);
     if (in.root == NULL || buf == NULL ||

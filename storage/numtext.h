@@ -163,9 +163,9 @@ static inline int numtext_key_padded(numtext_key *out, const char *s,
 }
 #endif
 
-/* Texts of at most 8 bytes, loaded into a little-endian word w whose bytes
- * past the text are zero, are keyed faster by their shape: which bytes are
- * not digits. For each of the 256 shapes, numtext_shape_init works out
+/* Texts of at most 8 bytes, loaded into a word w (byte i of the text in
+ * bits 8i to 8i+7, whatever the host's byte order; the bytes past the text
+ * zero), are keyed faster by their shape: which bytes are not digits. For each of the 256 shapes, numtext_shape_init works out
  * once which layout a short plain decimal of that shape has ('-' first,
  * one '.', digits elsewhere, zeros after) and where its digits go in the
  * key; a text of that shape is then checked and keyed with a few masks and
@@ -211,9 +211,10 @@ static inline unsigned numtext_word_shape(uint64_t w)
 /* Fill *sh for shape (0 to 255), state NONE or OK. */
 void numtext_shape_init(struct numtext_shape *sh, unsigned shape);
 
-/* Set *out to the key of the len-byte text (1 to 8) held in w, whose shape
- * entry is sh, and return 1 if it is a short plain decimal; else return 0
- * (*out unspecified; numtext_parse decides). */
+/* Set *out to the key of the len-byte text (1 to 8) held in w, and return
+ * 1 if it is a short plain decimal; else return 0 (*out unspecified;
+ * numtext_parse decides). sh is the entry of numtext_word_shape(w), as
+ * numtext_shape_init made it (an entry not yet made returns 0). */
 static inline int numtext_key_word(numtext_key *out,
                                    const struct numtext_shape *sh,
                                    uint64_t w, size_t len)

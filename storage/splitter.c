@@ -210,12 +210,16 @@ static int splitter_append(uint8_t **b, size_t *len, size_t *cap,
     return 0;
 }
 
-/* The size of a fresh working buffer when chunks are n bytes long. */
+/* The size of a fresh working buffer when chunks are n bytes long, in
+ * whole pages, so that chunks a row longer or shorter than the last get
+ * buffers of the same size (which the allocator reuses well). */
 static size_t splitter_buf_size(size_t n)
 {
+    size_t step = 4096;
+
     if (n > SPLITTER_FRESH_MAX)
         n = SPLITTER_FRESH_MAX;
-    return n + SPLITTER_OVER + SPLITTER_PAD;
+    return (n + SPLITTER_OVER + SPLITTER_PAD + step - 1) / step * step;
 }
 
 /* Give back the memory of a buffer whose [0, dirty) may hold plaintext. */
@@ -1033,10 +1037,11 @@ static int splitter_emit(struct splitter *s, struct fault *f)
         return -1;
     }
     s->prev_gen++;
-    if (s->base > 0 || tail > clen) {
-        /* Small chunks, with much input after them: copy each out, and
-         * leave the input where it is (splitter_buf_reserve drops the
-         * copied bytes when it needs the room). */
+    if (s->base > 0 || tail > clen || s->cap > 2 * clen + SPLITTER_OVER) {
+        /* Small chunks, with much input after them or in a buffer much
+         * larger than they are: copy each out, and leave the input where
+         * it is (splitter_buf_reserve drops the copied bytes when it needs
+         * the room). */
         n->c.data = malloc(clen ? clen : 1);
         if (n->c.data == NULL) {
             splitter_chunk_free(&n->c);
@@ -1893,13 +1898,14 @@ static int splitter_feed_blob(struct splitter *s, const uint8_t *data,
                               size_t len, struct fault *f)
 {
     while (len > 0) {
-        size_t room = s->cfg.chunk_bytes - s->len;
+        /* The chunk being built is buf[base, len). */
+        size_t room = s->cfg.chunk_bytes - (s->len - s->base);
         size_t take = len < room ? len : room;
         if (splitter_buf_append(s, data, take, f) < 0)
             return -1;
         data += take;
         len -= take;
-        if (s->len == s->cfg.chunk_bytes) {
+        if (s->len - s->base == s->cfg.chunk_bytes) {
             s->done = s->len;
             if (splitter_emit(s, f) < 0)
                 return -1;
@@ -1968,7 +1974,8 @@ int splitter_finish(struct splitter *s, struct fault *f)
     if (s->cfg.format != SPLITTER_BLOB &&
         splitter_process(s, 1, &s->err) < 0)
         return splitter_failed(s, f);
-    if (s->cfg.format == SPLITTER_BLOB ? s->len > 0 : s->chunk_nrows > 0) {
+    if (s->cfg.format == SPLITTER_BLOB ? s->len > s->base
+                                       : s->chunk_nrows > 0) {
         s->done = s->len;
         if (splitter_emit(s, &s->err) < 0)
             return splitter_failed(s, f);
