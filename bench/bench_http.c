@@ -745,6 +745,9 @@ int bench_sluiced_find(char *out, size_t cap, const char *path,
 {
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
 
+    if (path == NULL && getenv("SLUICED") != NULL &&
+        getenv("SLUICED")[0] != '\0')
+        path = getenv("SLUICED");
     if (path != NULL) {
         snprintf(out, cap, "%s", path);
     } else {

@@ -61,10 +61,11 @@ int bench_proc_spawn(pid_t *pid, const char *const *argv, int cpu,
                      const char *out_path, const char *err_path,
                      struct fault *f) __attribute__((warn_unused_result));
 
-/* Run fn(arg) in a forked child pinned to cpu, with default signal
- * dispositions and SIGTERM sent to it if we die; the child exits with 0
- * when fn returns 0, else 1. Registered like bench_proc_spawn. Returns 0
- * with *pid set, or -1 with *pid = 0 and f set. */
+/* Run fn(arg) in a forked child pinned to cpu, with SIGINT, SIGTERM and
+ * SIGHUP at their defaults (SIGPIPE stays ignored, as for
+ * bench_proc_spawn) and SIGTERM sent to it if we die; the child exits
+ * with 0 when fn returns 0, else 1. Registered like bench_proc_spawn.
+ * Returns 0 with *pid set, or -1 with *pid = 0 and f set. */
 int bench_proc_fork(pid_t *pid, int (*fn)(void *arg), void *arg, int cpu,
                     struct fault *f) __attribute__((warn_unused_result));
 
@@ -167,9 +168,10 @@ int bench_sluiced_start(struct bench_sluiced *s, const char *exe,
  * stderr). s->pid 0 is a no-op returning 0. */
 int bench_sluiced_stop(struct bench_sluiced *s);
 
-/* Find the gateway: path when given, else build/sluiced beside the folder
- * of the benchmark (argv0/../build/sluiced), else ./build/sluiced. Writes
- * it to out. Returns 0, or -1 with f set when it is not executable. */
+/* Find the gateway: path when given, else $SLUICED when set, else
+ * build/sluiced beside the folder of the benchmark
+ * (argv0/../build/sluiced), else ./build/sluiced. Writes it to out.
+ * Returns 0, or -1 with f set when it is not executable. */
 int bench_sluiced_find(char *out, size_t cap, const char *path,
                        const char *argv0, struct fault *f)
     __attribute__((warn_unused_result));
