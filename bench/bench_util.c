@@ -279,7 +279,8 @@ static size_t bench_csv_row(char *out, struct bench_rng *r,
 
     memcpy(out, ts, 20);
     n = 20;
-    n += (size_t)sprintf(out + n, ",sensor-%04u,", idx + 1);
+    /* out holds a whole row (the caller's row[] is larger than any). */
+    n += (size_t)snprintf(out + n, 24, ",sensor-%04u,", idx + 1);
     n += bench_fixed(out + n, s->temp + bench_rng_range(r, -40, 40), 2);
     out[n++] = ',';
     n += bench_fixed(out + n, s->pressure, 1);
@@ -288,7 +289,8 @@ static size_t bench_csv_row(char *out, struct bench_rng *r,
     out[n++] = ',';
     n += bench_fixed(out + n, s->volt + bench_rng_range(r, -40, 40), 3);
     out[n++] = ',';
-    n += strlen(strcpy(out + n, status));
+    memcpy(out + n, status, strlen(status));
+    n += strlen(status);
     out[n++] = '\n';
     return n;
 }
