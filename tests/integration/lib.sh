@@ -100,11 +100,15 @@ sl_ok() {
 
 # sl_kill_after SECONDS NAME ARGS...: run sluiced as sl does, but kill -9
 # it after SECONDS (> 0) if it still runs; $RC is 137 when it was killed.
+# --preserve-status: when the timer fires just as sluiced is exiting by
+# itself (already a zombie, or LeakSanitizer's exit scan under ASan), the
+# kill finds nothing to kill and plain timeout would report 124 and lose
+# the real exit status; with it we get that status (0 for a finished run).
 sl_kill_after() {
     local delay=$1 name=$2
     shift 2
     RC=0
-    timeout --foreground -s KILL "$delay" "$SLUICED" "$@" >"$T/$name.out" 2>"$T/$name.err" || RC=$?
+    timeout --foreground --preserve-status -s KILL "$delay" "$SLUICED" "$@" >"$T/$name.out" 2>"$T/$name.err" || RC=$?
     check_sanitizer "$T/$name.err" "sluiced $* (killed after ${delay}s)"
 }
 
