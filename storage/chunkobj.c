@@ -178,7 +178,9 @@ int chunkobj_sealer_seal(struct chunkobj_sealer *s, const uint8_t **out,
         return fault_set(f, FAULT_TOO_LARGE, "chunk",
                          "a chunk may hold at most 1 GiB");
     if (s->cap < CHUNKOBJ_OVERHEAD + plain_len) {
-        size_t cap = CHUNKOBJ_OVERHEAD + plain_len;
+        /* Headroom: row-aligned chunks differ by a few bytes, and each
+         * growth would wipe the old buffer and fault in a fresh one. */
+        size_t cap = CHUNKOBJ_OVERHEAD + plain_len + plain_len / 8;
         uint8_t *p = malloc(cap);
         if (p == NULL)
             return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");

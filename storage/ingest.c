@@ -54,6 +54,7 @@ struct ingest {
     int in_tx;
     size_t batch_n;
     char batch_ids[INGEST_BATCH][OBJSTORE_ID_SIZE];
+    struct objstore_batch *objects; /* staged by the workers */
     EVP_MD_CTX *root;
     struct ingest_result res;
     uint64_t consumed;
@@ -99,12 +100,12 @@ static void ingest_process(struct ingest *in, struct chunkobj_sealer *sealer,
         fault_set(&job->fault, FAULT_INTERNAL, NULL, "out of memory");
         goto done;
     }
-    /* The folder fsync waits for the batch commit (ingest_commit). */
+    /* Named and made durable by the batch commit (ingest_commit). */
     if (dskey_chunk_key(ck, in->dk, in->d.id, c->index, &job->fault) < 0 ||
         chunkobj_sealer_seal(sealer, &obj, &obj_len, ck, in->d.id, c->index,
                              c->data, c->len, NULL, &job->fault) < 0 ||
-        objstore_put_deferred(in->st->objects, job->object_id, obj, obj_len,
-                              &job->fault) < 0)
+        objstore_stage(in->objects, job->object_id, obj, obj_len,
+                       &job->fault) < 0)
         goto done;
     job->stored_len = obj_len;
 done:
@@ -146,7 +147,7 @@ static int ingest_commit(struct ingest *in, struct fault *f)
     if (!in->in_tx)
         return 0;
     /* The objects' names are durable before the rows that name them. */
-    if (objstore_sync_dirs(in->st->objects, f) < 0 ||
+    if (objstore_flush(in->objects, f) < 0 ||
         catalog_set_progress(in->st->db, in->d.id, in->consumed,
                              in->opt->total_bytes, f) < 0 ||
         db_commit(in->st->db, f) < 0) {
@@ -413,7 +414,8 @@ int ingest_run(struct store *st, struct ingest_result *res,
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto fail;
     }
-    if (ingest_start_workers(&in, in.opt->threads, f) < 0)
+    if (objstore_batch_new(&in.objects, st->objects, f) < 0 ||
+        ingest_start_workers(&in, in.opt->threads, f) < 0)
         goto fail;
 
     for (;;) {
@@ -478,6 +480,7 @@ fail:
     ingest_abandon(&in, f);
 done:
     ingest_stop_workers(&in);
+    objstore_batch_free(in.objects);
     splitter_free(sp);
     free(names);
     free(types);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +16,11 @@
 #include "lib/log.h"
 #include "storage/fsutil.h"
 
+#define OBJSTORE_PATH_MAX 4200
+
 struct objstore {
     char *root;
     char tmp[4096];
-    /* Fan-out folders written into by objstore_put_deferred and not yet
-     * fsynced: bit i of the 256 is folder i. */
-    _Atomic uint64_t dirty[4];
-    /* Fan-out folders known to exist (and whose names are durable). */
-    _Atomic uint64_t present[4];
 };
 
 static int objstore_is_hex(char c)
@@ -48,26 +46,27 @@ static int objstore_fanout_path(const struct objstore *s, char *out,
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* Make sure fan-out folder fan exists, and that its name is durable (the
- * root is fsynced after a mkdir) before any object goes in it. Folders
- * are made on first use and remembered, so that a put costs no mkdir. */
-static int objstore_fanout_ready(struct objstore *s, unsigned fan,
-                                 struct fault *f)
+/* Make all 256 fan-out folders up front, so that a write never pays for a
+ * mkdir (an inode and a journal commit of its own); on an existing store
+ * this costs 256 failing mkdirs. */
+static int objstore_make_fanouts(struct objstore *s, struct fault *f)
 {
-    uint64_t bit = (uint64_t)1 << (fan % 64);
-    char path[4200];
-    struct stat st;
+    char path[OBJSTORE_PATH_MAX];
+    unsigned fan;
+    int made = 0;
 
-    if (atomic_load(&s->present[fan / 64]) & bit)
-        return 0;
-    if (objstore_fanout_path(s, path, sizeof path, fan) < 0)
-        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        if (fsutil_mkdir(path, 0700, f) < 0 ||
-            fsutil_fsync_parent(path, f) < 0)
-            return -1;
+    for (fan = 0; fan < 256; fan++) {
+        if (objstore_fanout_path(s, path, sizeof path, fan) < 0)
+            return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
+        if (mkdir(path, 0700) == 0)
+            made = 1;
+        else if (errno != EEXIST)
+            return fault_set(f, FAULT_IO, "data_dir", "cannot create %s: %s",
+                             path, strerror(errno));
     }
-    atomic_fetch_or(&s->present[fan / 64], bit);
+    /* Their names are durable before any object goes in them. */
+    if (made && fsutil_fsync_parent(path, f) < 0)
+        return -1;
     return 0;
 }
 
@@ -85,7 +84,8 @@ int objstore_open(struct objstore **out, const char *root, struct fault *f)
         objstore_close(s);
         return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
     }
-    if (fsutil_mkdir(root, 0700, f) < 0 || fsutil_mkdir(s->tmp, 0700, f) < 0) {
+    if (fsutil_mkdir(root, 0700, f) < 0 || fsutil_mkdir(s->tmp, 0700, f) < 0 ||
+        objstore_make_fanouts(s, f) < 0) {
         objstore_close(s);
         return -1;
     }
@@ -139,42 +139,88 @@ static int objstore_hexval(char c)
     return c <= '9' ? c - '0' : c - 'a' + 10;
 }
 
-static int objstore_write(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
-                          const uint8_t *data, size_t len, int defer,
-                          struct fault *f)
+/* The fan-out folder (0 to 255) of a valid id: its first two hex digits. */
+static unsigned objstore_fan_of(const char *id)
+{
+    return (unsigned)(objstore_hexval(id[0]) << 4 | objstore_hexval(id[1]));
+}
+
+/* Hash data and find where it goes: id, its final path and a template for
+ * its temporary file. Returns 1 when the
+ * object already exists (content-addressed: same name, same bytes), 0
+ * when it is to be written, -1 with f set. */
+static int objstore_prepare(struct objstore *s, char id[OBJSTORE_ID_SIZE],
+                            char path[OBJSTORE_PATH_MAX],
+                            char tmp[OBJSTORE_PATH_MAX], const uint8_t *data,
+                            size_t len, struct fault *f)
+{
+    struct stat st;
+
+    if (objstore_sha256_hex(id, data, len, f) < 0)
+        return -1;
+    if (objstore_path(s, path, OBJSTORE_PATH_MAX, id) < 0 ||
+        snprintf(tmp, OBJSTORE_PATH_MAX, "%s/%s.XXXXXX", s->tmp, id) >=
+            OBJSTORE_PATH_MAX)
+        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (size_t)st.st_size == len)
+        return 1;
+    return 0;
+}
+
+/* Create the temporary file named by the template tmp (rewritten in
+ * place) and write data into it. Returns its descriptor; on failure -1
+ * with tmp = "" (nothing left on disk) and f set. */
+static int objstore_write_tmp(struct objstore *s, char tmp[OBJSTORE_PATH_MAX],
+                              const uint8_t *data, size_t len, struct fault *f)
+{
+    int fd = mkostemp(tmp, O_CLOEXEC);
+
+    if (fd < 0) {
+        tmp[0] = '\0';
+        log_error("mkostemp in %s: %s", s->tmp, strerror(errno));
+        return fault_set(f, FAULT_IO, NULL, "cannot create an object file: "
+                                            "%s", strerror(errno));
+    }
+    if (fsutil_write_all(fd, data, len, f) < 0) {
+        close(fd);
+        unlink(tmp);
+        tmp[0] = '\0';
+        return -1;
+    }
+    return fd;
+}
+
+static int objstore_name(const char *tmp, const char *path, struct fault *f)
+{
+    if (rename(tmp, path) < 0) {
+        log_error("rename %s -> %s: %s", tmp, path, strerror(errno));
+        return fault_set(f, FAULT_IO, NULL, "cannot name an object file: %s",
+                         strerror(errno));
+    }
+    return 0;
+}
+
+int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
+                 const uint8_t *data, size_t len, struct fault *f)
 {
     char id[OBJSTORE_ID_SIZE];
-    char tmp[4200], path[4200];
-    unsigned fan;
-    struct stat st;
+    char tmp[OBJSTORE_PATH_MAX], path[OBJSTORE_PATH_MAX];
     int fd = -1;
+    int rc;
     int rv = -1;
 
     id_out[0] = '\0';
     tmp[0] = '\0';
-    if (objstore_sha256_hex(id, data, len, f) < 0)
+    rc = objstore_prepare(s, id, path, tmp, data, len, f);
+    if (rc < 0)
         return -1;
-    if (objstore_path(s, path, sizeof path, id) < 0 ||
-        snprintf(tmp, sizeof tmp, "%s/%s.XXXXXX", s->tmp, id) >=
-            (int)sizeof tmp)
-        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (size_t)st.st_size == len) {
+    if (rc == 1) {
         memcpy(id_out, id, OBJSTORE_ID_SIZE);
-        return 0; /* content-addressed: the same name holds the same bytes */
+        return 0;
     }
-    fan = (unsigned)(objstore_hexval(id[0]) << 4 | objstore_hexval(id[1]));
-    if (objstore_fanout_ready(s, fan, f) < 0)
-        return -1;
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        tmp[0] = '\0';
-        log_error("mkostemp in %s: %s", s->tmp, strerror(errno));
-        fault_set(f, FAULT_IO, NULL, "cannot create an object file: %s",
-                  strerror(errno));
-        goto done;
-    }
-    if (fsutil_write_all(fd, data, len, f) < 0 || fsutil_fsync(fd, f) < 0)
+    fd = objstore_write_tmp(s, tmp, data, len, f);
+    if (fd < 0 || fsutil_fsync(fd, f) < 0)
         goto done;
     if (close(fd) < 0) {
         fd = -1;
@@ -183,19 +229,11 @@ static int objstore_write(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
         goto done;
     }
     fd = -1;
-    if (rename(tmp, path) < 0) {
-        log_error("rename %s -> %s: %s", tmp, path, strerror(errno));
-        fault_set(f, FAULT_IO, NULL, "cannot name an object file: %s",
-                  strerror(errno));
+    if (objstore_name(tmp, path, f) < 0)
         goto done;
-    }
     tmp[0] = '\0';
-    if (defer) {
-        /* After the rename: a sync that clears this bit comes after it. */
-        atomic_fetch_or(&s->dirty[fan / 64], (uint64_t)1 << (fan % 64));
-    } else if (fsutil_fsync_parent(path, f) < 0) {
+    if (fsutil_fsync_parent(path, f) < 0)
         goto done;
-    }
     memcpy(id_out, id, OBJSTORE_ID_SIZE);
     rv = 0;
 done:
@@ -206,55 +244,166 @@ done:
     return rv;
 }
 
-int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
-                 const uint8_t *data, size_t len, struct fault *f)
+/* ---- batches -------------------------------------------------------- */
+
+struct objstore_staged {
+    char tmp[OBJSTORE_PATH_MAX];
+    char id[OBJSTORE_ID_SIZE];
+};
+
+struct objstore_batch {
+    struct objstore *s;
+    pthread_mutex_t mu;
+    struct objstore_staged *staged; /* guarded by mu */
+    size_t n, cap;
+};
+
+int objstore_batch_new(struct objstore_batch **out, struct objstore *s,
+                       struct fault *f)
 {
-    return objstore_write(s, id_out, data, len, 0, f);
+    struct objstore_batch *b;
+
+    *out = NULL;
+    b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (pthread_mutex_init(&b->mu, NULL) != 0) {
+        free(b);
+        return fault_set(f, FAULT_INTERNAL, NULL, "mutex");
+    }
+    b->s = s;
+    *out = b;
+    return 0;
 }
 
-int objstore_put_deferred(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
-                          const uint8_t *data, size_t len, struct fault *f)
+void objstore_batch_free(struct objstore_batch *b)
 {
-    return objstore_write(s, id_out, data, len, 1, f);
+    size_t i;
+
+    if (b == NULL)
+        return;
+    for (i = 0; i < b->n; i++)
+        unlink(b->staged[i].tmp);
+    free(b->staged);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
 }
 
-int objstore_sync_dirs(struct objstore *s, struct fault *f)
+int objstore_stage(struct objstore_batch *b, char id_out[OBJSTORE_ID_SIZE],
+                   const uint8_t *data, size_t len, struct fault *f)
 {
-    char path[4200];
-    uint64_t bits;
-    unsigned w, b;
-    int fd;
+    struct objstore_staged e;
+    char path[OBJSTORE_PATH_MAX];
+    int fd, rc;
 
-    for (w = 0; w < 4; w++) {
-        bits = atomic_exchange(&s->dirty[w], 0);
-        for (b = 0; bits != 0; b++, bits >>= 1) {
-            if ((bits & 1) == 0)
-                continue;
-            if (objstore_fanout_path(s, path, sizeof path, w * 64 + b) < 0)
-                goto fail;
-            fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (fd < 0 || fsync(fd) < 0) {
-                if (fd >= 0)
-                    close(fd);
-                fault_set(f, FAULT_IO, NULL, "fsync of an object folder "
-                                             "failed: %s", strerror(errno));
-                goto fail;
-            }
-            close(fd);
-        }
-        continue;
-    fail:
-        /* Put back what is not done yet, this folder included. */
-        atomic_fetch_or(&s->dirty[w], bits << b);
+    id_out[0] = '\0';
+    rc = objstore_prepare(b->s, e.id, path, e.tmp, data, len, f);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        memcpy(id_out, e.id, OBJSTORE_ID_SIZE);
+        return 0;
+    }
+    fd = objstore_write_tmp(b->s, e.tmp, data, len, f);
+    if (fd < 0)
+        return -1;
+    /* Start the writeback now, without waiting for it: the disk works
+     * while the caller seals the next chunk, and by objstore_flush the
+     * blocks are allocated, so the first fsync's journal commit carries
+     * the whole batch and the other fsyncs find little left to do. */
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (close(fd) < 0) {
+        fault_set(f, FAULT_IO, NULL, "closing an object file failed: %s",
+                  strerror(errno));
+        unlink(e.tmp);
         return -1;
     }
+    pthread_mutex_lock(&b->mu);
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        struct objstore_staged *p = realloc(b->staged, cap * sizeof *p);
+        if (p == NULL) {
+            pthread_mutex_unlock(&b->mu);
+            unlink(e.tmp);
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        }
+        b->staged = p;
+        b->cap = cap;
+    }
+    b->staged[b->n++] = e;
+    pthread_mutex_unlock(&b->mu);
+    memcpy(id_out, e.id, OBJSTORE_ID_SIZE);
     return 0;
+}
+
+static int objstore_fsync_path(const char *path, int flags, const char *what,
+                               struct fault *f)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+
+    if (fd < 0 || fsync(fd) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return fault_set(f, FAULT_IO, NULL, "fsync of %s failed: %s", what,
+                         strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+int objstore_flush(struct objstore_batch *b, struct fault *f)
+{
+    struct objstore_staged *v;
+    char path[OBJSTORE_PATH_MAX];
+    uint64_t dirty[4] = {0, 0, 0, 0};
+    size_t n, i, named = 0;
+    unsigned fan;
+    int rv = -1;
+
+    /* Take what is staged now; stages made meanwhile go to the next flush. */
+    pthread_mutex_lock(&b->mu);
+    v = b->staged;
+    n = b->n;
+    b->staged = NULL;
+    b->n = b->cap = 0;
+    pthread_mutex_unlock(&b->mu);
+
+    /* 1. The bytes, before any name: never a short object under a name. */
+    for (i = 0; i < n; i++)
+        if (objstore_fsync_path(v[i].tmp, 0, "an object file", f) < 0)
+            goto done;
+    /* 2. The names. */
+    for (named = 0; named < n; named++) {
+        if (objstore_path(b->s, path, sizeof path, v[named].id) < 0 ||
+            objstore_name(v[named].tmp, path, f) < 0)
+            goto done;
+        fan = objstore_fan_of(v[named].id);
+        dirty[fan / 64] |= (uint64_t)1 << (fan % 64);
+    }
+    /* 3. The folders that hold the names. */
+    for (fan = 0; fan < 256; fan++) {
+        if ((dirty[fan / 64] >> (fan % 64) & 1) == 0)
+            continue;
+        if (objstore_fanout_path(b->s, path, sizeof path, fan) < 0 ||
+            objstore_fsync_path(path, O_DIRECTORY, "an object folder", f) < 0)
+            goto done;
+    }
+    rv = 0;
+done:
+    /* On failure nothing stays staged: what was not named is removed
+     * (and what was named is the caller's to remove, as it never
+     * recorded it). */
+    for (i = named; i < n; i++)
+        unlink(v[i].tmp);
+    free(v);
+    return rv;
 }
 
 int objstore_get(struct objstore *s, uint8_t **out, size_t *len,
                  const char *id, size_t max_len, struct fault *f)
 {
-    char path[4200];
+    char path[OBJSTORE_PATH_MAX];
     char got[OBJSTORE_ID_SIZE];
     struct stat st;
     uint8_t *buf = NULL;
@@ -312,7 +461,7 @@ done:
 
 int objstore_remove(struct objstore *s, const char *id, struct fault *f)
 {
-    char path[4200];
+    char path[OBJSTORE_PATH_MAX];
 
     if (objstore_path(s, path, sizeof path, id) < 0)
         return fault_set(f, FAULT_INVALID, "object_id", "bad object id");
@@ -350,7 +499,7 @@ int objstore_each(struct objstore *s, int (*fn)(void *arg, const char *id,
                                                 struct fault *f),
                   void *arg, struct fault *f)
 {
-    char sub[4200];
+    char sub[OBJSTORE_PATH_MAX];
     DIR *top = NULL, *d = NULL;
     struct dirent *e, *o;
     int rv = -1;

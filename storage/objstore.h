@@ -2,17 +2,16 @@
  * objstore: content-addressed, immutable objects on local disk.
  *
  * An object is named by the lowercase hex SHA-256 of its bytes and lives
- * at <root>/<first two hex digits>/<id>; a fan-out folder is made on first
- * use and the root fsynced then, so that its name is durable before any
- * object goes in it. A write goes to <root>/tmp, is fsynced, renamed into place
+ * at <root>/<first two hex digits>/<id>; objstore_open makes the 256 fan-out
+ * folders (and fsyncs the root), so that their names are durable before any
+ * object goes in them and no write pays for a mkdir. A write goes to <root>/tmp, is fsynced, renamed into place
  * and its folder fsynced: a crash leaves either the whole object under its
  * final name or a temporary file that objstore_sweep_tmp removes, never a
  * half-written object under a final name. An object that already exists
  * is kept (same name, same bytes).
  *
- * A bulk writer may defer the folder fsyncs (objstore_put_deferred) and
- * make them once per batch (objstore_sync_dirs) before it commits the rows
- * that name the objects. Safe to call from several threads at once.
+ * A bulk writer stages objects in a batch and flushes the batch before it
+ * commits the rows that name them. Safe to call from several threads.
  */
 #ifndef SLUICE_STORAGE_OBJSTORE_H
 #define SLUICE_STORAGE_OBJSTORE_H
@@ -27,7 +26,8 @@
 
 struct objstore;
 
-/* Open the store rooted at root, creating its folders. Returns 0 with *out
+/* Open the store rooted at root, creating its folders (those that a crash
+ * or an operator removed too). Returns 0 with *out
  * set; on failure -1 with *out = NULL and f set (FAULT_IO). */
 int objstore_open(struct objstore **out, const char *root, struct fault *f)
     __attribute__((warn_unused_result));
@@ -44,18 +44,36 @@ int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
                  const uint8_t *data, size_t len, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* As objstore_put, but leave the fsync of the object's folder to the next
- * objstore_sync_dirs: until then the name may not survive a power cut
- * (the bytes do). Same contract otherwise. */
-int objstore_put_deferred(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
-                          const uint8_t *data, size_t len, struct fault *f)
+/* A batch of objects written together, for bulk writers: the objects are
+ * staged one by one (from several threads at once if need be) and made
+ * durable under their names together by objstore_flush, which costs one
+ * or two journal commits for the batch instead of one per object. */
+struct objstore_batch;
+
+/* Start a batch on s (which must outlive it). Returns 0 with *out set; on
+ * failure -1 with *out = NULL and f set. */
+int objstore_batch_new(struct objstore_batch **out, struct objstore *s,
+                       struct fault *f) __attribute__((warn_unused_result));
+
+/* Remove the temporary files of every object still staged in b, and free
+ * b. b may be NULL. */
+void objstore_batch_free(struct objstore_batch *b);
+
+/* Write data to a temporary file of b and start its writeback, and put its
+ * id in id_out; the object has no name yet (and may not survive a crash)
+ * until the next objstore_flush. An object that already exists is not
+ * staged again. Thread-safe. Returns 0; on failure -1 with id_out = "",
+ * nothing staged and f set (FAULT_IO). */
+int objstore_stage(struct objstore_batch *b, char id_out[OBJSTORE_ID_SIZE],
+                   const uint8_t *data, size_t len, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* fsync every folder that objstore_put_deferred wrote into since the last
- * call, so that every object written before this call keeps its name
- * across a power cut. Returns 0, or -1 with f set (FAULT_IO; the folders
- * not yet synced stay marked). */
-int objstore_sync_dirs(struct objstore *s, struct fault *f)
+/* Make every object staged in b before this call durable under its name:
+ * fsync their bytes, rename them into place, fsync their folders. Returns
+ * 0; on failure -1 with f set (FAULT_IO) and nothing staged any more:
+ * objects not yet named are removed, those already named are left for the
+ * caller, which never recorded them, to remove. */
+int objstore_flush(struct objstore_batch *b, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Read object id, refusing one larger than max_len, and check that its

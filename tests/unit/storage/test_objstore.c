@@ -137,6 +137,43 @@ static void test_sweep_and_each(void **state)
     assert_int_equal(n, 2);
 }
 
+/* A staged object has no name until its batch is flushed; a batch freed
+ * before its flush leaves nothing behind. */
+static void test_batch_stage_flush(void **state)
+{
+    struct fixture *fx = *state;
+    struct objstore_batch *b = NULL;
+    char id1[OBJSTORE_ID_SIZE], id2[OBJSTORE_ID_SIZE], id3[OBJSTORE_ID_SIZE];
+    uint8_t *back;
+    size_t len;
+    struct fault f;
+
+    assert_int_equal(objstore_batch_new(&b, fx->s, &f), 0);
+    assert_int_equal(objstore_stage(b, id1, (const uint8_t *)"one", 3, &f), 0);
+    assert_int_equal(objstore_stage(b, id2, (const uint8_t *)"two", 3, &f), 0);
+    assert_string_not_equal(id1, id2);
+    assert_int_equal(objstore_get(fx->s, &back, &len, id1, 100, &f), -1);
+    assert_int_equal(f.kind, FAULT_NOT_FOUND);
+    assert_int_equal(testutil_count_files(fx->dir), 2); /* in tmp */
+    assert_int_equal(objstore_flush(b, &f), 0);
+    assert_int_equal(objstore_get(fx->s, &back, &len, id2, 100, &f), 0);
+    assert_memory_equal(back, "two", 3);
+    free(back);
+    /* Flushing an empty batch is a no-op; an existing object is not
+     * staged again. */
+    assert_int_equal(objstore_flush(b, &f), 0);
+    assert_int_equal(objstore_stage(b, id3, (const uint8_t *)"one", 3, &f), 0);
+    assert_string_equal(id1, id3);
+    assert_int_equal(testutil_count_files(fx->dir), 2);
+    /* Staged and never flushed: freeing the batch removes it. */
+    assert_int_equal(objstore_stage(b, id3, (const uint8_t *)"three", 5, &f),
+                     0);
+    assert_int_equal(testutil_count_files(fx->dir), 3);
+    objstore_batch_free(b);
+    assert_int_equal(testutil_count_files(fx->dir), 2);
+    assert_int_equal(objstore_get(fx->s, &back, &len, id3, 100, &f), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +183,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_ids_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_and_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_stage_flush, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
