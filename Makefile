@@ -36,6 +36,7 @@ BENCHES :=
 include lib/module.mk
 include storage/module.mk
 include pricing/module.mk
+include contracts-abi/module.mk
 include gateway/module.mk
 include client/module.mk
 include tests/module.mk
