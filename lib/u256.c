@@ -73,16 +73,9 @@ int u256_is_zero(const struct u256 *a)
 unsigned u256_bits(const struct u256 *a)
 {
     for (int l = 3; l >= 0; l--) {
-        uint64_t v = a->limb[l];
-        unsigned n = 0;
-
-        if (v == 0)
-            continue;
-        while (v != 0) {
-            n++;
-            v >>= 1;
-        }
-        return 64u * (unsigned)l + n;
+        if (a->limb[l] != 0)
+            return 64u * (unsigned)l + 64u -
+                   (unsigned)__builtin_clzll(a->limb[l]);
     }
     return 0;
 }
