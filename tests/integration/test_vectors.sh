@@ -420,7 +420,7 @@ for name, schema in SCHEMA.items():
             decoded.append((i, d))
     sections[name] = decoded
 for key in doc:
-    if key != "version" and key not in SCHEMA:
+    if key not in ("version", "abi") and key not in SCHEMA:
         print("note: top-level list %r is not checked here" % key)
 
 # ---- keccak256 -----------------------------------------------------------
@@ -637,6 +637,98 @@ if 0 not in sizes:
     fail("key_wraps", "has no wrap of the empty list")
 if not any(n >= 2 for n in sizes):
     fail("key_wraps", "has no wrap of two or more chunks")
+
+# ---- abi (3.7): purchase calldata and decoded Purchased logs ---------------
+
+# The surface of DESIGN.md 3.7, and the same surface read from the committed
+# ABI JSON: the signatures hashed must be those of both.
+PURCHASE_SIG = "purchase(bytes32,address,address,bytes32)"
+WITHDRAW_SIG = "withdraw()"
+PURCHASED_SIG = "Purchased(bytes32,address,address,address,uint256,bytes32)"
+ABI_SCHEMAS = {
+    "purchase": {"kind": "text", "function": "text", "selector": hexn(4),
+                 "dataset_id": hexn(32), "owner": "addr", "worker": "addr",
+                 "ref": hexn(32), "calldata": "hex"},
+    "withdraw": {"kind": "text", "function": "text", "selector": hexn(4),
+                 "calldata": "hex"},
+    "purchased_log": {"kind": "text", "event": "text", "topics": "list",
+                      "data": "hex", "dataset_id": hexn(32),
+                      "worker": "addr", "payer": "addr", "owner": "addr",
+                      "amount": "dec", "ref": hexn(32)},
+}
+
+
+def abi_signatures(path):
+    """Canonical signatures of the functions and events of an ABI JSON."""
+    with open(path, encoding="utf-8") as fh:
+        abi = json.load(fh)
+    out = {}
+    for e in abi:
+        if e.get("type") in ("function", "event") and "name" in e:
+            types = ",".join(i["type"] for i in e.get("inputs", []))
+            out[e["name"]] = "%s(%s)" % (e["name"], types)
+    return out
+
+
+def word(addr20):
+    return bytes(12) + addr20
+
+
+sigs = abi_signatures("contracts-abi/Market.abi.json")
+for name, want in (("purchase", PURCHASE_SIG), ("withdraw", WITHDRAW_SIG),
+                   ("Purchased", PURCHASED_SIG)):
+    if sigs.get(name) != want:
+        fail("contracts-abi/Market.abi.json", "%s is %r, DESIGN.md 3.7 has "
+             "%r" % (name, sigs.get(name), want))
+abi_entries = doc.get("abi")
+abi_kinds = {}
+if not isinstance(abi_entries, list):
+    fail("abi", "must be a JSON array")
+    abi_entries = []
+for i, raw_e in enumerate(abi_entries):
+    where = "abi[%d]" % i
+    kind = raw_e.get("kind") if isinstance(raw_e, dict) else None
+    if kind not in ABI_SCHEMAS:
+        fail(where, "kind must be one of %s" % sorted(ABI_SCHEMAS))
+        continue
+    e = check_object(where, raw_e, ABI_SCHEMAS[kind])
+    if e is None:
+        continue
+    abi_kinds[kind] = abi_kinds.get(kind, 0) + 1
+    if kind in ("purchase", "withdraw"):
+        sig = PURCHASE_SIG if kind == "purchase" else WITHDRAW_SIG
+        if e["function"] != sig:
+            fail(where, "function is not %r" % sig)
+        if e["selector"] != keccak256(sig.encode())[:4]:
+            fail(where, "selector is not keccak256(function)[:4]")
+        want = e["selector"]
+        if kind == "purchase":
+            want += (e["dataset_id"] + word(e["owner"]) + word(e["worker"])
+                     + e["ref"])
+        if e["calldata"] != want:
+            fail(where, "calldata is not the selector and the arguments as "
+                 "32-byte words in purchase's order")
+        continue
+    if e["event"] != PURCHASED_SIG:
+        fail(where, "event is not %r" % PURCHASED_SIG)
+    topics = [check_value("%s.topics[%d]" % (where, j), hexn(32), t)
+              for j, t in enumerate(e["topics"])]
+    if len(topics) != 4 or any(t is None for t in topics):
+        fail(where, "topics must be four 32-byte words")
+        continue
+    if topics[0] != keccak256(PURCHASED_SIG.encode()):
+        fail(where, "topics[0] is not keccak256(event)")
+    if topics[1:] != [e["dataset_id"], word(e["worker"]), word(e["payer"])]:
+        fail(where, "topics[1..3] are not datasetId, worker, payer")
+    if not e["amount"] < 2**128:
+        fail(where, "amount must be below 2^128")
+    if e["data"] != (word(e["owner"]) + e["amount"].to_bytes(32, "big")
+                     + e["ref"]):
+        fail(where, "data is not owner, amount, ref as 32-byte words")
+for kind in ("purchase", "withdraw", "purchased_log"):
+    if abi_kinds.get(kind, 0) < 1:
+        fail("abi", "has no %r entry" % kind)
+sections["abi"] = [(i, None) for i in range(sum(abi_kinds.values()))]
 
 # ---- the worked examples of docs/PROTOCOL.md quote this file -------------
 

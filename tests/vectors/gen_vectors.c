@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contracts-abi/abi.h"
 #include "lib/aead.h"
 #include "lib/bytes.h"
 #include "lib/ethaddr.h"
@@ -32,6 +33,7 @@
 #include "lib/keywrap.h"
 #include "lib/reqsig.h"
 #include "lib/secret.h"
+#include "lib/u256.h"
 #include "storage/chunkobj.h"
 #include "storage/dskey.h"
 #include "storage/store.h"
@@ -170,6 +172,52 @@ static const struct vec_wrap vec_wraps[] = {
      "6a1f4cf2bf4f95889e3b3c2f57e6c459cf31d33c754c129f1194e27fd8f4d1cb",
      VEC_DK_A, VEC_DS_A, "c8a1d0929ce73e5b8b47c5e7605c4215",
      "4bdea3569cf9234b3ec72711", 0, {0}},
+};
+
+/* The market's surface as DESIGN.md 3.7 writes it: the selectors and the
+ * topic that abi_market_load computes from the ABI JSON must be keccak256
+ * of these. */
+#define VEC_PURCHASE_SIG "purchase(bytes32,address,address,bytes32)"
+#define VEC_WITHDRAW_SIG "withdraw()"
+#define VEC_PURCHASED_SIG \
+    "Purchased(bytes32,address,address,address,uint256,bytes32)"
+
+struct vec_purchase {
+    const char *dataset_id;
+    const char *owner;  /* EIP-55 */
+    const char *worker; /* EIP-55 */
+    const char *ref;
+};
+
+static const struct vec_purchase vec_purchases[] = {
+    {VEC_DS_A, "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+     "1111111111111111111111111111111111111111111111111111111111111111"},
+    {"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+     "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+     "0x0000000000000000000000000000000000000001",
+     "0000000000000000000000000000000000000000000000000000000000000000"},
+};
+
+struct vec_log {
+    const char *dataset_id;
+    const char *worker, *payer, *owner; /* EIP-55 */
+    const char *amount;                 /* decimal wei */
+    const char *ref;
+};
+
+static const struct vec_log vec_logs[] = {
+    {VEC_DS_A, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+     "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "1000000000000000000",
+     "1111111111111111111111111111111111111111111111111111111111111111"},
+    /* 2^128 - 1, the largest amount the decoder accepts; the payer is not
+     * the worker */
+    {VEC_DS_B, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+     "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+     "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+     "340282366920938463463374607431768211455",
+     "00000000000000000000000000000000000000000000000000000000000000ff"},
 };
 
 #define VEC_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -858,6 +906,193 @@ static int vec_wraps_section(json_t *root, struct fault *f)
     return 0;
 }
 
+/* ---- abi (DESIGN.md 3.7) ----------------------------------------------- */
+
+static int vec_addr(struct ethaddr *out, const char *text, struct fault *f)
+{
+    return ethaddr_parse(out, text, strlen(text), "fixed input", f);
+}
+
+static int vec_put_addr(json_t *obj, const char *key, const struct ethaddr *a,
+                        struct fault *f)
+{
+    char text[ETHADDR_TEXT_SIZE];
+
+    ethaddr_to_text(text, a);
+    return vec_put_str(obj, key, text, f);
+}
+
+/* The market's ABI from the embedded JSON, its selectors and topic checked
+ * against keccak256 of the signatures written out above. */
+static int vec_market(struct abi_market *m, struct fault *f)
+{
+    uint8_t d[KECCAK256_LEN];
+    size_t len = 0;
+    const char *json = abi_market_json(&len);
+
+    if (abi_market_load(m, json, len, f) != 0)
+        return -1;
+    keccak256(d, (const uint8_t *)VEC_PURCHASE_SIG,
+              sizeof VEC_PURCHASE_SIG - 1);
+    if (vec_same(m->purchase_selector, d, ABI_SELECTOR_LEN, "abi.selector",
+                 f) != 0)
+        return -1;
+    keccak256(d, (const uint8_t *)VEC_WITHDRAW_SIG,
+              sizeof VEC_WITHDRAW_SIG - 1);
+    if (vec_same(m->withdraw_selector, d, ABI_SELECTOR_LEN, "abi.selector",
+                 f) != 0)
+        return -1;
+    keccak256(d, (const uint8_t *)VEC_PURCHASED_SIG,
+              sizeof VEC_PURCHASED_SIG - 1);
+    return vec_same(m->purchased_topic, d, ABI_WORD_LEN, "abi.topics", f);
+}
+
+static int vec_purchase_entry(json_t *list, const struct abi_market *m,
+                              const struct vec_purchase *v, struct fault *f)
+{
+    uint8_t ds[32], ref[32], data[ABI_PURCHASE_CALLDATA_LEN];
+    struct ethaddr owner, worker;
+    json_t *e = json_object();
+
+    if (vec_append(list, e, f) != 0 ||
+        vec_unhex(ds, sizeof ds, v->dataset_id, f) != 0 ||
+        vec_unhex(ref, sizeof ref, v->ref, f) != 0 ||
+        vec_addr(&owner, v->owner, f) != 0 ||
+        vec_addr(&worker, v->worker, f) != 0)
+        return -1;
+    abi_encode_purchase(data, m, ds, &owner, &worker, ref);
+    /* Second path: the words at their offsets. */
+    if (vec_same(data, m->purchase_selector, 4, "abi.calldata", f) != 0 ||
+        vec_same(data + 4, ds, 32, "abi.calldata", f) != 0 ||
+        vec_check(data[4 + 32 + 11] == 0 && data[4 + 64 + 11] == 0,
+                  "abi.calldata", "an address is not zero-padded", f) != 0 ||
+        vec_same(data + 4 + 44, owner.bytes, 20, "abi.calldata", f) != 0 ||
+        vec_same(data + 4 + 76, worker.bytes, 20, "abi.calldata", f) != 0 ||
+        vec_same(data + 4 + 96, ref, 32, "abi.calldata", f) != 0)
+        return -1;
+    if (vec_put_str(e, "kind", "purchase", f) != 0 ||
+        vec_put_str(e, "function", VEC_PURCHASE_SIG, f) != 0 ||
+        vec_put_hex(e, "selector", m->purchase_selector, ABI_SELECTOR_LEN,
+                    f) != 0 ||
+        vec_put_hex(e, "dataset_id", ds, 32, f) != 0 ||
+        vec_put_addr(e, "owner", &owner, f) != 0 ||
+        vec_put_addr(e, "worker", &worker, f) != 0 ||
+        vec_put_hex(e, "ref", ref, 32, f) != 0 ||
+        vec_put_hex(e, "calldata", data, sizeof data, f) != 0)
+        return -1;
+    return 0;
+}
+
+static int vec_withdraw_entry(json_t *list, const struct abi_market *m,
+                              struct fault *f)
+{
+    uint8_t data[ABI_WITHDRAW_CALLDATA_LEN];
+    json_t *e = json_object();
+
+    abi_encode_withdraw(data, m);
+    if (vec_append(list, e, f) != 0 ||
+        vec_put_str(e, "kind", "withdraw", f) != 0 ||
+        vec_put_str(e, "function", VEC_WITHDRAW_SIG, f) != 0 ||
+        vec_put_hex(e, "selector", m->withdraw_selector, ABI_SELECTOR_LEN,
+                    f) != 0 ||
+        vec_put_hex(e, "calldata", data, sizeof data, f) != 0)
+        return -1;
+    return 0;
+}
+
+/* A Purchased log written here from the fixed values (the topics and the
+ * data words), then decoded by abi_decode_purchased, which must give the
+ * values back. */
+static int vec_log_entry(json_t *list, const struct abi_market *m,
+                         const struct vec_log *v, struct fault *f)
+{
+    uint8_t topics[ABI_PURCHASED_TOPICS][ABI_WORD_LEN];
+    uint8_t data[ABI_PURCHASED_DATA_LEN];
+    struct ethaddr worker, payer, owner;
+    struct abi_purchased p;
+    struct u256 amount;
+    char text[U256_DECIMAL_SIZE];
+    json_t *e = json_object(), *tl = json_array();
+    int rv = -1;
+
+    memset(topics, 0, sizeof topics);
+    memset(data, 0, sizeof data);
+    if (vec_append(list, e, f) != 0 ||
+        vec_unhex(topics[1], 32, v->dataset_id, f) != 0 ||
+        vec_addr(&worker, v->worker, f) != 0 ||
+        vec_addr(&payer, v->payer, f) != 0 ||
+        vec_addr(&owner, v->owner, f) != 0 ||
+        u256_parse_decimal(&amount, v->amount, strlen(v->amount),
+                           "fixed input", f) != 0 ||
+        vec_unhex(data + 64, 32, v->ref, f) != 0)
+        goto done;
+    memcpy(topics[0], m->purchased_topic, 32);
+    memcpy(topics[2] + 12, worker.bytes, 20);
+    memcpy(topics[3] + 12, payer.bytes, 20);
+    memcpy(data + 12, owner.bytes, 20);
+    u256_to_be32(data + 32, &amount);
+    if (abi_decode_purchased(&p, m, (const uint8_t(*)[ABI_WORD_LEN])topics,
+                             ABI_PURCHASED_TOPICS, data, sizeof data,
+                             f) != 0 ||
+        vec_same(p.dataset_id, topics[1], 32, "abi.dataset_id", f) != 0 ||
+        vec_check(ethaddr_equal(&p.worker, &worker) &&
+                      ethaddr_equal(&p.payer, &payer) &&
+                      ethaddr_equal(&p.owner, &owner),
+                  "abi.log", "an address does not decode back", f) != 0 ||
+        vec_check(u256_cmp(&p.amount, &amount) == 0, "abi.amount",
+                  "does not decode back", f) != 0 ||
+        vec_same(p.ref, data + 64, 32, "abi.ref", f) != 0)
+        goto done;
+    u256_to_decimal(text, &p.amount);
+    if (vec_put_str(e, "kind", "purchased_log", f) != 0 ||
+        vec_put_str(e, "event", VEC_PURCHASED_SIG, f) != 0)
+        goto done;
+    if (vec_put(e, "topics", tl, f) != 0) {
+        tl = NULL;
+        goto done;
+    }
+    for (size_t i = 0; i < ABI_PURCHASED_TOPICS; i++) {
+        char hex[2 * ABI_WORD_LEN + 3];
+
+        if (hex_encode_0x(hex, sizeof hex, topics[i], ABI_WORD_LEN) != 0 ||
+            vec_append(tl, json_string(hex), f) != 0) {
+            tl = NULL;
+            goto done;
+        }
+    }
+    tl = NULL;
+    if (vec_put_hex(e, "data", data, sizeof data, f) != 0 ||
+        vec_put_hex(e, "dataset_id", p.dataset_id, 32, f) != 0 ||
+        vec_put_addr(e, "worker", &p.worker, f) != 0 ||
+        vec_put_addr(e, "payer", &p.payer, f) != 0 ||
+        vec_put_addr(e, "owner", &p.owner, f) != 0 ||
+        vec_put_str(e, "amount", text, f) != 0 ||
+        vec_put_hex(e, "ref", p.ref, 32, f) != 0)
+        goto done;
+    rv = 0;
+done:
+    json_decref(tl);
+    return rv;
+}
+
+static int vec_abi_section(json_t *root, struct fault *f)
+{
+    json_t *list = json_array();
+    struct abi_market m;
+
+    if (vec_put(root, "abi", list, f) != 0 || vec_market(&m, f) != 0)
+        return -1;
+    for (size_t c = 0; c < VEC_COUNT(vec_purchases); c++)
+        if (vec_purchase_entry(list, &m, &vec_purchases[c], f) != 0)
+            return -1;
+    if (vec_withdraw_entry(list, &m, f) != 0)
+        return -1;
+    for (size_t c = 0; c < VEC_COUNT(vec_logs); c++)
+        if (vec_log_entry(list, &m, &vec_logs[c], f) != 0)
+            return -1;
+    return 0;
+}
+
 int main(void)
 {
     struct fault f;
@@ -873,7 +1108,8 @@ int main(void)
         vec_requests_section(root, &f) != 0 ||
         vec_chunk_keys_section(root, &f) != 0 ||
         vec_objects_section(root, &f) != 0 ||
-        vec_wraps_section(root, &f) != 0)
+        vec_wraps_section(root, &f) != 0 ||
+        vec_abi_section(root, &f) != 0)
         goto done;
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text == NULL) {
