@@ -53,6 +53,14 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.zlib_level = (int)s.zlib_level;
     opt.preview_rows = s.preview_rows;
     opt.access_log = s.access_log;
+    opt.rpc_url = s.rpc_url;
+    opt.rpc_ca_file = s.rpc_ca_file[0] ? s.rpc_ca_file : NULL;
+    opt.contract = s.contract;
+    opt.confirmations = s.confirmations;
+    opt.poll_ms = s.poll_ms;
+    opt.finalized = s.finalized;
+    opt.chain_id = s.chain_id;
+    opt.max_log_range = s.max_log_range;
     if (gateway_start(&gw, &opt, f) < 0)
         goto done;
     /* Tests and scripts wait for this line, then read the port from it. */

@@ -32,6 +32,7 @@ struct ratelimit;
 struct conns;
 struct offload;
 struct inflight;
+struct gw_chain;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
 struct gateway_options {
@@ -58,6 +59,15 @@ struct gateway_options {
     int zlib_level;
     uint64_t preview_rows;
     int access_log;
+    /* The chain (gateway/chain.h); rpc_url "" follows none. */
+    const char *rpc_url;
+    const char *rpc_ca_file;
+    const char *contract;
+    uint64_t confirmations;
+    uint64_t poll_ms;
+    int finalized;
+    uint64_t chain_id;
+    uint64_t max_log_range;
 };
 
 struct gateway {
@@ -74,6 +84,8 @@ struct gateway {
     struct conns *conns;
     struct offload *offload;
     struct webroot *web;
+    struct gw_chain *chain;     /* NULL: no chain */
+    struct ethaddr identity;    /* the gateway's account (identity.h) */
     void *tls_ctx;              /* SSL_CTX *, when TLS is on */
     struct event *sig_term, *sig_int, *tick;
     struct event *shutdown_timer, *drain_timer;
@@ -130,6 +142,17 @@ struct gw_ctx {
 int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
                int (*finish)(struct gw_ctx *c))
     __attribute__((warn_unused_result));
+
+/* Hold c open (the handler returns GW_PENDING) until gw_resume(c); then
+ * finish(c) runs on the loop's thread and replies as a handler does. If
+ * the client hangs up meanwhile, finish still runs and nothing is sent.
+ * For answers that wait on something other than a thread (long-polls, a
+ * call to the chain's node). Returns GW_PENDING, or -1 with c->fault set. */
+int gw_defer(struct gw_ctx *c, int (*finish)(struct gw_ctx *c))
+    __attribute__((warn_unused_result));
+
+/* Run the finish of a request held by gw_defer, from the loop. */
+void gw_resume(struct gw_ctx *c);
 
 /* Start the server: open the data dir, bind, start the publish workers.
  * Returns 0 with *out set; on failure -1 with *out = NULL and f set. */

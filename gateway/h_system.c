@@ -4,6 +4,7 @@
 #include <event2/keyvalq_struct.h>
 #include <time.h>
 
+#include "gateway/chain.h"
 #include "gateway/metrics.h"
 #include "gateway/routes.h"
 #include "storage/db.h"
@@ -55,6 +56,7 @@ int h_metrics(struct gw_ctx *c)
         return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
     metrics_render(c->gw->metrics, out);
     h_metrics_ingest(c, out);
+    gw_chain_metrics(c->gw->chain, c->gw, out);
     evbuffer_add_printf(out,
                         "# HELP sluice_http_requests_in_flight Requests "
                         "being answered.\n"

@@ -21,6 +21,9 @@ const struct router_entry routes_table[] = {
     {"GET", "/v1/datasets/{id}/chunks", ROUTER_OPTIONAL, ROUTER_BODY_NONE, "chunks",
      h_chunks},
     {"GET", "/v1/objects/{object_id}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "object", h_object},
+    {"GET", "/v1/chain", ROUTER_PUBLIC, ROUTER_BODY_NONE, "chain", h_chain},
+    {"GET", "/v1/payments/{tx_hash}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "payment",
+     h_payment},
     {"GET", "/", ROUTER_PUBLIC, ROUTER_BODY_NONE, "web", h_web},
     {"GET", "/{file}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "web", h_web},
 };

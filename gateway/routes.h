@@ -27,5 +27,7 @@ int h_part_list(struct gw_ctx *c);
 int h_chunks(struct gw_ctx *c);
 int h_object(struct gw_ctx *c);
 int h_web(struct gw_ctx *c);
+int h_chain(struct gw_ctx *c);
+int h_payment(struct gw_ctx *c);
 
 #endif

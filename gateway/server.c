@@ -18,6 +18,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "gateway/chain.h"
+#include "gateway/identity.h"
 #include "gateway/auth.h"
 #include "gateway/conns.h"
 #include "gateway/gateway.h"
@@ -303,6 +305,10 @@ static void server_fail(struct gw_ctx *c)
             return;
         }
     }
+    /* 503: the chain is away; say when to try again (DESIGN.md 3.9). */
+    if (status == 503 && c->req != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(c->req),
+                          "Retry-After", "5");
     server_send(c, status, "application/problem+json", NULL,
                 (const uint8_t *)text, strlen(text));
     free(text);
@@ -512,6 +518,24 @@ int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
     return GW_PENDING;
 }
 
+int gw_defer(struct gw_ctx *c, int (*finish)(struct gw_ctx *c))
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+
+    c->done_ev = event_new(c->gw->base, -1, 0, server_on_done, c);
+    if (c->done_ev == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    c->finish = finish;
+    if (conn != NULL)
+        evhttp_connection_set_closecb(conn, server_on_close, c);
+    return GW_PENDING;
+}
+
+void gw_resume(struct gw_ctx *c)
+{
+    event_active(c->done_ev, 0, 0);
+}
+
 static void server_dispatch(struct evhttp_request *req, void *arg)
 {
     struct gateway *gw = arg;
@@ -673,6 +697,7 @@ void gateway_stop(struct gateway *gw)
         gw->bound = NULL;
     }
     publisher_stop(gw->publisher);
+    gw_chain_wake_all(gw->chain);
     gw->shutdown_timer = evtimer_new(gw->base, server_on_grace_end, gw);
     gw->drain_timer = event_new(gw->base, -1, EV_PERSIST,
                                 server_on_drain_check, gw);
@@ -685,16 +710,31 @@ void gateway_stop(struct gateway *gw)
     server_on_drain_check(-1, 0, gw);
 }
 
+/* The gateway's account, derived once (its key is wiped at once). */
+static int server_identity(struct gateway *gw, struct fault *f)
+{
+    struct ethkey k;
+
+    if (identity_key(&k, gw->store) < 0)
+        return fault_set(f, FAULT_INTERNAL, NULL,
+                         "the gateway's key cannot be derived");
+    gw->identity = k.addr;
+    ethkey_wipe(&k);
+    return 0;
+}
+
 int gateway_start(struct gateway **out, const struct gateway_options *opt,
                   struct fault *f)
 {
     struct gateway *gw;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
+    struct gw_chain_options chain_opt;
     struct timeval tv;
     evutil_socket_t fd;
 
     *out = NULL;
+    memset(&chain_opt, 0, sizeof chain_opt);
     gw = calloc(1, sizeof *gw);
     if (gw == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
@@ -711,13 +751,24 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
         fault_set(f, FAULT_INTERNAL, NULL, "cannot start the event loop");
         goto fail;
     }
-    if (store_open(&gw->store, NULL, opt->data_dir, f) < 0)
+    if (store_open(&gw->store, NULL, opt->data_dir, f) < 0 ||
+        server_identity(gw, f) < 0)
         goto fail;
     if (offload_start(&gw->offload, 2, f) < 0 ||
         webroot_load(&gw->web, opt->web_dir, f) < 0 ||
         metrics_new(&gw->metrics, f) < 0 ||
         publisher_start(&gw->publisher, gw->store, opt->publish_threads,
                         opt->ingest_threads, f) < 0)
+        goto fail;
+    chain_opt.rpc_url = opt->rpc_url;
+    chain_opt.rpc_ca_file = opt->rpc_ca_file;
+    chain_opt.contract = opt->contract;
+    chain_opt.confirmations = opt->confirmations;
+    chain_opt.poll_ms = opt->poll_ms;
+    chain_opt.finalized = opt->finalized;
+    chain_opt.chain_id = opt->chain_id;
+    chain_opt.max_log_range = opt->max_log_range;
+    if (gw_chain_start(&gw->chain, gw, &chain_opt, f) < 0)
         goto fail;
     gw->http = evhttp_new(gw->base);
     if (gw->http == NULL) {
@@ -801,6 +852,7 @@ void gateway_free(struct gateway *gw)
         return;
     publisher_free(gw->publisher);
     offload_free(gw->offload);
+    gw_chain_free(gw->chain);
     if (gw->http != NULL)
         evhttp_free(gw->http);
     conns_free(gw->conns); /* after evhttp: it releases what evhttp let go */

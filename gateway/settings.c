@@ -225,6 +225,17 @@ static const struct settings_entry settings_table[] = {
      .help = "Chain the gateway must be on; 0: the node's. Either way the "
              "first chain id is recorded in data_dir and a later start "
              "against another chain is refused."},
+    {.name = "rpc_ca_file", .flag = "--rpc-ca-file", .group = g_chain,
+     STRING(rpc_ca_file), .metavar = "FILE", .def = "", .max = PATH_LEN,
+     .help = "PEM file of certificate authorities trusted for an https:// "
+             "rpc_url, besides the system's: for a node behind a private "
+             "CA."},
+    {.name = "max_log_range", .flag = "--max-log-range", .group = g_chain,
+     UINT(max_log_range), .metavar = "N", .def = "2000", .min = 1,
+     .max = 1000000,
+     .help = "Most blocks asked in one eth_getLogs. The follower halves it "
+             "when the node refuses a range (hosted nodes cap it) and grows "
+             "it back as answers come."},
 };
 
 #define SETTINGS_COUNT (sizeof settings_table / sizeof settings_table[0])

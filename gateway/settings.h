@@ -97,6 +97,8 @@ struct settings {
     uint64_t poll_ms;
     bool finalized;
     uint64_t chain_id;           /* 0: take the node's */
+    char *rpc_ca_file;           /* "": the system's CAs only */
+    uint64_t max_log_range;      /* blocks per eth_getLogs */
 };
 
 /* One row of the table. */

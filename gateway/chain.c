@@ -1,0 +1,884 @@
+#include "gateway/chain.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+
+#include "contracts-abi/abi.h"
+#include "contracts-abi/ethjson.h"
+#include "contracts-abi/follower.h"
+#include "contracts-abi/rpc.h"
+#include "gateway/routes.h"
+#include "lib/ethaddr.h"
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "lib/u256.h"
+#include "pricing/ledger.h"
+#include "storage/chainstore.h"
+#include "storage/db.h"
+
+/* Payments shown for one transaction: more Purchased logs than this in one
+ * transaction are not shown (they are still credited). */
+#define CHAIN_TX_PAYMENTS_MAX 64
+/* Long-polls held at once; more are answered at once. */
+#define CHAIN_WAITS_MAX 1024
+/* The longest ?wait=, in seconds (DESIGN.md 3.9). */
+#define CHAIN_WAIT_MAX_S 60
+/* How long start waits for the node's chain id. */
+#define CHAIN_START_WAIT_MS 5000
+
+struct chain_wait;
+
+struct gw_chain {
+    struct gateway *gw;
+    struct gw_chain_options opt;
+    struct rpc_client *rpc;
+    struct follower *fl;
+    struct abi_market abi;
+    struct ethaddr contract;
+    uint64_t chain_id;     /* recorded; 0 until the node told it */
+    struct chain_wait *waits;
+    size_t nwaits;
+};
+
+/* One GET /v1/payments/<tx> while it looks or waits. */
+struct chain_wait {
+    struct gw_chain *ch;
+    struct gw_ctx *c;      /* NULL once answered */
+    uint8_t tx[32];
+    int wait_s;
+    int first_done;        /* the first lookup finished */
+    int rpc_out;           /* a receipt call is out */
+    int again;             /* the chain moved while it was out */
+    int listed;            /* in ch->waits */
+    char *snapshot;        /* the first answer's text; NULL: not found */
+    json_t *answer;        /* the answer to send; NULL: 404 */
+    struct event *timer;
+    struct chain_wait *next, *prev;
+};
+
+/* ---- the sink: the follower's steps into SQLite -------------------------- */
+
+/* A decoded amount as the ledger's text (the decoder keeps it below 2^128,
+ * which has 39 digits). */
+static void chain_amount(char out[LEDGER_AMOUNT_SIZE], const struct u256 *a)
+{
+    char text[U256_DECIMAL_SIZE];
+    size_t n = u256_to_decimal(text, a);
+
+    if (n >= LEDGER_AMOUNT_SIZE)
+        n = 0; /* cannot happen: the decoder refused it */
+    memcpy(out, text, n);
+    out[n] = '\0';
+}
+
+static int chain_sink_chain_id(void *arg, uint64_t chain_id, struct fault *f)
+{
+    struct gw_chain *ch = arg;
+    struct chainstore_state cs;
+    char want[24];
+
+    if (ch->opt.chain_id != 0 && chain_id != ch->opt.chain_id) {
+        snprintf(want, sizeof want, "%" PRIu64, ch->opt.chain_id);
+        return fault_set(f, FAULT_CONFLICT, "chain_id",
+                         "the node is on chain %" PRIu64 ", not %s (--chain-id)",
+                         chain_id, want);
+    }
+    if (chainstore_open(ch->gw->store->db, &cs, chain_id, ch->contract.bytes,
+                        0, f) < 0)
+        return -1;
+    ch->chain_id = chain_id;
+    return 0;
+}
+
+static int chain_sink_load(void *arg, int64_t *tip,
+                           struct follower_block *blocks, size_t cap,
+                           size_t *n, struct fault *f)
+{
+    struct gw_chain *ch = arg;
+    struct chainstore_state cs;
+    struct chainstore_block *b;
+    size_t i;
+    int rc;
+
+    *n = 0;
+    rc = chainstore_read(ch->gw->store->db, &cs, f);
+    if (rc < 0)
+        return -1;
+    *tip = rc == 1 ? cs.tip : -1;
+    b = calloc(cap, sizeof *b);
+    if (b == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    /* The newest cap blocks at or below the tip. */
+    if (chainstore_blocks(ch->gw->store->db,
+                          *tip - (int64_t)cap < -1 ? -1 : *tip - (int64_t)cap,
+                          b, cap, n, f) < 0) {
+        free(b);
+        return -1;
+    }
+    for (i = 0; i < *n; i++) {
+        blocks[i].number = b[i].number;
+        memcpy(blocks[i].hash, b[i].hash, 32);
+        memcpy(blocks[i].parent_hash, b[i].parent_hash, 32);
+    }
+    free(b);
+    return 0;
+}
+
+static int chain_sink_apply(void *arg, const struct follower_step *s,
+                            uint64_t *reversed, struct fault *f)
+{
+    struct gw_chain *ch = arg;
+    sqlite3 *db = ch->gw->store->db;
+    struct chainstore_block cb;
+    struct chainstore_state cs;
+    struct ledger_payment lp;
+    int64_t now = (int64_t)time(NULL), credited_to;
+    size_t i;
+
+    *reversed = 0;
+    if (db_begin(db, f) < 0)
+        return -1;
+    if (chainstore_read(db, &cs, f) != 1) {
+        if (f->kind == FAULT_NONE)
+            fault_set(f, FAULT_INTERNAL, NULL, "no chain checkpoint");
+        goto fail;
+    }
+    credited_to = cs.last_credited_block;
+    if (s->rollback) {
+        if (chainstore_trim(db, s->rollback_to, INT64_MIN, f) < 0 ||
+            ledger_drop_after(db, ch->chain_id, s->rollback_to < 0
+                                                    ? 0
+                                                    : (uint64_t)s->rollback_to,
+                              now, reversed, f) < 0)
+            goto fail;
+        if (s->rollback_to < 0 &&
+            ledger_drop_after(db, ch->chain_id, 0, now, NULL, f) < 0)
+            goto fail;
+        if (credited_to > s->rollback_to)
+            credited_to = s->rollback_to;
+    }
+    for (i = 0; i < s->npayments; i++) {
+        const struct follower_payment *p = &s->payments[i];
+        memset(&lp, 0, sizeof lp);
+        lp.chain_id = ch->chain_id;
+        memcpy(lp.tx_hash, p->tx_hash, 32);
+        lp.ordinal = p->ordinal;
+        lp.log_index = p->log_index;
+        lp.block_number = p->block_number;
+        memcpy(lp.block_hash, p->block_hash, 32);
+        memcpy(lp.dataset_id, p->p.dataset_id, 32);
+        lp.worker = p->p.worker;
+        lp.payer = p->p.payer;
+        lp.owner = p->p.owner;
+        chain_amount(lp.amount_wei, &p->p.amount);
+        memcpy(lp.ref, p->p.ref, 32);
+        if (ledger_observe(db, &lp, now, NULL, f) < 0)
+            goto fail;
+    }
+    for (i = 0; i < s->nblocks; i++) {
+        cb.number = s->blocks[i].number;
+        memcpy(cb.hash, s->blocks[i].hash, 32);
+        memcpy(cb.parent_hash, s->blocks[i].parent_hash, 32);
+        if (chainstore_put_blocks(db, &cb, 1, f) < 0)
+            goto fail;
+    }
+    if (chainstore_trim(db, s->tip, s->keep_from, f) < 0)
+        goto fail;
+    if (s->has_credit) {
+        if (ledger_credit_upto(db, ch->chain_id, s->credit_upto, now, NULL,
+                               f) < 0)
+            goto fail;
+        credited_to = (int64_t)s->credit_upto;
+    }
+    if (chainstore_advance(db, s->tip, credited_to, *reversed > 0 ? 1 : 0,
+                           f) < 0 ||
+        db_commit(db, f) < 0)
+        goto fail;
+    return 0;
+fail:
+    db_rollback(db);
+    *reversed = 0;
+    return -1;
+}
+
+static void chain_recheck_all(struct gw_chain *ch);
+
+static void chain_sink_changed(void *arg)
+{
+    chain_recheck_all(arg);
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+static json_t *chain_hex(const uint8_t *b, size_t n)
+{
+    char text[2 * 64 + 3];
+
+    if (n > 64 || hex_encode_0x(text, sizeof text, b, n) < 0)
+        return NULL;
+    return json_string(text);
+}
+
+static json_t *chain_addr(const struct ethaddr *a)
+{
+    char text[ETHADDR_TEXT_SIZE];
+
+    ethaddr_to_text(text, a);
+    return json_string(text);
+}
+
+/* The head confirmations count against: the processed tip for payments
+ * the follower has seen, the node's head for those it has not. */
+static uint64_t chain_confirmations(uint64_t head, uint64_t block)
+{
+    return head >= block ? head - block + 1 : 0;
+}
+
+static json_t *chain_payment_json(const struct gw_chain *ch,
+                                  const struct ledger_payment *p,
+                                  uint64_t head)
+{
+    char units[24];
+
+    snprintf(units, sizeof units, "%" PRIu64, p->units);
+    return json_pack(
+        "{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+        "log_index", (json_int_t)p->log_index, "state",
+        ledger_state_name(p->state), "confirmations",
+        (json_int_t)(p->state == LEDGER_REVERSED
+                         ? 0
+                         : chain_confirmations(head, p->block_number)),
+        "required",
+        ch->opt.finalized ? json_null()
+                          : json_integer((json_int_t)ch->opt.confirmations),
+        "dataset_id", chain_hex(p->dataset_id, 32), "worker",
+        chain_addr(&p->worker), "payer", chain_addr(&p->payer), "ref",
+        chain_hex(p->ref, 32), "amount_wei", p->amount_wei, "units",
+        p->has_units ? json_string(units) : json_null(), "reason",
+        p->reason != LEDGER_REASON_NONE
+            ? json_string(ledger_reason_name(p->reason))
+            : json_null());
+}
+
+static json_t *chain_tx_doc(const uint8_t tx[32], json_t *payments)
+{
+    return json_pack("{s:o, s:o}", "tx_hash", chain_hex(tx, 32), "payments",
+                     payments);
+}
+
+/* The payments the follower recorded for tx: a document, or NULL with
+ * *found 0 when it has none. Returns 0, or -1 with f set. */
+static int chain_lookup_db(struct gw_chain *ch, const uint8_t tx[32],
+                           json_t **doc, struct fault *f)
+{
+    struct ledger_payment *v;
+    struct follower_status st;
+    json_t *arr;
+    size_t n = 0, i;
+
+    *doc = NULL;
+    if (ch->chain_id == 0)
+        return 0;
+    v = calloc(CHAIN_TX_PAYMENTS_MAX, sizeof *v);
+    if (v == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (ledger_payments_of_tx(ch->gw->store->db, ch->chain_id, tx, v,
+                              CHAIN_TX_PAYMENTS_MAX, &n, f) < 0) {
+        free(v);
+        return -1;
+    }
+    if (n > 0) {
+        follower_status(ch->fl, &st);
+        arr = json_array();
+        for (i = 0; arr != NULL && i < n; i++)
+            if (json_array_append_new(
+                    arr, chain_payment_json(ch, &v[i],
+                                            st.tip < 0 ? 0
+                                                       : (uint64_t)st.tip)) <
+                0) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        *doc = arr != NULL ? chain_tx_doc(tx, arr) : NULL;
+        if (*doc == NULL) {
+            free(v);
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        }
+    }
+    free(v);
+    return 0;
+}
+
+/* The Purchased logs of our contract in a receipt the follower has not
+ * reached: state "seen". NULL when there are none. */
+static json_t *chain_receipt_doc(struct gw_chain *ch,
+                                 const struct ethjson_receipt *r,
+                                 const uint8_t tx[32])
+{
+    struct follower_status st;
+    struct abi_purchased ap;
+    struct ledger_payment lp;
+    struct fault f;
+    json_t *arr = json_array();
+    size_t i;
+
+    if (arr == NULL || r->status != 1) {
+        json_decref(arr);
+        return NULL;
+    }
+    follower_status(ch->fl, &st);
+    for (i = 0; i < r->log_count; i++) {
+        const struct ethjson_log *lg = &r->logs[i];
+        if (memcmp(lg->address, ch->contract.bytes, 20) != 0 ||
+            lg->topic_count == 0 ||
+            memcmp(lg->topics[0], ch->abi.purchased_topic, 32) != 0 ||
+            abi_decode_purchased(&ap, &ch->abi,
+                                 (const uint8_t(*)[32])lg->topics,
+                                 lg->topic_count, lg->data, lg->data_len,
+                                 &f) < 0)
+            continue;
+        memset(&lp, 0, sizeof lp);
+        lp.log_index = lg->log_index;
+        lp.block_number = lg->block_number;
+        memcpy(lp.dataset_id, ap.dataset_id, 32);
+        lp.worker = ap.worker;
+        lp.payer = ap.payer;
+        lp.owner = ap.owner;
+        chain_amount(lp.amount_wei, &ap.amount);
+        memcpy(lp.ref, ap.ref, 32);
+        lp.state = LEDGER_SEEN;
+        if (json_array_append_new(
+                arr, chain_payment_json(ch, &lp, st.has_head ? st.head : 0)) <
+            0)
+            break;
+    }
+    if (json_array_size(arr) == 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return chain_tx_doc(tx, arr);
+}
+
+/* ---- GET /v1/payments/<tx> --------------------------------------------- */
+
+static void chain_wait_unlist(struct chain_wait *w)
+{
+    struct gw_chain *ch = w->ch;
+
+    if (!w->listed)
+        return;
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        ch->waits = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    w->listed = 0;
+    ch->nwaits--;
+}
+
+static void chain_wait_free(struct chain_wait *w)
+{
+    chain_wait_unlist(w);
+    if (w->timer != NULL)
+        event_free(w->timer);
+    json_decref(w->answer);
+    free(w->snapshot);
+    free(w);
+}
+
+/* Answer the request with w->answer (or 404) through its finish. */
+static void chain_wait_answer(struct chain_wait *w)
+{
+    struct gw_ctx *c = w->c;
+
+    if (c == NULL)
+        return;
+    chain_wait_unlist(w);
+    if (w->timer != NULL)
+        evtimer_del(w->timer);
+    gw_resume(c);
+}
+
+static int chain_payment_finish(struct gw_ctx *c)
+{
+    struct chain_wait *w = c->work_state;
+    json_t *doc = w->answer;
+    char tx[67];
+
+    c->work_state = NULL;
+    w->c = NULL;
+    w->answer = NULL;
+    if (!w->rpc_out)
+        chain_wait_free(w);
+    if (doc != NULL)
+        return gw_reply_json(c, 200, doc, NULL);
+    if (hex_encode_0x(tx, sizeof tx, w->tx, 32) < 0)
+        tx[0] = '\0';
+    return fault_set(&c->fault, FAULT_NOT_FOUND, "tx_hash",
+                     "neither the gateway nor its node knows a payment in "
+                     "transaction %s", tx);
+}
+
+/* A lookup finished with doc (NULL: nothing found). */
+static void chain_wait_result(struct chain_wait *w, json_t *doc)
+{
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)
+                             : NULL;
+
+    if (w->c == NULL) {
+        json_decref(doc);
+        free(text);
+        return;
+    }
+    json_decref(w->answer);
+    w->answer = doc;
+    if (!w->first_done) {
+        w->first_done = 1;
+        w->snapshot = text;
+        if (w->wait_s == 0 || w->ch->gw->stopping)
+            chain_wait_answer(w);
+        return;
+    }
+    /* A change (or the first sight of an unknown transaction) ends the
+     * wait; the same answer keeps it. */
+    if ((text == NULL) != (w->snapshot == NULL) ||
+        (text != NULL && strcmp(text, w->snapshot) != 0))
+        chain_wait_answer(w);
+    free(text);
+}
+
+static void chain_wait_lookup(struct chain_wait *w);
+
+static void chain_on_receipt(void *arg, const struct rpcwire_reply *r,
+                             size_t n)
+{
+    struct chain_wait *w = arg;
+    struct ethjson_receipt rc;
+    struct fault f;
+    json_t *doc = NULL;
+
+    (void)n;
+    w->rpc_out = 0;
+    if (w->c == NULL) {
+        chain_wait_free(w);
+        return;
+    }
+    if (r[0].status == RPCWIRE_OK && !json_is_null(r[0].result)) {
+        if (ethjson_receipt(&rc, r[0].result, "result", &f) == 0) {
+            doc = chain_receipt_doc(w->ch, &rc, w->tx);
+            ethjson_receipt_clear(&rc);
+        } else {
+            log_warn("payments: the node's receipt is bad: %s", f.detail);
+        }
+    }
+    chain_wait_result(w, doc);
+    if (w->c != NULL && w->again) {
+        w->again = 0;
+        chain_wait_lookup(w);
+    }
+}
+
+static void chain_wait_lookup(struct chain_wait *w)
+{
+    struct gw_chain *ch = w->ch;
+    json_t *doc = NULL, *params;
+    char tx[67];
+    struct fault f;
+
+    if (w->rpc_out) {
+        w->again = 1;
+        return;
+    }
+    if (chain_lookup_db(ch, w->tx, &doc, &f) < 0) {
+        log_warn("payments: %s", f.detail);
+        doc = NULL;
+    }
+    if (doc != NULL || ch->gw->stopping) {
+        chain_wait_result(w, doc);
+        return;
+    }
+    /* Not processed yet: does the node know the transaction? */
+    if (hex_encode_0x(tx, sizeof tx, w->tx, 32) < 0 ||
+        (params = json_pack("[s]", tx)) == NULL) {
+        chain_wait_result(w, NULL);
+        return;
+    }
+    if (rpc_call(ch->rpc, "eth_getTransactionReceipt", params,
+                 chain_on_receipt, w, &f) < 0) {
+        json_decref(params);
+        chain_wait_result(w, NULL);
+        return;
+    }
+    json_decref(params);
+    w->rpc_out = 1;
+}
+
+static void chain_on_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct chain_wait *w = arg;
+
+    (void)fd;
+    (void)what;
+    chain_wait_answer(w);
+}
+
+static void chain_recheck_all(struct gw_chain *ch)
+{
+    struct chain_wait *w, *next;
+
+    for (w = ch->waits; w != NULL; w = next) {
+        next = w->next;
+        if (w->first_done)
+            chain_wait_lookup(w);
+    }
+}
+
+void gw_chain_wake_all(struct gw_chain *ch)
+{
+    struct chain_wait *w, *next;
+
+    if (ch == NULL)
+        return;
+    for (w = ch->waits; w != NULL; w = next) {
+        next = w->next;
+        chain_wait_answer(w);
+    }
+}
+
+static int chain_parse_wait(struct gw_ctx *c, int *wait_s)
+{
+    char text[16];
+    unsigned long v;
+    char *end;
+    int rc;
+
+    *wait_s = 0;
+    rc = gw_query_param(c, text, sizeof text, "wait");
+    if (rc <= 0)
+        return rc;
+    v = strtoul(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' ||
+        (text[0] == '0' && text[1] != '\0') || v > CHAIN_WAIT_MAX_S)
+        return fault_set(&c->fault, FAULT_INVALID, "wait",
+                         "wait must be a whole number of seconds from 0 to "
+                         "%d", CHAIN_WAIT_MAX_S);
+    *wait_s = (int)v;
+    return 0;
+}
+
+int h_payment(struct gw_ctx *c)
+{
+    struct gw_chain *ch = c->gw->chain;
+    struct chain_wait *w;
+    const char *t = c->match.params[0];
+    struct timeval tv;
+    int rc;
+
+    if (ch == NULL)
+        return fault_set(&c->fault, FAULT_UNAVAILABLE, NULL,
+                         "this gateway follows no chain (no rpc_url)");
+    w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    w->ch = ch;
+    if (hex_decode_0x(w->tx, 32, t, strlen(t), "tx_hash", &c->fault) < 0 ||
+        chain_parse_wait(c, &w->wait_s) < 0) {
+        free(w);
+        return -1;
+    }
+    if (w->wait_s > 0 && ch->nwaits >= CHAIN_WAITS_MAX)
+        w->wait_s = 0; /* too many waiting: answer now */
+    w->timer = evtimer_new(c->gw->base, chain_on_wait_timer, w);
+    if (w->timer == NULL) {
+        free(w);
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    rc = gw_defer(c, chain_payment_finish);
+    if (rc != GW_PENDING) {
+        chain_wait_free(w);
+        return rc;
+    }
+    w->c = c;
+    c->work_state = w;
+    if (w->wait_s > 0) {
+        w->next = ch->waits;
+        if (ch->waits != NULL)
+            ch->waits->prev = w;
+        ch->waits = w;
+        w->listed = 1;
+        ch->nwaits++;
+        tv.tv_sec = w->wait_s;
+        tv.tv_usec = 0;
+        evtimer_add(w->timer, &tv);
+    }
+    chain_wait_lookup(w);
+    return GW_PENDING;
+}
+
+/* ---- GET /v1/chain ------------------------------------------------------- */
+
+/* The gateway's own account: derived from the master key, so that it is
+ * stable for a data dir and needs no key file of its own. It is what the
+ * gateway will sign receipts with. */
+static int chain_gateway_address(struct gateway *gw, struct ethaddr *out)
+{
+    *out = gw->identity;
+    return 0;
+}
+
+int h_chain(struct gw_ctx *c)
+{
+    struct gw_chain *ch = c->gw->chain;
+    struct follower_status st;
+    struct chainstore_state cs;
+    struct ethaddr me;
+    const char *state;
+    json_t *doc;
+    int64_t lag;
+    int rc;
+
+    if (chain_gateway_address(c->gw, &me) < 0)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL,
+                         "the gateway's address cannot be derived");
+    if (ch == NULL) {
+        doc = json_pack("{s:n, s:n, s:o, s:n, s:n, s:n, s:s}", "chain_id",
+                        "contract", "gateway", chain_addr(&me), "head",
+                        "last_credited_block", "lag", "state", "disabled");
+        if (doc == NULL)
+            return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+        return gw_reply_json(c, 200, doc, NULL);
+    }
+    follower_status(ch->fl, &st);
+    rc = chainstore_read(c->gw->store->db, &cs, &c->fault);
+    if (rc < 0)
+        return -1;
+    state = follower_state_name(st.state);
+    if (rc == 1 && cs.finality_violations > 0)
+        state = "finality_violated";
+    lag = st.has_head ? (int64_t)st.head - st.tip : 0;
+    if (lag < 0)
+        lag = 0;
+    doc = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "chain_id",
+                    ch->chain_id ? json_integer((json_int_t)ch->chain_id)
+                                 : json_null(),
+                    "contract", chain_addr(&ch->contract), "gateway",
+                    chain_addr(&me), "head",
+                    st.has_head ? json_integer((json_int_t)st.head)
+                                : json_null(),
+                    "last_credited_block",
+                    rc == 1 && cs.last_credited_block >= 0
+                        ? json_integer((json_int_t)cs.last_credited_block)
+                        : json_null(),
+                    "lag", (json_int_t)lag, "state", state);
+    if (doc == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    return gw_reply_json(c, 200, doc, NULL);
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+struct chain_probe {
+    int done;
+    struct rpcwire_reply reply;
+    uint64_t chain_id;
+};
+
+static void chain_on_probe(void *arg, const struct rpcwire_reply *r, size_t n)
+{
+    struct chain_probe *p = arg;
+    struct fault f;
+
+    (void)n;
+    p->done = 1;
+    p->reply = r[0];
+    p->reply.result = NULL;
+    if (r[0].status == RPCWIRE_OK &&
+        ethjson_quantity(&p->chain_id, r[0].result, "result", &f) < 0) {
+        p->reply.status = RPCWIRE_BAD_RESPONSE;
+        p->reply.fault = f;
+    }
+}
+
+/* Ask the node its chain id before serving, running the loop for it. */
+static int chain_probe(struct gw_chain *ch, struct fault *f)
+{
+    struct chain_probe p;
+    struct timespec t0, t;
+    struct fault f2;
+
+    memset(&p, 0, sizeof p);
+    if (rpc_call(ch->rpc, "eth_chainId", NULL, chain_on_probe, &p, f) < 0)
+        return -1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!p.done) {
+        event_base_loop(ch->gw->base, EVLOOP_ONCE);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (!p.done && (t.tv_sec - t0.tv_sec) * 1000 +
+                               (t.tv_nsec - t0.tv_nsec) / 1000000 >
+                           CHAIN_START_WAIT_MS * 2)
+            break; /* the call's own deadline should have fired */
+    }
+    if (!p.done || p.reply.status != RPCWIRE_OK) {
+        log_warn("chain: the node at %s does not answer eth_chainId (%s); "
+                 "serving without it and trying again",
+                 rpc_client_endpoint(ch->rpc),
+                 p.done ? p.reply.fault.detail : "no answer");
+        return 0;
+    }
+    fault_clear(&f2);
+    if (chain_sink_chain_id(ch, p.chain_id, f) < 0)
+        return -1;
+    log_info("chain: following chain %" PRIu64 " at %s", p.chain_id,
+             rpc_client_endpoint(ch->rpc));
+    return 0;
+}
+
+int gw_chain_start(struct gw_chain **out, struct gateway *gw,
+                   const struct gw_chain_options *opt, struct fault *f)
+{
+    struct gw_chain *ch;
+    struct rpc_options ro;
+    struct follower_config fc;
+    struct follower_sink sink;
+    const char *abi_json;
+    size_t abi_len;
+
+    *out = NULL;
+    if (opt->rpc_url == NULL || opt->rpc_url[0] == '\0')
+        return 0;
+    ch = calloc(1, sizeof *ch);
+    if (ch == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    ch->gw = gw;
+    ch->opt = *opt;
+    if (opt->contract == NULL || opt->contract[0] == '\0') {
+        fault_set(f, FAULT_INVALID, "contract",
+                  "rpc_url needs the market contract's address (contract)");
+        goto fail;
+    }
+    if (ethaddr_parse(&ch->contract, opt->contract, strlen(opt->contract),
+                      "contract", f) < 0)
+        goto fail;
+    abi_json = abi_market_json(&abi_len);
+    if (abi_market_load(&ch->abi, abi_json, abi_len, f) < 0)
+        goto fail;
+    rpc_options_default(&ro);
+    ro.ca_file = opt->rpc_ca_file;
+    if (rpc_client_new(&ch->rpc, gw->base, opt->rpc_url, &ro, f) < 0)
+        goto fail;
+    memset(&fc, 0, sizeof fc);
+    memcpy(fc.contract, ch->contract.bytes, 20);
+    fc.confirmations = (uint32_t)opt->confirmations;
+    fc.finalized = opt->finalized;
+    fc.poll_ms = (uint32_t)opt->poll_ms;
+    fc.max_range = opt->max_log_range ? (uint32_t)opt->max_log_range : 2000;
+    memset(&sink, 0, sizeof sink);
+    sink.arg = ch;
+    sink.chain_id = chain_sink_chain_id;
+    sink.load = chain_sink_load;
+    sink.apply = chain_sink_apply;
+    sink.changed = chain_sink_changed;
+    if (follower_new(&ch->fl, gw->base, ch->rpc, &ch->abi, &fc, &sink, f) < 0)
+        goto fail;
+    if (chain_probe(ch, f) < 0)
+        goto fail;
+    follower_start(ch->fl);
+    *out = ch;
+    return 0;
+fail:
+    gw_chain_free(ch);
+    return -1;
+}
+
+void gw_chain_free(struct gw_chain *ch)
+{
+    if (ch == NULL)
+        return;
+    /* The client first: it tells the follower's call it was cancelled. */
+    rpc_client_free(ch->rpc);
+    follower_free(ch->fl);
+    while (ch->waits != NULL) {
+        struct chain_wait *w = ch->waits;
+        chain_wait_unlist(w);
+        w->c = NULL;
+        if (!w->rpc_out)
+            chain_wait_free(w);
+    }
+    free(ch);
+}
+
+void gw_chain_metrics(const struct gw_chain *ch, struct gateway *gw,
+                      struct evbuffer *out)
+{
+    struct follower_status st;
+    struct chainstore_state cs;
+    struct rpc_stats rs;
+    struct fault f;
+    int rc;
+
+    (void)gw;
+    if (ch == NULL)
+        return;
+    follower_status(ch->fl, &st);
+    rpc_client_stats(ch->rpc, &rs);
+    rc = chainstore_read(ch->gw->store->db, &cs, &f);
+    evbuffer_add_printf(
+        out,
+        "# HELP sluice_chain_head The node's head block, last seen.\n"
+        "# TYPE sluice_chain_head gauge\n"
+        "sluice_chain_head %" PRIu64 "\n"
+        "# HELP sluice_chain_tip The last block whose logs are processed.\n"
+        "# TYPE sluice_chain_tip gauge\n"
+        "sluice_chain_tip %" PRId64 "\n"
+        "# HELP sluice_chain_lag_blocks Blocks between the head and the "
+        "tip.\n"
+        "# TYPE sluice_chain_lag_blocks gauge\n"
+        "sluice_chain_lag_blocks %" PRId64 "\n"
+        "# HELP sluice_chain_last_credited_block The last block whose "
+        "payments are credited.\n"
+        "# TYPE sluice_chain_last_credited_block gauge\n"
+        "sluice_chain_last_credited_block %" PRId64 "\n"
+        "# HELP sluice_chain_state 1 for the follower's state.\n"
+        "# TYPE sluice_chain_state gauge\n"
+        "sluice_chain_state{state=\"%s\"} 1\n"
+        "# HELP sluice_chain_finality_violations Reorgs that removed "
+        "credited payments.\n"
+        "# TYPE sluice_chain_finality_violations counter\n"
+        "sluice_chain_finality_violations %" PRIu64 "\n"
+        "# HELP sluice_chain_reorgs Reorgs the follower rolled back.\n"
+        "# TYPE sluice_chain_reorgs counter\n"
+        "sluice_chain_reorgs %" PRIu64 "\n"
+        "# HELP sluice_chain_payments Purchased logs processed.\n"
+        "# TYPE sluice_chain_payments counter\n"
+        "sluice_chain_payments %" PRIu64 "\n"
+        "# HELP sluice_chain_bad_logs Logs refused by the checks.\n"
+        "# TYPE sluice_chain_bad_logs counter\n"
+        "sluice_chain_bad_logs %" PRIu64 "\n"
+        "# HELP sluice_chain_round_failures Follower rounds that failed.\n"
+        "# TYPE sluice_chain_round_failures counter\n"
+        "sluice_chain_round_failures %" PRIu64 "\n"
+        "# HELP sluice_rpc_requests JSON-RPC requests sent to the node.\n"
+        "# TYPE sluice_rpc_requests counter\n"
+        "sluice_rpc_requests %" PRIu64 "\n"
+        "# HELP sluice_rpc_calls JSON-RPC calls (a batch is one).\n"
+        "# TYPE sluice_rpc_calls counter\n"
+        "sluice_rpc_calls %" PRIu64 "\n"
+        "# HELP sluice_rpc_failures Requests without a result.\n"
+        "# TYPE sluice_rpc_failures counter\n"
+        "sluice_rpc_failures %" PRIu64 "\n",
+        st.has_head ? st.head : 0, st.tip,
+        st.has_head && (int64_t)st.head > st.tip ? (int64_t)st.head - st.tip
+                                                 : (int64_t)0,
+        rc == 1 ? cs.last_credited_block : (int64_t)-1,
+        rc == 1 && cs.finality_violations > 0 ? "finality_violated"
+                                              : follower_state_name(st.state),
+        rc == 1 ? cs.finality_violations : 0, st.reorgs, st.payments,
+        st.bad_logs, st.failures, rs.requests, rs.calls,
+        rs.failures + rs.error_objects);
+}
