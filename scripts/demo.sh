@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# `make run`: the demo. Starts sluiced on 127.0.0.1 (port $SLUICE_PORT,
-# default 8080) with a fresh data dir under var/demo, then, as a data owner
+# `make run`: the demo. Starts a local chain (anvil on 127.0.0.1, port
+# $SLUICE_ANVIL_PORT, default 8545, a block a second), deploys the market
+# contract, starts sluiced on 127.0.0.1 (port $SLUICE_PORT, default 8080)
+# following it with a fresh data dir under var/demo, then, as a data owner
 # with a new key, creates a priced data-set with the sluice CLI, uploads a
-# generated sensor CSV in parts, publishes it, and prints the URL of the
-# buyer's page. The gateway keeps running until Ctrl-C.
-# (The chain, the market contract and payments come with the next issue.)
+# generated sensor CSV in parts, publishes it, pays for a worker's access
+# from one of anvil's funded accounts, shows the payment being credited,
+# and prints the URL of the buyer's page. Everything keeps running until
+# Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -12,6 +15,12 @@ sluiced=$PWD/$build/sluiced
 sluice=$PWD/$build/sluice
 dir=$PWD/${SLUICE_DEMO_DIR:-var/demo}
 port=${SLUICE_PORT:-8080}
+anvil_port=${SLUICE_ANVIL_PORT:-8545}
+cast=$PWD/node_modules/.bin/cast
+# anvil's first accounts (its default mnemonic): a deployer and a buyer.
+deployer_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+buyer_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+worker=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 rows=${SLUICE_DEMO_ROWS:-200000}
 
 rm -rf "$dir"
@@ -31,10 +40,24 @@ with open(path, "w", newline="") as out:
             40 + random.random() * 20, "ok" if random.random() < 0.98 else "warn"))
 PY
 
+node_modules/.bin/anvil --host 127.0.0.1 --port "$anvil_port" --block-time 1 \
+    >"$dir/anvil.log" 2>&1 &
+anvil_pid=$!
+trap 'kill "$anvil_pid" 2>/dev/null; wait "$anvil_pid" 2>/dev/null' EXIT INT TERM
+rpc=http://127.0.0.1:$anvil_port
+for _ in $(seq 100); do
+    grep -q "Listening on" "$dir/anvil.log" 2>/dev/null && break
+    kill -0 "$anvil_pid" 2>/dev/null || { cat "$dir/anvil.log" >&2; exit 1; }
+    sleep 0.1
+done
+market=$(scripts/deploy-market.sh "$rpc" "$deployer_key" 250 | tail -n 1)
+echo "demo: local chain at $rpc, market contract $market (2.5 % fee)"
+
 "$sluiced" --data-dir "$dir/data" --listen "127.0.0.1:$port" --web-dir web \
+    --rpc-url "$rpc" --contract "$market" --confirmations 2 --poll-ms 250 \
     >"$dir/sluiced.out" 2>"$dir/sluiced.log" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT INT TERM
+trap 'kill "$pid" "$anvil_pid" 2>/dev/null; wait "$pid" "$anvil_pid" 2>/dev/null' EXIT INT TERM
 for _ in $(seq 100); do
     grep -q "listening on" "$dir/sluiced.out" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || { cat "$dir/sluiced.log" >&2; exit 1; }
@@ -52,8 +75,24 @@ echo "demo: data-set $id"
 "$sluice" upload "$id" "$dir/sensors.csv" --part-size 4M
 "$sluice" publish "$id"
 "$sluice" show "$id"
+
+owner=$("$sluice" key address)
+echo "demo: a buyer pays 0.01 ETH for worker $worker's access"
+tx=$("$cast" send --rpc-url "$rpc" --private-key "$buyer_key" --json \
+        --value 0.01ether "$market" "purchase(bytes32,address,address,bytes32)" \
+        "$id" "$owner" "$worker" 0x0000000000000000000000000000000000000000000000000000000000000000 |
+     python3 -c 'import json,sys; print(json.load(sys.stdin)["transactionHash"])')
+echo "demo: transaction $tx"
+wait_s=0
+for _ in $(seq 30); do
+    state=$(curl -fsS "$url/v1/payments/$tx?wait=$wait_s" |
+            python3 -c 'import json,sys; p=json.load(sys.stdin)["payments"][0]; print(p["state"], p["confirmations"], "/", p["required"], "units", p["units"])' || true)
+    echo "demo: payment: $state"
+    case $state in credited*) break ;; esac
+    wait_s=5  # then long-poll: the answer comes at the next change
+done
 echo
 echo "demo: the buyer's page:  $url/"
-echo "demo: the API:           $url/v1/datasets"
+echo "demo: the API:           $url/v1/datasets   $url/v1/chain"
 echo "demo: gateway log:       $dir/sluiced.log  (Ctrl-C stops the gateway)"
 wait "$pid"
