@@ -609,6 +609,11 @@ static void fake_conn_closed(struct evhttp_connection *evcon, void *arg)
     struct fake *fk = arg;
 
     (void)evcon;
+    /* libevent leaves an answer it was sending to its owner when the peer
+     * goes away (the request no longer has a connection); ending it is
+     * what frees it. */
+    if (fk->held != NULL && evhttp_request_get_connection(fk->held) == NULL)
+        evhttp_send_reply_end(fk->held);
     fk->held = NULL;
     event_del(fk->timer);
 }
