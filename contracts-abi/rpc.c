@@ -191,7 +191,8 @@ static int rpc_parse_url(struct rpc_client *c, const char *url,
     }
     rv = https;
 done:
-    evhttp_uri_free(u);
+    if (u != NULL) /* evhttp_uri_free(NULL) is not a no-op */
+        evhttp_uri_free(u);
     return rv;
 }
 
@@ -429,6 +430,8 @@ static void rpc_deliver(struct rpc_call *call)
     size_t i;
 
     rpc_unlink(c, call);
+    if (call->replies[0].status == RPCWIRE_TIMEOUT)
+        c->stats.timeouts++;
     for (i = 0; i < call->n; i++) {
         if (call->replies[i].status == RPCWIRE_OK)
             c->stats.results++;
@@ -673,7 +676,6 @@ static void rpc_call_cb(evutil_socket_t fd, short what, void *arg)
         rpc_deliver(call);
         return;
     }
-    c->stats.timeouts++;
     if (call->state == RPC_SENT) {
         /* Take it off its connection; libevent resets the connection and
          * calls rpc_req_error and rpc_req_done, which see ABANDONING. */

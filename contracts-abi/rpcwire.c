@@ -63,6 +63,11 @@ const char *rpcwire_status_name(enum rpcwire_status status)
 static void rpcwire_reply_vfail(struct rpcwire_reply *reply,
                                 enum rpcwire_status status, const char *field,
                                 const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void rpcwire_reply_vfail(struct rpcwire_reply *reply,
+                                enum rpcwire_status status, const char *field,
+                                const char *fmt, va_list ap)
 {
     enum fault_kind kind = rpcwire_fault_kind(status);
 
