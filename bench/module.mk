@@ -8,3 +8,11 @@ BENCHES += $(patsubst %.c,%,$(BENCH_SRCS))
 
 bench/%: bench/%.c $(BENCH_SHARED) $(LIBSLUICE)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Benchmarks written in Python (they drive anvil and sluiced over HTTP):
+# bench/<name> is bench/<name>.py made executable.
+BENCH_SCRIPTS := bench/catchup
+BENCHES += $(BENCH_SCRIPTS)
+
+$(BENCH_SCRIPTS): bench/%: bench/%.py
+	install -m 0755 $< $@
