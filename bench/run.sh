@@ -28,7 +28,7 @@ else
     names=""
     for exe in bench/*; do
         case "$exe" in
-        *.c | *.h | *.sh | *.mk | *.md) continue ;;
+        *.c | *.h | *.sh | *.mk | *.md | *.py | *.js) continue ;;
         esac
         if [ ! -f "$exe" ] || [ ! -x "$exe" ]; then
             continue
