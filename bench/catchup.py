@@ -55,11 +55,17 @@ def make_purchases(node, market, ds_id, owner, n, blocks):
     per_block = max(1, -(-n // blocks))
     sent = 0
     calls = []
+    hashes = []
     payers = ACCOUNTS[1:9]
     nonce = {a: int(node.rpc("eth_getTransactionCount", a, "pending"), 16)
              for a in payers}
+    # anvil may run the requests of one batch in any order, so a block is
+    # mined by a call of its own after the batch of its purchases.
     for b in range(blocks):
         k = min(per_block, n - sent)
+        if k == 0:
+            break
+        calls = []
         for _ in range(k):
             payer = payers[sent % len(payers)]
             calls.append(("eth_sendTransaction", [{
@@ -68,14 +74,23 @@ def make_purchases(node, market, ds_id, owner, n, blocks):
                 "value": hex(UNIT * 3 + sent), "gas": hex(100000)}]))
             nonce[payer] += 1
             sent += 1
-        calls.append(("anvil_mine", ["0x1"]))
-        if len(calls) >= 90:
-            node.rpc_batch(calls)
-            calls = []
-    if calls:
-        node.rpc_batch(calls)
+        hashes += node.rpc_batch(calls)
+        node.rpc("anvil_mine", "0x1")
     node.rpc("evm_setAutomine", True)
     node.mine(CONF)
+    # Every purchase must be mined and have succeeded: the comparison is
+    # meaningless otherwise.
+    bad = unmined = 0
+    for i in range(0, len(hashes), 90):
+        for r in node.rpc_batch([("eth_getTransactionReceipt", [h])
+                                 for h in hashes[i:i + 90]]):
+            if r is None:
+                unmined += 1
+            elif int(r["status"], 16) != 1:
+                bad += 1
+    if bad or unmined:
+        raise RuntimeError("of %d purchases, %d were not mined and %d "
+                           "failed" % (len(hashes), unmined, bad))
     return sent, node.block_number() - CONF
 
 

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "contracts-abi/abi.h"
+#include "contracts-abi/ethjson.h"
 #include "contracts-abi/rpc.h"
 #include "lib/fault.h"
 
@@ -43,7 +44,7 @@
 /* The most blocks a step may hold (headers kept). */
 #define FOLLOWER_STEP_BLOCKS 96
 /* The most payments one range may hold; a range with more is split. */
-#define FOLLOWER_STEP_PAYMENTS 2048
+#define FOLLOWER_STEP_PAYMENTS ETHJSON_LOGS_MAX
 
 enum follower_state {
     FOLLOWER_SYNCING = 1,      /* catching up: more than a range behind */

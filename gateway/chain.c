@@ -134,9 +134,9 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
 {
     struct gw_chain *ch = arg;
     sqlite3 *db = ch->gw->store->db;
-    struct chainstore_block cb;
+    struct chainstore_block *cb = NULL;
     struct chainstore_state cs;
-    struct ledger_payment lp;
+    struct ledger_payment *lp = NULL;
     int64_t now = (int64_t)time(NULL), credited_to;
     size_t i;
 
@@ -151,42 +151,49 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
     credited_to = cs.last_credited_block;
     if (s->rollback) {
         if (chainstore_trim(db, s->rollback_to, INT64_MIN, f) < 0 ||
-            ledger_drop_after(db, ch->chain_id, s->rollback_to < 0
-                                                    ? 0
-                                                    : (uint64_t)s->rollback_to,
-                              now, reversed, f) < 0)
-            goto fail;
-        if (s->rollback_to < 0 &&
-            ledger_drop_after(db, ch->chain_id, 0, now, NULL, f) < 0)
+            ledger_drop_after(db, ch->chain_id, s->rollback_to, now,
+                              reversed, f) < 0)
             goto fail;
         if (credited_to > s->rollback_to)
             credited_to = s->rollback_to;
     }
+    if (s->npayments > 0) {
+        lp = calloc(s->npayments, sizeof *lp);
+        if (lp == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+            goto fail;
+        }
+    }
     for (i = 0; i < s->npayments; i++) {
         const struct follower_payment *p = &s->payments[i];
-        memset(&lp, 0, sizeof lp);
-        lp.chain_id = ch->chain_id;
-        memcpy(lp.tx_hash, p->tx_hash, 32);
-        lp.ordinal = p->ordinal;
-        lp.log_index = p->log_index;
-        lp.block_number = p->block_number;
-        memcpy(lp.block_hash, p->block_hash, 32);
-        memcpy(lp.dataset_id, p->p.dataset_id, 32);
-        lp.worker = p->p.worker;
-        lp.payer = p->p.payer;
-        lp.owner = p->p.owner;
-        chain_amount(lp.amount_wei, &p->p.amount);
-        memcpy(lp.ref, p->p.ref, 32);
-        if (ledger_observe(db, &lp, now, NULL, f) < 0)
+        lp[i].chain_id = ch->chain_id;
+        memcpy(lp[i].tx_hash, p->tx_hash, 32);
+        lp[i].ordinal = p->ordinal;
+        lp[i].log_index = p->log_index;
+        lp[i].block_number = p->block_number;
+        memcpy(lp[i].block_hash, p->block_hash, 32);
+        memcpy(lp[i].dataset_id, p->p.dataset_id, 32);
+        lp[i].worker = p->p.worker;
+        lp[i].payer = p->p.payer;
+        lp[i].owner = p->p.owner;
+        chain_amount(lp[i].amount_wei, &p->p.amount);
+        memcpy(lp[i].ref, p->p.ref, 32);
+    }
+    if (s->nblocks > 0) {
+        cb = calloc(s->nblocks, sizeof *cb);
+        if (cb == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
             goto fail;
+        }
     }
     for (i = 0; i < s->nblocks; i++) {
-        cb.number = s->blocks[i].number;
-        memcpy(cb.hash, s->blocks[i].hash, 32);
-        memcpy(cb.parent_hash, s->blocks[i].parent_hash, 32);
-        if (chainstore_put_blocks(db, &cb, 1, f) < 0)
-            goto fail;
+        cb[i].number = s->blocks[i].number;
+        memcpy(cb[i].hash, s->blocks[i].hash, 32);
+        memcpy(cb[i].parent_hash, s->blocks[i].parent_hash, 32);
     }
+    if (ledger_observe_all(db, lp, s->npayments, now, f) < 0 ||
+        chainstore_put_blocks(db, cb, s->nblocks, f) < 0)
+        goto fail;
     if (chainstore_trim(db, s->tip, s->keep_from, f) < 0)
         goto fail;
     if (s->has_credit) {
@@ -199,9 +206,13 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
                            f) < 0 ||
         db_commit(db, f) < 0)
         goto fail;
+    free(lp);
+    free(cb);
     return 0;
 fail:
     db_rollback(db);
+    free(lp);
+    free(cb);
     *reversed = 0;
     return -1;
 }

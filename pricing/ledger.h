@@ -96,6 +96,12 @@ int ledger_observe(sqlite3 *db, const struct ledger_payment *p, int64_t now,
                    enum ledger_state *state_out, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* ledger_observe for p[0..n), in order, with statements prepared once.
+ * Returns 0, or -1 with f set at the first failure. */
+int ledger_observe_all(sqlite3 *db, const struct ledger_payment *p, size_t n,
+                       int64_t now, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Credit every confirming payment of chain_id whose block is at most
  * max_block, oldest first. *credited (may be NULL) is how many were.
  * Returns 0, or -1 with f set. */
@@ -103,13 +109,13 @@ int ledger_credit_upto(sqlite3 *db, uint64_t chain_id, uint64_t max_block,
                        int64_t now, uint64_t *credited, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* The blocks after block left the chain: forget the confirming and
+/* The blocks after block (-1: all) left the chain: forget the confirming and
  * unmatched payments of chain_id in them, and reverse the credited ones
  * (state reversed, reason reorged; the balance loses the units and the
  * remainder the credit added, and what the balance no longer holds
  * becomes owed_units). *reversed (may be NULL) is how many were reversed.
  * Returns 0, or -1 with f set. */
-int ledger_drop_after(sqlite3 *db, uint64_t chain_id, uint64_t block,
+int ledger_drop_after(sqlite3 *db, uint64_t chain_id, int64_t block,
                       int64_t now, uint64_t *reversed, struct fault *f)
     __attribute__((warn_unused_result));
 
