@@ -175,6 +175,11 @@ def main():
     ap.add_argument("--blocks", type=int, default=5000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--max-log-range", type=int, default=2000)
+    # run.sh passes BENCH_ARGS to every benchmark: take and ignore the
+    # flags that do not apply here.
+    ap.add_argument("--mib", help="ignored")
+    ap.add_argument("--level", help="ignored")
+    ap.add_argument("--dir", help="ignored")
     args = ap.parse_args()
     if not (1 <= args.purchases <= 1000000 and 1 <= args.blocks <= 1000000
             and 1 <= args.runs <= 99 and 1 <= args.max_log_range):

@@ -11,7 +11,7 @@ bench/%: bench/%.c $(BENCH_SHARED) $(LIBSLUICE)
 
 # Benchmarks written in Python (they drive anvil and sluiced over HTTP):
 # bench/<name> is bench/<name>.py made executable.
-BENCH_SCRIPTS := bench/catchup
+BENCH_SCRIPTS := bench/catchup bench/latency
 BENCHES += $(BENCH_SCRIPTS)
 
 $(BENCH_SCRIPTS): bench/%: bench/%.py
