@@ -55,6 +55,7 @@ struct chain_wait {
     int rpc_out;           /* a receipt call is out */
     int again;             /* the chain moved while it was out */
     int listed;            /* in ch->waits */
+    int unreachable;       /* the node did not answer the last lookup */
     char *snapshot;        /* the first answer's text; NULL: not found */
     json_t *answer;        /* the answer to send; NULL: 404 */
     struct event *timer;
@@ -420,6 +421,7 @@ static int chain_payment_finish(struct gw_ctx *c)
 {
     struct chain_wait *w = c->work_state;
     json_t *doc = w->answer;
+    int unreachable = w->unreachable;
     char tx[67];
 
     c->work_state = NULL;
@@ -429,6 +431,10 @@ static int chain_payment_finish(struct gw_ctx *c)
         chain_wait_free(w);
     if (doc != NULL)
         return gw_reply_json(c, 200, doc, NULL);
+    if (unreachable)
+        return fault_set(&c->fault, FAULT_UNAVAILABLE, NULL,
+                         "the gateway's chain node does not answer; retry "
+                         "later");
     if (hex_encode_0x(tx, sizeof tx, w->tx, 32) < 0)
         tx[0] = '\0';
     return fault_set(&c->fault, FAULT_NOT_FOUND, "tx_hash",
@@ -480,6 +486,8 @@ static void chain_on_receipt(void *arg, const struct rpcwire_reply *r,
         chain_wait_free(w);
         return;
     }
+    /* A node that does not answer is not a node that does not know. */
+    w->unreachable = r[0].status != RPCWIRE_OK;
     if (r[0].status == RPCWIRE_OK && !json_is_null(r[0].result)) {
         if (ethjson_receipt(&rc, r[0].result, "result", &f) == 0) {
             doc = chain_receipt_doc(w->ch, &rc, w->tx);
@@ -506,6 +514,7 @@ static void chain_wait_lookup(struct chain_wait *w)
         w->again = 1;
         return;
     }
+    w->unreachable = 0;
     if (chain_lookup_db(ch, w->tx, &doc, &f) < 0) {
         log_warn("payments: %s", f.detail);
         doc = NULL;
@@ -523,6 +532,7 @@ static void chain_wait_lookup(struct chain_wait *w)
     if (rpc_call(ch->rpc, "eth_getTransactionReceipt", params,
                  chain_on_receipt, w, &f) < 0) {
         json_decref(params);
+        w->unreachable = 1;
         chain_wait_result(w, NULL);
         return;
     }

@@ -217,6 +217,11 @@ def main():
     t.check(srv.alive(), "sluiced keeps running while the node is down")
     t.expect_json(c.get("/v1/datasets/%s" % ds_id), 200,
                   "the gateway serves while the node is down")
+    p = payment(t, c, tx, "a recorded payment while the node is down")
+    t.eq(p[0]["state"], "credited", "its state, from the ledger")
+    r = c.get("/v1/payments/0x" + "cd" * 32)
+    t.expect_problem(r, 503, "an unknown tx while the node is down")
+    t.check(r.header("Retry-After") is not None, "503 carries Retry-After")
     m = c.get("/metrics").text
     t.check("sluice_chain_round_failures 0" not in m,
             "/metrics counts the failed rounds")
