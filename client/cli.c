@@ -11,6 +11,8 @@
     "--price-json JSON | --price-metered per_query=N,per_chunk=N,"         \
     "per_row=N,per_mib=N | --price-pass price=N,duration=30d"
 
+#define CLI_CHAIN_USAGE "--rpc-url URL] [--contract ADDR] [--chain-id N"
+
 static const struct cli_entry cli_table[] = {
     {"key new", "[--key FILE]",
      "make a new secp256k1 key file (mode 0600; never overwrites one) and "
@@ -47,6 +49,16 @@ static const struct cli_entry cli_table[] = {
      cli_dataset_price},
     {"delete", "ID", "unlist the data-set (buyers who paid keep access)",
      cli_dataset_delete},
+    {"buy", "DATASET --worker ADDR --amount ETH [--ref 0x<32 bytes>] "
+            "[" CLI_CHAIN_USAGE "] [--no-wait]",
+     "pay the market contract from the key for the worker's access to the "
+     "data-set (ETH with up to 18 decimals), wait until it is mined and "
+     "until the gateway credits it (--no-wait: only until mined)",
+     cli_buy_run},
+    {"withdraw", "[" CLI_CHAIN_USAGE "]",
+     "withdraw everything the market contract owes the key (an owner's "
+     "earnings) and wait until it is mined",
+     cli_withdraw_run},
 };
 
 #define CLI_COUNT (sizeof cli_table / sizeof cli_table[0])
@@ -109,11 +121,16 @@ void cli_print_help(void *out)
             "$%s, else %s)\n"
             "  --key FILE     the key file (default $%s, else "
             "~/.config/sluice/key)\n"
+            "\nbuy and withdraw: --rpc-url URL is the Ethereum node "
+            "(default $%s, else %s);\n"
+            "  --contract and the chain id come from the gateway's "
+            "GET /v1/chain unless given.\n"
             "\nAmounts are ledger units (1 unit = 1 gwei unless unit_wei "
             "says otherwise).\n"
             "Exit status: 0 done, 1 failed, 2 invalid input (ours or the "
             "gateway's verdict).\n",
-            CLI_GATEWAY_ENV, CLI_GATEWAY_DEFAULT, KEYFILE_ENV);
+            CLI_GATEWAY_ENV, CLI_GATEWAY_DEFAULT, KEYFILE_ENV,
+            CLI_RPC_URL_ENV, CLI_RPC_URL_DEFAULT);
 }
 
 int cli_common_option(struct cli_ctx *ctx, int c, char **argv,

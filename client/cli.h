@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "client/api.h"
+#include "client/ethrpc.h"
 #include "client/keyfile.h"
 #include "lib/ethkey.h"
 #include "lib/fault.h"
@@ -25,6 +26,8 @@
 
 #define CLI_GATEWAY_ENV "SLUICE_GATEWAY"
 #define CLI_GATEWAY_DEFAULT "http://127.0.0.1:8080"
+#define CLI_RPC_URL_ENV "SLUICE_RPC_URL"
+#define CLI_RPC_URL_DEFAULT "http://127.0.0.1:8545"
 
 /* getopt_long codes of the global options; CLI_GLOBAL_OPTIONS goes into
  * every command's option table. */
@@ -32,6 +35,9 @@ enum {
     CLI_OPT_GATEWAY = 1000,
     CLI_OPT_KEY,
     CLI_OPT_HELP,
+    CLI_OPT_RPC_URL,  /* the chain options (CLI_CHAIN_OPTIONS) */
+    CLI_OPT_CONTRACT,
+    CLI_OPT_CHAIN_ID,
     CLI_OPT_FIRST_LOCAL /* commands number their own options from here */
 };
 
@@ -39,6 +45,12 @@ enum {
     {"gateway", required_argument, NULL, CLI_OPT_GATEWAY},                  \
     {"key", required_argument, NULL, CLI_OPT_KEY},                          \
     {"help", no_argument, NULL, CLI_OPT_HELP}
+
+/* The options of the commands that send transactions (buy, withdraw). */
+#define CLI_CHAIN_OPTIONS                                                   \
+    {"rpc-url", required_argument, NULL, CLI_OPT_RPC_URL},                  \
+    {"contract", required_argument, NULL, CLI_OPT_CONTRACT},                \
+    {"chain-id", required_argument, NULL, CLI_OPT_CHAIN_ID}
 
 struct cli_entry;
 
@@ -114,12 +126,70 @@ int cli_load_key(const struct cli_ctx *ctx, struct ethkey *key, int *have,
 int cli_api(const struct cli_ctx *ctx, struct api *a, const struct ethkey *key,
             struct fault *f) __attribute__((warn_unused_result));
 
+/* What a chain command was given: each NULL when not. */
+struct cli_chain_opts {
+    const char *rpc_url;
+    const char *contract;
+    const char *chain_id;
+};
+
+/* The node and contract a chain command sends to, once checked. */
+struct cli_chain {
+    struct ethrpc rpc;
+    int rpc_open;
+    uint64_t chain_id;       /* the node's, equal to what was expected */
+    struct ethaddr contract; /* holds code on that chain */
+};
+
+/* Take a chain option (c is what getopt_long returned) into *o. Returns
+ * 1 if c was one, else 0. */
+int cli_chain_option(struct cli_chain_opts *o, int c);
+
+/* Open the chain for a command: the node at --rpc-url (else
+ * $SLUICE_RPC_URL, else CLI_RPC_URL_DEFAULT); the contract from
+ * --contract, else from the gateway's GET /v1/chain through a; the chain
+ * id from the node, which must equal --chain-id when given and the
+ * gateway's chain_id when the gateway was asked. The contract must hold
+ * code. Returns 0 with *c filled (the caller cli_chain_close's it); on
+ * failure -1 with *c closed and f set (FAULT_INVALID naming the option
+ * for a bad one or for a mismatch, the node's or the gateway's fault
+ * otherwise). */
+int cli_chain_open(struct cli_chain *c, const struct cli_chain_opts *o,
+                   struct api *a, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Close c's connection to the node. c may be zeroed. */
+void cli_chain_close(struct cli_chain *c);
+
+/* Build, sign with key and send a transaction to c->contract carrying
+ * value (32 bytes big-endian wei) and data[0..len): the nonce is the
+ * key's pending count, the gas limit the node's estimate plus a fifth,
+ * the fees the node's tip and twice the next base fee plus the tip.
+ * Prints the hash on stdout as soon as the node took it. Returns 0 with
+ * hash set; on failure -1 with hash zeroed and f set (a call that would
+ * revert, or too little ETH, is the node's FAULT_CONFLICT). */
+int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
+                   const struct ethkey *key, const uint8_t value[32],
+                   const uint8_t *data, size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Wait (saying so on stderr) until the transaction hash is mined, at most
+ * CLI_MINE_TIMEOUT_S seconds. Returns 0 with *out its receipt when it
+ * succeeded; on failure -1 with *out zeroed and f set: FAULT_CONFLICT
+ * when it reverted (status 0), FAULT_UNAVAILABLE when it was not mined in
+ * time or the node stayed unreachable. */
+int cli_chain_wait_mined(struct cli_chain *c, struct ethrpc_receipt *out,
+                         const uint8_t hash[32], struct fault *f)
+    __attribute__((warn_unused_result));
+
+#define CLI_MINE_TIMEOUT_S 600
+
 /* The commands of the table (cli_key.c, cli_dataset.c, cli_upload.c,
- * cli_publish.c, cli_catalog.c). Each parses argv (argv[0] = the last word
- * of its name) with getopt_long, prints its result on stdout and its
- * progress on stderr, and returns 0; or -1 with f set and nothing printed
- * about the failure (main prints f once). --help prints the usage and
- * returns 0. */
+ * cli_publish.c, cli_catalog.c, cli_buy.c, cli_withdraw.c). Each parses
+ * argv (argv[0] = the last word of its name) with getopt_long, prints its
+ * result on stdout and its progress on stderr, and returns 0; or -1 with
+ * f set and nothing printed about the failure (main prints f once).
+ * --help prints the usage and returns 0. */
 int cli_key_new(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
 int cli_key_show(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
 int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,
@@ -135,6 +205,9 @@ int cli_publish_run(struct cli_ctx *ctx, int argc, char **argv,
 int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
                    struct fault *f);
 int cli_catalog_show(struct cli_ctx *ctx, int argc, char **argv,
+                     struct fault *f);
+int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
+int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
                      struct fault *f);
 
 #endif

@@ -1,0 +1,93 @@
+/*
+ * sluice withdraw: send the key's account everything the market contract
+ * owes it (an owner's earnings, or the fee recipient's fees): the
+ * contract pays out by pull, never inside a purchase (DESIGN.md 3.7).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "client/cli.h"
+#include "client/ether.h"
+#include "client/market.h"
+
+int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
+                     struct fault *f)
+{
+    static const struct option opts[] = {
+        CLI_GLOBAL_OPTIONS,
+        CLI_CHAIN_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    struct cli_chain_opts copts = {NULL, NULL, NULL};
+    uint8_t call[MARKET_OWED_LEN], data[MARKET_WITHDRAW_LEN], owed[32];
+    uint8_t zero[32], hash[32];
+    char eth[ETHER_WEI_TEXT_SIZE], wei_text[ETHER_WEI_TEXT_SIZE];
+    char who[ETHADDR_TEXT_SIZE];
+    struct ethrpc_receipt rc;
+    struct ethrpc_msg m;
+    struct cli_chain chain;
+    struct ethkey key;
+    struct api a;
+    size_t len = 0;
+    int c, r, have = 0, api_open = 0, rv = -1;
+
+    memset(&key, 0, sizeof key);
+    memset(&chain, 0, sizeof chain);
+    memset(zero, 0, sizeof zero);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (cli_chain_option(&copts, c))
+            continue;
+        r = cli_common_option(ctx, c, argv, f);
+        if (r == 2)
+            rv = 0;
+        if (r != 1)
+            goto done;
+    }
+    if (cli_positional(argc, argv, 0, "", f) < 0 ||
+        cli_load_key(ctx, &key, &have, 1, f) < 0 ||
+        cli_api(ctx, &a, NULL, f) < 0)
+        goto done;
+    api_open = 1;
+    if (cli_chain_open(&chain, &copts, &a, f) < 0)
+        goto done;
+    /* Ask first, so that the amount is known and a withdrawal of nothing
+     * (which the contract refuses) costs no gas. */
+    market_owed_calldata(call, &key.addr);
+    m = (struct ethrpc_msg){NULL, &chain.contract, NULL, call, sizeof call};
+    if (ethrpc_call_view(&chain.rpc, owed, sizeof owed, &len, &m, f) < 0)
+        goto done;
+    if (len != sizeof owed) {
+        fault_set(f, FAULT_CORRUPT, NULL,
+                  "owed(address) returned %zu bytes, not 32: is --contract "
+                  "the sluice market?", len);
+        goto done;
+    }
+    ethaddr_to_text(who, &key.addr);
+    if (ether_is_zero(owed)) {
+        fault_set(f, FAULT_CONFLICT, NULL,
+                  "the market owes %s nothing: there is nothing to "
+                  "withdraw", who);
+        goto done;
+    }
+    if (ether_eth_text(eth, sizeof eth, owed) < 0 ||
+        ether_wei_text(wei_text, sizeof wei_text, owed) < 0) {
+        fault_set(f, FAULT_INTERNAL, NULL, "cannot write the amount");
+        goto done;
+    }
+    printf("withdrawing %s ETH (%s wei) to %s\n", eth, wei_text, who);
+    fflush(stdout);
+    market_withdraw_calldata(data);
+    if (cli_chain_send(&chain, hash, &key, zero, data, sizeof data, f) < 0 ||
+        cli_chain_wait_mined(&chain, &rc, hash, f) < 0)
+        goto done;
+    printf("mined in block %llu\n", (unsigned long long)rc.block_number);
+    rv = 0;
+done:
+    cli_chain_close(&chain);
+    if (api_open)
+        api_close(&a);
+    ethkey_wipe(&key);
+    return rv;
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""sluice buy and sluice withdraw against a real anvil and a live sluiced
+(DESIGN.md 1, 3.7): an owner publishes a data-set with the CLI; a buyer's
+CLI key, funded from an unlocked anvil account, buys a worker's access with
+--contract, --rpc-url and --no-wait (the owner is looked up on the
+gateway); the transaction, its Purchased log (decoded here from the ABI
+JSON) and owed() on chain are exactly what was asked. Bad inputs (19
+decimals, a bad worker, a chain id mismatch, an unreachable node, an
+address without code, an unknown data-set) fail with one clear line and
+send nothing. The owner then withdraws what the market owes it, and its
+balance moves by exactly that minus the gas."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sluice_http as sh  # noqa: E402
+from chain import ACCOUNTS, CONTRACTS, Anvil  # noqa: E402
+
+HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
+WEI = 10 ** 18
+
+
+def main():
+    t = sh.Test("test_cli_buy")
+    build = os.environ.get("SLUICE_BUILD") or os.path.dirname(t.sluiced)
+    sluice = os.path.join(os.path.abspath(build), "sluice")
+    t.check(os.access(sluice, os.X_OK), "%s is not executable" % sluice)
+    gw = sh.Server(t).start()
+    keys = os.path.join(t.tmp, "keys")
+    env = dict(os.environ)
+    env["SLUICE_GATEWAY"] = "http://127.0.0.1:%d" % gw.port
+    env.pop("SLUICE_RPC_URL", None)
+    env.pop("SLUICE_KEY", None)
+
+    def cli(*args, key="buyer", extra_env=None):
+        e = dict(env)
+        e["SLUICE_KEY"] = os.path.join(keys, key + ".key")
+        if extra_env:
+            e.update(extra_env)
+        try:
+            p = subprocess.run([sluice] + list(args), capture_output=True,
+                               text=True, env=e, timeout=120)
+        except subprocess.TimeoutExpired as ex:
+            t.fail("sluice %s ran for more than 120 s; stderr: %r" %
+                   (" ".join(args), ex.stderr))
+            raise
+        if sh.SANITIZER_RE.search(p.stderr):
+            t.fail("sanitizer report from sluice %s:\n%s" %
+                   (" ".join(args), p.stderr))
+        return p
+
+    def cli_ok(*args, **kw):
+        p = cli(*args, **kw)
+        t.check(p.returncode == 0, "sluice %s exited %d: %s" %
+                (" ".join(args), p.returncode, p.stderr.strip()))
+        return p
+
+    def cli_bad(rc, pattern, *args, **kw):
+        p = cli(*args, **kw)
+        lines = p.stderr.strip().splitlines()
+        t.check(p.returncode == rc and len(lines) == 1 and
+                re.search(pattern, lines[0]) is not None,
+                "sluice %s: expected exit %d and one line matching /%s/, "
+                "got exit %d and %r" % (" ".join(args), rc, pattern,
+                                        p.returncode, p.stderr))
+        return p
+
+    # --- the owner publishes a data-set -----------------------------------
+    t.step("owner: key, data-set, upload, publish")
+    owner = cli_ok("key", "new", key="owner").stdout.strip()
+    buyer = cli_ok("key", "new", key="buyer").stdout.strip()
+    ds = cli_ok("dataset", "create", "--name", "buy test", "--format", "csv",
+                "--price-metered", "per_query=1,per_chunk=2", key="owner")
+    dataset = ds.stdout.strip()
+    t.check(re.match(r"^0x[0-9a-f]{64}$", dataset), "create printed %r" %
+            dataset)
+    data = os.path.join(t.tmp, "d.csv")
+    with open(data, "w") as fh:
+        fh.write("a,b\n" + "".join("%d,%d\n" % (i, i * i)
+                                   for i in range(100)))
+    cli_ok("upload", dataset, data, key="owner")
+    cli_ok("publish", dataset, key="owner")
+
+    with Anvil(log_dir=os.path.join(t.tmp, "anvil")) as node:
+        worker = ACCOUNTS[3]
+        fee_to = ACCOUNTS[9]
+        market = node.deploy_market(fee_bps=250, fee_recipient=fee_to)
+        for who in (buyer, owner):
+            r = node.receipt(node.send(ACCOUNTS[0], who, value=10 * WEI))
+            t.eq(int(r["status"], 16), 1, "funding %s" % who)
+        chain = ["--contract", market, "--rpc-url", node.url]
+
+        # --- buy ----------------------------------------------------------
+        t.step("buy 1.234567890123456789 ETH for worker %s" % worker)
+        amount = 1234567890123456789
+        ref = "0x" + "00" * 31 + "ab"
+        p = cli_ok("buy", dataset, "--worker", worker.lower(), "--amount",
+                   "1.234567890123456789", "--ref", ref, "--no-wait", *chain)
+        out = p.stdout.strip().splitlines()
+        t.check(len(out) == 2 and HASH_RE.match(out[0]) and
+                re.match(r"^mined in block \d+$", out[1]),
+                "buy printed %r" % p.stdout)
+        tx_hash = out[0]
+        t.check("paying 1.234567890123456789 ETH (%d wei)" % amount in
+                p.stderr and owner in p.stderr,
+                "buy did not say what it pays: %r" % p.stderr)
+        tx = node.rpc("eth_getTransactionByHash", tx_hash)
+        rc = node.rpc("eth_getTransactionReceipt", tx_hash)
+        t.eq(int(rc["status"], 16), 1, "receipt status")
+        t.eq(int(tx["type"], 16), 2, "transaction type")
+        t.eq(int(tx["chainId"], 16), 31337, "chain id")
+        t.eq(tx["from"].lower(), buyer.lower(), "sender")
+        t.eq(tx["to"].lower(), market.lower(), "recipient")
+        t.eq(int(tx["value"], 16), amount, "value")
+        t.eq(out[1], "mined in block %d" % int(rc["blockNumber"], 16),
+             "block")
+        calldata = node.cast("calldata",
+                             "purchase(bytes32,address,address,bytes32)",
+                             dataset, owner, worker, ref)
+        t.eq(tx["input"], calldata, "calldata")
+
+        # The Purchased log, decoded by the ABI JSON.
+        with open(os.path.join(CONTRACTS, "Market.abi.json")) as fh:
+            abi = json.load(fh)
+        ev = [e for e in abi if e.get("type") == "event" and
+              e["name"] == "Purchased"][0]
+        sig = "Purchased(%s)" % ",".join(i["type"] for i in ev["inputs"])
+        topic0 = "0x" + sh.keccak256(sig.encode()).hex()
+        logs = [lg for lg in rc["logs"] if lg["topics"][0] == topic0]
+        t.eq(len(logs), 1, "Purchased logs")
+        lg = logs[0]
+        t.eq(lg["address"].lower(), market.lower(), "log address")
+        fields = {}
+        words = bytes.fromhex(lg["data"][2:])
+        ti, di = 1, 0
+        for inp in ev["inputs"]:
+            if inp["indexed"]:
+                raw = bytes.fromhex(lg["topics"][ti][2:])
+                ti += 1
+            else:
+                raw = words[32 * di:32 * di + 32]
+                di += 1
+            if inp["type"] == "address":
+                fields[inp["name"]] = "0x" + raw[12:].hex()
+            elif inp["type"] == "uint256":
+                fields[inp["name"]] = int.from_bytes(raw, "big")
+            else:
+                fields[inp["name"]] = "0x" + raw.hex()
+        t.eq(fields, {"datasetId": dataset, "worker": worker.lower(),
+                      "payer": buyer.lower(), "owner": owner.lower(),
+                      "amount": amount, "ref": ref}, "Purchased fields")
+        fee = amount * 250 // 10000
+        owed = int(node.cast("call", market, "owed(address)(uint256)",
+                             owner, "--rpc-url", node.url).split()[0])
+        t.eq(owed, amount - fee, "owed(owner)")
+        owed_fee = int(node.cast("call", market, "owed(address)(uint256)",
+                                 fee_to, "--rpc-url", node.url).split()[0])
+        t.eq(owed_fee, fee, "owed(fee recipient)")
+
+        # A second purchase with the defaults: no --ref is a zero ref.
+        p = cli_ok("buy", dataset, "--worker", worker, "--amount", "0.5",
+                   "--no-wait", *chain)
+        tx2 = p.stdout.split()[0]
+        lg = node.rpc("eth_getTransactionReceipt", tx2)["logs"][0]
+        t.eq(lg["data"][-64:], "00" * 32, "the default ref")
+        owed += 5 * WEI // 10 - 5 * WEI // 10 * 250 // 10000
+
+        # --- bad inputs: one line, non-zero, nothing sent -----------------
+        t.step("bad inputs")
+        nonce = node.rpc("eth_getTransactionCount", buyer, "latest")
+        cli_bad(2, r"--amount has 19 decimals", "buy", dataset, "--worker",
+                worker, "--amount", "0.1234567890123456789", *chain)
+        cli_bad(2, r"--amount must be above zero", "buy", dataset,
+                "--worker", worker, "--amount", "0", *chain)
+        cli_bad(2, r"--amount must be a positive amount of ETH without a "
+                r"sign", "buy", dataset, "--worker", worker, "--amount=-1",
+                *chain)
+        # The same address with one letter's case flipped: a bad EIP-55
+        # checksum.
+        k = next(i for i, ch in enumerate(worker) if i > 1 and ch.isalpha())
+        bad_case = worker[:k] + worker[k].swapcase() + worker[k + 1:]
+        cli_bad(2, r"--worker", "buy", dataset, "--worker", bad_case,
+                "--amount", "1", *chain)
+        cli_bad(2, r"--worker", "buy", dataset, "--worker", worker[:-2],
+                "--amount", "1", *chain)
+        cli_bad(2, r"--worker is required", "buy", dataset, "--amount", "1",
+                *chain)
+        cli_bad(2, r"on chain 31337, not 1 \(--chain-id\)", "buy", dataset,
+                "--worker", worker, "--amount", "1", "--chain-id", "1",
+                *chain)
+        cli_bad(1, r"cannot connect to the Ethereum node at 127\.0\.0\.1:1",
+                "buy", dataset, "--worker", worker, "--amount", "1",
+                "--contract", market, "--rpc-url", "http://127.0.0.1:1")
+        cli_bad(2, r"holds no contract on chain 31337", "buy", dataset,
+                "--worker", worker, "--amount", "1", "--contract",
+                ACCOUNTS[5], "--rpc-url", node.url)
+        cli_bad(1, r"answered 404", "buy", "0x" + "42" * 32, "--worker",
+                worker, "--amount", "1", *chain)
+        cli_bad(1, r"insufficient funds|[Ii]nsufficient", "buy", dataset,
+                "--worker", worker, "--amount", "100", *chain)
+        # Without --contract the gateway must say which contract it
+        # follows; this one runs without a chain.
+        cli_bad(1,
+                r"(give --contract|follows no chain)", "buy", dataset,
+                "--worker", worker, "--amount", "1", "--rpc-url", node.url)
+        t.eq(node.rpc("eth_getTransactionCount", buyer, "latest"), nonce,
+             "the buyer's nonce after the refused buys")
+
+        # --- withdraw -------------------------------------------------------
+        t.step("owner withdraws %d wei" % owed)
+        before = int(node.cast("balance", owner, "--rpc-url", node.url))
+        p = cli_ok("withdraw", "--contract", market, key="owner",
+                   extra_env={"SLUICE_RPC_URL": node.url})
+        out = p.stdout.strip().splitlines()
+        eth = "%d.%s" % (owed // WEI, ("%018d" % (owed % WEI)).rstrip("0"))
+        t.check(len(out) == 3 and
+                out[0] == "withdrawing %s ETH (%d wei) to %s" %
+                (eth, owed, owner) and HASH_RE.match(out[1]) and
+                re.match(r"^mined in block \d+$", out[2]),
+                "withdraw printed %r" % p.stdout)
+        rc = node.rpc("eth_getTransactionReceipt", out[1])
+        t.eq(int(rc["status"], 16), 1, "withdraw status")
+        gas = int(rc["gasUsed"], 16) * int(rc["effectiveGasPrice"], 16)
+        after = int(node.cast("balance", owner, "--rpc-url", node.url))
+        t.eq(after - before, owed - gas, "the owner's balance change")
+        t.eq(int(node.cast("call", market, "owed(address)(uint256)", owner,
+                           "--rpc-url", node.url).split()[0]), 0,
+             "owed(owner) after withdrawing")
+        cli_bad(1, r"owes .* nothing", "withdraw", *chain, key="owner")
+        # The buyer is owed nothing either.
+        cli_bad(1, r"there is nothing to withdraw", "withdraw", *chain)
+    t.finish()
+
+
+if __name__ == "__main__":
+    main()
