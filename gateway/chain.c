@@ -424,19 +424,19 @@ static int chain_payment_finish(struct gw_ctx *c)
     int unreachable = w->unreachable;
     char tx[67];
 
+    if (hex_encode_0x(tx, sizeof tx, w->tx, 32) < 0)
+        tx[0] = '\0';
     c->work_state = NULL;
     w->c = NULL;
     w->answer = NULL;
     if (!w->rpc_out)
-        chain_wait_free(w);
+        chain_wait_free(w); /* else the receipt's callback frees it */
     if (doc != NULL)
         return gw_reply_json(c, 200, doc, NULL);
     if (unreachable)
         return fault_set(&c->fault, FAULT_UNAVAILABLE, NULL,
                          "the gateway's chain node does not answer; retry "
                          "later");
-    if (hex_encode_0x(tx, sizeof tx, w->tx, 32) < 0)
-        tx[0] = '\0';
     return fault_set(&c->fault, FAULT_NOT_FOUND, "tx_hash",
                      "neither the gateway nor its node knows a payment in "
                      "transaction %s", tx);
