@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "contracts-abi/abi.h"
 #include "client/api.h"
 #include "client/ethrpc.h"
 #include "client/keyfile.h"
@@ -156,6 +157,13 @@ int cli_chain_option(struct cli_chain_opts *o, int c);
  * otherwise). */
 int cli_chain_open(struct cli_chain *c, const struct cli_chain_opts *o,
                    struct api *a, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* The market's ABI as the library was built with (contracts-abi/abi.h):
+ * the selectors and topic checked against its JSON. Returns 0, or -1 with
+ * *out zeroed and f set (FAULT_INVALID: the embedded ABI is not the fixed
+ * surface, which the build would have to get wrong). */
+int cli_market_abi(struct abi_market *out, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Close c's connection to the node. c may be zeroed. */

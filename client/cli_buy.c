@@ -214,13 +214,14 @@ int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f)
     };
     struct cli_chain_opts copts = {NULL, NULL, NULL};
     const char *worker_text = NULL, *amount_text = NULL, *ref_text = NULL;
-    uint8_t id[32], ref[32], wei[32], data[MARKET_PURCHASE_LEN], hash[32];
+    uint8_t id[32], ref[32], wei[32], data[ABI_PURCHASE_CALLDATA_LEN], hash[32];
     char eth[ETHER_WEI_TEXT_SIZE], wei_text[ETHER_WEI_TEXT_SIZE];
     char owner_text[ETHADDR_TEXT_SIZE], worker_out[ETHADDR_TEXT_SIZE];
     char contract_text[ETHADDR_TEXT_SIZE], hash_text[67];
     struct ethaddr worker, owner;
     struct ethrpc_receipt rc;
     struct cli_chain chain;
+    struct abi_market abi;
     struct ethkey key;
     struct api a;
     const char *id_text;
@@ -288,7 +289,9 @@ int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f)
         api_close(&a);
         goto done;
     }
-    market_purchase_calldata(data, id, &owner, &worker, ref);
+    if (cli_market_abi(&abi, f) < 0)
+        goto close;
+    abi_encode_purchase(data, &abi, id, &owner, &worker, ref);
     ethaddr_to_text(owner_text, &owner);
     ethaddr_to_text(worker_out, &worker);
     ethaddr_to_text(contract_text, &chain.contract);

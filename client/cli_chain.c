@@ -79,6 +79,14 @@ done:
     return rv;
 }
 
+int cli_market_abi(struct abi_market *out, struct fault *f)
+{
+    size_t len = 0;
+    const char *json = abi_market_json(&len);
+
+    return abi_market_load(out, json, len, f);
+}
+
 int cli_chain_open(struct cli_chain *c, const struct cli_chain_opts *o,
                    struct api *a, struct fault *f)
 {

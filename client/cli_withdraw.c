@@ -19,13 +19,14 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
         {NULL, 0, NULL, 0},
     };
     struct cli_chain_opts copts = {NULL, NULL, NULL};
-    uint8_t call[MARKET_OWED_LEN], data[MARKET_WITHDRAW_LEN], owed[32];
+    uint8_t call[MARKET_OWED_LEN], data[ABI_WITHDRAW_CALLDATA_LEN], owed[32];
     uint8_t zero[32], hash[32];
     char eth[ETHER_WEI_TEXT_SIZE], wei_text[ETHER_WEI_TEXT_SIZE];
     char who[ETHADDR_TEXT_SIZE];
     struct ethrpc_receipt rc;
     struct ethrpc_msg m;
     struct cli_chain chain;
+    struct abi_market abi;
     struct ethkey key;
     struct api a;
     size_t len = 0;
@@ -78,7 +79,9 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
     }
     printf("withdrawing %s ETH (%s wei) to %s\n", eth, wei_text, who);
     fflush(stdout);
-    market_withdraw_calldata(data);
+    if (cli_market_abi(&abi, f) < 0)
+        goto done;
+    abi_encode_withdraw(data, &abi);
     if (cli_chain_send(&chain, hash, &key, zero, data, sizeof data, f) < 0 ||
         cli_chain_wait_mined(&chain, &rc, hash, f) < 0)
         goto done;

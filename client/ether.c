@@ -2,34 +2,7 @@
 
 #include <string.h>
 
-/* wei = wei * 10 + digit. Returns 0, or -1 when the result is above
- * 2^256 - 1 (wei is then garbage). */
-static int ether_mul10_add(uint8_t wei[32], unsigned digit)
-{
-    unsigned carry = digit;
-    int i;
-
-    for (i = 31; i >= 0; i--) {
-        unsigned v = (unsigned)wei[i] * 10 + carry;
-        wei[i] = (uint8_t)v;
-        carry = v >> 8;
-    }
-    return carry == 0 ? 0 : -1;
-}
-
-/* wei = wei / 10; return the remainder. */
-static unsigned ether_div10(uint8_t wei[32])
-{
-    unsigned rem = 0;
-    int i;
-
-    for (i = 0; i < 32; i++) {
-        unsigned v = (rem << 8) | wei[i];
-        wei[i] = (uint8_t)(v / 10);
-        rem = v % 10;
-    }
-    return rem;
-}
+#include "lib/u256.h"
 
 int ether_is_zero(const uint8_t wei[32])
 {
@@ -56,7 +29,10 @@ int ether_parse(uint8_t wei[32], const char *text, const char *field,
                 struct fault *f)
 {
     const char *p = text, *dot;
-    size_t int_len, frac_len = 0, i;
+    char digits[U256_DECIMAL_MAX_DIGITS + ETHER_DECIMALS + 1];
+    size_t int_len, frac_len = 0, i, n, lead;
+    struct fault ignored;
+    struct u256 v;
 
     memset(wei, 0, 32);
     if (text == NULL || text[0] == '\0')
@@ -80,16 +56,26 @@ int ether_parse(uint8_t wei[32], const char *text, const char *field,
                          "%s has %zu decimals; ETH has %d (1 wei = "
                          "0.000000000000000001 ETH)",
                          field, frac_len, ETHER_DECIMALS);
-    for (i = 0; i < int_len; i++)
-        if (ether_mul10_add(wei, (unsigned)(p[i] - '0')) < 0)
-            goto large;
+    /* The wei: the integer digits, then the fraction's padded to 18, as
+     * one decimal number (leading zeros dropped) for lib/u256. */
+    while (int_len > 1 && p[0] == '0') {
+        p++;
+        int_len--;
+    }
+    if (int_len + ETHER_DECIMALS > U256_DECIMAL_MAX_DIGITS)
+        goto large;
+    memcpy(digits, p, int_len);
     for (i = 0; i < ETHER_DECIMALS; i++)
-        if (ether_mul10_add(wei, i < frac_len ? (unsigned)(dot[1 + i] - '0')
-                                              : 0) < 0)
-            goto large;
-    if (ether_is_zero(wei))
+        digits[int_len + i] = i < frac_len ? dot[1 + i] : '0';
+    n = int_len + ETHER_DECIMALS;
+    for (lead = 0; lead + 1 < n && digits[lead] == '0'; lead++)
+        ;
+    if (u256_parse_decimal(&v, digits + lead, n - lead, field, &ignored) < 0)
+        goto large;
+    if (u256_is_zero(&v))
         return fault_set(f, FAULT_INVALID, field,
                          "%s must be above zero", field);
+    u256_to_be32(wei, &v);
     return 0;
 syntax:
     return fault_set(f, FAULT_INVALID, field,
@@ -103,22 +89,18 @@ large:
 
 int ether_wei_text(char *out, size_t cap, const uint8_t wei[32])
 {
-    uint8_t w[32];
-    char rev[ETHER_WEI_TEXT_SIZE];
-    size_t n = 0, i;
+    char text[U256_DECIMAL_SIZE];
+    struct u256 v;
+    size_t n;
 
-    memcpy(w, wei, 32);
-    do {
-        rev[n++] = (char)('0' + ether_div10(w));
-    } while (!ether_is_zero(w));
+    u256_from_be32(&v, wei);
+    n = u256_to_decimal(text, &v);
     if (n + 1 > cap) {
         if (cap > 0)
             out[0] = '\0';
         return -1;
     }
-    for (i = 0; i < n; i++)
-        out[i] = rev[n - 1 - i];
-    out[n] = '\0';
+    memcpy(out, text, n + 1);
     return 0;
 }
 
