@@ -8,13 +8,18 @@ JSON) and owed() on chain are exactly what was asked. Bad inputs (19
 decimals, a bad worker, a chain id mismatch, an unreachable node, an
 address without code, an unknown data-set) fail with one clear line and
 send nothing. The owner then withdraws what the market owes it, and its
-balance moves by exactly that minus the gas."""
+balance moves by exactly that minus the gas. Last, with the gateway
+following the chain, `sluice buy` without --contract (taken from the
+gateway's GET /v1/chain) waits and shows the confirmations until the
+gateway reports the payment credited."""
 
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
+import urllib.request
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -234,6 +239,43 @@ def main():
         cli_bad(1, r"owes .* nothing", "withdraw", *chain, key="owner")
         # The buyer is owed nothing either.
         cli_bad(1, r"there is nothing to withdraw", "withdraw", *chain)
+
+        # --- buy and wait for the credit, through a gateway that follows
+        # the chain (contract and chain id from its GET /v1/chain) ---------
+        t.step("buy 0.25 ETH and wait: confirming, then credited")
+        gw.stop()
+        gw.args = ["--rpc-url", node.url, "--contract", market,
+                   "--confirmations", "3", "--poll-ms", "50"]
+        gw.start()
+        env["SLUICE_GATEWAY"] = "http://127.0.0.1:%d" % gw.port
+        stop = threading.Event()
+
+        def miner():
+            # anvil mines only when a transaction comes: a block every
+            # 300 ms, so that confirmations accrue while buy waits.
+            while not stop.wait(0.3):
+                node.mine(1)
+        th = threading.Thread(target=miner, daemon=True)
+        th.start()
+        try:
+            p = cli_ok("buy", dataset, "--worker", worker, "--amount", "0.25",
+                       "--rpc-url", node.url)
+        finally:
+            stop.set()
+            th.join()
+        out = p.stdout.strip().splitlines()
+        units = 25 * WEI // 100 // 10**9  # the plan's unit_wei is 1 gwei
+        t.check(len(out) == 3 and HASH_RE.match(out[0]) and
+                re.match(r"^mined in block \d+$", out[1]) and
+                out[2] == "credited %d units" % units,
+                "buy (waiting) printed %r" % p.stdout)
+        t.check(re.search(r"confirming [12]/3", p.stderr) is not None,
+                "buy showed the confirmations: %r" % p.stderr)
+        pay = json.loads(urllib.request.urlopen(
+            "http://127.0.0.1:%d/v1/payments/%s" % (gw.port, out[0]),
+            timeout=10).read())["payments"][0]
+        t.eq(pay["state"], "credited", "the gateway's view of it")
+        t.eq(pay["units"], str(units), "its units")
     t.finish()
 
 
