@@ -89,16 +89,6 @@ static void ledger_u128_format(char out[LEDGER_AMOUNT_SIZE], ledger_u128 v)
     out[n] = '\0';
 }
 
-static int ledger_step(sqlite3 *db, sqlite3_stmt *st, const char *what,
-                       struct fault *f)
-{
-    int rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(db, rc, what, f);
-    return rc == SQLITE_ROW ? 1 : 0;
-}
-
 /*
  * The statements of one public call, prepared on first use and reused for
  * every payment it handles (a catch-up step credits thousands at once),
@@ -205,7 +195,7 @@ static int ledger_match(struct ledger_ctx *x, const struct ledger_payment *p,
     if ((st = ledger_sql(x, SQL_OBSERVE_MATCH, f)) == NULL)
         return -1;
     sqlite3_bind_blob(st, 1, p->dataset_id, 32, SQLITE_STATIC);
-    rc = ledger_step(x->db, st, "find the data-set of a payment", f);
+    rc = db_step(x->db, st, "find the data-set of a payment", f);
     if (rc == 1) {
         text = (const char *)sqlite3_column_text(st, 0);
         *reason = LEDGER_OWNER_MISMATCH;
@@ -241,7 +231,7 @@ static int ledger_observe_one(struct ledger_ctx *x,
     sqlite3_bind_int64(st, 4, (sqlite3_int64)p->log_index);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)p->block_number);
     sqlite3_bind_blob(st, 6, p->block_hash, 32, SQLITE_STATIC);
-    rc = ledger_step(x->db, st, "update a payment", f);
+    rc = db_step(x->db, st, "update a payment", f);
     if (rc == 1 &&
         ledger_state_parse(&state, (const char *)sqlite3_column_text(st, 0)) <
             0)
@@ -278,7 +268,7 @@ static int ledger_observe_one(struct ledger_ctx *x,
         sqlite3_bind_text(st, 14, ledger_reason_name(reason), -1,
                           SQLITE_STATIC);
     sqlite3_bind_int64(st, 15, now);
-    rc = ledger_step(x->db, st, "record a payment", f);
+    rc = db_step(x->db, st, "record a payment", f);
     sqlite3_reset(st);
     if (rc < 0)
         return -1;
@@ -335,7 +325,7 @@ static int ledger_unit_wei(struct ledger_ctx *x, const uint8_t dataset_id[32],
     if ((st = ledger_sql(x, SQL_UNIT, f)) == NULL)
         return -1;
     sqlite3_bind_blob(st, 1, dataset_id, 32, SQLITE_STATIC);
-    rc = ledger_step(x->db, st, "read a data-set's plan", f);
+    rc = db_step(x->db, st, "read a data-set's plan", f);
     if (rc < 0)
         goto done;
     price = rc == 1 ? (const char *)sqlite3_column_text(st, 0) : NULL;
@@ -378,7 +368,7 @@ static int ledger_balance_get(struct ledger_ctx *x, const uint8_t worker[20],
         return -1;
     sqlite3_bind_blob(st, 1, worker, 20, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, dataset_id, 32, SQLITE_STATIC);
-    rc = ledger_step(x->db, st, "read a balance", f);
+    rc = db_step(x->db, st, "read a balance", f);
     if (rc < 0)
         goto done;
     if (rc == 1) {
@@ -411,7 +401,7 @@ static int ledger_balance_put(struct ledger_ctx *x, const uint8_t worker[20],
     sqlite3_bind_int64(st, 3, (sqlite3_int64)units);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)owed);
     sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
-    return ledger_step(x->db, st, "write a balance", f) < 0 ? -1 : 0;
+    return db_step(x->db, st, "write a balance", f) < 0 ? -1 : 0;
 }
 
 static int ledger_entry(struct ledger_ctx *x, const uint8_t worker[20],
@@ -432,7 +422,7 @@ static int ledger_entry(struct ledger_ctx *x, const uint8_t worker[20],
     sqlite3_bind_int64(st, 6, (sqlite3_int64)chain_id);
     sqlite3_bind_blob(st, 7, tx, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, ordinal);
-    return ledger_step(x->db, st, "write a ledger entry", f) < 0 ? -1 : 0;
+    return db_step(x->db, st, "write a ledger entry", f) < 0 ? -1 : 0;
 }
 
 /* One payment picked for crediting or reversal. */
@@ -462,7 +452,7 @@ static int ledger_pick(sqlite3 *db, const char *sql, uint64_t chain_id,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_int64(st, 2, block);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
-    while ((rc = ledger_step(db, st, "find payments", f)) == 1) {
+    while ((rc = db_step(db, st, "find payments", f)) == 1) {
         p = &out[*n];
         if (sqlite3_column_bytes(st, 0) != 32 ||
             sqlite3_column_bytes(st, 2) != 20 ||
@@ -535,14 +525,22 @@ static int ledger_credit_one(struct ledger_ctx *x, uint64_t chain_id,
     sqlite3_bind_int64(st, 4, (sqlite3_int64)add);
     sqlite3_bind_text(st, 5, unit_text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, now);
-    return ledger_step(x->db, st, "mark a payment credited", f) < 0 ? -1 : 0;
+    return db_step(x->db, st, "mark a payment credited", f) < 0 ? -1 : 0;
 }
 
 /* Payments are picked in batches of this many. */
 #define LEDGER_PICK 256
 
-int ledger_credit_upto(sqlite3 *db, uint64_t chain_id, uint64_t max_block,
-                       int64_t now, uint64_t *credited, struct fault *f)
+typedef int (*ledger_apply_fn)(struct ledger_ctx *x, uint64_t chain_id,
+                               const struct ledger_pick *p, int64_t now,
+                               struct fault *f);
+
+/* Apply fn to every payment that sql picks (in its order, LEDGER_PICK at a
+ * time, until a batch comes back short: fn must take each one out of what
+ * sql picks). *count is how many. Returns 0, or -1 with f set. */
+static int ledger_each(sqlite3 *db, const char *sql, uint64_t chain_id,
+                       int64_t block, ledger_apply_fn fn, int64_t now,
+                       uint64_t *count, struct fault *f)
 {
     struct ledger_ctx x;
     struct ledger_pick *v;
@@ -550,37 +548,43 @@ int ledger_credit_upto(sqlite3 *db, uint64_t chain_id, uint64_t max_block,
     size_t n, i;
     int rv = -1;
 
-    if (credited != NULL)
-        *credited = 0;
-    if (max_block > (uint64_t)INT64_MAX)
-        max_block = (uint64_t)INT64_MAX;
+    if (count != NULL)
+        *count = 0;
     v = calloc(LEDGER_PICK, sizeof *v);
     if (v == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     ledger_ctx_init(&x, db);
-    /* Oldest first, a batch at a time: each credit changes the balance
-     * (and remainder) the next one of its pair starts from. */
     do {
-        if (ledger_pick(db,
-                        "SELECT tx_hash, ordinal, worker, dataset_id, "
-                        "amount_wei, 0, NULL FROM payments WHERE state = "
-                        "'confirming' AND chain_id = ?1 AND block_number <= "
-                        "?2 ORDER BY block_number, log_index LIMIT ?3",
-                        chain_id, (int64_t)max_block, v, LEDGER_PICK, &n,
-                        f) < 0)
+        if (ledger_pick(db, sql, chain_id, block, v, LEDGER_PICK, &n, f) < 0)
             goto done;
         for (i = 0; i < n; i++)
-            if (ledger_credit_one(&x, chain_id, &v[i], now, f) < 0)
+            if (fn(&x, chain_id, &v[i], now, f) < 0)
                 goto done;
         total += n;
     } while (n == LEDGER_PICK);
-    if (credited != NULL)
-        *credited = total;
+    if (count != NULL)
+        *count = total;
     rv = 0;
 done:
     ledger_ctx_end(&x);
     free(v);
     return rv;
+}
+
+int ledger_credit_upto(sqlite3 *db, uint64_t chain_id, uint64_t max_block,
+                       int64_t now, uint64_t *credited, struct fault *f)
+{
+    if (max_block > (uint64_t)INT64_MAX)
+        max_block = (uint64_t)INT64_MAX;
+    /* Oldest first: each credit changes the balance (and remainder) the
+     * next one of its pair starts from. */
+    return ledger_each(db,
+                       "SELECT tx_hash, ordinal, worker, dataset_id, "
+                       "amount_wei, 0, NULL FROM payments WHERE state = "
+                       "'confirming' AND chain_id = ?1 AND block_number <= "
+                       "?2 ORDER BY block_number, log_index LIMIT ?3",
+                       chain_id, (int64_t)max_block, ledger_credit_one, now,
+                       credited, f);
 }
 
 /* Take back one credit: the units it added, and the part of the amount
@@ -636,24 +640,19 @@ static int ledger_reverse_one(struct ledger_ctx *x, uint64_t chain_id,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_blob(st, 2, p->tx, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, p->ordinal);
-    return ledger_step(x->db, st, "mark a payment reversed", f) < 0 ? -1 : 0;
+    return db_step(x->db, st, "mark a payment reversed", f) < 0 ? -1 : 0;
 }
 
 int ledger_drop_after(sqlite3 *db, uint64_t chain_id, int64_t block,
                       int64_t now, uint64_t *reversed, struct fault *f)
 {
-    struct ledger_ctx x;
-    struct ledger_pick *v = NULL;
     sqlite3_stmt *st = NULL;
-    uint64_t total = 0;
-    size_t n, i;
-    int rc, rv = -1;
+    int rc;
 
     if (reversed != NULL)
         *reversed = 0;
     if (block < -1)
         block = -1;
-    ledger_ctx_init(&x, db);
     if (db_prepare(db, &st,
                    "DELETE FROM payments WHERE chain_id = ?1 AND "
                    "block_number > ?2 AND state IN ('confirming', "
@@ -662,35 +661,18 @@ int ledger_drop_after(sqlite3 *db, uint64_t chain_id, int64_t block,
         return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_int64(st, 2, block);
-    rc = ledger_step(db, st, "forget reorged payments", f);
+    rc = db_step(db, st, "forget reorged payments", f);
     sqlite3_finalize(st);
     if (rc < 0)
         return -1;
-    v = calloc(LEDGER_PICK, sizeof *v);
-    if (v == NULL)
-        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     /* Newest first, undoing the credits in the reverse of their order. */
-    do {
-        if (ledger_pick(db,
-                        "SELECT tx_hash, ordinal, worker, dataset_id, "
-                        "amount_wei, units, unit_wei FROM payments WHERE "
-                        "state = 'credited' AND chain_id = ?1 AND "
-                        "block_number > ?2 ORDER BY block_number DESC, "
-                        "log_index DESC LIMIT ?3",
-                        chain_id, block, v, LEDGER_PICK, &n, f) < 0)
-            goto done;
-        for (i = 0; i < n; i++)
-            if (ledger_reverse_one(&x, chain_id, &v[i], now, f) < 0)
-                goto done;
-        total += n;
-    } while (n == LEDGER_PICK);
-    if (reversed != NULL)
-        *reversed = total;
-    rv = 0;
-done:
-    ledger_ctx_end(&x);
-    free(v);
-    return rv;
+    return ledger_each(db,
+                       "SELECT tx_hash, ordinal, worker, dataset_id, "
+                       "amount_wei, units, unit_wei FROM payments WHERE "
+                       "state = 'credited' AND chain_id = ?1 AND "
+                       "block_number > ?2 ORDER BY block_number DESC, "
+                       "log_index DESC LIMIT ?3",
+                       chain_id, block, ledger_reverse_one, now, reversed, f);
 }
 
 int ledger_payments_of_tx(sqlite3 *db, uint64_t chain_id,
@@ -712,7 +694,7 @@ int ledger_payments_of_tx(sqlite3 *db, uint64_t chain_id,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_blob(st, 2, tx, 32, SQLITE_STATIC);
     while (*n < cap) {
-        rc = ledger_step(db, st, "read a transaction's payments", f);
+        rc = db_step(db, st, "read a transaction's payments", f);
         if (rc < 0)
             goto done;
         if (rc == 0)

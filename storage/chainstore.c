@@ -4,16 +4,6 @@
 
 #include "storage/db.h"
 
-static int chainstore_step(sqlite3 *db, sqlite3_stmt *st, const char *what,
-                           struct fault *f)
-{
-    int rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(db, rc, what, f);
-    return rc == SQLITE_ROW ? 1 : 0;
-}
-
 int chainstore_read(sqlite3 *db, struct chainstore_state *out,
                     struct fault *f)
 {
@@ -26,7 +16,7 @@ int chainstore_read(sqlite3 *db, struct chainstore_state *out,
                    "finality_violations FROM chain_state WHERE id = 1",
                    f) < 0)
         return -1;
-    rc = chainstore_step(db, st, "read the chain checkpoint", f);
+    rc = db_step(db, st, "read the chain checkpoint", f);
     if (rc == 1) {
         if (sqlite3_column_bytes(st, 1) != 20) {
             sqlite3_finalize(st);
@@ -81,7 +71,7 @@ int chainstore_open(sqlite3 *db, struct chainstore_state *out,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_blob(st, 2, contract, 20, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)start - 1);
-    rc = chainstore_step(db, st, "record the chain", f);
+    rc = db_step(db, st, "record the chain", f);
     sqlite3_finalize(st);
     if (rc < 0)
         return -1;
@@ -103,7 +93,7 @@ int chainstore_blocks(sqlite3 *db, int64_t after,
         return -1;
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
-    while ((rc = chainstore_step(db, st, "read block hashes", f)) == 1) {
+    while ((rc = db_step(db, st, "read block hashes", f)) == 1) {
         if (sqlite3_column_bytes(st, 1) != 32 ||
             sqlite3_column_bytes(st, 2) != 32) {
             rc = fault_set(f, FAULT_CORRUPT, NULL, "a stored block is bad");
@@ -141,7 +131,7 @@ int chainstore_put_blocks(sqlite3 *db, const struct chainstore_block *b,
         sqlite3_bind_int64(st, 1, (sqlite3_int64)b[i].number);
         sqlite3_bind_blob(st, 2, b[i].hash, 32, SQLITE_STATIC);
         sqlite3_bind_blob(st, 3, b[i].parent_hash, 32, SQLITE_STATIC);
-        if (chainstore_step(db, st, "store a block hash", f) < 0)
+        if (db_step(db, st, "store a block hash", f) < 0)
             goto done;
     }
     rv = 0;
@@ -163,7 +153,7 @@ int chainstore_trim(sqlite3 *db, int64_t above, int64_t keep_from,
         return -1;
     sqlite3_bind_int64(st, 1, above);
     sqlite3_bind_int64(st, 2, keep_from);
-    rc = chainstore_step(db, st, "trim block hashes", f);
+    rc = db_step(db, st, "trim block hashes", f);
     sqlite3_finalize(st);
     return rc < 0 ? -1 : 0;
 }
@@ -183,7 +173,7 @@ int chainstore_advance(sqlite3 *db, int64_t tip, int64_t last_credited,
     sqlite3_bind_int64(st, 1, tip);
     sqlite3_bind_int64(st, 2, last_credited);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)violations);
-    rc = chainstore_step(db, st, "advance the chain checkpoint", f);
+    rc = db_step(db, st, "advance the chain checkpoint", f);
     sqlite3_finalize(st);
     return rc < 0 ? -1 : 0;
 }

@@ -128,3 +128,14 @@ void db_close(sqlite3 *db)
         log_error("close: %s (a statement was left unfinalized)",
                   sqlite3_errmsg(db));
 }
+
+int db_step(sqlite3 *db, sqlite3_stmt *st, const char *what, struct fault *f)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_fail(db, rc, what, f);
+}

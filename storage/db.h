@@ -52,4 +52,9 @@ void db_rollback(sqlite3 *db);
  * FAULT_INTERNAL. Logs the SQLite message with what. Returns -1. */
 int db_fail(sqlite3 *db, int rc, const char *what, struct fault *f);
 
+/* Step st once. Returns 1 for a row, 0 when it is done, -1 with f set as
+ * db_fail does (what names the step in the log). */
+int db_step(sqlite3 *db, sqlite3_stmt *st, const char *what,
+            struct fault *f) __attribute__((warn_unused_result));
+
 #endif
