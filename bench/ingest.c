@@ -8,7 +8,8 @@
  *          no parsing, no hashing, no disk (the read of each piece is not
  *          timed).
  *   ours   store_open on a fresh data dir, store_create_dataset
- *          (publishing), ingest_run over ingest_read_fd and store_close,
+ *          (publishing), ingest_run_fd (the file mapped, as sluiced ingest
+ *          does) and store_close,
  *          all timed, in a forked child so that its peak RSS is its own:
  *          once with threads = 1 (one core) and once with --threads
  *          (0: one worker per online CPU).
@@ -223,7 +224,7 @@ static int ours_child(void *arg, void *out, size_t outlen)
     t0 = bench_now();
     c0 = bench_cpu_now();
     if (store_create_dataset(st, id, &spec, CATALOG_PUBLISHING, &f) < 0 ||
-        ingest_run(st, &res, id, ingest_read_fd, &fd, &opt, &f) < 0) {
+        ingest_run_fd(st, &res, id, fd, &opt, &f) < 0) {
         snprintf(o->err, sizeof o->err, "%s (%s)", f.detail,
                  fault_kind_name(f.kind));
         goto done;

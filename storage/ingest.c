@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,11 +15,14 @@
 #include "storage/chunkobj.h"
 #include "storage/db.h"
 #include "storage/dskey.h"
+#include "storage/mapfile.h"
 
-#define INGEST_READ_BUF (256 * 1024)
 /* Chunks per transaction: few enough that a writer waits little, many
  * enough that fsync of the WAL is not the bottleneck. */
 #define INGEST_BATCH 16
+/* A mapped input is shown to the splitter this much at a time, so that
+ * chunks go to the workers as they are cut. */
+#define INGEST_STEP ((size_t)256 * 1024)
 
 enum ingest_job_state { JOB_EMPTY, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -61,6 +65,8 @@ struct ingest {
     const struct ingest_options *opt;
     int sweep; /* an object could not be removed: sweep at next start */
     struct splitter *sp; /* recording thread only */
+    struct mapfile *map; /* the input when it is mapped, else NULL */
+    const uint8_t *map_data;
 };
 
 int ingest_read_fd(void *arg, uint8_t *buf, size_t cap, size_t *got,
@@ -214,6 +220,10 @@ static int ingest_record_oldest(struct ingest *in, struct fault *f)
         goto done;
     rv = 0;
 done:
+    /* Chunks are recorded in input order: no chunk needs the mapped
+     * pages before this one's end any more. */
+    if (in->map != NULL && c != NULL && c->data != NULL)
+        mapfile_release(in->map, (size_t)(c->data + c->len - in->map_data));
     /* Its buffer builds a later chunk: no allocation, no fresh pages. */
     splitter_recycle(in->sp, c);
     job->chunk = NULL;
@@ -361,10 +371,12 @@ static void ingest_abandon(struct ingest *in, const struct fault *why)
     }
 }
 
-int ingest_run(struct store *st, struct ingest_result *res,
-               const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
-               void *read_arg, const struct ingest_options *opt,
-               struct fault *f)
+/* ingest_run, with the input either read through `read` or, when map is
+ * not NULL, split where it is mapped. */
+static int ingest_main(struct store *st, struct ingest_result *res,
+                       const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
+                       void *read_arg, struct mapfile *map,
+                       const struct ingest_options *opt, struct fault *f)
 {
     static const struct ingest_options no_options;
     struct ingest in;
@@ -374,8 +386,8 @@ int ingest_run(struct store *st, struct ingest_result *res,
     const char **names = NULL;
     enum splitter_coltype *types = NULL;
     char *preview = NULL;
-    uint8_t *buf = NULL;
-    size_t got, i, ncols;
+    uint8_t *room;
+    size_t cap, got, i, ncols;
     int sync_ok = 0;
     int rv = -1;
 
@@ -384,6 +396,7 @@ int ingest_run(struct store *st, struct ingest_result *res,
     memset(&in, 0, sizeof in);
     in.st = st;
     in.opt = opt ? opt : &no_options;
+    in.map = map;
     if (pthread_mutex_init(&in.mu, NULL) != 0)
         return fault_set(f, FAULT_INTERNAL, NULL, "mutex");
     pthread_cond_init(&in.work_cv, NULL);
@@ -408,8 +421,7 @@ int ingest_run(struct store *st, struct ingest_result *res,
         goto fail;
     in.sp = sp;
     in.root = EVP_MD_CTX_new();
-    buf = malloc(INGEST_READ_BUF);
-    if (in.root == NULL || buf == NULL ||
+    if (in.root == NULL ||
         EVP_DigestInit_ex(in.root, EVP_sha256(), NULL) != 1) {
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto fail;
@@ -418,13 +430,34 @@ int ingest_run(struct store *st, struct ingest_result *res,
         ingest_start_workers(&in, in.opt->threads, f) < 0)
         goto fail;
 
-    for (;;) {
-        if (read(read_arg, buf, INGEST_READ_BUF, &got, f) < 0)
+    if (map != NULL) {
+        /* Chunks are slices of the mapping: no copy at all. */
+        size_t total, step;
+        in.map_data = mapfile_data(map, &total);
+        if (splitter_borrow(sp, in.map_data, total, f) < 0)
+            goto fail;
+        while (in.consumed < total) {
+            step = total - in.consumed < INGEST_STEP ? total - in.consumed
+                                                     : INGEST_STEP;
+            mapfile_prefetch(map, in.consumed, step);
+            if (splitter_advance(sp, step, f) < 0)
+                goto fail;
+            in.consumed += step;
+            if (ingest_take_chunks(&in, sp, f) < 0)
+                goto fail;
+        }
+    }
+    /* Otherwise the input is read straight into the buffer of the chunk
+     * being built: the kernel's copy out of the page cache (or the
+     * socket) is the only one it takes. */
+    while (map == NULL) {
+        if (splitter_room(sp, &room, &cap, f) < 0 ||
+            read(read_arg, room, cap, &got, f) < 0)
             goto fail;
         if (got == 0)
             break;
         in.consumed += got;
-        if (splitter_feed(sp, buf, got, f) < 0 ||
+        if (splitter_commit(sp, got, f) < 0 ||
             ingest_take_chunks(&in, sp, f) < 0)
             goto fail;
     }
@@ -485,7 +518,6 @@ done:
     free(names);
     free(types);
     free(preview);
-    free(buf);
     free(in.ring);
     free(in.threads);
     chunkobj_sealer_free(in.sealer);
@@ -496,5 +528,33 @@ done:
         pthread_cond_destroy(&in.done_cv);
         pthread_mutex_destroy(&in.mu);
     }
+    return rv;
+}
+
+int ingest_run(struct store *st, struct ingest_result *res,
+               const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
+               void *read_arg, const struct ingest_options *opt,
+               struct fault *f)
+{
+    return ingest_main(st, res, id, read, read_arg, NULL, opt, f);
+}
+
+int ingest_run_fd(struct store *st, struct ingest_result *res,
+                  const uint8_t id[CATALOG_ID_LEN], int fd,
+                  const struct ingest_options *opt, struct fault *f)
+{
+    struct mapfile *map = NULL;
+    struct fault mf;
+    struct stat sb;
+    int rv;
+
+    /* Mapped when it is a regular file with something in it; a pipe, a
+     * terminal or an empty file is read. */
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        lseek(fd, 0, SEEK_CUR) == 0 && mapfile_open(&map, fd, &mf) < 0)
+        map = NULL; /* cannot map it (say, a file system without mmap):
+                       read it then */
+    rv = ingest_main(st, res, id, ingest_read_fd, &fd, map, opt, f);
+    mapfile_close(map);
     return rv;
 }

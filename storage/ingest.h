@@ -1,8 +1,9 @@
 /*
  * ingest: turn an owner's bytes into a published data-set.
  *
- * The bytes are read in bounded buffers and split into chunks of whole
- * rows (splitter.h); each chunk is compressed, encrypted under its own key
+ * The bytes are read straight into the buffer of the chunk being built
+ * (splitter_room), no more than a slice at a time, and split into chunks
+ * of whole rows (splitter.h); each chunk is compressed, encrypted under its own key
  * and written as an object (chunkobj.h, objstore.h) by a pool of worker
  * threads, while this thread keeps reading; chunk records are committed in
  * index order, in small transactions. The data-set turns "published" in
@@ -11,8 +12,8 @@
  * removes its objects), never one that looks published with chunks
  * missing.
  *
- * Memory stays bounded by (2 x threads + 2) chunks and one read buffer,
- * whatever the size of the input.
+ * Memory stays bounded by (2 x threads + 2) chunks and one row, whatever
+ * the size of the input.
  */
 #ifndef SLUICE_STORAGE_INGEST_H
 #define SLUICE_STORAGE_INGEST_H
@@ -59,6 +60,16 @@ int ingest_run(struct store *st, struct ingest_result *res,
                const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
                void *read_arg, const struct ingest_options *opt,
                struct fault *f) __attribute__((warn_unused_result));
+
+/* As ingest_run, over everything read from fd (left open for the caller).
+ * A regular file read from its start is mapped (mapfile.h) and split in
+ * place, with no copy: its bytes must not shrink meanwhile (the access to
+ * lost pages raises SIGBUS). Anything else (a pipe, a terminal, an empty
+ * file) is read with ingest_read_fd. Returns as ingest_run does. */
+int ingest_run_fd(struct store *st, struct ingest_result *res,
+                  const uint8_t id[CATALOG_ID_LEN], int fd,
+                  const struct ingest_options *opt, struct fault *f)
+    __attribute__((warn_unused_result));
 
 /* An ingest_read_fn over a file descriptor; arg points to the int fd. */
 int ingest_read_fd(void *arg, uint8_t *buf, size_t cap, size_t *got,
