@@ -59,6 +59,7 @@ struct ingest {
     size_t batch_n;
     char batch_ids[INGEST_BATCH][OBJSTORE_ID_SIZE];
     struct objstore_batch *objects; /* staged by the workers */
+    struct catalog_chunk_writer *rows;
     EVP_MD_CTX *root;
     struct ingest_result res;
     uint64_t consumed;
@@ -204,7 +205,8 @@ static int ingest_record_oldest(struct ingest *in, struct fault *f)
     cc.plain_bytes = job->plain_len;
     cc.stored_bytes = job->stored_len;
     memcpy(in->batch_ids[in->batch_n++], job->object_id, OBJSTORE_ID_SIZE);
-    if (catalog_put_chunk(in->st->db, in->d.id, &cc, c->cols, c->ncols, f) < 0)
+    if (catalog_chunk_writer_put(in->rows, in->d.id, &cc, c->cols, c->ncols,
+                                 f) < 0)
         goto done;
     if (hex_decode(digest, sizeof digest, job->object_id, OBJSTORE_ID_LEN,
                    "object_id", f) < 0 ||
@@ -427,6 +429,7 @@ static int ingest_main(struct store *st, struct ingest_result *res,
         goto fail;
     }
     if (objstore_batch_new(&in.objects, st->objects, f) < 0 ||
+        catalog_chunk_writer_new(&in.rows, st->db, f) < 0 ||
         ingest_start_workers(&in, in.opt->threads, f) < 0)
         goto fail;
 
@@ -514,6 +517,7 @@ fail:
 done:
     ingest_stop_workers(&in);
     objstore_batch_free(in.objects);
+    catalog_chunk_writer_free(in.rows);
     splitter_free(sp);
     free(names);
     free(types);
