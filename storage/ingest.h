@@ -6,7 +6,10 @@
  * of whole rows (splitter.h); each chunk is compressed, encrypted under its own key
  * and written as an object (chunkobj.h, objstore.h) by a pool of worker
  * threads, while this thread keeps reading; chunk records are committed in
- * index order, in small transactions. The data-set turns "published" in
+ * index order, in small transactions, each once the objects it names are
+ * durable: a helper thread makes one batch's objects durable (fsync,
+ * rename) while the next batch is sealed, so that no thread that works
+ * waits for the disk. The data-set turns "published" in
  * the same transaction as its last chunks, so a crash at any point leaves
  * a data-set that is still "publishing" (store_open then fails it and
  * removes its objects), never one that looks published with chunks
@@ -35,7 +38,8 @@ typedef void (*ingest_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct ingest_options {
     unsigned threads;             /* workers; 0: one per online CPU; 1: all
-                                     work in the calling thread */
+                                     work in the calling thread (but the
+                                     fsyncs, which wait for the disk) */
     uint64_t total_bytes;         /* for progress; 0 when unknown */
     ingest_progress_fn progress;  /* may be NULL */
     void *progress_arg;
