@@ -1,6 +1,8 @@
 /* sluiced ingest: bulk-load a file as a published data-set, without HTTP. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,6 +67,30 @@ static void ingest_show_progress(void *arg, uint64_t done, uint64_t total)
     }
 }
 
+/* A regular input file is mapped (ingest_run_fd): if someone truncates it
+ * meanwhile, the next read of a lost page raises SIGBUS, in whichever
+ * thread reads it. Say so plainly and stop, rather than die of a signal.
+ * The data-set is left "publishing", exactly as after a kill -9, and the
+ * next store_open fails it and removes its objects. Only async-signal-safe
+ * calls here. */
+static void ingest_sigbus(int sig)
+{
+    static const char msg[] =
+        "sluiced ingest: the input file shrank while it was being read; "
+        "nothing was published (the next start cleans up)\n";
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    ssize_t w;
+
+    (void)sig;
+    /* Several threads may fault at once: one speaks, all stop. */
+    if (atomic_flag_test_and_set(&said))
+        for (;;)
+            pause();
+    w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(1);
+}
+
 int cmd_ingest(int argc, char **argv, struct fault *f)
 {
     static const struct option opts[] = {
@@ -88,6 +114,7 @@ int cmd_ingest(int argc, char **argv, struct fault *f)
     char id_hex[2 * CATALOG_ID_LEN + 3];
     uint64_t v;
     struct stat sb;
+    struct sigaction sa;
     int fd = -1, c, rv = -1;
     double t;
 
@@ -160,7 +187,14 @@ int cmd_ingest(int argc, char **argv, struct fault *f)
     clock_gettime(CLOCK_MONOTONIC, &prog.start);
     io.progress = ingest_show_progress;
     io.progress_arg = &prog;
-    if (ingest_run(st, &res, id, ingest_read_fd, &fd, &io, f) < 0)
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ingest_sigbus;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, NULL) < 0) {
+        fault_set(f, FAULT_INTERNAL, NULL, "cannot handle SIGBUS: %m");
+        goto done;
+    }
+    if (ingest_run_fd(st, &res, id, fd, &io, f) < 0)
         goto done;
     t = ingest_elapsed(&prog.start);
     if (prog.tty)

@@ -286,26 +286,57 @@ static void catalog_bind_bound(sqlite3_stmt *stmt, int col,
         sqlite3_bind_blob(stmt, col, bytes, (int)len, SQLITE_STATIC);
 }
 
-int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
-                      const struct catalog_chunk *c,
-                      const struct splitter_colstat *cols, size_t ncols,
-                      struct fault *f)
-{
-    sqlite3_stmt *chunk = NULL, *index = NULL;
-    int rv = -1;
-    size_t i;
+struct catalog_chunk_writer {
+    sqlite3 *db;
+    sqlite3_stmt *chunk, *index;
+};
 
-    if (db_prepare(db, &chunk,
+int catalog_chunk_writer_new(struct catalog_chunk_writer **out, sqlite3 *db,
+                             struct fault *f)
+{
+    struct catalog_chunk_writer *w;
+
+    *out = NULL;
+    w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    w->db = db;
+    if (db_prepare(db, &w->chunk,
                    "INSERT INTO chunks (dataset_id, idx, object_id, "
                    "first_row, rows, plain_bytes, stored_bytes) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                    f) < 0 ||
-        db_prepare(db, &index,
+        db_prepare(db, &w->index,
                    "INSERT INTO chunk_index (dataset_id, idx, position, "
                    "num_min, num_max, text_min, text_max) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                   f) < 0)
-        goto done;
+                   f) < 0) {
+        catalog_chunk_writer_free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+void catalog_chunk_writer_free(struct catalog_chunk_writer *w)
+{
+    if (w == NULL)
+        return;
+    sqlite3_finalize(w->chunk);
+    sqlite3_finalize(w->index);
+    free(w);
+}
+
+int catalog_chunk_writer_put(struct catalog_chunk_writer *w,
+                             const uint8_t id[CATALOG_ID_LEN],
+                             const struct catalog_chunk *c,
+                             const struct splitter_colstat *cols, size_t ncols,
+                             struct fault *f)
+{
+    sqlite3_stmt *chunk = w->chunk, *index = w->index;
+    int rv = -1;
+    size_t i;
+
     sqlite3_bind_blob(chunk, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(chunk, 2, (sqlite3_int64)c->index);
     sqlite3_bind_text(chunk, 3, c->object_id, -1, SQLITE_STATIC);
@@ -315,7 +346,7 @@ int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     }
     sqlite3_bind_int64(chunk, 6, (sqlite3_int64)c->plain_bytes);
     sqlite3_bind_int64(chunk, 7, (sqlite3_int64)c->stored_bytes);
-    if (catalog_step_done(db, chunk, "insert chunk", f) < 0)
+    if (catalog_step_done(w->db, chunk, "insert chunk", f) < 0)
         goto done;
     for (i = 0; i < ncols; i++) {
         const struct splitter_colstat *s = &cols[i];
@@ -331,13 +362,32 @@ int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
         catalog_bind_bound(index, 5, s->num.max, s->num.max_len, 1);
         catalog_bind_bound(index, 6, s->text.min, s->text.min_len, 0);
         catalog_bind_bound(index, 7, s->text.max, s->text.max_len, 0);
-        if (catalog_step_done(db, index, "insert chunk index", f) < 0)
+        if (catalog_step_done(w->db, index, "insert chunk index", f) < 0)
             goto done;
     }
     rv = 0;
 done:
-    sqlite3_finalize(chunk);
-    sqlite3_finalize(index);
+    /* Ready for the next chunk, holding no bound pointer and no open
+     * read of the database (a commit or rollback may come next). */
+    sqlite3_reset(chunk);
+    sqlite3_clear_bindings(chunk);
+    sqlite3_reset(index);
+    sqlite3_clear_bindings(index);
+    return rv;
+}
+
+int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                      const struct catalog_chunk *c,
+                      const struct splitter_colstat *cols, size_t ncols,
+                      struct fault *f)
+{
+    struct catalog_chunk_writer *w = NULL;
+    int rv;
+
+    if (catalog_chunk_writer_new(&w, db, f) < 0)
+        return -1;
+    rv = catalog_chunk_writer_put(w, id, c, cols, ncols, f);
+    catalog_chunk_writer_free(w);
     return rv;
 }
 

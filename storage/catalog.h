@@ -209,6 +209,29 @@ int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
                       const struct splitter_colstat *cols, size_t ncols,
                       struct fault *f) __attribute__((warn_unused_result));
 
+/* A writer of the chunk records of one ingest: its statements are compiled
+ * once, not for every chunk. */
+struct catalog_chunk_writer;
+
+/* Create a chunk writer on db (which must outlive it). Returns 0 with *out
+ * set; on failure -1 with *out = NULL and f set. */
+int catalog_chunk_writer_new(struct catalog_chunk_writer **out, sqlite3 *db,
+                             struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* As catalog_put_chunk, through w. Returns 0, or -1 with f set (rows of c
+ * already inserted stay in the caller's transaction, for it to roll
+ * back). */
+int catalog_chunk_writer_put(struct catalog_chunk_writer *w,
+                             const uint8_t id[CATALOG_ID_LEN],
+                             const struct catalog_chunk *c,
+                             const struct splitter_colstat *cols, size_t ncols,
+                             struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Free w. w may be NULL. */
+void catalog_chunk_writer_free(struct catalog_chunk_writer *w);
+
 /* Record s on data-set id, replace its columns, and mark it published at
  * now. Returns 0, or -1 with f set. */
 int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,11 +15,14 @@
 #include "storage/chunkobj.h"
 #include "storage/db.h"
 #include "storage/dskey.h"
+#include "storage/mapfile.h"
 
-#define INGEST_READ_BUF (256 * 1024)
 /* Chunks per transaction: few enough that a writer waits little, many
  * enough that fsync of the WAL is not the bottleneck. */
 #define INGEST_BATCH 16
+/* A mapped input is shown to the splitter this much at a time, so that
+ * chunks go to the workers as they are cut. */
+#define INGEST_STEP ((size_t)256 * 1024)
 
 enum ingest_job_state { JOB_EMPTY, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -30,6 +34,21 @@ struct ingest_job {
     size_t stored_len;
     int failed;
     struct fault fault;
+};
+
+/* A chunk recorded in order whose row waits until its object's name is
+ * durable. */
+struct ingest_row {
+    struct catalog_chunk cc;
+    struct splitter_colstat *cols; /* taken over from the chunk */
+    size_t ncols;
+};
+
+/* A batch of such rows. */
+struct ingest_rows {
+    struct ingest_row v[INGEST_BATCH];
+    size_t n;
+    uint64_t consumed; /* input bytes consumed when the batch closed */
 };
 
 struct ingest {
@@ -50,17 +69,30 @@ struct ingest {
     uint64_t tail;          /* next free slot */
     struct chunkobj_sealer *sealer; /* inline mode's */
 
-    /* Recording, on the calling thread only. */
+    /* Recording, on the calling thread only. A batch of rows fills (cur)
+     * while the objects of the one before (prev) are made durable by the
+     * flusher thread; prev's rows are committed once they are, so that
+     * the calling thread never waits for the disk in between. */
     int in_tx;
-    size_t batch_n;
-    char batch_ids[INGEST_BATCH][OBJSTORE_ID_SIZE];
+    struct ingest_rows cur, prev;
     struct objstore_batch *objects; /* staged by the workers */
+    struct catalog_chunk_writer *rows;
     EVP_MD_CTX *root;
     struct ingest_result res;
     uint64_t consumed;
     const struct ingest_options *opt;
     int sweep; /* an object could not be removed: sweep at next start */
     struct splitter *sp; /* recording thread only */
+    struct mapfile *map; /* the input when it is mapped, else NULL */
+    const uint8_t *map_data;
+
+    /* The flusher: objstore_flush on request, off the calling thread. */
+    pthread_t flusher;
+    int flusher_on;
+    pthread_mutex_t fmu;
+    pthread_cond_t fcv;
+    int fl_req, fl_busy, fl_stop, fl_failed;
+    struct fault fl_fault;
 };
 
 int ingest_read_fd(void *arg, uint8_t *buf, size_t cap, size_t *got,
@@ -100,7 +132,8 @@ static void ingest_process(struct ingest *in, struct chunkobj_sealer *sealer,
         fault_set(&job->fault, FAULT_INTERNAL, NULL, "out of memory");
         goto done;
     }
-    /* Named and made durable by the batch commit (ingest_commit). */
+    /* Named and made durable by the flusher before its row is committed
+     * (ingest_rotate), or by the last commit. */
     if (dskey_chunk_key(ck, in->dk, in->d.id, c->index, &job->fault) < 0 ||
         chunkobj_sealer_seal(sealer, &obj, &obj_len, ck, in->d.id, c->index,
                              c->data, c->len, NULL, &job->fault) < 0 ||
@@ -142,13 +175,114 @@ static void *ingest_worker(void *arg)
     return NULL;
 }
 
-static int ingest_commit(struct ingest *in, struct fault *f)
+static void *ingest_flusher(void *arg)
 {
-    if (!in->in_tx)
-        return 0;
-    /* The objects' names are durable before the rows that name them. */
-    if (objstore_flush(in->objects, f) < 0 ||
-        catalog_set_progress(in->st->db, in->d.id, in->consumed,
+    struct ingest *in = arg;
+    struct fault ff;
+    int rc;
+
+    pthread_mutex_lock(&in->fmu);
+    for (;;) {
+        while (!in->fl_req && !in->fl_stop)
+            pthread_cond_wait(&in->fcv, &in->fmu);
+        if (!in->fl_req)
+            break;
+        in->fl_req = 0;
+        pthread_mutex_unlock(&in->fmu);
+        fault_clear(&ff);
+        rc = objstore_flush(in->objects, &ff);
+        pthread_mutex_lock(&in->fmu);
+        if (rc < 0 && !in->fl_failed) {
+            in->fl_failed = 1;
+            in->fl_fault = ff;
+        }
+        in->fl_busy = 0;
+        pthread_cond_broadcast(&in->fcv);
+    }
+    pthread_mutex_unlock(&in->fmu);
+    return NULL;
+}
+
+/* Have the flusher make every object staged so far durable. */
+static void ingest_flush_start(struct ingest *in)
+{
+    pthread_mutex_lock(&in->fmu);
+    in->fl_req = 1;
+    in->fl_busy = 1;
+    pthread_cond_signal(&in->fcv);
+    pthread_mutex_unlock(&in->fmu);
+}
+
+/* Wait until the flusher is idle. Returns 0, or -1 with f set when a
+ * flush failed. */
+static int ingest_flush_wait(struct ingest *in, struct fault *f)
+{
+    int rv = 0;
+
+    pthread_mutex_lock(&in->fmu);
+    while (in->fl_busy)
+        pthread_cond_wait(&in->fcv, &in->fmu);
+    if (in->fl_failed) {
+        *f = in->fl_fault;
+        rv = -1;
+    }
+    pthread_mutex_unlock(&in->fmu);
+    return rv;
+}
+
+static void ingest_stop_flusher(struct ingest *in)
+{
+    if (!in->flusher_on)
+        return;
+    pthread_mutex_lock(&in->fmu);
+    while (in->fl_busy)
+        pthread_cond_wait(&in->fcv, &in->fmu);
+    in->fl_stop = 1;
+    pthread_cond_broadcast(&in->fcv);
+    pthread_mutex_unlock(&in->fmu);
+    pthread_join(in->flusher, NULL);
+    in->flusher_on = 0;
+}
+
+static void ingest_cols_free(struct splitter_colstat *cols, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(cols[i].num.min);
+        free(cols[i].num.max);
+        free(cols[i].text.min);
+        free(cols[i].text.max);
+    }
+    free(cols);
+}
+
+static void ingest_rows_clear(struct ingest_rows *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        ingest_cols_free(r->v[i].cols, r->v[i].ncols);
+    r->n = 0;
+}
+
+static int ingest_rows_put(struct ingest *in, const struct ingest_rows *r,
+                           struct fault *f)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        if (catalog_chunk_writer_put(in->rows, in->d.id, &r->v[i].cc,
+                                     r->v[i].cols, r->v[i].ncols, f) < 0)
+            return -1;
+    return 0;
+}
+
+/* Commit the open transaction, with the progress at consumed. */
+static int ingest_commit(struct ingest *in, uint64_t consumed,
+                         struct fault *f)
+{
+    if (catalog_set_progress(in->st->db, in->d.id, consumed,
                              in->opt->total_bytes, f) < 0 ||
         db_commit(in->st->db, f) < 0) {
         /* The rolled-back rows named objects that nothing names now. */
@@ -157,10 +291,36 @@ static int ingest_commit(struct ingest *in, struct fault *f)
         return -1;
     }
     in->in_tx = 0;
-    in->batch_n = 0;
     if (in->opt->progress)
-        in->opt->progress(in->opt->progress_arg, in->consumed,
+        in->opt->progress(in->opt->progress_arg, consumed,
                           in->opt->total_bytes);
+    return 0;
+}
+
+/* cur is full: commit prev's rows once its objects are durable (the
+ * objects' names before the rows that name them), then hand cur's objects
+ * to the flusher and start a new batch. */
+static int ingest_rotate(struct ingest *in, struct fault *f)
+{
+    if (ingest_flush_wait(in, f) < 0)
+        return -1;
+    if (in->prev.n > 0) {
+        if (db_begin(in->st->db, f) < 0)
+            return -1;
+        in->in_tx = 1;
+        if (ingest_rows_put(in, &in->prev, f) < 0) {
+            db_rollback(in->st->db);
+            in->in_tx = 0;
+            return -1;
+        }
+        if (ingest_commit(in, in->prev.consumed, f) < 0)
+            return -1;
+        ingest_rows_clear(&in->prev);
+    }
+    in->prev = in->cur;
+    in->prev.consumed = in->consumed;
+    in->cur.n = 0;
+    ingest_flush_start(in);
     return 0;
 }
 
@@ -184,11 +344,6 @@ static int ingest_record_oldest(struct ingest *in, struct fault *f)
         *f = job->fault;
         goto done;
     }
-    if (!in->in_tx) {
-        if (db_begin(in->st->db, f) < 0)
-            goto done;
-        in->in_tx = 1;
-    }
     memset(&cc, 0, sizeof cc);
     cc.index = c->index;
     memcpy(cc.object_id, job->object_id, sizeof cc.object_id);
@@ -197,9 +352,14 @@ static int ingest_record_oldest(struct ingest *in, struct fault *f)
     cc.rows = c->rows;
     cc.plain_bytes = job->plain_len;
     cc.stored_bytes = job->stored_len;
-    memcpy(in->batch_ids[in->batch_n++], job->object_id, OBJSTORE_ID_SIZE);
-    if (catalog_put_chunk(in->st->db, in->d.id, &cc, c->cols, c->ncols, f) < 0)
-        goto done;
+    /* The row waits for its object's name; the chunk's index goes with
+     * it (the chunk itself is recycled now). */
+    in->cur.v[in->cur.n].cc = cc;
+    in->cur.v[in->cur.n].cols = c->cols;
+    in->cur.v[in->cur.n].ncols = c->ncols;
+    in->cur.n++;
+    c->cols = NULL;
+    c->ncols = 0;
     if (hex_decode(digest, sizeof digest, job->object_id, OBJSTORE_ID_LEN,
                    "object_id", f) < 0 ||
         EVP_DigestUpdate(in->root, digest, sizeof digest) != 1) {
@@ -210,10 +370,14 @@ static int ingest_record_oldest(struct ingest *in, struct fault *f)
     in->res.rows += c->rows;
     in->res.plain_bytes += job->plain_len;
     in->res.stored_bytes += job->stored_len;
-    if (in->batch_n == INGEST_BATCH && ingest_commit(in, f) < 0)
+    if (in->cur.n == INGEST_BATCH && ingest_rotate(in, f) < 0)
         goto done;
     rv = 0;
 done:
+    /* Chunks are recorded in input order: no chunk needs the mapped
+     * pages before this one's end any more. */
+    if (in->map != NULL && c != NULL && c->data != NULL)
+        mapfile_release(in->map, (size_t)(c->data + c->len - in->map_data));
     /* Its buffer builds a later chunk: no allocation, no fresh pages. */
     splitter_recycle(in->sp, c);
     job->chunk = NULL;
@@ -332,14 +496,19 @@ static void ingest_abandon(struct ingest *in, const struct fault *why)
 
     fault_clear(&f2);
     ingest_stop_workers(in);
+    ingest_stop_flusher(in);
     if (in->in_tx) {
         db_rollback(in->st->db);
         in->in_tx = 0;
     }
-    for (i = 0; i < in->batch_n; i++)
-        if (catalog_object_used(in->st->db, &used, in->batch_ids[i], &f2) ==
-                0 && !used)
-            ingest_remove_object(in, in->batch_ids[i]);
+    /* Objects whose rows were never committed. */
+    for (i = 0; i < in->prev.n + in->cur.n; i++) {
+        const char *oid = i < in->prev.n
+                              ? in->prev.v[i].cc.object_id
+                              : in->cur.v[i - in->prev.n].cc.object_id;
+        if (catalog_object_used(in->st->db, &used, oid, &f2) == 0 && !used)
+            ingest_remove_object(in, oid);
+    }
     for (; in->head < in->tail; in->head++) {
         struct ingest_job *job = &in->ring[in->head % in->depth];
         if (job->object_id[0] != '\0' &&
@@ -361,10 +530,12 @@ static void ingest_abandon(struct ingest *in, const struct fault *why)
     }
 }
 
-int ingest_run(struct store *st, struct ingest_result *res,
-               const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
-               void *read_arg, const struct ingest_options *opt,
-               struct fault *f)
+/* ingest_run, with the input either read through `read` or, when map is
+ * not NULL, split where it is mapped. */
+static int ingest_main(struct store *st, struct ingest_result *res,
+                       const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
+                       void *read_arg, struct mapfile *map,
+                       const struct ingest_options *opt, struct fault *f)
 {
     static const struct ingest_options no_options;
     struct ingest in;
@@ -374,8 +545,8 @@ int ingest_run(struct store *st, struct ingest_result *res,
     const char **names = NULL;
     enum splitter_coltype *types = NULL;
     char *preview = NULL;
-    uint8_t *buf = NULL;
-    size_t got, i, ncols;
+    uint8_t *room;
+    size_t cap, got, i, ncols;
     int sync_ok = 0;
     int rv = -1;
 
@@ -384,10 +555,16 @@ int ingest_run(struct store *st, struct ingest_result *res,
     memset(&in, 0, sizeof in);
     in.st = st;
     in.opt = opt ? opt : &no_options;
+    in.map = map;
     if (pthread_mutex_init(&in.mu, NULL) != 0)
         return fault_set(f, FAULT_INTERNAL, NULL, "mutex");
+    if (pthread_mutex_init(&in.fmu, NULL) != 0) {
+        pthread_mutex_destroy(&in.mu);
+        return fault_set(f, FAULT_INTERNAL, NULL, "mutex");
+    }
     pthread_cond_init(&in.work_cv, NULL);
     pthread_cond_init(&in.done_cv, NULL);
+    pthread_cond_init(&in.fcv, NULL);
     sync_ok = 1;
 
     if (catalog_get_dataset(st->db, &in.d, id, f) < 0)
@@ -408,23 +585,50 @@ int ingest_run(struct store *st, struct ingest_result *res,
         goto fail;
     in.sp = sp;
     in.root = EVP_MD_CTX_new();
-    buf = malloc(INGEST_READ_BUF);
-    if (in.root == NULL || buf == NULL ||
+    if (in.root == NULL ||
         EVP_DigestInit_ex(in.root, EVP_sha256(), NULL) != 1) {
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto fail;
     }
     if (objstore_batch_new(&in.objects, st->objects, f) < 0 ||
-        ingest_start_workers(&in, in.opt->threads, f) < 0)
+        catalog_chunk_writer_new(&in.rows, st->db, f) < 0)
+        goto fail;
+    if (pthread_create(&in.flusher, NULL, ingest_flusher, &in) != 0) {
+        fault_set(f, FAULT_INTERNAL, NULL, "cannot start the flusher");
+        goto fail;
+    }
+    in.flusher_on = 1;
+    if (ingest_start_workers(&in, in.opt->threads, f) < 0)
         goto fail;
 
-    for (;;) {
-        if (read(read_arg, buf, INGEST_READ_BUF, &got, f) < 0)
+    if (map != NULL) {
+        /* Chunks are slices of the mapping: no copy at all. */
+        size_t total, step;
+        in.map_data = mapfile_data(map, &total);
+        if (splitter_borrow(sp, in.map_data, total, f) < 0)
+            goto fail;
+        while (in.consumed < total) {
+            step = total - in.consumed < INGEST_STEP ? total - in.consumed
+                                                     : INGEST_STEP;
+            mapfile_prefetch(map, in.consumed, step);
+            if (splitter_advance(sp, step, f) < 0)
+                goto fail;
+            in.consumed += step;
+            if (ingest_take_chunks(&in, sp, f) < 0)
+                goto fail;
+        }
+    }
+    /* Otherwise the input is read straight into the buffer of the chunk
+     * being built: the kernel's copy out of the page cache (or the
+     * socket) is the only one it takes. */
+    while (map == NULL) {
+        if (splitter_room(sp, &room, &cap, f) < 0 ||
+            read(read_arg, room, cap, &got, f) < 0)
             goto fail;
         if (got == 0)
             break;
         in.consumed += got;
-        if (splitter_feed(sp, buf, got, f) < 0 ||
+        if (splitter_commit(sp, got, f) < 0 ||
             ingest_take_chunks(&in, sp, f) < 0)
             goto fail;
     }
@@ -461,13 +665,16 @@ int ingest_run(struct store *st, struct ingest_result *res,
         fault_set(f, FAULT_INTERNAL, NULL, "content root hashing failed");
         goto fail;
     }
-    if (!in.in_tx) {
-        if (db_begin(st->db, f) < 0)
-            goto fail;
-        in.in_tx = 1;
-    }
-    if (catalog_finish(st->db, in.d.id, &sum, (int64_t)time(NULL), f) < 0 ||
-        ingest_commit(&in, f) < 0)
+    /* The rows still waiting, the objects of the last batch made durable
+     * here, and the publication: one transaction. */
+    if (ingest_flush_wait(&in, f) < 0 || db_begin(st->db, f) < 0)
+        goto fail;
+    in.in_tx = 1;
+    if (ingest_rows_put(&in, &in.prev, f) < 0 ||
+        ingest_rows_put(&in, &in.cur, f) < 0 ||
+        catalog_finish(st->db, in.d.id, &sum, (int64_t)time(NULL), f) < 0 ||
+        objstore_flush(in.objects, f) < 0 ||
+        ingest_commit(&in, in.consumed, f) < 0)
         goto fail;
     in.res.input_bytes = in.consumed;
     in.res.rows = sum.rows;
@@ -480,12 +687,15 @@ fail:
     ingest_abandon(&in, f);
 done:
     ingest_stop_workers(&in);
+    ingest_stop_flusher(&in);
+    ingest_rows_clear(&in.prev);
+    ingest_rows_clear(&in.cur);
     objstore_batch_free(in.objects);
+    catalog_chunk_writer_free(in.rows);
     splitter_free(sp);
     free(names);
     free(types);
     free(preview);
-    free(buf);
     free(in.ring);
     free(in.threads);
     chunkobj_sealer_free(in.sealer);
@@ -494,7 +704,37 @@ done:
     if (sync_ok) {
         pthread_cond_destroy(&in.work_cv);
         pthread_cond_destroy(&in.done_cv);
+        pthread_cond_destroy(&in.fcv);
         pthread_mutex_destroy(&in.mu);
+        pthread_mutex_destroy(&in.fmu);
     }
+    return rv;
+}
+
+int ingest_run(struct store *st, struct ingest_result *res,
+               const uint8_t id[CATALOG_ID_LEN], ingest_read_fn read,
+               void *read_arg, const struct ingest_options *opt,
+               struct fault *f)
+{
+    return ingest_main(st, res, id, read, read_arg, NULL, opt, f);
+}
+
+int ingest_run_fd(struct store *st, struct ingest_result *res,
+                  const uint8_t id[CATALOG_ID_LEN], int fd,
+                  const struct ingest_options *opt, struct fault *f)
+{
+    struct mapfile *map = NULL;
+    struct fault mf;
+    struct stat sb;
+    int rv;
+
+    /* Mapped when it is a regular file with something in it; a pipe, a
+     * terminal or an empty file is read. */
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        lseek(fd, 0, SEEK_CUR) == 0 && mapfile_open(&map, fd, &mf) < 0)
+        map = NULL; /* cannot map it (say, a file system without mmap):
+                       read it then */
+    rv = ingest_main(st, res, id, ingest_read_fd, &fd, map, opt, f);
+    mapfile_close(map);
     return rv;
 }

@@ -146,13 +146,13 @@ static unsigned objstore_fan_of(const char *id)
 }
 
 /* Hash data and find where it goes: id, its final path and a template for
- * its temporary file. Returns 1 when the
- * object already exists (content-addressed: same name, same bytes), 0
- * when it is to be written, -1 with f set. */
+ * its temporary file. Returns 1 when check is set and the object already
+ * exists (content-addressed: same name, same bytes), 0 when it is to be
+ * written, -1 with f set. */
 static int objstore_prepare(struct objstore *s, char id[OBJSTORE_ID_SIZE],
                             char path[OBJSTORE_PATH_MAX],
                             char tmp[OBJSTORE_PATH_MAX], const uint8_t *data,
-                            size_t len, struct fault *f)
+                            size_t len, int check, struct fault *f)
 {
     struct stat st;
 
@@ -162,7 +162,7 @@ static int objstore_prepare(struct objstore *s, char id[OBJSTORE_ID_SIZE],
         snprintf(tmp, OBJSTORE_PATH_MAX, "%s/%s.XXXXXX", s->tmp, id) >=
             OBJSTORE_PATH_MAX)
         return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+    if (check && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
         (size_t)st.st_size == len)
         return 1;
     return 0;
@@ -212,7 +212,7 @@ int objstore_put(struct objstore *s, char id_out[OBJSTORE_ID_SIZE],
 
     id_out[0] = '\0';
     tmp[0] = '\0';
-    rc = objstore_prepare(s, id, path, tmp, data, len, f);
+    rc = objstore_prepare(s, id, path, tmp, data, len, 1, f);
     if (rc < 0)
         return -1;
     if (rc == 1) {
@@ -297,7 +297,11 @@ int objstore_stage(struct objstore_batch *b, char id_out[OBJSTORE_ID_SIZE],
     int fd, rc;
 
     id_out[0] = '\0';
-    rc = objstore_prepare(b->s, e.id, path, e.tmp, data, len, f);
+    /* No look for an existing copy: a bulk writer's objects are sealed
+     * under fresh random nonces and never exist yet, and the look costs a
+     * path walk and a failed lookup per object. Should one exist, the
+     * flush renames the same bytes over it. */
+    rc = objstore_prepare(b->s, e.id, path, e.tmp, data, len, 0, f);
     if (rc < 0)
         return -1;
     if (rc == 1) {

@@ -62,7 +62,8 @@ void objstore_batch_free(struct objstore_batch *b);
 /* Write data to a temporary file of b and start its writeback, and put its
  * id in id_out; the object has no name yet (and may not survive a crash)
  * until the next objstore_flush. An object that already exists is not
- * staged again. Thread-safe. Returns 0; on failure -1 with id_out = "",
+ * looked for: it is staged again, and the flush renames the same bytes
+ * over it. Thread-safe. Returns 0; on failure -1 with id_out = "",
  * nothing staged and f set (FAULT_IO). */
 int objstore_stage(struct objstore_batch *b, char id_out[OBJSTORE_ID_SIZE],
                    const uint8_t *data, size_t len, struct fault *f)

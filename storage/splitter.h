@@ -82,7 +82,9 @@ struct splitter_chunk {
     uint64_t index;     /* from 0 */
     uint64_t first_row; /* number of the chunk's first row; 0 for blobs */
     uint64_t rows;      /* rows in the chunk, >= 1; 0 for blobs */
-    uint8_t *data;      /* the chunk's plaintext bytes, owned */
+    uint8_t *data;      /* the chunk's plaintext bytes: owned, or a slice
+                           of the caller's input after splitter_borrow
+                           (then only to be read) */
     size_t len;
     size_t ncols;       /* columns known when the chunk was cut (JSON
                            Lines may learn more later); 0 for blobs */
@@ -113,6 +115,41 @@ void splitter_free(struct splitter *s);
 int splitter_feed(struct splitter *s, const uint8_t *data, size_t len,
                   struct fault *f) __attribute__((warn_unused_result));
 
+/* Give room for the next input right where the splitter keeps it (the
+ * buffer of the chunk being built), so that a caller that reads from a
+ * file or socket reads into it and nothing is copied: the input goes in
+ * at *dst, at most *cap bytes (> 0), then splitter_commit says how many.
+ * The room stays valid until the next call on s. Returns 0; on failure
+ * -1 with *dst = NULL, *cap = 0 and f set (as for splitter_feed; also
+ * FAULT_INTERNAL for memory). What the caller writes there is wiped with
+ * the buffer, committed or not. */
+int splitter_room(struct splitter *s, uint8_t **dst, size_t *cap,
+                  struct fault *f) __attribute__((warn_unused_result));
+
+/* Take the first len bytes of the room that splitter_room gave (len <= its
+ * *cap; 0 takes nothing) as the next input, as splitter_feed would. Returns
+ * 0, or -1 with f set as for splitter_feed (FAULT_INTERNAL when len is
+ * more than the room). */
+int splitter_commit(struct splitter *s, size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Read the whole input in place, with no copy: data[0, len) is all of it.
+ * The caller keeps those bytes readable and unchanged, and 16 readable
+ * bytes after them, until s is freed and every chunk taken from s is freed
+ * or recycled: chunks are slices of them. Must come before any other
+ * input; then splitter_advance lets the splitter see it, a part at a
+ * time, and splitter_feed, splitter_room and splitter_commit are refused.
+ * Returns 0, or -1 with f set (FAULT_INTERNAL when input came first). */
+int splitter_borrow(struct splitter *s, const uint8_t *data, size_t len,
+                    struct fault *f) __attribute__((warn_unused_result));
+
+/* Let s see the next n bytes of the borrowed input (no more than are left)
+ * and split them as splitter_feed would. Returns 0, or -1 with f set as
+ * for splitter_feed (FAULT_INTERNAL past the end, or without
+ * splitter_borrow). */
+int splitter_advance(struct splitter *s, size_t n, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Mark the end of input: the last partial chunk is completed. The last row
  * may lack a line end. Returns 0, or -1 with f set as for splitter_feed
  * (e.g. a quote still open). */
@@ -123,7 +160,8 @@ int splitter_finish(struct splitter *s, struct fault *f)
  * owns it and frees it with splitter_chunk_free. */
 struct splitter_chunk *splitter_next(struct splitter *s);
 
-/* Free c and everything it owns, its data wiped first. c may be NULL. */
+/* Free c and everything it owns, its data wiped first (borrowed data is
+ * left alone: it is the caller's). c may be NULL. */
 void splitter_chunk_free(struct splitter_chunk *c);
 
 /* Give chunk c (taken with splitter_next, possibly after its data was read

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "lib/hex.h"
@@ -166,6 +169,87 @@ static void test_round_trip_csv_threads(void **state)
         assert_int_equal(d.chunk_count, res.chunk_count);
         assert_memory_equal(d.content_root, res.content_root, 32);
         export_equals(fx->st, id, csv, len);
+    }
+    free(csv);
+}
+
+/* ingest_run_fd: a regular file is mapped and split in place, a pipe is
+ * read; both give the data-set back byte for byte, with the same chunks. A
+ * file whose size is a whole number of pages is mapped too (the splitter
+ * reads a little past its end). */
+static int ingest_fd(struct store *st, uint8_t id[32],
+                     struct ingest_result *res, enum splitter_format fmt,
+                     unsigned threads, int fd, struct fault *f)
+{
+    struct store_dataset_spec spec;
+    struct ingest_options opt;
+
+    memset(&spec, 0, sizeof spec);
+    spec.format = fmt;
+    spec.chunk_bytes = 4096;
+    spec.zlib_level = -1;
+    spec.preview_rows = 3;
+    memset(&opt, 0, sizeof opt);
+    opt.threads = threads;
+    if (store_create_dataset(st, id, &spec, CATALOG_PUBLISHING, f) < 0)
+        return -1;
+    return ingest_run_fd(st, res, id, fd, &opt, f);
+}
+
+static void test_run_fd_mapped_and_piped(void **state)
+{
+    struct fixture *fx = *state;
+    char path[4300];
+    size_t len, i, k;
+    char *csv = make_csv(3000, &len);
+    struct ingest_result res, res2;
+    uint8_t id[32];
+    struct fault f;
+    int fd, p[2];
+    size_t cut[] = {len, 65536}; /* as made; a whole number of pages */
+
+    assert_true(len > 65536);
+    snprintf(path, sizeof path, "%s/in.csv", fx->dir);
+    for (k = 0; k < 2; k++) {
+        size_t n = cut[k];
+        enum splitter_format fmt = k == 0 ? SPLITTER_CSV : SPLITTER_BLOB;
+        FILE *fp = fopen(path, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(csv, 1, n, fp), n);
+        assert_int_equal(fclose(fp), 0);
+        for (i = 1; i <= 2; i++) {
+            fd = open(path, O_RDONLY);
+            assert_true(fd >= 0);
+            assert_int_equal(ingest_fd(fx->st, id, &res, fmt, (unsigned)i,
+                                       fd, &f), 0);
+            close(fd);
+            assert_int_equal(res.input_bytes, n);
+            export_equals(fx->st, id, csv, n);
+
+            /* The same bytes through a pipe. */
+            assert_int_equal(pipe(p), 0);
+            if (fork() == 0) {
+                size_t off = 0;
+                close(p[0]);
+                while (off < n) {
+                    ssize_t w = write(p[1], csv + off, n - off);
+                    if (w <= 0)
+                        _exit(1);
+                    off += (size_t)w;
+                }
+                _exit(0);
+            }
+            close(p[1]);
+            assert_int_equal(ingest_fd(fx->st, id, &res2, fmt, (unsigned)i,
+                                       p[0], &f), 0);
+            close(p[0]);
+            wait(NULL);
+            assert_int_equal(res2.input_bytes, n);
+            assert_int_equal(res2.rows, res.rows);
+            assert_int_equal(res2.chunk_count, res.chunk_count);
+            assert_int_equal(res2.plain_bytes, res.plain_bytes);
+            export_equals(fx->st, id, csv, n);
+        }
     }
     free(csv);
 }
@@ -411,6 +495,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_csv_threads, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_run_fd_mapped_and_piped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_chunk_rows_and_content_root,
                                         setup, teardown),

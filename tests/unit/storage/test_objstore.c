@@ -159,12 +159,17 @@ static void test_batch_stage_flush(void **state)
     assert_int_equal(objstore_get(fx->s, &back, &len, id2, 100, &f), 0);
     assert_memory_equal(back, "two", 3);
     free(back);
-    /* Flushing an empty batch is a no-op; an existing object is not
-     * staged again. */
+    /* Flushing an empty batch is a no-op; an existing object staged
+     * again is renamed over itself: same name, same bytes. */
     assert_int_equal(objstore_flush(b, &f), 0);
     assert_int_equal(objstore_stage(b, id3, (const uint8_t *)"one", 3, &f), 0);
     assert_string_equal(id1, id3);
+    assert_int_equal(testutil_count_files(fx->dir), 3);
+    assert_int_equal(objstore_flush(b, &f), 0);
     assert_int_equal(testutil_count_files(fx->dir), 2);
+    assert_int_equal(objstore_get(fx->s, &back, &len, id1, 100, &f), 0);
+    assert_memory_equal(back, "one", 3);
+    free(back);
     /* Staged and never flushed: freeing the batch removes it. */
     assert_int_equal(objstore_stage(b, id3, (const uint8_t *)"three", 5, &f),
                      0);

@@ -26,18 +26,21 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* How input is fed: all at once, in fixed pieces, or in random pieces. */
-enum feed_kind { FEED_ALL, FEED_FIXED, FEED_RANDOM };
+/* How input is fed: all at once, in fixed pieces, in random pieces, or
+ * borrowed in place (splitter_borrow) and let in a fixed step at a time. */
+enum feed_kind { FEED_ALL, FEED_FIXED, FEED_RANDOM, FEED_BORROW };
 
 struct feed {
     enum feed_kind kind;
-    size_t size; /* FIXED: piece size; RANDOM: largest piece */
+    size_t size; /* FIXED: piece size; RANDOM: largest piece; BORROW:
+                    step */
 };
 
 static const struct feed feeds[] = {
     {FEED_ALL, 0},    {FEED_FIXED, 1},    {FEED_FIXED, 2},
     {FEED_FIXED, 3},  {FEED_FIXED, 7},    {FEED_RANDOM, 13},
-    {FEED_RANDOM, 300}, {FEED_RANDOM, 70000},
+    {FEED_RANDOM, 300}, {FEED_RANDOM, 70000}, {FEED_BORROW, 1},
+    {FEED_BORROW, 5}, {FEED_BORROW, 4096},
 };
 #define NFEEDS (sizeof feeds / sizeof feeds[0])
 
@@ -47,6 +50,7 @@ struct result {
     struct splitter *s;
     struct splitter_chunk **chunks;
     size_t n;
+    uint8_t *borrowed; /* FEED_BORROW: the input the chunks point into */
 };
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -85,6 +89,27 @@ static void split(struct result *r, const struct splitter_config *cfg,
     memset(r, 0, sizeof *r);
     fault_clear(&r->f);
     assert_int_equal(splitter_new(&r->s, cfg, &r->f), 0);
+    if (fd.kind == FEED_BORROW) {
+        /* A copy with the 16 readable bytes the splitter may read past
+         * the end. */
+        r->borrowed = calloc(1, len + 16);
+        assert_non_null(r->borrowed);
+        if (len > 0)
+            memcpy(r->borrowed, in, len);
+        assert_int_equal(splitter_borrow(r->s, r->borrowed, len, &r->f), 0);
+        for (off = 0; off < len; off += fd.size) {
+            size_t n = len - off < fd.size ? len - off : fd.size;
+            if (splitter_advance(r->s, n, &r->f) < 0) {
+                r->rv = -1;
+                take_chunks(r);
+                return;
+            }
+            take_chunks(r);
+        }
+        r->rv = splitter_finish(r->s, &r->f);
+        take_chunks(r);
+        return;
+    }
     while (off < len) {
         size_t n = len - off;
         if (fd.kind == FEED_FIXED && n > fd.size)
@@ -111,6 +136,7 @@ static void result_free(struct result *r)
         splitter_chunk_free(r->chunks[i]);
     free(r->chunks);
     splitter_free(r->s);
+    free(r->borrowed);
     memset(r, 0, sizeof *r);
 }
 
@@ -1665,6 +1691,106 @@ static size_t heap_in_use(void)
 
 /* Giving back many chunks at once keeps only a few buffers: the rest are
  * freed (the heap shrinks by about their size). */
+/* Borrowed input: chunks point into it (recycling leaves it alone), and
+ * every other way of feeding is refused once it is borrowed, as is a
+ * borrow after input or an advance past its end. */
+static void test_borrow_misuse(void **state)
+{
+    static const char in[] = "a,b\n1,2\n3,4\n";
+    uint8_t buf[sizeof in + 16];
+    struct splitter_config cfg;
+    struct splitter *s = NULL;
+    struct splitter_chunk *c;
+    struct fault f;
+    uint8_t *room;
+    size_t cap, n = sizeof in - 1;
+
+    (void)state;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, in, n);
+    splitter_config_default(&cfg, SPLITTER_CSV);
+    cfg.chunk_rows = 1;
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_borrow(s, buf, n, &f), 0);
+    assert_int_equal(splitter_advance(s, n, &f), 0);
+    c = splitter_next(s);
+    assert_non_null(c);
+    assert_ptr_equal(c->data, buf + 4); /* after the header */
+    assert_int_equal(c->len, 4);
+    splitter_recycle(s, c); /* must not free buf */
+    assert_int_equal(splitter_finish(s, &f), 0);
+    c = splitter_next(s);
+    assert_non_null(c);
+    assert_ptr_equal(c->data, buf + 8);
+    splitter_chunk_free(c); /* nor this */
+    assert_null(splitter_next(s));
+    assert_int_equal(buf[8], '3');
+    splitter_free(s);
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_borrow(s, buf, n, &f), 0);
+    assert_int_equal(splitter_advance(s, n + 1, &f), -1);
+    assert_int_equal(f.kind, FAULT_INTERNAL);
+    splitter_free(s);
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_borrow(s, buf, n, &f), 0);
+    assert_int_equal(splitter_feed(s, buf, 1, &f), -1);
+    assert_int_equal(f.kind, FAULT_INTERNAL);
+    splitter_free(s);
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_borrow(s, buf, n, &f), 0);
+    assert_int_equal(splitter_room(s, &room, &cap, &f), -1);
+    assert_null(room);
+    assert_int_equal(cap, 0);
+    splitter_free(s);
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_feed(s, buf, 2, &f), 0);
+    assert_int_equal(splitter_borrow(s, buf, n, &f), -1);
+    assert_int_equal(f.kind, FAULT_INTERNAL);
+    splitter_free(s);
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_advance(s, 1, &f), -1); /* nothing borrowed */
+    splitter_free(s);
+}
+
+/* Room and commit: a commit larger than the room is refused. */
+static void test_room_commit(void **state)
+{
+    struct splitter_config cfg;
+    struct splitter *s = NULL;
+    struct splitter_chunk *c;
+    struct fault f;
+    uint8_t *room;
+    size_t cap;
+
+    (void)state;
+    splitter_config_default(&cfg, SPLITTER_CSV);
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_room(s, &room, &cap, &f), 0);
+    assert_true(cap >= 8);
+    memcpy(room, "k,v\n1,2\n", 8);
+    assert_int_equal(splitter_commit(s, 8, &f), 0);
+    assert_int_equal(splitter_commit(s, 0, &f), 0);
+    assert_int_equal(splitter_finish(s, &f), 0);
+    c = splitter_next(s);
+    assert_non_null(c);
+    assert_int_equal(c->len, 4);
+    assert_memory_equal(c->data, "1,2\n", 4);
+    splitter_chunk_free(c);
+    splitter_free(s);
+
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    assert_int_equal(splitter_room(s, &room, &cap, &f), 0);
+    assert_int_equal(splitter_commit(s, (size_t)1 << 40, &f), -1);
+    assert_int_equal(f.kind, FAULT_INTERNAL);
+    splitter_free(s);
+}
+
 static void test_recycle_bounded(void **state)
 {
     enum { NCHUNKS = 40, CHUNK = 64 << 10 };
@@ -1732,6 +1858,8 @@ int main(void)
         cmocka_unit_test(test_recycle_roundtrip),
         cmocka_unit_test(test_recycle_null_data),
         cmocka_unit_test(test_recycle_bounded),
+        cmocka_unit_test(test_borrow_misuse),
+        cmocka_unit_test(test_room_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
