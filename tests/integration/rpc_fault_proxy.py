@@ -54,6 +54,9 @@ class FaultProxy:
         self.delay_budget = delay_budget
         self.counts = {}
         self.heads = []          # "latest" blocks seen, newest last
+        # In any mode: empty the next lie_logs eth_getLogs answers that
+        # hold logs (a backend that has not indexed them yet).
+        self.lie_logs = 0
         self.server = None
         self.url = None
 
@@ -272,6 +275,13 @@ class FaultProxy:
             self._remember_heads(reqs, resps)
             if kind in ("empty_logs", "stale_head") and \
                     self._rewrite(kind, reqs, resps):
+                out = json.dumps(resp).encode()
+            elif self.lie_logs > 0 and \
+                    self._rewrite("empty_logs", reqs, resps):
+                with self.lock:
+                    self.lie_logs -= 1
+                    self.counts["lie_logs"] = \
+                        self.counts.get("lie_logs", 0) + 1
                 out = json.dumps(resp).encode()
         if kind == "truncate" and len(out) > 2:
             cut = out[:len(out) // 2]
