@@ -468,6 +468,15 @@ static void follower_on_walk(struct follower *fl, const struct rpcwire_reply *r,
             return;
         }
         k = follower_kept(fl, num);
+        if (rc == 0 && num <= fl->head) {
+            /* Missing, yet at or below the head the node gave this round:
+             * a lagging backend or a reorg half done. Walking on would
+             * roll back over blocks that may well be on the chain. */
+            follower_failf(fl, "the node has no block %" PRIu64 " yet its "
+                               "head is %" PRIu64 ": asking again",
+                           num, fl->head);
+            return;
+        }
         if (rc == 1 && b.number != num) {
             follower_failf(fl, "the node gave block %" PRIu64 " for %" PRIu64,
                            b.number, num);
@@ -850,10 +859,14 @@ static void follower_on_head(struct follower *fl, const struct rpcwire_reply *r,
             return;
         }
         if (rc == 0 || memcmp(at_tip.hash, k->hash, 32) != 0) {
-            /* Our tip is gone (a rollback) or another block (a reorg). */
-            follower_walk(fl, (uint64_t)fl->st.tip < fl->head
-                                  ? (uint64_t)fl->st.tip
-                                  : fl->head);
+            /* Our tip is gone (a rollback) or another block (a reorg).
+             * Walk from the tip, not from a head below it: a stale head
+             * (a lagging backend behind a load balancer) would roll back
+             * over blocks still on the chain and reverse their credits.
+             * Blocks the node no longer has are simply no match. Found by
+             * tests/integration/test_chain_property.py behind the fault
+             * proxy's stale heads. */
+            follower_walk(fl, (uint64_t)fl->st.tip);
             return;
         }
     }
