@@ -57,6 +57,9 @@ class FaultProxy:
         # In any mode: empty the next lie_logs eth_getLogs answers that
         # hold logs (a backend that has not indexed them yet).
         self.lie_logs = 0
+        # In any mode: answer the next stale_heads "latest" with the
+        # oldest head remembered (a backend that lags behind).
+        self.stale_heads = 0
         self.server = None
         self.url = None
 
@@ -163,7 +166,7 @@ class FaultProxy:
                         self.heads.append(r["result"])
                         del self.heads[:-16]
 
-    def _rewrite(self, kind, reqs, resps):
+    def _rewrite(self, kind, reqs, resps, oldest=False):
         """empty_logs and stale_head: change the matching answers; returns
         whether any changed."""
         by_id = {r.get("id"): r for r in resps if isinstance(r, dict)}
@@ -184,7 +187,8 @@ class FaultProxy:
                              if isinstance(r["result"], dict) and
                              b.get("number") != r["result"].get("number")]
                     if older:
-                        r["result"] = self.rng.choice(older)
+                        r["result"] = older[0] if oldest else \
+                            self.rng.choice(older)
                         changed = True
         return changed
 
@@ -282,6 +286,13 @@ class FaultProxy:
                     self.lie_logs -= 1
                     self.counts["lie_logs"] = \
                         self.counts.get("lie_logs", 0) + 1
+                out = json.dumps(resp).encode()
+            elif self.stale_heads > 0 and \
+                    self._rewrite("stale_head", reqs, resps, oldest=True):
+                with self.lock:
+                    self.stale_heads -= 1
+                    self.counts["stale_heads"] = \
+                        self.counts.get("stale_heads", 0) + 1
                 out = json.dumps(resp).encode()
         if kind == "truncate" and len(out) > 2:
             cut = out[:len(out) // 2]
