@@ -580,7 +580,12 @@ class Seed:
             time.sleep(0.05)
         if state != "degraded":
             raise Violation("GET /v1/chain state %r under garbage" % state)
-        time.sleep(1.5)
+        # Long enough for several kinds of junk (the follower backs off).
+        start = proxy.counts.get("garbage", 0)
+        deadline = time.monotonic() + 6
+        while proxy.counts.get("garbage", 0) - start < 8 and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
         if not self.srv.alive():
             raise Violation("sluiced died under garbage answers")
         text = self.srv.stderr_text()[mark:]
@@ -724,7 +729,7 @@ def main():
             steps, failed = run.seeds(first, count, 8, 14, faults=True)
             t.step("proxy: %s" % sorted(run.proxy.counts.items()))
         elif mode == "garbage":
-            count = env_int("SLUICE_CHAIN_GARBAGE_SEEDS", 3)
+            count = env_int("SLUICE_CHAIN_GARBAGE_SEEDS", 4)
             run.proxy = FaultProxy(node.a.url, seed=first).start()
             run.catchup_timeout = 90
             t.step("%d seeds with a spell of garbage answers each" % count)
