@@ -40,6 +40,12 @@ Modes (argv[1]):
   garbage   the proxy answers garbage to everything for a while: sluiced
             must stay up, log the problem, show degraded, then catch up
 
+Fixed scenarios (REGRESSIONS, FAULT_REGRESSIONS) run first: each once
+found a bug. anvil_reorg is not atomic (it unwinds, then mines the new
+blocks one by one) and the follower may see a state in between; the check
+then accepts any rollback point from the reorg's base up to the fork the
+hashes show, and the run counts such steps.
+
 SLUICE_CHAIN_SEED_BASE (default 1) picks the first seed; a failing seed is
 printed with its steps, and SLUICE_CHAIN_SEED_BASE=<seed>
 SLUICE_CHAIN_SEEDS=1 replays it (anvil's hashes differ, the steps do not).
