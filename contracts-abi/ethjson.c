@@ -205,6 +205,8 @@ static int ethjson_get_hash(uint8_t *out, size_t len, const json_t *obj,
 int ethjson_block(struct ethjson_block *out, const json_t *v,
                   const char *path, struct fault *f)
 {
+    const json_t *bloom;
+
     if (out == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "ethjson_block: no out");
     memset(out, 0, sizeof *out);
@@ -219,6 +221,16 @@ int ethjson_block(struct ethjson_block *out, const json_t *v,
         ethjson_get_quantity(&out->timestamp, v, "timestamp", path, f) != 0) {
         memset(out, 0, sizeof *out);
         return -1;
+    }
+    /* The bloom lets the follower doubt an empty eth_getLogs answer. */
+    bloom = json_object_get(v, "logsBloom");
+    if (bloom != NULL && !json_is_null(bloom)) {
+        if (ethjson_get_hash(out->logs_bloom, sizeof out->logs_bloom, v,
+                             "logsBloom", path, f) != 0) {
+            memset(out, 0, sizeof *out);
+            return -1;
+        }
+        out->has_bloom = 1;
     }
     return 0;
 }

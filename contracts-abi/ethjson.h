@@ -30,6 +30,7 @@
 #define ETHJSON_TOPICS_MAX 4
 #define ETHJSON_LOG_DATA_MAX (256 * 1024) /* bytes of one log's data */
 #define ETHJSON_LOGS_MAX 10000            /* logs in one answer */
+#define ETHJSON_BLOOM_LEN 256             /* bytes of a logsBloom */
 
 /* A block header: what the follower keeps of each block. */
 struct ethjson_block {
@@ -37,6 +38,8 @@ struct ethjson_block {
     uint8_t hash[ETHJSON_HASH_LEN];
     uint8_t parent_hash[ETHJSON_HASH_LEN];
     uint64_t timestamp;
+    int has_bloom;                          /* logsBloom was given */
+    uint8_t logs_bloom[ETHJSON_BLOOM_LEN];
 };
 
 /* A mined log. data is malloc'd (NULL when data_len is 0); free with
@@ -89,7 +92,8 @@ int ethjson_data_var(uint8_t *out, size_t cap, size_t *len, const json_t *v,
 
 /* Read v (at path) as a block from eth_getBlockByNumber or
  * eth_getBlockByHash with full transactions off: number, hash,
- * parentHash, timestamp. Returns 0 with *out set; on failure -1 with *out
+ * parentHash, timestamp, and logsBloom when present (has_bloom; absent or
+ * null leaves it 0, anything else must be 256 bytes). Returns 0 with *out set; on failure -1 with *out
  * zeroed and f set (FAULT_NOT_FOUND when v is null; FAULT_CORRUPT naming
  * the member: "result.parentHash"). */
 int ethjson_block(struct ethjson_block *out, const json_t *v,

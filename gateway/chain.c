@@ -201,7 +201,13 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
         if (ledger_credit_upto(db, ch->chain_id, s->credit_upto, now, NULL,
                                f) < 0)
             goto fail;
-        credited_to = (int64_t)s->credit_upto;
+        /* Never below what is already credited: after a rollback that
+         * shortened the chain without removing a credited block (anvil's
+         * rollback, a node that went back), credit_upto counts from the
+         * lower head, yet the payments up to credited_to stay credited.
+         * Found by tests/integration/test_chain_property.py. */
+        if ((int64_t)s->credit_upto > credited_to)
+            credited_to = (int64_t)s->credit_upto;
     }
     if (chainstore_advance(db, s->tip, credited_to, *reversed > 0 ? 1 : 0,
                            f) < 0 ||

@@ -54,3 +54,15 @@ $(BUILD)/gen_vectors: $(BUILD)/obj/tests/vectors/gen_vectors.o $(LIBSLUICE)
 vectors: $(BUILD)/gen_vectors
 	$(BUILD)/gen_vectors > docs/vectors/v1.json.tmp
 	mv docs/vectors/v1.json.tmp docs/vectors/v1.json
+
+# A long run of the chain property test (tests/integration/
+# test_chain_property.py): 2000 seeds against anvil, and 300 behind the
+# fault proxy. SLUICE_CHAIN_SEEDS / SLUICE_CHAIN_FAULT_SEEDS override.
+.PHONY: soak-chain
+soak-chain: all
+	SLUICE_BUILD=$(BUILD) SLUICED=$(CURDIR)/$(BUILD)/sluiced \
+	    SLUICE_CHAIN_SEEDS=$${SLUICE_CHAIN_SEEDS:-2000} \
+	    python3 tests/integration/test_chain_property.py plain
+	SLUICE_BUILD=$(BUILD) SLUICED=$(CURDIR)/$(BUILD)/sluiced \
+	    SLUICE_CHAIN_FAULT_SEEDS=$${SLUICE_CHAIN_FAULT_SEEDS:-300} \
+	    python3 tests/integration/test_chain_property.py faults

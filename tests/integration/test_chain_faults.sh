@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The chain property test with sluiced behind rpc_fault_proxy.py: random
+# drops, 5xx, empty eth_getLogs, stale heads, truncated, oversized and late
+# answers (SLUICE_CHAIN_FAULT_SEEDS seeds, default 30); then a spell of
+# garbage answers: sluiced stays up, logs it, shows degraded, catches up.
+set -eu
+cd "$(dirname "$0")/../.."
+: "${SLUICED:?set SLUICED to the absolute path of the sluiced binary}"
+python3 tests/integration/test_chain_property.py faults
+exec python3 tests/integration/test_chain_property.py garbage
