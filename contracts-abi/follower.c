@@ -47,6 +47,7 @@ struct follower {
     int freeing;
     uint64_t window;    /* blocks kept: confirmations + margin */
     uint32_t range;     /* blocks per eth_getLogs now */
+    uint32_t range_cap; /* below the smallest span the node refused */
     unsigned failures;  /* rounds failed in a row */
     /* logsBloom bits of our contract's address and of Purchased. */
     uint16_t bloom_bits[2][3];
@@ -722,7 +723,11 @@ static void follower_on_range(struct follower *fl,
     long np;
 
     if (r[0].status == RPCWIRE_ERROR_OBJECT && fl->range > 1) {
-        /* Most often "range too large" or "too many results": halve. */
+        /* Most often "range too large" or "too many results": halve, and
+         * never grow back to what was refused (a node's cap does not
+         * move), so that no round is spent on a range it will refuse. */
+        if (fl->to - fl->from + 1 <= fl->range_cap)
+            fl->range_cap = (uint32_t)(fl->to - fl->from);
         fl->range /= 2;
         log_info("chain follower: the node refused %" PRIu64 "..%" PRIu64
                  " (%s); asking %u blocks at a time",
@@ -816,9 +821,9 @@ static void follower_on_range(struct follower *fl,
     if (follower_apply(fl, &step) < 0)
         return;
     /* It went through: try a longer range next time. */
-    if (fl->range < fl->cfg.max_range)
-        fl->range = fl->range * 2 > fl->cfg.max_range ? fl->cfg.max_range
-                                                      : fl->range * 2;
+    if (fl->range < fl->range_cap)
+        fl->range = fl->range * 2 > fl->range_cap ? fl->range_cap
+                                                  : fl->range * 2;
     follower_done(fl, fl->to < fl->head);
 }
 
@@ -1050,6 +1055,7 @@ int follower_new(struct follower **out, struct event_base *base,
     follower_bloom_bits(fl->bloom_bits[0], cfg->contract, 20);
     follower_bloom_bits(fl->bloom_bits[1], abi->purchased_topic, 32);
     fl->range = cfg->max_range;
+    fl->range_cap = cfg->max_range;
     fl->st.state = FOLLOWER_SYNCING;
     fl->st.tip = -1;
     fl->st.last_credit_upto = -1;

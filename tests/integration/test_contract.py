@@ -16,7 +16,7 @@ import tempfile
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_http as sh  # noqa: E402
-from chain import ACCOUNTS, CONTRACTS, ROOT, Anvil, RpcError  # noqa: E402
+from chain import ACCOUNTS, CONTRACTS, KEYS, ROOT, Anvil, RpcError  # noqa: E402
 
 ZERO32 = "0x" + "00" * 32
 ZERO20 = "0x" + "00" * 20
@@ -202,6 +202,26 @@ def main():
                     "%s: reverts with %s, got %r" % (what, err, e.error))
     # No fee at all needs no recipient.
     node.deploy_market(fee_bps=0, fee_recipient=ZERO20)
+
+    t.step("scripts/deploy-market.sh (what make run uses) deploys the same "
+           "code with the pinned cast")
+    r = subprocess.run(["scripts/deploy-market.sh", node.url, KEYS[0], "300",
+                        ACCOUNTS[8]], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    t.check(r.returncode == 0, "deploy-market.sh failed: %s" % r.stderr)
+    addr = r.stdout.strip().splitlines()[-1]
+    t.check(len(addr) == 42 and addr.startswith("0x"),
+            "deploy-market.sh printed %r" % r.stdout)
+    runtime = node.rpc("eth_getCode", addr, "latest")
+    twin = node.deploy_market(fee_bps=300, fee_recipient=ACCOUNTS[8])
+    t.check(len(runtime) > 2 and
+            runtime == node.rpc("eth_getCode", twin, "latest"),
+            "the script deploys the same runtime code as Market.bin")
+    fee_bps = int(call(node, ACCOUNTS[0], addr, selector(node, "feeBps()")),
+                  16)
+    t.eq(fee_bps, 300, "feeBps of the deployed market")
+    rcpt = call(node, ACCOUNTS[0], addr, selector(node, "feeRecipient()"))
+    t.eq("0x" + rcpt[-40:], ACCOUNTS[8].lower(), "feeRecipient")
     t.finish()
 
 
