@@ -44,7 +44,7 @@ static void h_metrics_ingest(struct gw_ctx *c, struct evbuffer *out)
             (long long)sqlite3_column_int64(stmt, 1),
             (const char *)sqlite3_column_text(stmt, 0),
             (long long)sqlite3_column_int64(stmt, 2));
-    sqlite3_finalize(stmt);
+    db_release(stmt);
 }
 
 int h_metrics(struct gw_ctx *c)

@@ -129,7 +129,7 @@ static int ledger_match(sqlite3 *db, const struct ledger_payment *p,
     }
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -176,7 +176,7 @@ int ledger_observe(sqlite3 *db, const struct ledger_payment *p, int64_t now,
         rv = 0;
         goto done;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     st = NULL;
 
     if (ledger_match(db, p, &reason, f) < 0)
@@ -214,7 +214,7 @@ int ledger_observe(sqlite3 *db, const struct ledger_payment *p, int64_t now,
         goto done;
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     if (rv == 0 && state_out != NULL)
         *state_out = state;
     return rv;
@@ -254,7 +254,7 @@ static int ledger_unit_wei(sqlite3 *db, const uint8_t dataset_id[32],
     rv = 0;
 done:
     json_decref(j);
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -289,7 +289,7 @@ static int ledger_balance_get(sqlite3 *db, const uint8_t worker[20],
     }
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -318,7 +318,7 @@ static int ledger_balance_put(sqlite3 *db, const uint8_t worker[20],
         goto done;
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -349,7 +349,7 @@ static int ledger_entry(sqlite3 *db, const uint8_t worker[20],
         goto done;
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -406,7 +406,7 @@ static int ledger_credit_one(sqlite3 *db, uint64_t chain_id,
         goto done;
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -452,14 +452,14 @@ int ledger_credit_upto(sqlite3 *db, uint64_t chain_id, uint64_t max_block,
         memcpy(worker, sqlite3_column_blob(st, 2), 20);
         memcpy(dataset_id, sqlite3_column_blob(st, 3), 32);
         snprintf(amount, sizeof amount, "%s", sqlite3_column_text(st, 4));
-        sqlite3_finalize(st);
+        db_release(st);
         st = NULL;
         if (ledger_credit_one(db, chain_id, tx, ordinal, worker, dataset_id,
                               amount, now, f) < 0)
             return -1;
         n++;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     if (rv == 0 && credited != NULL)
         *credited = n;
     return rv;
@@ -531,7 +531,7 @@ static int ledger_reverse_one(sqlite3 *db, uint64_t chain_id,
         goto done;
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -558,7 +558,7 @@ int ledger_drop_after(sqlite3 *db, uint64_t chain_id, uint64_t block,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)block);
     rc = ledger_step(db, st, "forget reorged payments", f);
-    sqlite3_finalize(st);
+    db_release(st);
     st = NULL;
     if (rc < 0)
         return -1;
@@ -594,14 +594,14 @@ int ledger_drop_after(sqlite3 *db, uint64_t chain_id, uint64_t block,
         snprintf(amount, sizeof amount, "%s", sqlite3_column_text(st, 4));
         units = (uint64_t)sqlite3_column_int64(st, 5);
         snprintf(unit, sizeof unit, "%s", sqlite3_column_text(st, 6));
-        sqlite3_finalize(st);
+        db_release(st);
         st = NULL;
         if (ledger_reverse_one(db, chain_id, tx, ordinal, worker, dataset_id,
                                amount, units, unit, now, f) < 0)
             return -1;
         n++;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     if (rv == 0 && reversed != NULL)
         *reversed = n;
     return rv;
@@ -667,7 +667,7 @@ int ledger_payments_of_tx(sqlite3 *db, uint64_t chain_id,
     }
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     if (rv < 0)
         *n = 0;
     return rv;
