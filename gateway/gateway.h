@@ -33,6 +33,7 @@ struct conns;
 struct offload;
 struct inflight;
 struct gw_chain;
+struct viewcache;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
 struct gateway_options {
@@ -84,6 +85,7 @@ struct gateway {
     struct conns *conns;
     struct offload *offload;
     struct webroot *web;
+    struct viewcache *views;    /* rendered data-set views (viewcache.h) */
     struct gw_chain *chain;     /* NULL: no chain */
     struct ethaddr identity;    /* the gateway's account (identity.h) */
     void *tls_ctx;              /* SSL_CTX *, when TLS is on */

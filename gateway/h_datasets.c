@@ -150,11 +150,7 @@ done:
 
 int h_dataset_get(struct gw_ctx *c)
 {
-    struct catalog_dataset d;
-
-    if (datasets_view_load(c, &d, c->match.params[0], 0) < 0)
-        return -1;
-    return datasets_view_reply(c, 200, &d, NULL);
+    return datasets_view_serve(c, c->match.params[0]);
 }
 
 int h_dataset_delete(struct gw_ctx *c)

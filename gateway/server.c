@@ -30,10 +30,16 @@
 #include "gateway/ratelimit.h"
 #include "gateway/routes.h"
 #include "gateway/tls.h"
+#include "gateway/viewcache.h"
 #include "gateway/webroot.h"
 #include "lib/log.h"
 #include "storage/db.h"
 #include "storage/nonces.h"
+
+/* Bounds of the cache of rendered data-set views: a view is about 2 KB
+ * (up to ~100 KB with 100 preview rows of wide data). */
+#define SERVER_VIEWS_MAX 4096
+#define SERVER_VIEW_BYTES_MAX ((size_t)32 << 20)
 
 /* Signed requests still being answered, by "address|nonce": a second copy
  * that arrives meanwhile is told to retry (DESIGN.md 3.1). */
@@ -757,6 +763,8 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
     if (offload_start(&gw->offload, 2, f) < 0 ||
         webroot_load(&gw->web, opt->web_dir, f) < 0 ||
         metrics_new(&gw->metrics, f) < 0 ||
+        viewcache_new(&gw->views, SERVER_VIEWS_MAX, SERVER_VIEW_BYTES_MAX,
+                      f) < 0 ||
         publisher_start(&gw->publisher, gw->store, opt->publish_threads,
                         opt->ingest_threads, f) < 0)
         goto fail;
@@ -869,6 +877,7 @@ void gateway_free(struct gateway *gw)
     if (gw->drain_timer != NULL)
         event_free(gw->drain_timer);
     metrics_free(gw->metrics);
+    viewcache_free(gw->views);
     webroot_free(gw->web);
     store_close(gw->store);
     if (gw->base != NULL)
