@@ -651,12 +651,16 @@ static void server_batch_one(struct gw_ctx *c)
     struct fault f;
     int rc;
 
-    if (db_exec(db, "SAVEPOINT sluice_request", &f) < 0) {
-        c->fault = f;
+    /* SQLite rolls a whole transaction back on some errors (a full disk,
+     * an I/O error): then a SAVEPOINT would open a transaction of its own
+     * and its RELEASE commit it. The batch is lost; run nothing more. */
+    if (sqlite3_get_autocommit(db))
+        c->gw->batch_broken = 1;
+    if (c->gw->batch_broken ||
+        db_exec(db, "SAVEPOINT sluice_request", &f) < 0) {
+        /* Answered with the batch's failure in server_batch_run. */
+        c->gw->batch_broken = 1;
         c->batched = 1;
-        c->record_nonce = 0; /* nothing can be recorded: a 5xx */
-        fault_set(&c->fault, FAULT_INTERNAL, NULL, "savepoint");
-        server_hold(c, 500, NULL, NULL, NULL, 0);
         return;
     }
     c->batched = 1;
