@@ -19,46 +19,69 @@ int auth_present(struct gw_ctx *c)
     return auth_header(c, REQSIG_HEADER_SIGNATURE) != NULL;
 }
 
-/* A header given twice is ambiguous: refuse rather than pick one. */
-static int auth_single(struct gw_ctx *c, const char *name)
+/* The headers a signature depends on, in the order auth_collect gives
+ * their values. */
+static const char *const auth_names[] = {
+    REQSIG_HEADER_TIMESTAMP, REQSIG_HEADER_NONCE, REQSIG_HEADER_SIGNATURE,
+    REQSIG_HEADER_ADDRESS, "Content-Encoding",
+};
+#define AUTH_NNAMES (sizeof auth_names / sizeof auth_names[0])
+
+/* Find the headers of auth_names in one pass over the request's headers
+ * (the length is compared before the text: most headers are not ours).
+ * Returns -1 with *twice naming a header given more than once (ambiguous:
+ * refused rather than picking one), else 0 with value[i] set or NULL. */
+static int auth_collect(struct gw_ctx *c, const char *value[AUTH_NNAMES],
+                        const char **twice)
 {
+    static size_t lens[AUTH_NNAMES];
     struct evkeyvalq *h = evhttp_request_get_input_headers(c->req);
     struct evkeyval *kv;
-    int n = 0;
+    size_t i, len;
 
-    for (kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next)
-        if (evutil_ascii_strcasecmp(kv->key, name) == 0)
-            n++;
-    return n <= 1;
+    if (lens[0] == 0)
+        for (i = 0; i < AUTH_NNAMES; i++)
+            lens[i] = strlen(auth_names[i]);
+    for (i = 0; i < AUTH_NNAMES; i++)
+        value[i] = NULL;
+    for (kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+        len = strlen(kv->key);
+        for (i = 0; i < AUTH_NNAMES; i++) {
+            if (len != lens[i] ||
+                evutil_ascii_strcasecmp(kv->key, auth_names[i]) != 0)
+                continue;
+            if (value[i] != NULL) {
+                *twice = auth_names[i];
+                return -1;
+            }
+            value[i] = kv->value;
+        }
+    }
+    return 0;
 }
 
 int auth_verify(struct gw_ctx *c)
 {
-    static const char *const names[] = {
-        REQSIG_HEADER_TIMESTAMP, REQSIG_HEADER_NONCE, REQSIG_HEADER_SIGNATURE,
-        REQSIG_HEADER_ADDRESS, "Content-Encoding",
-    };
+    const char *value[AUTH_NNAMES], *twice = NULL;
     const char *ts, *nonce, *sig, *addr, *enc;
     struct ethaddr claimed;
     char *message = NULL;
     size_t message_len = 0;
     int64_t when;
-    size_t i;
     int rv = -1;
 
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!auth_single(c, names[i]))
-            return fault_set(&c->fault, FAULT_UNAUTHORIZED, names[i],
-                             "%s is given more than once", names[i]);
-    enc = auth_header(c, "Content-Encoding");
+    if (auth_collect(c, value, &twice) < 0)
+        return fault_set(&c->fault, FAULT_UNAUTHORIZED, twice,
+                         "%s is given more than once", twice);
+    ts = value[0];
+    nonce = value[1];
+    sig = value[2];
+    addr = value[3];
+    enc = value[4];
     if (enc != NULL && evutil_ascii_strcasecmp(enc, "identity") != 0)
         return fault_set(&c->fault, FAULT_INVALID, "Content-Encoding",
                          "signed requests must not use a Content-Encoding "
                          "(got %s)", enc);
-    ts = auth_header(c, REQSIG_HEADER_TIMESTAMP);
-    nonce = auth_header(c, REQSIG_HEADER_NONCE);
-    sig = auth_header(c, REQSIG_HEADER_SIGNATURE);
-    addr = auth_header(c, REQSIG_HEADER_ADDRESS);
     if (ts == NULL)
         return fault_set(&c->fault, FAULT_UNAUTHORIZED,
                          REQSIG_HEADER_TIMESTAMP, "%s is missing",

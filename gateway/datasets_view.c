@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/viewcache.h"
 #include "lib/hex.h"
 #include "pricing/plan.h"
+#include "storage/catgen.h"
 
 int datasets_view_is_owner(const struct gw_ctx *c,
                            const struct catalog_dataset *d)
@@ -188,6 +190,44 @@ int datasets_view_reply(struct gw_ctx *c, int status,
         return -1;
     rv = gw_reply_bytes(c, status, "application/json", location,
                         (const uint8_t *)text, strlen(text));
+    free(text);
+    return rv;
+}
+
+int datasets_view_serve(struct gw_ctx *c, const char *id_text)
+{
+    uint8_t id[CATALOG_ID_LEN];
+    struct catalog_dataset d;
+    struct fault ignored;
+    const char *cached;
+    char *text;
+    size_t len;
+    /* Taken before anything is read: a change that commits after this
+     * moves it, so what is rendered below is never filed as newer than
+     * it is. */
+    uint64_t gen = catgen_current();
+    int rv;
+
+    if (hex_decode_0x(id, sizeof id, id_text, strlen(id_text), "id",
+                      &ignored) == 0) {
+        cached = viewcache_get(c->gw->views, &len, id, gen);
+        if (cached != NULL)
+            return gw_reply_bytes(c, 200, "application/json", NULL,
+                                  (const uint8_t *)cached, len);
+    }
+    if (datasets_view_load(c, &d, id_text, 0) < 0)
+        return -1;
+    text = datasets_view_render(c, &d, 1);
+    if (text == NULL)
+        return -1;
+    len = strlen(text);
+    /* Only what every reader may see, and never rows of a transaction
+     * that may yet roll back. */
+    if (d.state == CATALOG_PUBLISHED && !c->in_tx &&
+        sqlite3_get_autocommit(c->gw->store->db))
+        viewcache_put(c->gw->views, d.id, gen, text, len);
+    rv = gw_reply_bytes(c, 200, "application/json", NULL,
+                        (const uint8_t *)text, len);
     free(text);
     return rv;
 }

@@ -32,6 +32,13 @@ char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
 /* Return a chunk's manifest entry as a new JSON object, or NULL. */
 json_t *datasets_view_chunk(const struct catalog_chunk *ch);
 
+/* Reply 200 with data-set id_text's view as GET shows it to c (the
+ * access rule of datasets_view_load applies), from the cache of rendered
+ * views when it holds a valid one; a published data-set's view, the same
+ * for every reader, is kept there. Returns 0, or -1 with c->fault set. */
+int datasets_view_serve(struct gw_ctx *c, const char *id_text)
+    __attribute__((warn_unused_result));
+
 /* Reply status with the data-set d (and Location when location is not
  * NULL), recording the answer as gw_reply_json does. */
 int datasets_view_reply(struct gw_ctx *c, int status,

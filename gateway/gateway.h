@@ -9,6 +9,14 @@
  * signed request that changes state, the reply is recorded with its nonce
  * in the transaction the handler opened with gw_begin, so that the effect
  * and the remembered answer commit together (DESIGN.md 3.1).
+ *
+ * Group commit: the signed requests that change state and are ready in
+ * one turn of the event loop run one after the other in one transaction,
+ * each inside a SAVEPOINT of its own (a failure rolls back that request
+ * alone), and share one COMMIT, so one fsync; their answers are held and
+ * sent once it is durable. A handler sees no difference, except that what
+ * must wait for the commit (handing work to another thread that will read
+ * the change) goes through gw_after_commit.
  */
 #ifndef SLUICE_GATEWAY_GATEWAY_H
 #define SLUICE_GATEWAY_GATEWAY_H
@@ -33,6 +41,7 @@ struct conns;
 struct offload;
 struct inflight;
 struct gw_chain;
+struct viewcache;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
 struct gateway_options {
@@ -84,6 +93,7 @@ struct gateway {
     struct conns *conns;
     struct offload *offload;
     struct webroot *web;
+    struct viewcache *views;    /* rendered data-set views (viewcache.h) */
     struct gw_chain *chain;     /* NULL: no chain */
     struct ethaddr identity;    /* the gateway's account (identity.h) */
     void *tls_ctx;              /* SSL_CTX *, when TLS is on */
@@ -93,6 +103,12 @@ struct gateway {
     unsigned active_requests;
     unsigned connections;
     int64_t started_at;
+    /* Signed requests waiting for the next group commit (server.c). */
+    struct gw_ctx *batch_head, *batch_tail;
+    size_t batch_len;
+    struct event *batch_ev;
+    int batch_broken;           /* a SAVEPOINT step failed: roll back all */
+    struct evp_md_st *sha256;   /* EVP_MD *, fetched once (request bodies) */
 };
 
 /* One request while its handler runs. */
@@ -127,6 +143,17 @@ struct gw_ctx {
     void (*work)(struct gw_ctx *c);
     int (*finish)(struct gw_ctx *c);
     void *work_state;             /* the handler's, freed by finish */
+    /* Group commit (server.c): the request runs in a batch's transaction,
+     * and its answer is held until the batch commits. */
+    int batched;
+    struct gw_ctx *batch_next;
+    int held;                     /* an answer is held */
+    int held_status;
+    const char *held_ctype;       /* static text, or NULL */
+    char *held_location;          /* malloc'd, or NULL */
+    uint8_t *held_body;           /* malloc'd, or NULL */
+    size_t held_len;
+    void (*after_commit)(struct gw_ctx *c);
 };
 
 /* What a handler returns when it has handed its work to gw_offload. */
@@ -173,6 +200,12 @@ void gateway_free(struct gateway *gw);
 /* Open the write transaction of a handler's effect. Returns 0, or -1 with
  * c->fault set. */
 int gw_begin(struct gw_ctx *c) __attribute__((warn_unused_result));
+
+/* Run fn(c) on the loop's thread once the request's effect is committed:
+ * at once when it already is (c is not in a group commit), else after the
+ * batch's COMMIT, before the answer is sent; never when that COMMIT fails.
+ * For work that another thread does on what the request wrote. */
+void gw_after_commit(struct gw_ctx *c, void (*fn)(struct gw_ctx *c));
 
 /* Reply status with the JSON document doc (stolen: decref'd here) and,
  * when location is not NULL, a Location header. For a recorded signed

@@ -150,11 +150,7 @@ done:
 
 int h_dataset_get(struct gw_ctx *c)
 {
-    struct catalog_dataset d;
-
-    if (datasets_view_load(c, &d, c->match.params[0], 0) < 0)
-        return -1;
-    return datasets_view_reply(c, 200, &d, NULL);
+    return datasets_view_serve(c, c->match.params[0]);
 }
 
 int h_dataset_delete(struct gw_ctx *c)
@@ -182,6 +178,22 @@ int h_dataset_price(struct gw_ctx *c)
 done:
     json_decref(body);
     return rv;
+}
+
+/* Once "publishing" is committed, a worker (another connection) may see
+ * it: hand it the data-set. */
+static void h_publish_submit(struct gw_ctx *c)
+{
+    uint8_t id[CATALOG_ID_LEN];
+    struct fault f, f2;
+    const char *text = c->match.params[0];
+
+    if (hex_decode_0x(id, sizeof id, text, strlen(text), "id", &f) < 0)
+        return;
+    if (publisher_submit(c->gw->publisher, id, &f) < 0 &&
+        catalog_set_state(c->gw->store->db, id, CATALOG_FAILED, f.detail,
+                          &f2) < 0)
+        fault_clear(&f2);
 }
 
 int h_dataset_publish(struct gw_ctx *c)
@@ -241,14 +253,7 @@ int h_dataset_publish(struct gw_ctx *c)
     d.reason[0] = '\0';
     if (datasets_view_reply(c, 202, &d, NULL) < 0)
         goto done;
-    /* Committed: now a worker may see it publishing. */
-    if (publisher_submit(c->gw->publisher, d.id, &c->fault) < 0) {
-        struct fault f2;
-        if (catalog_set_state(c->gw->store->db, d.id, CATALOG_FAILED,
-                              c->fault.detail, &f2) < 0)
-            fault_clear(&f2);
-        fault_clear(&c->fault);
-    }
+    gw_after_commit(c, h_publish_submit);
     rv = 0;
 done:
     free(parts);

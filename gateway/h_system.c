@@ -7,6 +7,7 @@
 #include "gateway/chain.h"
 #include "gateway/metrics.h"
 #include "gateway/routes.h"
+#include "gateway/viewcache.h"
 #include "storage/db.h"
 
 int h_healthz(struct gw_ctx *c)
@@ -44,7 +45,7 @@ static void h_metrics_ingest(struct gw_ctx *c, struct evbuffer *out)
             (long long)sqlite3_column_int64(stmt, 1),
             (const char *)sqlite3_column_text(stmt, 0),
             (long long)sqlite3_column_int64(stmt, 2));
-    sqlite3_finalize(stmt);
+    db_release(stmt);
 }
 
 int h_metrics(struct gw_ctx *c)
@@ -56,6 +57,7 @@ int h_metrics(struct gw_ctx *c)
         return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
     metrics_render(c->gw->metrics, out);
     h_metrics_ingest(c, out);
+    viewcache_metrics(c->gw->views, out);
     gw_chain_metrics(c->gw->chain, c->gw, out);
     evbuffer_add_printf(out,
                         "# HELP sluice_http_requests_in_flight Requests "

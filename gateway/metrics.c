@@ -31,6 +31,7 @@ struct metrics {
     size_t nroutes;
     uint64_t bytes_in, bytes_out;
     uint64_t dropped; /* requests past the series bound */
+    uint64_t batches, batched; /* group commits, and requests in them */
 };
 
 int metrics_new(struct metrics **out, struct fault *f)
@@ -85,6 +86,14 @@ void metrics_request(struct metrics *m, const char *route, int status,
             r->buckets[i]++;
 }
 
+void metrics_write_batch(struct metrics *m, size_t n)
+{
+    if (m == NULL)
+        return;
+    m->batches++;
+    m->batched += n;
+}
+
 void metrics_render(const struct metrics *m, struct evbuffer *out)
 {
     size_t i, b;
@@ -129,4 +138,15 @@ void metrics_render(const struct metrics *m, struct evbuffer *out)
                         "sluice_http_bytes_total{direction=\"out\"} %llu\n",
                         (unsigned long long)m->bytes_in,
                         (unsigned long long)m->bytes_out);
+    evbuffer_add_printf(out,
+                        "# HELP sluice_write_batches_total Transactions "
+                        "that committed signed requests together.\n"
+                        "# TYPE sluice_write_batches_total counter\n"
+                        "sluice_write_batches_total %llu\n"
+                        "# HELP sluice_write_batch_requests_total Signed "
+                        "requests committed in those transactions.\n"
+                        "# TYPE sluice_write_batch_requests_total counter\n"
+                        "sluice_write_batch_requests_total %llu\n",
+                        (unsigned long long)m->batches,
+                        (unsigned long long)m->batched);
 }

@@ -24,6 +24,9 @@ void metrics_free(struct metrics *m);
 void metrics_request(struct metrics *m, const char *route, int status,
                      size_t bytes_in, size_t bytes_out, double ms);
 
+/* Count one group commit of n signed requests (server.c). */
+void metrics_write_batch(struct metrics *m, size_t n);
+
 /* Append the counters to out in the Prometheus text format. */
 void metrics_render(const struct metrics *m, struct evbuffer *out);
 

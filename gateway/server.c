@@ -30,10 +30,16 @@
 #include "gateway/ratelimit.h"
 #include "gateway/routes.h"
 #include "gateway/tls.h"
+#include "gateway/viewcache.h"
 #include "gateway/webroot.h"
 #include "lib/log.h"
 #include "storage/db.h"
 #include "storage/nonces.h"
+
+/* Bounds of the cache of rendered data-set views: a view is about 2 KB
+ * (up to ~100 KB with 100 preview rows of wide data). */
+#define SERVER_VIEWS_MAX 4096
+#define SERVER_VIEW_BYTES_MAX ((size_t)32 << 20)
 
 /* Signed requests still being answered, by "address|nonce": a second copy
  * that arrives meanwhile is told to retry (DESIGN.md 3.1). */
@@ -152,6 +158,8 @@ static int server_record(struct gw_ctx *c, int status, const char *ctype,
     r.location = (char *)(uintptr_t)location;
     r.response = (uint8_t *)(uintptr_t)body;
     r.response_len = len;
+    if (c->batched) /* inside its SAVEPOINT; the batch commits */
+        return nonces_insert(c->gw->store->db, &r, f);
     if (!c->in_tx) {
         if (db_begin(c->gw->store->db, f) < 0)
             return -1;
@@ -169,10 +177,48 @@ static int server_record(struct gw_ctx *c, int status, const char *ctype,
 
 static int server_commit_if_open(struct gw_ctx *c)
 {
-    if (!c->in_tx)
+    if (!c->in_tx || c->batched)
         return 0;
     c->in_tx = 0;
     return db_commit(c->gw->store->db, &c->fault);
+}
+
+static void server_held_clear(struct gw_ctx *c)
+{
+    free(c->held_location);
+    free(c->held_body);
+    c->held_location = NULL;
+    c->held_body = NULL;
+    c->held_len = 0;
+    c->held = 0;
+}
+
+/* Keep a batched request's answer until its batch has committed. The
+ * content type is always static text; location and body are copied (they
+ * may live on the handler's stack). Out of memory, the answer becomes a
+ * bare 500. */
+static void server_hold(struct gw_ctx *c, int status, const char *ctype,
+                        const char *location, const uint8_t *body,
+                        size_t len)
+{
+    server_held_clear(c);
+    c->held = 1;
+    c->held_status = status;
+    c->held_ctype = ctype;
+    if (location != NULL && (c->held_location = strdup(location)) == NULL)
+        goto oom;
+    if (len > 0) {
+        if ((c->held_body = malloc(len)) == NULL)
+            goto oom;
+        memcpy(c->held_body, body, len);
+        c->held_len = len;
+    }
+    return;
+oom:
+    server_held_clear(c);
+    c->held = 1;
+    c->held_status = 500;
+    c->held_ctype = NULL;
 }
 
 static void server_send(struct gw_ctx *c, int status, const char *ctype,
@@ -181,6 +227,10 @@ static void server_send(struct gw_ctx *c, int status, const char *ctype,
     struct evkeyvalq *h;
     struct evbuffer *buf;
 
+    if (c->batched) {
+        server_hold(c, status, ctype, location, body, len);
+        return;
+    }
     c->status = status;
     if (c->req == NULL) /* the client hung up while we worked */
         return;
@@ -281,12 +331,23 @@ static void server_fail(struct gw_ctx *c)
     char *text;
     int status;
 
-    if (c->in_tx) {
+    if (c->batched) {
+        /* Undo this request alone; its SAVEPOINT stays open for the
+         * problem's nonce row. If even that fails, the batch cannot be
+         * trusted: it is rolled back whole. */
+        struct fault f;
+        if (db_exec(c->gw->store->db, "ROLLBACK TO sluice_request", &f) < 0)
+            c->gw->batch_broken = 1;
+    } else if (c->in_tx) {
         db_rollback(c->gw->store->db);
         c->in_tx = 0;
     }
     text = problem_render(&c->fault, &status);
     if (text == NULL) {
+        if (c->batched) {
+            server_hold(c, 500, NULL, NULL, NULL, 0);
+            return;
+        }
         if (c->req != NULL)
             evhttp_send_error(c->req, 500, NULL);
         c->status = 500;
@@ -299,6 +360,10 @@ static void server_fail(struct gw_ctx *c)
         free(text);
         text = problem_render(&c->fault, &status);
         if (text == NULL) {
+            if (c->batched) {
+                server_hold(c, 500, NULL, NULL, NULL, 0);
+                return;
+            }
             if (c->req != NULL)
                 evhttp_send_error(c->req, 500, NULL);
             c->status = 500;
@@ -358,14 +423,29 @@ static int server_nonce_gate(struct gw_ctx *c, char *key, size_t cap,
     return 0;
 }
 
-static int server_hash_evbuffer(struct evbuffer *in, uint8_t out[32])
+/* SHA-256 of the empty string: most requests have no body. */
+static const uint8_t server_sha256_empty[32] = {
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+    0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+    0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+};
+
+/* gw->sha256 is fetched once at start: OpenSSL 3 looks the algorithm up
+ * again on every EVP_sha256() init otherwise. */
+static int server_hash_evbuffer(const struct gateway *gw, struct evbuffer *in,
+                                uint8_t out[32])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_MD_CTX *md;
     struct evbuffer_iovec *v = NULL;
     int n, i, rv = -1;
 
+    if (evbuffer_get_length(in) == 0) {
+        memcpy(out, server_sha256_empty, 32);
+        return 0;
+    }
+    md = EVP_MD_CTX_new();
     n = evbuffer_peek(in, -1, NULL, NULL, 0);
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || n < 0)
+    if (md == NULL || EVP_DigestInit_ex(md, gw->sha256, NULL) != 1 || n < 0)
         goto done;
     if (n > 0) {
         v = calloc((size_t)n, sizeof *v);
@@ -405,7 +485,7 @@ static int server_body(struct gw_ctx *c)
     c->body_buf = in;
     /* Hash the segments where they lie: a raw body (an upload part of up
      * to max_part_bytes) is never copied into one block. */
-    if (server_hash_evbuffer(in, c->body_sha256) < 0)
+    if (server_hash_evbuffer(c->gw, in, c->body_sha256) < 0)
         return fault_set(&c->fault, FAULT_INTERNAL, NULL, "sha256");
     if (c->match.entry->body == ROUTER_BODY_JSON && len > 0) {
         c->body = evbuffer_pullup(in, -1);
@@ -536,6 +616,129 @@ void gw_resume(struct gw_ctx *c)
     event_active(c->done_ev, 0, 0);
 }
 
+void gw_after_commit(struct gw_ctx *c, void (*fn)(struct gw_ctx *c))
+{
+    if (c->batched)
+        c->after_commit = fn;
+    else
+        fn(c);
+}
+
+/* Queue c for the next group commit. The batch runs once the requests
+ * that were ready in this turn of the loop have been read: its event is
+ * made active now, behind theirs. */
+static void server_batch_add(struct gw_ctx *c)
+{
+    struct gateway *gw = c->gw;
+    struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+
+    if (conn != NULL)
+        evhttp_connection_set_closecb(conn, server_on_close, c);
+    c->batch_next = NULL;
+    if (gw->batch_tail != NULL)
+        gw->batch_tail->batch_next = c;
+    else
+        gw->batch_head = c;
+    gw->batch_tail = c;
+    if (gw->batch_len++ == 0)
+        event_active(gw->batch_ev, 0, 0);
+}
+
+/* Run one queued request inside the batch's transaction. */
+static void server_batch_one(struct gw_ctx *c)
+{
+    sqlite3 *db = c->gw->store->db;
+    struct fault f;
+    int rc;
+
+    /* SQLite rolls a whole transaction back on some errors (a full disk,
+     * an I/O error): then a SAVEPOINT would open a transaction of its own
+     * and its RELEASE commit it. The batch is lost; run nothing more. */
+    if (sqlite3_get_autocommit(db))
+        c->gw->batch_broken = 1;
+    if (c->gw->batch_broken ||
+        db_exec(db, "SAVEPOINT sluice_request", &f) < 0) {
+        /* Answered with the batch's failure in server_batch_run. */
+        c->gw->batch_broken = 1;
+        c->batched = 1;
+        return;
+    }
+    c->batched = 1;
+    c->in_tx = 1;
+    rc = c->match.entry->handler(c);
+    if (rc == GW_PENDING) {
+        /* Not a batched route after all: it finishes on its own. */
+        c->batched = 0;
+        c->in_tx = 0;
+    } else if (rc != 0 || !c->held) {
+        if (rc == 0)
+            fault_set(&c->fault, FAULT_INTERNAL, NULL,
+                      "the handler did not answer");
+        server_fail(c);
+    }
+    if (db_exec(db, "RELEASE sluice_request", &f) < 0)
+        c->gw->batch_broken = 1;
+    c->in_tx = 0;
+}
+
+/* The group commit: every request queued since the last one, in order,
+ * each in its SAVEPOINT, then one COMMIT; the answers go out once it is
+ * durable (a failed COMMIT loses every effect and nonce row of the batch:
+ * each is then answered 5xx, which a retry may follow). */
+static void server_batch_run(evutil_socket_t fd, short what, void *arg)
+{
+    struct gateway *gw = arg;
+    struct gw_ctx *list = gw->batch_head, *c, *next;
+    struct evhttp_connection *conn;
+    struct fault f;
+    size_t n = gw->batch_len;
+    int committed = 0;
+
+    (void)fd;
+    (void)what;
+    gw->batch_head = gw->batch_tail = NULL;
+    gw->batch_len = 0;
+    gw->batch_broken = 0;
+    if (db_begin(gw->store->db, &f) == 0) {
+        for (c = list; c != NULL; c = c->batch_next)
+            server_batch_one(c);
+        if (gw->batch_broken) {
+            db_rollback(gw->store->db);
+            fault_set(&f, FAULT_INTERNAL, NULL, "savepoint");
+        } else {
+            committed = db_commit(gw->store->db, &f) == 0;
+        }
+        metrics_write_batch(gw->metrics, n);
+    }
+    for (c = list; c != NULL; c = next) {
+        next = c->batch_next;
+        if (c->done_ev != NULL && !c->batched)
+            continue; /* went GW_PENDING: server_on_done finishes it */
+        if (c->req != NULL) {
+            conn = evhttp_request_get_connection(c->req);
+            if (conn != NULL)
+                evhttp_connection_set_closecb(conn, NULL, NULL);
+        }
+        if (!committed) {
+            /* Nothing of it was kept (f says why): remember nothing. */
+            c->record_nonce = 0;
+            c->fault = f;
+            server_held_clear(c);
+            c->batched = 0;
+            c->in_tx = 0;
+            server_fail(c);
+        } else {
+            if (c->after_commit != NULL)
+                c->after_commit(c);
+            c->batched = 0;
+            server_send(c, c->held_status, c->held_ctype, c->held_location,
+                        c->held_body, c->held_len);
+        }
+        server_held_clear(c);
+        server_finish(c);
+    }
+}
+
 static void server_dispatch(struct evhttp_request *req, void *arg)
 {
     struct gateway *gw = arg;
@@ -622,6 +825,12 @@ static void server_dispatch(struct evhttp_request *req, void *arg)
         }
     }
     snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
+    /* A raw body is an upload part, written on the offload threads; it
+     * commits on its own. */
+    if (c->record_nonce && c->match.entry->body != ROUTER_BODY_RAW) {
+        server_batch_add(c);
+        return; /* server_batch_run answers it */
+    }
     switch (c->match.entry->handler(c)) {
     case GW_PENDING:
         return; /* server_on_done finishes it */
@@ -747,7 +956,14 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
         goto fail;
     }
     gw->base = event_base_new();
-    if (gw->inflight == NULL || gw->base == NULL) {
+    gw->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (gw->sha256 == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "no SHA-256 in OpenSSL");
+        goto fail;
+    }
+    if (gw->base != NULL)
+        gw->batch_ev = event_new(gw->base, -1, 0, server_batch_run, gw);
+    if (gw->inflight == NULL || gw->base == NULL || gw->batch_ev == NULL) {
         fault_set(f, FAULT_INTERNAL, NULL, "cannot start the event loop");
         goto fail;
     }
@@ -757,6 +973,8 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
     if (offload_start(&gw->offload, 2, f) < 0 ||
         webroot_load(&gw->web, opt->web_dir, f) < 0 ||
         metrics_new(&gw->metrics, f) < 0 ||
+        viewcache_new(&gw->views, SERVER_VIEWS_MAX, SERVER_VIEW_BYTES_MAX,
+                      f) < 0 ||
         publisher_start(&gw->publisher, gw->store, opt->publish_threads,
                         opt->ingest_threads, f) < 0)
         goto fail;
@@ -864,11 +1082,15 @@ void gateway_free(struct gateway *gw)
         event_free(gw->sig_int);
     if (gw->tick != NULL)
         event_free(gw->tick);
+    if (gw->batch_ev != NULL)
+        event_free(gw->batch_ev);
+    EVP_MD_free(gw->sha256);
     if (gw->shutdown_timer != NULL)
         event_free(gw->shutdown_timer);
     if (gw->drain_timer != NULL)
         event_free(gw->drain_timer);
     metrics_free(gw->metrics);
+    viewcache_free(gw->views);
     webroot_free(gw->web);
     store_close(gw->store);
     if (gw->base != NULL)

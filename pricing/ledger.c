@@ -163,7 +163,7 @@ static void ledger_ctx_end(struct ledger_ctx *x)
     unsigned i;
 
     for (i = 0; i < SQL_COUNT; i++)
-        sqlite3_finalize(x->st[i]);
+        db_release(x->st[i]);
 }
 
 /* Statement q of x, reset and unbound, ready to bind. */
@@ -479,7 +479,7 @@ static int ledger_pick(sqlite3 *db, const char *sql, uint64_t chain_id,
         goto done;
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -662,7 +662,7 @@ int ledger_drop_after(sqlite3 *db, uint64_t chain_id, int64_t block,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
     sqlite3_bind_int64(st, 2, block);
     rc = db_step(db, st, "forget reorged payments", f);
-    sqlite3_finalize(st);
+    db_release(st);
     if (rc < 0)
         return -1;
     /* Newest first, undoing the credits in the reverse of their order. */
@@ -735,7 +735,7 @@ int ledger_payments_of_tx(sqlite3 *db, uint64_t chain_id,
     }
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     if (rv < 0)
         *n = 0;
     return rv;

@@ -122,7 +122,7 @@ int catalog_insert_dataset(sqlite3 *db, const struct catalog_dataset *d,
     sqlite3_bind_int64(stmt, 11, d->created_at);
     rv = catalog_step_done(db, stmt, "insert dataset", f);
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -184,7 +184,7 @@ int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
     out->published_at = sqlite3_column_int64(stmt, 18);
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     if (rv < 0)
         memset(out, 0, sizeof *out);
     return rv;
@@ -223,7 +223,7 @@ int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
     *len = (size_t)n;
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -250,7 +250,7 @@ int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -270,7 +270,7 @@ int catalog_set_progress(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64)total);
     rv = catalog_step_done(db, stmt, "set progress", f);
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -322,8 +322,8 @@ void catalog_chunk_writer_free(struct catalog_chunk_writer *w)
 {
     if (w == NULL)
         return;
-    sqlite3_finalize(w->chunk);
-    sqlite3_finalize(w->index);
+    db_release(w->chunk);
+    db_release(w->index);
     free(w);
 }
 
@@ -448,9 +448,9 @@ int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     }
     rv = 0;
 done:
-    sqlite3_finalize(del);
-    sqlite3_finalize(col);
-    sqlite3_finalize(upd);
+    db_release(del);
+    db_release(col);
+    db_release(upd);
     return rv;
 }
 
@@ -470,10 +470,10 @@ int catalog_clear_chunks(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
             return -1;
         sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
         if (catalog_step_done(db, stmt, "clear chunks", f) < 0) {
-            sqlite3_finalize(stmt);
+            db_release(stmt);
             return -1;
         }
-        sqlite3_finalize(stmt);
+        db_release(stmt);
         stmt = NULL;
     }
     return 0;
@@ -520,7 +520,7 @@ int catalog_get_chunk(sqlite3 *db, struct catalog_chunk *out,
     catalog_read_chunk(out, stmt);
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -552,7 +552,7 @@ int catalog_each_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -585,7 +585,7 @@ int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -609,7 +609,7 @@ int catalog_object_used(sqlite3 *db, int *used, const char *object_id,
     *used = rc == SQLITE_ROW;
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -637,7 +637,7 @@ int catalog_meta_get(sqlite3 *db, char *out, size_t cap, int *found,
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -658,7 +658,7 @@ int catalog_meta_set(sqlite3 *db, const char *key, const char *value,
         sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
     rv = catalog_step_done(db, stmt, "set meta", f);
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -744,8 +744,8 @@ int catalog_get_meta(sqlite3 *db, struct catalog_meta *out,
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
-    sqlite3_finalize(tags);
+    db_release(stmt);
+    db_release(tags);
     if (rv < 0)
         catalog_meta_clear(out);
     return rv;
@@ -791,9 +791,9 @@ int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     }
     rv = 0;
 done:
-    sqlite3_finalize(upd);
-    sqlite3_finalize(del);
-    sqlite3_finalize(ins);
+    db_release(upd);
+    db_release(del);
+    db_release(ins);
     return rv;
 }
 
@@ -821,7 +821,7 @@ int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -838,7 +838,7 @@ int catalog_set_listed(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     sqlite3_bind_int(stmt, 2, listed ? 1 : 0);
     rv = catalog_step_done(db, stmt, "set listed", f);
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -872,7 +872,7 @@ int catalog_get_preview(sqlite3 *db, char **out,
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -929,7 +929,7 @@ oom:
     fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
 done:
     catalog_columns_free(v, len);
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -1014,7 +1014,7 @@ int catalog_list(sqlite3 *db, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
     rv = 0;
 done:
     free(v);
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -1041,6 +1041,6 @@ int catalog_object_published(sqlite3 *db, int *published,
     *published = rc == SQLITE_ROW;
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }

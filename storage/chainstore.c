@@ -19,7 +19,7 @@ int chainstore_read(sqlite3 *db, struct chainstore_state *out,
     rc = db_step(db, st, "read the chain checkpoint", f);
     if (rc == 1) {
         if (sqlite3_column_bytes(st, 1) != 20) {
-            sqlite3_finalize(st);
+            db_release(st);
             return fault_set(f, FAULT_CORRUPT, NULL,
                              "the chain checkpoint is bad");
         }
@@ -29,7 +29,7 @@ int chainstore_read(sqlite3 *db, struct chainstore_state *out,
         out->last_credited_block = sqlite3_column_int64(st, 3);
         out->finality_violations = (uint64_t)sqlite3_column_int64(st, 4);
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
@@ -72,7 +72,7 @@ int chainstore_open(sqlite3 *db, struct chainstore_state *out,
     sqlite3_bind_blob(st, 2, contract, 20, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)start - 1);
     rc = db_step(db, st, "record the chain", f);
-    sqlite3_finalize(st);
+    db_release(st);
     if (rc < 0)
         return -1;
     return chainstore_read(db, out, f) == 1 ? 0 : -1;
@@ -104,7 +104,7 @@ int chainstore_blocks(sqlite3 *db, int64_t after,
         memcpy(out[*n].parent_hash, sqlite3_column_blob(st, 2), 32);
         (*n)++;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     if (rc < 0) {
         *n = 0;
         return -1;
@@ -136,7 +136,7 @@ int chainstore_put_blocks(sqlite3 *db, const struct chainstore_block *b,
     }
     rv = 0;
 done:
-    sqlite3_finalize(st);
+    db_release(st);
     return rv;
 }
 
@@ -154,7 +154,7 @@ int chainstore_trim(sqlite3 *db, int64_t above, int64_t keep_from,
     sqlite3_bind_int64(st, 1, above);
     sqlite3_bind_int64(st, 2, keep_from);
     rc = db_step(db, st, "trim block hashes", f);
-    sqlite3_finalize(st);
+    db_release(st);
     return rc < 0 ? -1 : 0;
 }
 
@@ -174,6 +174,6 @@ int chainstore_advance(sqlite3 *db, int64_t tip, int64_t last_credited,
     sqlite3_bind_int64(st, 2, last_credited);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)violations);
     rc = db_step(db, st, "advance the chain checkpoint", f);
-    sqlite3_finalize(st);
+    db_release(st);
     return rc < 0 ? -1 : 0;
 }

@@ -20,14 +20,25 @@
 int db_open(sqlite3 **out, const char *path, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* Close db (finalizing nothing: every statement must be finalized). db may
- * be NULL. */
+/* Close db, finalizing the statements its cache holds (every statement
+ * handed out by db_prepare must have been given back with db_release).
+ * db may be NULL. */
 void db_close(sqlite3 *db);
 
-/* Prepare sql on db into *stmt. Returns 0; on failure -1 with *stmt = NULL,
- * the SQLite message logged and f set to FAULT_INTERNAL. */
+/* Prepare sql (one statement) on db into *stmt. The statement comes from
+ * db's cache when one of the same text is there and not in use, else it is
+ * compiled (SQLITE_PREPARE_PERSISTENT) and kept for the next call: the
+ * same few statements run on every request, and compiling them cost more
+ * than running them. Give it back with db_release, never
+ * sqlite3_finalize. Returns 0; on failure -1 with *stmt = NULL, the SQLite
+ * message logged and f set to FAULT_INTERNAL. */
 int db_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql,
                struct fault *f) __attribute__((warn_unused_result));
+
+/* Give back a statement from db_prepare: reset it, clear its bindings and
+ * keep it in its connection's cache (or finalize it when it was not
+ * cached). stmt may be NULL. */
+void db_release(sqlite3_stmt *stmt);
 
 /* Run one statement that takes no parameters and returns no rows (BEGIN,
  * COMMIT, ...). Returns 0, or -1 with f set (FAULT_IO on a full disk or an

@@ -76,7 +76,7 @@ int nonces_lookup(sqlite3 *db, struct nonce_record *out, int *found,
     *found = 1;
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -112,7 +112,7 @@ int nonces_insert(sqlite3 *db, const struct nonce_record *r, struct fault *f)
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -133,6 +133,6 @@ long nonces_expire(sqlite3 *db, int64_t cutoff, struct fault *f)
     }
     rv = sqlite3_changes(db);
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }

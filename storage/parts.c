@@ -131,7 +131,7 @@ int parts_record(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     }
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 
@@ -180,7 +180,7 @@ int parts_list(struct store *st, struct parts_entry **out, size_t *n,
     rv = 0;
 done:
     free(v);
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 

@@ -203,7 +203,7 @@ static int schema_read_version(sqlite3 *db, int *version, struct fault *f)
     *version = sqlite3_column_int(stmt, 0);
     rv = 0;
 done:
-    sqlite3_finalize(stmt);
+    db_release(stmt);
     return rv;
 }
 

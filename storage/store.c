@@ -108,9 +108,9 @@ static int store_drop_batch(struct store *s, const uint8_t id[CATALOG_ID_LEN],
     *more = n == BATCH;
     rv = 0;
 done:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(shared);
-    sqlite3_finalize(del);
+    db_release(sel);
+    db_release(shared);
+    db_release(del);
     return rv;
 }
 
