@@ -14,6 +14,7 @@ import atexit
 import os
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -132,10 +133,27 @@ def main():
     t.eq(p[0]["confirmations"], CONF - 1, "confirmations at N-1")
     t.eq(balance(srv, worker, ds_id), (0, 0), "no credit at N-1")
     t.step("a long-poll returns at the first change")
+    # The poll is in flight before the block that changes the payment is
+    # mined (else the follower may credit it first, and the poll would
+    # rightly wait for the next change).
+    got = {}
+
+    def long_poll():
+        got["r"] = sh.Client(srv).get("/v1/payments/%s?wait=30" % tx)
+        got["t"] = time.monotonic()
+    th = threading.Thread(target=long_poll, daemon=True)
+    th.start()
+    time.sleep(0.3)
+    t.check(th.is_alive(), "the long-poll waits while nothing changes")
     t0 = time.monotonic()
     node.mine(1)
-    p = payment(t, c, tx, "long-poll", wait=30)
-    t.check(time.monotonic() - t0 < 10, "the long-poll returned at once")
+    th.join(40)
+    t.check("r" in got and got["r"].status == 200, "the long-poll answered")
+    t.check(got["t"] - t0 < 10, "the long-poll returned at the change, %.1f "
+            "s after the block" % (got["t"] - t0))
+    p = got["r"].json()["payments"]
+    t.check(p[0]["confirmations"] == CONF or p[0]["state"] == "credited",
+            "the long-poll's answer shows the change: %r" % p[0])
     p = wait_state(t, c, tx, "credited", "at N")
     t.eq(p[0]["units"], "25", "units credited")
     t.eq(balance(srv, worker, ds_id), (25, 0), "balance after credit")
