@@ -251,9 +251,11 @@ def main():
         stop = threading.Event()
 
         def miner():
-            # anvil mines only when a transaction comes: a block every
-            # 300 ms, so that confirmations accrue while buy waits.
-            while not stop.wait(0.3):
+            # anvil mines only when a transaction comes: a block a second,
+            # so that confirmations accrue while buy waits (slow enough
+            # that buy, which looks for its receipt every 500 ms, sees the
+            # payment confirming before it is credited).
+            while not stop.wait(1.0):
                 node.mine(1)
         th = threading.Thread(target=miner, daemon=True)
         th.start()
