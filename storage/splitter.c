@@ -76,6 +76,12 @@ struct splitter_run {
      * the splitter's. A value equal to it changes nothing. */
     size_t prev_off, prev_len;
     uint64_t prev_gen;
+    /* CSV: the text max, kept lazily as the value at buf[lm_off, +
+     * lm_len) rather than copied into tmax, valid while lm_gen is the
+     * splitter's prev_gen (0: not lazy; tmax.b is stale while it is).
+     * tkmax is its key. See splitter_lazy_max. */
+    size_t lm_off, lm_len;
+    uint64_t lm_gen;
 };
 
 struct splitter_column {
@@ -236,6 +242,8 @@ static void splitter_buf_release(uint8_t *b, size_t dirty)
     secret_free(b, dirty);
 }
 
+static int splitter_settle_all(struct splitter *s, struct fault *f);
+
 /* Make the working buffer hold at least need bytes (plus the pad), need
  * counted from its start: drop what precedes base, take a recycled buffer
  * or a fresh one when there is none, grow it when a row does not fit.
@@ -253,6 +261,8 @@ static int splitter_buf_reserve(struct splitter *s, size_t need,
         /* Drop the bytes before base, which chunks (or the prefix) took
          * copies of. */
         size_t drop = s->base;
+        if (splitter_settle_all(s, f) < 0)
+            return -1;
         memmove(s->buf, s->buf + drop, s->len - drop);
         s->len -= drop;
         s->done -= drop;
@@ -675,6 +685,30 @@ static int splitter_bound_store(struct splitter *s,
     return 0;
 }
 
+/* Make the lazy text max of r (if any) an ordinary stored bound again:
+ * before anything reads tmax, and before the bytes it points at move or
+ * are handed out with a chunk. */
+static int splitter_settle(struct splitter *s, struct splitter_run *r,
+                           struct fault *f)
+{
+    if (r->lm_gen != s->prev_gen)
+        return 0;
+    r->lm_gen = 0;
+    return splitter_bound_store(s, &r->tmax, s->buf + r->lm_off, r->lm_len,
+                                0, NULL, NULL, f);
+}
+
+/* splitter_settle for every column. */
+static int splitter_settle_all(struct splitter *s, struct fault *f)
+{
+    size_t i;
+
+    for (i = 0; i < s->ncols; i++)
+        if (splitter_settle(s, &s->run[i], f) < 0)
+            return -1;
+    return 0;
+}
+
 /* Compare number p[0..n) (nk its key or NULL, np its parts when *np_ok)
  * with a number bound, by value. */
 static int splitter_num_cmp(const uint8_t *p, size_t n, const numtext_key *nk,
@@ -786,6 +820,8 @@ splitter_index_text(struct splitter *s, struct splitter_run *r,
 {
     int c;
 
+    if (splitter_settle(s, r, f) < 0)
+        return -1;
     if (!r->tmin.set) {
         if (splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f) < 0 ||
             splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f) < 0)
@@ -940,6 +976,82 @@ text:
     return splitter_index_text(s, r, v, vn, key, f);
 }
 
+/* Return 1 if a value whose first 16 bytes are v's is text whatever
+ * follows them, as splitter_index_long decides it (a first byte that
+ * cannot start a number, or a first non-digit after the sign, within 8
+ * bytes, that no number has there: a date's '-'), else 0 (undecided). */
+static int splitter_text_prefix(const uint8_t *v)
+{
+    unsigned c0 = v[0], neg, nd;
+
+    if (c0 - '-' > '9' - '-')
+        return 1;
+    neg = c0 == '-';
+    nd = (numtext_word_shape(splitter_le64(v)) | 0x100) >> neg;
+    nd = (unsigned)__builtin_ctz(nd) + neg;
+    return nd < 8 && v[nd] != '.' && v[nd] != 'e' && v[nd] != 'E';
+}
+
+/* A rising column of long values (timestamps) makes a new text max on
+ * about every other row, and repeats the last value on the others: each
+ * new max was a copy, and which of the two a row is was a branch that
+ * missed half the time. So, in CSV, once the column's text max is a value
+ * in the working buffer that is text by its first bytes
+ * (splitter_lazy_start), the max is kept as where that value lies, and a
+ * value with the same first 16 bytes (that is text too, and not below the
+ * min) that is not below the max becomes it, equal or not, without a copy
+ * or a branch on which. Returns 1 when v was so folded (nothing else of
+ * the index changes: seen_text is already set), 0 when it must take the
+ * general path. */
+static inline __attribute__((always_inline)) int
+splitter_lazy_max(struct splitter *s, struct splitter_run *r, const uint8_t *v,
+                  size_t vn)
+{
+    const uint8_t *m = s->buf + r->lm_off;
+    size_t mn = r->lm_len;
+    splitter_tkey key;
+    int ge;
+
+    if (vn > s->cfg.max_index_value)
+        return 0;
+    key = ((splitter_tkey)__builtin_bswap64(splitter_le64(v)) << 64) |
+          __builtin_bswap64(splitter_le64(v + 8));
+    if (key != r->tkmax)
+        return 0;
+    if (vn <= 24 && mn <= 24) {
+        uint64_t tv = splitter_key(v + 16, vn - 16);
+        uint64_t tm = splitter_key(m + 16, mn - 16);
+        ge = (tv > tm) | ((tv == tm) & (vn >= mn));
+    } else {
+        struct splitter_run_bound bd;
+        memset(&bd, 0, sizeof bd);
+        bd.b = (uint8_t *)(uintptr_t)m;
+        bd.len = mn;
+        ge = splitter_text_cmp16(v, vn, &bd) >= 0;
+    }
+    if (!ge)
+        return 0;
+    r->lm_off = (size_t)(v - s->buf);
+    r->lm_len = vn;
+    return 1;
+}
+
+/* After v[0..vn) (longer than 16 bytes, in the working buffer) was
+ * folded: when it is now the stored text max, uncut, and text by its
+ * first bytes, keep the max lazily from here on (splitter_lazy_max). */
+static void splitter_lazy_start(struct splitter *s, struct splitter_run *r,
+                                const uint8_t *v, size_t vn)
+{
+    const struct splitter_run_bound *bd = &r->tmax;
+
+    if (!bd->set || bd->cut || bd->len != vn ||
+        memcmp(bd->b, v, vn) != 0 || !splitter_text_prefix(v))
+        return;
+    r->lm_off = (size_t)(v - s->buf);
+    r->lm_len = vn;
+    r->lm_gen = s->prev_gen;
+}
+
 static int splitter_copy_bytes(uint8_t **out, size_t *out_len,
                                const uint8_t *p, size_t n)
 {
@@ -970,6 +1082,8 @@ static int splitter_colstats(struct splitter *s, struct splitter_chunk *c,
     for (i = 0; i < s->ncols; i++) {
         struct splitter_run *r = &s->run[i];
         struct splitter_colstat *cs = &c->cols[i];
+        if (splitter_settle(s, r, f) < 0)
+            return -1;
         if (r->nmin.set && !r->num_poison) {
             if (splitter_copy_bytes(&cs->num.min, &cs->num.min_len, r->nmin.b,
                                     r->nmin.len) < 0 ||
@@ -1511,16 +1625,70 @@ static size_t splitter_csv_split(struct splitter *s, const uint8_t *p,
 }
 
 #if defined(__SSE2__)
+/* Bit i of *mc set when p[i] is a ',', of *mqn when it is a '"' or a LF,
+ * for i < 64: four 16-byte loads, two masks (a quote and a LF both end
+ * the plain part of a record; the byte tells which). */
+static inline void splitter_scan64(const uint8_t *p, uint64_t *mc,
+                                   uint64_t *mqn)
+{
+    const __m128i vc = _mm_set1_epi8(',');
+    const __m128i vq = _mm_set1_epi8('"');
+    const __m128i vn = _mm_set1_epi8('\n');
+    uint64_t c = 0, qn = 0;
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc))
+             << (16 * k);
+        qn |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                  _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vn)))
+              << (16 * k);
+    }
+    *mc = c;
+    *mqn = qn;
+}
+
+/* Cut fields at the commas of mc (bit j: a ',' at base[off + j]) into
+ * s->fields from *i on, the current field starting at *start. Returns 1
+ * when there are more than max fields (then *i == max and *stop is the
+ * offset of the comma that makes one too many), else 0. */
+static inline int splitter_csv_commas(struct splitter *s, const uint8_t *base,
+                                      size_t off, uint64_t mc, size_t *i,
+                                      size_t *start, size_t max, size_t *stop)
+{
+    size_t k = *i, st = *start;
+
+    while (mc != 0) {
+        size_t pos = off + (size_t)__builtin_ctzll(mc);
+        if (k == max) {
+            *i = k;
+            *start = st;
+            *stop = pos;
+            return 1;
+        }
+        s->fields[k].p = base + st;
+        s->fields[k].n = pos - st;
+        k++;
+        st = pos + 1;
+        mc &= mc - 1;
+    }
+    *i = k;
+    *start = st;
+    return 0;
+}
+
 /* The common case in one pass: a record with no quote whose LF is already
- * in the buffer. Sixteen bytes at a time, find the commas, any quote and
- * the LF; fill s->fields. Returns 1 with *end at the LF and *nf the field
- * count (ncols + 1 when there are more), or 0 when the record has a quote
- * or no LF yet: the caller then takes the general path. Loads may reach
- * 15 bytes past len, inside the working buffer's pad. */
+ * in the buffer. 64 bytes at a time while that many are in, then 16, find
+ * the commas, any quote and the LF; fill s->fields. Returns 1 with *end at
+ * the LF and *nf the field count (ncols + 1 when there are more), or 0
+ * when the record has a quote or no LF yet: the caller then takes the
+ * general path. Loads may reach 15 bytes past len, inside the working
+ * buffer's pad. */
 static int splitter_csv_fast(struct splitter *s, size_t *end, size_t *nf)
 {
     const uint8_t *base = s->buf + s->done;
-    size_t avail = s->len - s->done, off = 0, start = 0, i = 0;
+    size_t avail = s->len - s->done, off = 0, start = 0, i = 0, stop;
     size_t max = s->ncols;
     const __m128i vc = _mm_set1_epi8(',');
     const __m128i vq = _mm_set1_epi8('"');
@@ -1532,6 +1700,45 @@ static int splitter_csv_fast(struct splitter *s, size_t *end, size_t *nf)
      * the splitter's time on the bench's CSV). */
     if (avail > SPLITTER_AHEAD)
         __builtin_prefetch(base + SPLITTER_AHEAD);
+    /* One wide step covers most rows whole (the bench's average 59
+     * bytes): one walk over the row's commas, where 16-byte steps met a
+     * varying count of them in each. */
+    while (avail - off >= 64) {
+        uint64_t mc, mqn;
+        splitter_scan64(base + off, &mc, &mqn);
+        if (mqn != 0) {
+            size_t pos = off + (size_t)__builtin_ctzll(mqn);
+            size_t flen;
+            if (base[pos] == '"')
+                return 0;
+            mc &= (mqn & (0 - mqn)) - 1; /* the commas before the LF */
+            if (splitter_csv_commas(s, base, off, mc, &i, &start, max,
+                                    &stop)) {
+                *nf = max + 1;
+                *end = s->done + stop;
+                return 1;
+            }
+            if (i == max) {
+                *nf = max + 1;
+                *end = s->done + pos;
+                return 1;
+            }
+            flen = pos - start;
+            if (flen > 0 && base[pos - 1] == '\r')
+                flen--;
+            s->fields[i].p = base + start;
+            s->fields[i].n = flen;
+            *nf = i + 1;
+            *end = s->done + pos;
+            return 1;
+        }
+        if (splitter_csv_commas(s, base, off, mc, &i, &start, max, &stop)) {
+            *nf = max + 1;
+            *end = s->done + stop;
+            return 1;
+        }
+        off += 64;
+    }
     while (off < avail) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(base + off));
         unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
@@ -1550,18 +1757,10 @@ static int splitter_csv_fast(struct splitter *s, size_t *end, size_t *nf)
         }
         if (mq != 0)
             return 0;
-        while (mc != 0) {
-            size_t pos = off + (size_t)__builtin_ctz(mc);
-            if (i == max) {
-                *nf = max + 1;
-                *end = s->done + pos;
-                return 1;
-            }
-            s->fields[i].p = base + start;
-            s->fields[i].n = pos - start;
-            i++;
-            start = pos + 1;
-            mc &= mc - 1;
+        if (splitter_csv_commas(s, base, off, mc, &i, &start, max, &stop)) {
+            *nf = max + 1;
+            *end = s->done + stop;
+            return 1;
         }
         if (mn != 0) {
             size_t pos = off + (size_t)__builtin_ctz(mn);
@@ -1584,6 +1783,44 @@ static int splitter_csv_fast(struct splitter *s, size_t *end, size_t *nf)
     return 0;
 }
 #endif
+
+/* Fold the n fields of a CSV row (s->fields) into the running bounds of
+ * the chunk; in_buf when they lie in the working buffer (not undone into
+ * the scratch buffer). Returns 0, or -1 with f set (memory). */
+static inline __attribute__((always_inline)) int
+splitter_csv_index(struct splitter *s, size_t n, int in_buf, struct fault *f)
+{
+    const struct splitter_field *fl = s->fields;
+    struct splitter_run *r = s->run;
+    struct splitter_column *c = s->cols;
+    size_t i;
+
+    for (i = 0; i < n; i++, fl++, r++, c++) {
+        const uint8_t *v = fl->p;
+        size_t vn = fl->n;
+        if (vn == 0)
+            continue;
+        if (vn > 16 && in_buf) {
+            if (r->lm_gen == s->prev_gen && splitter_lazy_max(s, r, v, vn))
+                continue;
+            /* Values too long for the windows to settle when their
+             * first 16 bytes equal a bound's (timestamps, say) repeat
+             * from row to row: skip one equal to the last. */
+            if (r->prev_gen == s->prev_gen &&
+                r->prev_len == vn &&
+                splitter_same(v, s->buf + r->prev_off, vn))
+                continue;
+            r->prev_gen = s->prev_gen;
+            r->prev_off = (size_t)(v - s->buf);
+            r->prev_len = vn;
+        }
+        if (splitter_index_value(s, r, c, v, vn, f) < 0)
+            return -1;
+        if (vn > 16 && in_buf && r->lm_gen != s->prev_gen)
+            splitter_lazy_start(s, r, v, vn);
+    }
+    return 0;
+}
 
 static int splitter_csv_header(struct splitter *s, size_t content,
                                int quoted, size_t unit, struct fault *f)
@@ -1618,7 +1855,7 @@ static int splitter_csv_header(struct splitter *s, size_t content,
 static int splitter_csv_unit(struct splitter *s, int eof, struct fault *f)
 {
     const uint8_t *b = s->buf + s->done;
-    size_t avail = s->len - s->done, end = 0, unit, content, n, i;
+    size_t avail = s->len - s->done, end = 0, unit, content, n;
     int quoted, in_buf = 1; /* the fields lie in the working buffer */
 
     if (s->scan == s->done && s->cstate == CS_START) {
@@ -1684,37 +1921,51 @@ fields_ready:
                          "row %llu: %s fields than the header's %zu",
                          (unsigned long long)s->rows_total,
                          n > s->ncols ? "more" : "fewer", s->ncols);
-    {
-        const struct splitter_field *fl = s->fields;
-        struct splitter_run *r = s->run;
-        struct splitter_column *c = s->cols;
-        for (i = 0; i < n; i++, fl++, r++, c++) {
-            const uint8_t *v = fl->p;
-            size_t vn = fl->n;
-            if (vn == 0)
-                continue;
-            if (vn > 16 && in_buf) {
-                /* Values too long for the windows to settle when their
-                 * first 16 bytes equal a bound's (timestamps, say) repeat
-                 * from row to row: skip one equal to the last. */
-                if (r->prev_gen == s->prev_gen &&
-                    r->prev_len == vn &&
-                    splitter_same(v, s->buf + r->prev_off, vn))
-                    continue;
-                r->prev_gen = s->prev_gen;
-                r->prev_off = (size_t)(v - s->buf);
-                r->prev_len = vn;
-            }
-            if (splitter_index_value(s, r, c, v, vn, f) < 0)
-                return -1;
-        }
-    }
+    if (splitter_csv_index(s, n, in_buf, f) < 0)
+        return -1;
     if (s->rows_total < s->cfg.preview_rows &&
         splitter_preview_csv(s, n, f) < 0)
         return -1;
     splitter_row_end(s, unit);
     return 1;
 }
+
+#if defined(__SSE2__)
+/* The rows of the common case, one after another without going back to
+ * splitter_process and the general checks of splitter_csv_unit for each:
+ * after the preview rows, a row at done with no quote whose LF is in,
+ * more than 64 bytes from the end of the input let in so far, with the
+ * header's field count and no longer than max_row_bytes. Stops, leaving
+ * the rest to splitter_csv_unit (which meets the same row again, its
+ * chunk already cut), at anything else: a blank line, a quote, a fault.
+ * Returns 0, or -1 with f set. */
+static int splitter_csv_rows(struct splitter *s, struct fault *f)
+{
+    if (!s->started || !s->have_header || s->cstate != CS_START ||
+        s->rows_total < s->cfg.preview_rows)
+        return 0;
+    while (s->scan == s->done && s->len - s->done > 64) {
+        const uint8_t *b = s->buf + s->done;
+        size_t end, n, unit;
+        if (b[0] == '\n' || b[0] == '\r')
+            return 0;
+        if (!s->row_open) {
+            if (splitter_row_begin(s, f) < 0)
+                return -1;
+            s->row_open = 1;
+        }
+        if (!splitter_csv_fast(s, &end, &n))
+            return 0;
+        unit = end - s->done + 1;
+        if (unit > s->cfg.max_row_bytes || n != s->ncols)
+            return 0;
+        if (splitter_csv_index(s, n, 1, f) < 0)
+            return -1;
+        splitter_row_end(s, unit);
+    }
+    return 0;
+}
+#endif
 
 /* ---- JSON Lines ------------------------------------------------------- */
 
@@ -1882,6 +2133,14 @@ static int splitter_process(struct splitter *s, int eof, struct fault *f)
         }
         if (avail == 0)
             return 0;
+#if defined(__SSE2__)
+        if (s->cfg.format == SPLITTER_CSV) {
+            if (splitter_csv_rows(s, f) < 0)
+                return -1;
+            if (s->len == s->done)
+                return 0;
+        }
+#endif
         if (s->cfg.format == SPLITTER_CSV)
             r = splitter_csv_unit(s, eof, f);
         else

@@ -1080,6 +1080,50 @@ static const char *pick(struct gval *v, int allow_empty)
     return t;
 }
 
+/* Pick the next value of a rising column (timestamps, mostly): the clock
+ * t moves on by 0 to 2 steps a row (0: the same value again) and now and
+ * then goes back; the text is a 20-byte timestamp, a 27-byte one (past
+ * one word after the first 16 bytes), a 20-digit number, a text of 17 to
+ * 21 bytes, or now and then a value from the pools. These are the rows for which the splitter keeps
+ * a column's text max lazily (splitter_lazy_max). */
+static const char *pick_rising(struct gval *v, uint64_t *t, unsigned style)
+{
+    static char buf[64];
+    unsigned long long x;
+
+    if (rnd(12) == 0)
+        return pick(v, 0);
+    *t += rnd(3);
+    if (rnd(15) == 0)
+        *t -= *t < 40 ? *t : rnd(40);
+    x = (unsigned long long)*t;
+    free(v->text);
+    memset(v, 0, sizeof *v);
+    switch (rnd(10) == 0 ? rnd(4) : style % 4) {
+    case 0:
+        snprintf(buf, sizeof buf, "2024-01-01T%02llu:%02llu:%02lluZ",
+                 x / 3600 % 24, x / 60 % 60, x % 60);
+        break;
+    case 1:
+        snprintf(buf, sizeof buf, "2024-01-01T00:%02llu:%02llu.%06lluZ",
+                 x / 1000000 % 60, x / 10000 % 60, x % 1000000);
+        break;
+    case 2:
+        snprintf(buf, sizeof buf, "1234567890123456%04llu", x % 10000);
+        break;
+    default:
+        /* lengths vary, and one value may be a prefix of the next */
+        snprintf(buf, sizeof buf, "sensor-reading-x%llu", x % 100000 / 7);
+        break;
+    }
+    v->len = strlen(buf);
+    v->text = malloc(v->len + 1);
+    assert_non_null(v->text);
+    memcpy(v->text, buf, v->len + 1);
+    v->number = numtext_is_number(buf, v->len);
+    return buf;
+}
+
 static void gen_blanks(struct gen *g, int jsonl)
 {
     while (rnd(4) == 0) {
@@ -1091,11 +1135,14 @@ static void gen_blanks(struct gen *g, int jsonl)
 
 static void gen_csv(struct gen *g)
 {
-    size_t r, c;
+    size_t r, c, rising;
+    uint64_t t_clock = rnd(100000);
+    unsigned style = (unsigned)rnd(4);
 
     memset(g, 0, sizeof *g);
     g->ncols = 1 + rnd(5);
     g->nrows = rnd(60);
+    rising = rnd(2) ? rnd(g->ncols) : SIZE_MAX;
     if (rnd(4) == 0)
         gputs(g, BOM);
     gen_blanks(g, 0);
@@ -1109,7 +1156,8 @@ static void gen_csv(struct gen *g)
         gen_blanks(g, 0);
         for (c = 0; c < g->ncols; c++) {
             struct gval *v = gslot(g, r, c);
-            const char *t = pick(v, g->ncols > 1);
+            const char *t = c == rising ? pick_rising(v, &t_clock, style)
+                                        : pick(v, g->ncols > 1);
             int must = strpbrk(t, ",\"\r\n") != NULL;
             if (c)
                 gputs(g, ",");
