@@ -116,13 +116,7 @@ def one_run(t, args, run):
     try:
         market = node.deploy_market()
         # The data-set, published on a gateway that follows no chain yet.
-        srv = sh.Server(t, "gw%d" % run).start()
-        c = sh.Client(srv)
-        owner = sh.Account()
-        ds = sh.publish_dataset(t, c, owner, {"name": "bench", "format": "csv",
-                                              "price": sh.METERED},
-                                b"a,b\n1,2\n")
-        srv.stop()
+        srv, owner, ds = sh.paid_dataset(t, "gw%d" % run)
         first = node.block_number() + 1
         t0 = time.monotonic()
         n, last = make_purchases(node, market, ds["id"], owner.address,

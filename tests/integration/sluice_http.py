@@ -898,3 +898,18 @@ def publish_dataset(test, client, owner, doc, data, nparts=1,
     r = client.signed(owner, "POST", "/v1/datasets/%s/publish" % d["id"])
     test.expect_json(r, 202, "%s: POST publish" % what)
     return wait_published(test, client, owner, d["id"], what=what)
+
+
+def paid_dataset(test, name="gw", args=()):
+    """A gateway (not started yet: the caller gives it its chain flags and
+    starts it) whose data dir holds one published data-set with a metered
+    plan (unit_wei 1 gwei), its owner an Account. For the chain tests and
+    benchmarks, whose purchases need a data-set the gateway knows before it
+    follows the chain. Returns (server, owner, data-set view)."""
+    srv = Server(test, name, args=args).start()
+    owner = Account()
+    ds = publish_dataset(test, Client(srv), owner,
+                         {"name": "paid", "format": "csv", "price": METERED},
+                         b"a\n1\n")
+    srv.stop()
+    return srv, owner, ds

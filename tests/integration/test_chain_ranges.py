@@ -91,12 +91,7 @@ def main():
     node = Anvil(log_dir=os.path.join(t.tmp, "anvil")).start()
     atexit.register(node.stop)
     market = node.deploy_market()
-    srv = sh.Server(t, "gw").start()
-    c = sh.Client(srv)
-    owner = sh.Account()
-    ds = sh.publish_dataset(t, c, owner, {"name": "r", "format": "csv",
-                                          "price": sh.METERED}, b"a\n1\n")
-    srv.stop()
+    srv, owner, ds = sh.paid_dataset(t)
     data = node.cast("calldata", "purchase(bytes32,address,address,bytes32)",
                      ds["id"], owner.address, ACCOUNTS[2], "0x" + "00" * 32)
     t.step("%d purchases, one a block, then a few empty blocks" % N)

@@ -29,12 +29,7 @@ def main():
     node = Anvil(log_dir=os.path.join(t.tmp, "anvil")).start()
     atexit.register(node.stop)
     market = node.deploy_market()
-    srv = sh.Server(t, "gw").start()
-    c = sh.Client(srv)
-    owner = sh.Account()
-    ds = sh.publish_dataset(t, c, owner, {"name": "paid", "format": "csv",
-                                          "price": sh.METERED}, b"a\n1\n")
-    srv.stop()
+    srv, owner, ds = sh.paid_dataset(t)
 
     t.step("%d purchases, %d a block, before the gateway follows" %
            (N, PER_BLOCK))
