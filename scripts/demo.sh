@@ -4,9 +4,10 @@
 # contract, starts sluiced on 127.0.0.1 (port $SLUICE_PORT, default 8080)
 # following it with a fresh data dir under var/demo, then, as a data owner
 # with a new key, creates a priced data-set with the sluice CLI, uploads a
-# generated sensor CSV in parts, publishes it, pays for a worker's access
-# from one of anvil's funded accounts, shows the payment being credited,
-# and prints the URL of the buyer's page. Everything keeps running until
+# generated sensor CSV in parts, publishes it; then a buyer with a CLI key
+# of its own (funded from one of anvil's accounts) pays for a worker's
+# access with `sluice buy`, which shows the payment confirming until the
+# gateway credits it; and it prints the URL of the buyer's page. Everything keeps running until
 # Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +18,10 @@ dir=$PWD/${SLUICE_DEMO_DIR:-var/demo}
 port=${SLUICE_PORT:-8080}
 anvil_port=${SLUICE_ANVIL_PORT:-8545}
 cast=$PWD/node_modules/.bin/cast
-# anvil's first accounts (its default mnemonic): a deployer and a buyer.
+# anvil's first accounts (its default mnemonic): the deployer, and the
+# account that funds the buyer's key.
 deployer_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-buyer_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+funder_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 worker=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 rows=${SLUICE_DEMO_ROWS:-200000}
 
@@ -76,21 +78,18 @@ echo "demo: data-set $id"
 "$sluice" publish "$id"
 "$sluice" show "$id"
 
-owner=$("$sluice" key address)
-echo "demo: a buyer pays 0.01 ETH for worker $worker's access"
-tx=$("$cast" send --rpc-url "$rpc" --private-key "$buyer_key" --json \
-        --value 0.01ether "$market" "purchase(bytes32,address,address,bytes32)" \
-        "$id" "$owner" "$worker" 0x0000000000000000000000000000000000000000000000000000000000000000 |
-     python3 -c 'import json,sys; print(json.load(sys.stdin)["transactionHash"])')
-echo "demo: transaction $tx"
-wait_s=0
-for _ in $(seq 30); do
-    state=$(curl -fsS "$url/v1/payments/$tx?wait=$wait_s" |
-            python3 -c 'import json,sys; p=json.load(sys.stdin)["payments"][0]; print(p["state"], p["confirmations"], "/", p["required"], "units", p["units"])' || true)
-    echo "demo: payment: $state"
-    case $state in credited*) break ;; esac
-    wait_s=5  # then long-poll: the answer comes at the next change
-done
+# The buyer: a key of the sluice CLI of its own, funded from one of anvil's
+# accounts; `sluice buy` signs and sends the purchase (EIP-1559), then
+# shows the confirmations until the gateway credits it.
+buyer_keyfile=$dir/buyer.key
+SLUICE_KEY=$buyer_keyfile "$sluice" key new >/dev/null
+buyer=$(SLUICE_KEY=$buyer_keyfile "$sluice" key address)
+"$cast" send --rpc-url "$rpc" --private-key "$funder_key" --value 1ether \
+    "$buyer" >/dev/null
+echo "demo: a buyer ($buyer, funded with 1 ETH) buys 0.01 ETH of access for worker $worker"
+SLUICE_KEY=$buyer_keyfile SLUICE_RPC_URL=$rpc \
+    "$sluice" buy "$id" --worker "$worker" --amount 0.01
+echo "demo: the owner's earnings are withdrawn with: SLUICE_KEY=$SLUICE_KEY SLUICE_RPC_URL=$rpc $sluice withdraw"
 echo
 echo "demo: the buyer's page:  $url/"
 echo "demo: the API:           $url/v1/datasets   $url/v1/chain"
