@@ -78,6 +78,32 @@ static int catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt,
     return 0;
 }
 
+/* Step a statement that reads the row of one data-set. Returns 0 on the
+ * row; -1 with f set: FAULT_NOT_FOUND (field "id") when there is none,
+ * else what SQLite gives. */
+static int catalog_step_row(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
+                            struct fault *f)
+{
+    int rc = db_step(db, stmt, what, f);
+
+    if (rc == 0)
+        return fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+    return rc < 0 ? -1 : 0;
+}
+
+/* Step a statement that changes the row of one data-set. Returns 0 when it
+ * changed one; -1 with f set: FAULT_NOT_FOUND (field "id") when there was
+ * none, else what SQLite gives. */
+static int catalog_step_changed(sqlite3 *db, sqlite3_stmt *stmt,
+                                const char *what, struct fault *f)
+{
+    if (catalog_step_done(db, stmt, what, f) < 0)
+        return -1;
+    if (sqlite3_changes(db) == 0)
+        return fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+    return 0;
+}
+
 static void catalog_copy_text(char *out, size_t cap, sqlite3_stmt *stmt,
                               int col)
 {
@@ -132,7 +158,6 @@ int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
     sqlite3_stmt *stmt = NULL;
     const void *blob;
     int rv = -1;
-    int rc;
 
     memset(out, 0, sizeof *out);
     if (db_prepare(db, &stmt,
@@ -144,15 +169,8 @@ int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
                    f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+    if (catalog_step_row(db, stmt, "get dataset", f) < 0)
         goto done;
-    }
-    if (rc != SQLITE_ROW) {
-        db_fail(db, rc, "get dataset", f);
-        goto done;
-    }
     memcpy(out->id, id, CATALOG_ID_LEN);
     catalog_copy_text(out->owner, sizeof out->owner, stmt, 0);
     catalog_copy_text(out->name, sizeof out->name, stmt, 1);
@@ -195,7 +213,7 @@ int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
 {
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
-    int rc, n;
+    int n;
 
     *out = NULL;
     *len = 0;
@@ -203,15 +221,8 @@ int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
                    f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+    if (catalog_step_row(db, stmt, "get prefix", f) < 0)
         goto done;
-    }
-    if (rc != SQLITE_ROW) {
-        db_fail(db, rc, "get prefix", f);
-        goto done;
-    }
     n = sqlite3_column_bytes(stmt, 0);
     *out = malloc(n > 0 ? (size_t)n : 1);
     if (*out == NULL) {
@@ -242,12 +253,8 @@ int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     sqlite3_bind_text(stmt, 2, catalog_state_name(state), -1, SQLITE_STATIC);
     if (reason != NULL)
         sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
-    if (catalog_step_done(db, stmt, "set state", f) < 0)
+    if (catalog_step_changed(db, stmt, "set state", f) < 0)
         goto done;
-    if (sqlite3_changes(db) == 0) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
-        goto done;
-    }
     rv = 0;
 done:
     db_release(stmt);
@@ -440,12 +447,8 @@ int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     sqlite3_bind_text(upd, 8, s->preview_json ? s->preview_json : "[]", -1,
                       SQLITE_STATIC);
     sqlite3_bind_int64(upd, 9, now);
-    if (catalog_step_done(db, upd, "publish dataset", f) < 0)
+    if (catalog_step_changed(db, upd, "publish dataset", f) < 0)
         goto done;
-    if (sqlite3_changes(db) == 0) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
-        goto done;
-    }
     rv = 0;
 done:
     db_release(del);
@@ -706,15 +709,8 @@ int catalog_get_meta(sqlite3 *db, struct catalog_meta *out,
                    f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+    if (catalog_step_row(db, stmt, "get meta", f) < 0)
         goto done;
-    }
-    if (rc != SQLITE_ROW) {
-        db_fail(db, rc, "get meta", f);
-        goto done;
-    }
     if (catalog_strdup_col(&out->description, stmt, 0) < 0 ||
         catalog_strdup_col(&out->license, stmt, 1) < 0 ||
         catalog_strdup_col(&out->price, stmt, 2) < 0) {
@@ -773,12 +769,8 @@ int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
                       SQLITE_STATIC);
     sqlite3_bind_text(upd, 3, m->license ? m->license : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(upd, 4, m->listed ? 1 : 0);
-    if (catalog_step_done(db, upd, "put meta", f) < 0)
+    if (catalog_step_changed(db, upd, "put meta", f) < 0)
         goto done;
-    if (sqlite3_changes(db) == 0) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
-        goto done;
-    }
     sqlite3_bind_blob(del, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
     if (catalog_step_done(db, del, "clear tags", f) < 0)
         goto done;
@@ -813,12 +805,8 @@ int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
         sqlite3_bind_text(stmt, 2, price, -1, SQLITE_STATIC);
         sqlite3_bind_double(stmt, 3, price_key);
     }
-    if (catalog_step_done(db, stmt, "set price", f) < 0)
+    if (catalog_step_changed(db, stmt, "set price", f) < 0)
         goto done;
-    if (sqlite3_changes(db) == 0) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
-        goto done;
-    }
     rv = 0;
 done:
     db_release(stmt);
@@ -847,22 +835,14 @@ int catalog_get_preview(sqlite3 *db, char **out,
 {
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
-    int rc;
 
     *out = NULL;
     if (db_prepare(db, &stmt, "SELECT preview FROM datasets WHERE id = ?1",
                    f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
-        fault_set(f, FAULT_NOT_FOUND, "id", "no such data-set");
+    if (catalog_step_row(db, stmt, "get preview", f) < 0)
         goto done;
-    }
-    if (rc != SQLITE_ROW) {
-        db_fail(db, rc, "get preview", f);
-        goto done;
-    }
     *out = strdup(sqlite3_column_text(stmt, 0)
                       ? (const char *)sqlite3_column_text(stmt, 0)
                       : "[]");

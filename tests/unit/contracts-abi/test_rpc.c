@@ -195,6 +195,8 @@ static int anvil_setup(void **state)
     size_t len;
     int i, fd, status;
     const char *p;
+    unsigned long port;
+    char *end;
 
     if (a == NULL || anvil_find(bin, sizeof bin) != 0) {
         fprintf(stderr, "anvil not found (set SLUICE_ANVIL or run from the "
@@ -232,9 +234,11 @@ static int anvil_setup(void **state)
             text = (uint8_t *)t;
             text[len] = '\0';
             p = strstr((char *)text, "Listening on 127.0.0.1:");
-            if (p != NULL && strchr(p, '\n') != NULL) {
-                snprintf(a->url, sizeof a->url, "http://127.0.0.1:%d",
-                         atoi(p + strlen("Listening on 127.0.0.1:")));
+            if (p != NULL && strchr(p, '\n') != NULL &&
+                (port = strtoul(p + strlen("Listening on 127.0.0.1:"), &end,
+                                10)) > 0 &&
+                port <= 65535 && *end == '\n') {
+                snprintf(a->url, sizeof a->url, "http://127.0.0.1:%lu", port);
                 free(text);
                 *state = a;
                 return 0;
