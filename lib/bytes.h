@@ -16,6 +16,15 @@ static inline void bytes_put_be64(uint8_t *p, uint64_t v)
     }
 }
 
+/* Store v at p as 4 big-endian bytes. */
+static inline void bytes_put_be32(uint8_t *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
 /* Return the 8 big-endian bytes at p as an integer. */
 static inline uint64_t bytes_get_be64(const uint8_t *p)
 {

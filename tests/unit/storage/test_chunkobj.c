@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "lib/aead.h"
 #include "lib/bytes.h"
@@ -277,6 +278,72 @@ static void test_inflate_checks(void **state)
     free(payload);
 }
 
+/* zlib's own stream for plain at level (deflateInit: windowBits 15). */
+static size_t zlib_stream(uint8_t *out, size_t cap, const uint8_t *plain,
+                          size_t n, int level)
+{
+    z_stream zs;
+
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(deflateInit(&zs, level), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)plain;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    n = (size_t)zs.total_out;
+    deflateEnd(&zs);
+    return n;
+}
+
+/* The sealer writes the zlib header and the Adler-32 trailer itself
+ * around raw deflate: the payload must be byte for byte zlib's stream, at
+ * every level, for inputs that compress well, barely, or not at all
+ * (stored raw, flag clear). */
+static void test_same_bytes_as_zlib(void **state)
+{
+    enum { N = 300000 };
+    uint8_t *in = malloc(N), *want = malloc(N + 1024);
+    size_t sizes[] = {0, 1, 2, 7, 64, 1000, 65536, N};
+    uint32_t x = 7;
+
+    (void)state;
+    assert_non_null(in);
+    assert_non_null(want);
+    for (size_t i = 0; i < N; i++) {
+        /* CSV text for the first 2/3, noise after it. */
+        x = x * 1103515245u + 12345u;
+        in[i] = i < 2 * N / 3 ? (uint8_t)csv_chunk[i % (sizeof csv_chunk - 1)]
+                              : (uint8_t)(x >> 16);
+    }
+    for (int level = 0; level <= 9; level++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+            for (size_t from = 0; from < N; from += 2 * N / 3 - 3000) {
+                size_t n = sizes[k] < N - from ? sizes[k] : N - from;
+                size_t zn = zlib_stream(want, N + 1024, in + from, n, level);
+                uint8_t *payload, flags;
+                size_t len;
+                struct fault f;
+
+                assert_int_equal(chunkobj_compress(&payload, &len, &flags,
+                                                   in + from, n, level, &f),
+                                 0);
+                if (zn < n) {
+                    assert_int_equal(flags, CHUNKOBJ_FLAG_ZLIB);
+                    assert_int_equal(len, zn);
+                    assert_memory_equal(payload, want, zn);
+                } else {
+                    assert_int_equal(flags, 0);
+                    assert_int_equal(len, n);
+                    if (n > 0)
+                        assert_memory_equal(payload, in + from, n);
+                }
+                free(payload);
+            }
+    free(in);
+    free(want);
+}
+
 static void test_bad_level(void **state)
 {
     uint8_t *obj = (uint8_t *)1;
@@ -302,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_wrong_key_dataset_index_refused),
         cmocka_unit_test(test_header_checks),
         cmocka_unit_test(test_inflate_checks),
+        cmocka_unit_test(test_same_bytes_as_zlib),
         cmocka_unit_test(test_bad_level),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
