@@ -61,10 +61,31 @@ struct splitter_run_bound {
  * memcmp's order on those bytes (splitter_tkey_of). */
 __extension__ typedef unsigned __int128 splitter_tkey;
 
+/* Short plain decimals of one shape (the same length, the same '-' and
+ * '.' in the same places) sort as their bytes do, ascending when positive
+ * and descending when negative: so the text of each is its number's key.
+ * A slot remembers, for one shape, the least and greatest such text (lo,
+ * hi: big-endian words) met strictly inside the chunk's number bounds.
+ * Bounds only widen while a chunk is built, so any value of that shape
+ * whose text lies in [lo, hi] lies between two numbers already strictly
+ * inside them, and changes nothing: one test of the word, where the key
+ * (numtext_key_word) and the window took some twenty instructions. The
+ * non-digit bytes are compared too ("37x54" has the shape of "37.54");
+ * a leading zero cannot pass, as lo's first digit is not one. Slots are
+ * emptied when the chunk's bounds are. */
+#define SPLITTER_SHAPE_SLOTS 4
+
+struct splitter_shape_slot {
+    uint64_t lo, hi;        /* bswapped words, lo <= hi */
+    uint64_t ndmask, ndval; /* the shape's non-digit bytes (numtext_shape) */
+    unsigned tag;           /* the shape + 1; 0: empty */
+};
+
 /* The running bounds of one column in the chunk being built. Most values
  * fall strictly inside them: nk* and tk* settle those with two integer
  * comparisons each (the windows); anything else takes the exact path. */
 struct splitter_run {
+    struct splitter_shape_slot shape_slot[SPLITTER_SHAPE_SLOTS];
     numtext_key nkmin, nkmax; /* keys of the number bounds while both
                                  have one (else an empty window) */
     splitter_tkey tkmin, tkmax; /* splitter_tkey of the text bounds while
@@ -919,6 +940,33 @@ splitter_index_long(struct splitter *s, struct splitter_run *r,
     return splitter_text_fold(s, r, v, vn, key, f);
 }
 
+/* The slot of r that shape (0 to 255) uses. */
+static inline struct splitter_shape_slot *
+splitter_shape_slot_of(struct splitter_run *r, unsigned shape)
+{
+    return &r->shape_slot[(shape ^ shape >> 2 ^ shape >> 5) &
+                          (SPLITTER_SHAPE_SLOTS - 1)];
+}
+
+/* Note that the plain decimal of shape sh (slot ss), whose word is b
+ * (bswapped), lies strictly inside the chunk's number bounds. */
+static inline void splitter_shape_note(struct splitter_shape_slot *ss,
+                                       unsigned shape,
+                                       const struct numtext_shape *sh,
+                                       uint64_t b)
+{
+    if (ss->tag != shape + 1) {
+        ss->tag = shape + 1;
+        ss->ndmask = sh->ndmask;
+        ss->ndval = sh->ndval;
+        ss->lo = ss->hi = b;
+    } else if (b < ss->lo) {
+        ss->lo = b;
+    } else if (b > ss->hi) {
+        ss->hi = b;
+    }
+}
+
 /* Fold one non-empty value v[0..vn) of a column (r its running bounds, c
  * the column) into the running bounds of the chunk: a number (by the JSON
  * number grammar) goes to the number bounds, anything else marks the
@@ -933,7 +981,7 @@ splitter_index_value(struct splitter *s, struct splitter_run *r,
 {
     splitter_tkey key;
     numtext_key k;
-    uint64_t w;
+    uint64_t w, b;
     unsigned c0 = v[0];
     /* '-', '.', '/' or a digit: one comparison (the next steps tell
      * '.' and '/' apart). */
@@ -953,10 +1001,16 @@ splitter_index_value(struct splitter *s, struct splitter_run *r,
         goto text;
     }
     w &= splitter_low[vn];
-    key = (splitter_tkey)__builtin_bswap64(w) << 64;
+    b = __builtin_bswap64(w);
+    key = (splitter_tkey)b << 64;
     if (may_be_number) {
         unsigned shape = numtext_word_shape(w);
-        struct numtext_shape *sh = &s->shapes[shape];
+        struct splitter_shape_slot *ss = splitter_shape_slot_of(r, shape);
+        struct numtext_shape *sh;
+        if (ss->tag == shape + 1 && (w & ss->ndmask) == ss->ndval &&
+            b - ss->lo <= ss->hi - ss->lo)
+            goto text; /* between two numbers inside the bounds */
+        sh = &s->shapes[shape];
         if (!numtext_key_word(&k, sh, w, vn)) {
             if (sh->state != NUMTEXT_SHAPE_UNKNOWN)
                 return splitter_index_other(s, r, c, v, vn, key, f);
@@ -964,8 +1018,9 @@ splitter_index_value(struct splitter *s, struct splitter_run *r,
             if (!numtext_key_word(&k, sh, w, vn))
                 return splitter_index_other(s, r, c, v, vn, key, f);
         }
-        if (!(k < r->nkmax && k > r->nkmin) &&
-            splitter_index_num(s, r, v, vn, &k, NULL, 0, f) < 0)
+        if (k < r->nkmax && k > r->nkmin)
+            splitter_shape_note(ss, shape, sh, b);
+        else if (splitter_index_num(s, r, v, vn, &k, NULL, 0, f) < 0)
             return -1;
     } else {
         c->seen_text = 1;
@@ -1117,6 +1172,8 @@ static int splitter_colstats(struct splitter *s, struct splitter_chunk *c,
             s->cols[i].seen_num = 1;
         r->nmin.set = r->nmax.set = r->tmin.set = r->tmax.set = 0;
         r->num_poison = 0;
+        for (size_t k = 0; k < SPLITTER_SHAPE_SLOTS; k++)
+            r->shape_slot[k].tag = 0;
         splitter_windows(r);
     }
     return 0;

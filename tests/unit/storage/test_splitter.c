@@ -791,6 +791,57 @@ static void test_index_csv(void **state)
     result_free(&r);
 }
 
+/* Numbers of one shape inside the bounds take the splitter's same-shape
+ * slots: a text of that shape with another non-digit or a leading zero
+ * is still text, a negative shape sorts the other way, and the slots
+ * start empty in each chunk. */
+static void test_index_same_shape(void **state)
+{
+    struct splitter_config cfg;
+    struct result r;
+    static const char in[] =
+        "pos,neg,odd,lead\n"
+        "15.39,-1.00,15.39,15.39\n"
+        "99.99,-7.77,99.99,99.99\n"
+        "37.54,-3.21,37.54,37.54\n"
+        "50.00,-5.55,50.00,50.00\n"
+        "10.00,-0.01,37x54,07.54\n"
+        /* chunk 2: bounds start again */
+        "60.00,-5.00,60.00,60.00\n"
+        "61.00,-6.00,61.00,61.00\n"
+        "60.50,-5.50,60.50,60.50\n"
+        "62.00,-4.00,62.00,62.00\n"
+        "60.70,-4.50,60.70,60.70\n";
+
+    (void)state;
+    cfg_for(&cfg, SPLITTER_CSV, 1, 5);
+    split(&r, &cfg, in, strlen(in), feeds[0]);
+    check_roundtrip(&r, in, strlen(in), SPLITTER_CSV);
+    assert_int_equal(r.n, 2);
+    assert_bound(col(&r, 0, 0)->num.min, col(&r, 0, 0)->num.min_len, "10.00");
+    assert_bound(col(&r, 0, 0)->num.max, col(&r, 0, 0)->num.max_len, "99.99");
+    assert_bound(col(&r, 0, 1)->num.min, col(&r, 0, 1)->num.min_len, "-7.77");
+    assert_bound(col(&r, 0, 1)->num.max, col(&r, 0, 1)->num.max_len, "-0.01");
+    assert_bound(col(&r, 0, 2)->num.min, col(&r, 0, 2)->num.min_len, "15.39");
+    assert_bound(col(&r, 0, 2)->num.max, col(&r, 0, 2)->num.max_len, "99.99");
+    assert_bound(col(&r, 0, 2)->text.min, col(&r, 0, 2)->text.min_len, "15.39");
+    assert_bound(col(&r, 0, 2)->text.max, col(&r, 0, 2)->text.max_len, "99.99");
+    assert_bound(col(&r, 1, 2)->num.min, col(&r, 1, 2)->num.min_len, "60.00");
+    assert_bound(col(&r, 1, 2)->num.max, col(&r, 1, 2)->num.max_len, "62.00");
+    assert_bound(col(&r, 0, 3)->num.min, col(&r, 0, 3)->num.min_len, "15.39");
+    assert_bound(col(&r, 0, 3)->text.min, col(&r, 0, 3)->text.min_len, "07.54");
+    assert_bound(col(&r, 1, 0)->num.min, col(&r, 1, 0)->num.min_len, "60.00");
+    assert_bound(col(&r, 1, 0)->num.max, col(&r, 1, 0)->num.max_len, "62.00");
+    assert_bound(col(&r, 1, 1)->num.min, col(&r, 1, 1)->num.min_len, "-6.00");
+    assert_bound(col(&r, 1, 1)->num.max, col(&r, 1, 1)->num.max_len, "-4.00");
+    assert_int_equal(splitter_column_type(r.s, 0), SPLITTER_COL_NUMBER);
+    assert_int_equal(splitter_column_type(r.s, 1), SPLITTER_COL_NUMBER);
+    /* 37x54 lies between 37.54 and 50.00 by its bytes: text all the same */
+    assert_int_equal(splitter_column_type(r.s, 2), SPLITTER_COL_TEXT);
+    assert_int_equal(splitter_column_type(r.s, 3), SPLITTER_COL_TEXT);
+    result_free(&r);
+}
+
 static void test_index_jsonl(void **state)
 {
     struct splitter_config cfg;
@@ -842,6 +893,7 @@ static void test_index_jsonl(void **state)
     assert_int_equal(splitter_column_type(r.s, 0), SPLITTER_COL_TEXT);
     assert_int_equal(splitter_column_type(r.s, 1), SPLITTER_COL_TEXT);
     assert_int_equal(splitter_column_type(r.s, 2), SPLITTER_COL_TEXT);
+    assert_int_equal(splitter_column_type(r.s, 3), SPLITTER_COL_TEXT);
     result_free(&r);
 
     /* A number-only column is `number`. */
@@ -1047,6 +1099,9 @@ static const char *const num_pool[] = {
     "-0.00", "0.0", "0.5", "0.50", "-0.5", "-12.34", "-12.340", "12.34",
     "3.638", "99999999", "12345678.5", "-1.5", "1.0", "-99.9", "100.25",
     "0.000000001", "-12345678.12345678", "1234567.1234567",
+    /* several of one shape, for the splitter's same-shape slots */
+    "37.54", "38.01", "15.39", "99.99", "10.00", "-3.21", "-1.00", "-7.77",
+    "-0.01", "5.07", "9.99",
 };
 
 static const char *const text_pool[] = {
@@ -1056,6 +1111,9 @@ static const char *const text_pool[] = {
     "abcdefghijklmnopqrstuvwxyz0123456789", "tab\there", "-", "1e",
     "12-34", "2024-01-01", ".5", "/a", "-x", "0.5.5", "1.5e", "00.5",
     "2024-01-01T00:00:00.000001Z", "2024-01-01T00:00:00.000002Z",
+    /* the shapes of numbers above, with another non-digit or a leading
+     * zero: text */
+    "37x54", "37-54", "07.54", "00.00", "-03.2", "5:07", "-1-00",
 };
 
 /* Pick a value: a number, a text or empty; fill *v with its decoded form. */
@@ -1897,6 +1955,7 @@ int main(void)
         cmocka_unit_test(test_streaming),
         cmocka_unit_test(test_big_feed),
         cmocka_unit_test(test_index_csv),
+        cmocka_unit_test(test_index_same_shape),
         cmocka_unit_test(test_index_jsonl),
         cmocka_unit_test(test_index_truncation),
         cmocka_unit_test(test_preview),
