@@ -28,7 +28,9 @@
  *
  * The load generator is in this file: one thread, epoll, --conns
  * keep-alive connections each with one request in flight (no pipelining),
- * pinned to CPU 1; sluiced is pinned to CPU 0. Signed requests are signed
+ * pinned to CPU 1. sluiced runs on both CPUs (--server-cpus 2, its event
+ * loop and its signature-checking threads, where the scheduler puts them)
+ * or is pinned to CPU 0 (--server-cpus 1). Signed requests are signed
  * before the clock starts (a pool sized from a 1 s warm-up; a run ends at
  * --secs or when its pool is used up, and the rate is over the time it
  * ran), so the generator's signing costs nothing during the run.
@@ -60,7 +62,7 @@
 #define LAT_BUCKETS 200000 /* 10 us each: up to 2 s */
 
 struct opts {
-    uint64_t mib, runs, level, secs, conns, pool_max;
+    uint64_t mib, runs, level, secs, conns, pool_max, server_cpus;
     const char *dir, *sluiced;
 };
 
@@ -714,7 +716,7 @@ static void print_batches(uint16_t port)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {1, 3, 1, 10, 64, 300000, NULL, NULL};
+    struct opts o = {1, 3, 1, 10, 64, 300000, 2, NULL, NULL};
     const struct bench_flag flags[] = {
         {"mib", BENCH_FLAG_UINT, &o.mib, 1, 1024,
          "size of the data-set's CSV in MiB"},
@@ -726,6 +728,9 @@ int main(int argc, char **argv)
         {"conns", BENCH_FLAG_UINT, &o.conns, 1, 1000, "connections"},
         {"pool-max", BENCH_FLAG_UINT, &o.pool_max, 1000, 5000000,
          "most requests signed ahead of one run"},
+        {"server-cpus", BENCH_FLAG_UINT, &o.server_cpus, 1, 2,
+         "CPUs sluiced may use: 2 both (sharing CPU 1 with the load "
+         "generator), 1 CPU 0 alone"},
         {"dir", BENCH_FLAG_STR, &o.dir, 0, 0,
          "folder for the temporary files (default $TMPDIR or /tmp)"},
         {"sluiced", BENCH_FLAG_STR, &o.sluiced, 0, 0,
@@ -776,9 +781,15 @@ int main(int argc, char **argv)
            "runs, %llu runs, in %s\n", (unsigned long long)o.mib,
            (unsigned long long)o.conns, (unsigned long long)o.secs,
            (unsigned long long)o.runs, tmp);
-    printf("CPUs: sluiced pinned to CPU %d, the load generator (one thread) "
-           "to CPU %d; signing happens before each run\n", CPU_SERVER,
-           CPU_LOAD);
+    if (o.server_cpus == 1)
+        printf("CPUs: sluiced pinned to CPU %d, the load generator (one "
+               "thread) to CPU %d; signing happens before each run\n",
+               CPU_SERVER, CPU_LOAD);
+    else
+        printf("CPUs: sluiced on both (its event loop and its signature "
+               "threads, where the scheduler puts them), the load generator "
+               "(one thread) pinned to CPU %d; signing happens before each "
+               "run\n", CPU_LOAD);
     bench_print_load("start");
     bench_warn_busy();
     snprintf(file, sizeof file, "%s/sensors.csv", tmp);
@@ -795,8 +806,9 @@ int main(int argc, char **argv)
                               "\"per_chunk\":\"2\"}",
                               &f) < 0)
         goto done;
-    if (bench_sluiced_start(&gw, exe, data_dir, tmp, CPU_SERVER, NULL, &f) <
-        0)
+    if (bench_sluiced_start(&gw, exe, data_dir, tmp,
+                            o.server_cpus == 1 ? CPU_SERVER : BENCH_CPU_ANY,
+                            NULL, &f) < 0)
         goto done;
     if (bench_cpu_pin(CPU_LOAD, &f) < 0)
         goto done;

@@ -60,23 +60,19 @@ static int auth_collect(struct gw_ctx *c, const char *value[AUTH_NNAMES],
     return 0;
 }
 
-int auth_verify(struct gw_ctx *c)
+int auth_begin(struct gw_ctx *c, struct auth_check *a)
 {
     const char *value[AUTH_NNAMES], *twice = NULL;
-    const char *ts, *nonce, *sig, *addr, *enc;
-    struct ethaddr claimed;
-    char *message = NULL;
-    size_t message_len = 0;
+    const char *ts, *nonce, *sig, *enc;
     int64_t when;
-    int rv = -1;
 
+    memset(a, 0, sizeof *a);
     if (auth_collect(c, value, &twice) < 0)
         return fault_set(&c->fault, FAULT_UNAUTHORIZED, twice,
                          "%s is given more than once", twice);
     ts = value[0];
     nonce = value[1];
     sig = value[2];
-    addr = value[3];
     enc = value[4];
     if (enc != NULL && evutil_ascii_strcasecmp(enc, "identity") != 0)
         return fault_set(&c->fault, FAULT_INVALID, "Content-Encoding",
@@ -97,34 +93,67 @@ int auth_verify(struct gw_ctx *c)
                                &c->fault) < 0 ||
         reqsig_check_nonce(nonce, strlen(nonce), &c->fault) < 0)
         return -1;
-    if (reqsig_message_hashed(&message, &message_len, c->method, c->target,
-                              strlen(c->target), c->body_sha256, ts, nonce,
-                              &c->fault) < 0) {
+    if (reqsig_message_hashed(&a->message, &a->message_len, c->method,
+                              c->target, strlen(c->target), c->body_sha256,
+                              ts, nonce, &c->fault) < 0) {
         /* A request we could not even describe cannot carry a valid
          * signature. */
         c->fault.kind = FAULT_UNAUTHORIZED;
+        return -1;
+    }
+    a->sig = strdup(sig);
+    if (a->sig == NULL) {
+        auth_check_clear(a);
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    a->addr = value[3];
+    a->nonce = nonce;
+    return 0;
+}
+
+void auth_check_run(struct auth_check *a)
+{
+    fault_clear(&a->fault);
+    a->rv = reqsig_verify(&a->pub, &a->signer, a->sig, strlen(a->sig),
+                          a->message, a->message_len, &a->fault);
+}
+
+void auth_check_clear(struct auth_check *a)
+{
+    free(a->message);
+    free(a->sig);
+    a->message = NULL;
+    a->sig = NULL;
+}
+
+int auth_end(struct gw_ctx *c, struct auth_check *a)
+{
+    struct ethaddr claimed;
+    int rv = -1;
+
+    if (a->rv < 0) {
+        c->fault = a->fault;
         goto done;
     }
-    if (reqsig_verify(&c->signer_pub, &c->signer, sig, strlen(sig), message,
-                      message_len, &c->fault) < 0)
-        goto done;
-    if (addr != NULL) {
-        if (ethaddr_parse(&claimed, addr, strlen(addr),
+    if (a->addr != NULL) {
+        if (ethaddr_parse(&claimed, a->addr, strlen(a->addr),
                           REQSIG_HEADER_ADDRESS, &c->fault) < 0) {
             c->fault.kind = FAULT_UNAUTHORIZED;
             goto done;
         }
-        if (!ethaddr_equal(&claimed, &c->signer)) {
+        if (!ethaddr_equal(&claimed, &a->signer)) {
             fault_set(&c->fault, FAULT_UNAUTHORIZED, REQSIG_HEADER_ADDRESS,
                       "%s does not match the signer", REQSIG_HEADER_ADDRESS);
             goto done;
         }
     }
+    c->signer_pub = a->pub;
+    c->signer = a->signer;
     ethaddr_to_text(c->signer_text, &c->signer);
-    snprintf(c->nonce, sizeof c->nonce, "%s", nonce);
+    snprintf(c->nonce, sizeof c->nonce, "%s", a->nonce);
     c->is_signed = 1;
     rv = 0;
 done:
-    free(message);
+    auth_check_clear(a);
     return rv;
 }

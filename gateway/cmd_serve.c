@@ -49,6 +49,7 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.rate_burst = (unsigned)s.rate_burst;
     opt.publish_threads = (unsigned)s.publish_threads;
     opt.ingest_threads = (unsigned)s.ingest_threads;
+    opt.verify_threads = (unsigned)s.verify_threads;
     opt.chunk_bytes = s.chunk_bytes;
     opt.zlib_level = (int)s.zlib_level;
     opt.preview_rows = s.preview_rows;

@@ -39,6 +39,7 @@ struct webroot;
 struct ratelimit;
 struct conns;
 struct offload;
+struct auth_check;
 struct inflight;
 struct gw_chain;
 struct viewcache;
@@ -64,6 +65,7 @@ struct gateway_options {
     unsigned rate_burst;
     unsigned publish_threads;
     unsigned ingest_threads;
+    unsigned verify_threads;   /* signature checks off the loop; 0: on it */
     uint64_t chunk_bytes;      /* default for new data-sets */
     int zlib_level;
     uint64_t preview_rows;
@@ -92,6 +94,7 @@ struct gateway {
     struct ratelimit *ratelimit;
     struct conns *conns;
     struct offload *offload;
+    struct offload *verifiers;  /* signature checks; NULL: on the loop */
     struct webroot *web;
     struct viewcache *views;    /* rendered data-set views (viewcache.h) */
     struct gw_chain *chain;     /* NULL: no chain */
@@ -154,6 +157,9 @@ struct gw_ctx {
     uint8_t *held_body;           /* malloc'd, or NULL */
     size_t held_len;
     void (*after_commit)(struct gw_ctx *c);
+    /* A signature being checked on gw->verifiers (server.c). */
+    struct auth_check *check;
+    struct event *verify_ev;
 };
 
 /* What a handler returns when it has handed its work to gw_offload. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -739,17 +740,148 @@ static void server_batch_run(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Run c, its signature (if any) verified: the nonce gate of a signed
+ * write, then its handler, alone or in the next group commit. */
+static void server_run(struct gw_ctx *c)
+{
+    char key[ETHADDR_TEXT_SIZE + 66];
+    int handled = 0;
+
+    key[0] = '\0';
+    if (c->is_signed && strcmp(c->method, "GET") != 0 &&
+        strcmp(c->method, "HEAD") != 0) {
+        if (server_nonce_gate(c, key, sizeof key, &handled) < 0) {
+            key[0] = '\0';
+            server_fail(c);
+            goto done;
+        }
+        if (handled) {
+            key[0] = '\0';
+            goto done;
+        }
+    }
+    snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
+    /* A raw body is an upload part, written on the offload threads; it
+     * commits on its own. */
+    if (c->record_nonce && c->match.entry->body != ROUTER_BODY_RAW) {
+        server_batch_add(c);
+        return; /* server_batch_run answers it */
+    }
+    switch (c->match.entry->handler(c)) {
+    case GW_PENDING:
+        return; /* server_on_done finishes it */
+    case 0:
+        if (c->in_tx) /* replied without committing: a handler bug */
+            db_rollback(c->gw->store->db);
+        break;
+    default:
+        server_fail(c);
+        break;
+    }
+done:
+    snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
+    server_finish(c);
+}
+
+/* How many threads check signatures: opt's, or one per online CPU. */
+static unsigned server_verify_threads(const struct gateway_options *opt)
+{
+    long n;
+
+    if (opt->verify_threads > 0)
+        return opt->verify_threads;
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+/* The signature check of c, on a verifier thread: touches c->check only
+ * (server_on_close may meanwhile clear c->req, on the loop's thread). */
+static void server_verify_work(void *arg)
+{
+    struct gw_ctx *c = arg;
+
+    auth_check_run(c->check);
+}
+
+static void server_verify_free(struct gw_ctx *c)
+{
+    if (c->check != NULL) {
+        auth_check_clear(c->check);
+        free(c->check);
+        c->check = NULL;
+    }
+    if (c->verify_ev != NULL) {
+        event_free(c->verify_ev);
+        c->verify_ev = NULL;
+    }
+}
+
+/* Back on the loop's thread once c's signature is checked: go on with the
+ * request, unless its client hung up meanwhile (then nothing was done and
+ * nothing is sent). */
+static void server_on_verified(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_ctx *c = arg;
+    struct evhttp_connection *conn;
+    int rv;
+
+    (void)fd;
+    (void)what;
+    if (c->req == NULL) {
+        server_verify_free(c);
+        server_finish(c);
+        return;
+    }
+    conn = evhttp_request_get_connection(c->req);
+    if (conn != NULL)
+        evhttp_connection_set_closecb(conn, NULL, NULL);
+    rv = auth_end(c, c->check);
+    server_verify_free(c);
+    if (rv < 0) {
+        server_fail(c);
+        server_finish(c);
+        return;
+    }
+    server_run(c);
+}
+
+/* Hand c's signature check to the verifier threads. Returns 0 (the loop
+ * goes on; server_on_verified continues c), or -1 with c->fault set. */
+static int server_verify_start(struct gw_ctx *c)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+
+    c->check = malloc(sizeof *c->check);
+    if (c->check == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    if (auth_begin(c, c->check) < 0) {
+        free(c->check);
+        c->check = NULL;
+        return -1;
+    }
+    c->verify_ev = event_new(c->gw->base, -1, 0, server_on_verified, c);
+    if (c->verify_ev == NULL) {
+        server_verify_free(c);
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    if (offload_submit(c->gw->verifiers, server_verify_work, c, c->verify_ev,
+                       &c->fault) < 0) {
+        server_verify_free(c);
+        return -1;
+    }
+    if (conn != NULL)
+        evhttp_connection_set_closecb(conn, server_on_close, c);
+    return 0;
+}
+
 static void server_dispatch(struct evhttp_request *req, void *arg)
 {
     struct gateway *gw = arg;
     struct gw_ctx *c;
     enum router_result rr;
-    char key[ETHADDR_TEXT_SIZE + 66];
     const char *q;
     size_t plen;
-    int handled = 0;
 
-    key[0] = '\0';
     c = calloc(1, sizeof *c);
     if (c == NULL) {
         evhttp_send_error(req, 500, NULL);
@@ -808,42 +940,15 @@ static void server_dispatch(struct evhttp_request *req, void *arg)
     }
     if (c->match.entry->auth == ROUTER_SIGNED ||
         (c->match.entry->auth == ROUTER_OPTIONAL && auth_present(c))) {
-        if (auth_verify(c) < 0) {
+        if (server_verify_start(c) < 0) {
             server_fail(c);
             goto done;
         }
-        if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
-            if (server_nonce_gate(c, key, sizeof key, &handled) < 0) {
-                key[0] = '\0';
-                server_fail(c);
-                goto done;
-            }
-            if (handled) {
-                key[0] = '\0';
-                goto done;
-            }
-        }
+        return; /* server_on_verified goes on */
     }
-    snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
-    /* A raw body is an upload part, written on the offload threads; it
-     * commits on its own. */
-    if (c->record_nonce && c->match.entry->body != ROUTER_BODY_RAW) {
-        server_batch_add(c);
-        return; /* server_batch_run answers it */
-    }
-    switch (c->match.entry->handler(c)) {
-    case GW_PENDING:
-        return; /* server_on_done finishes it */
-    case 0:
-        if (c->in_tx) /* replied without committing: a handler bug */
-            db_rollback(gw->store->db);
-        break;
-    default:
-        server_fail(c);
-        break;
-    }
+    server_run(c);
+    return;
 done:
-    snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
     server_finish(c);
 }
 
@@ -971,6 +1076,7 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
         server_identity(gw, f) < 0)
         goto fail;
     if (offload_start(&gw->offload, 2, f) < 0 ||
+        offload_start(&gw->verifiers, server_verify_threads(opt), f) < 0 ||
         webroot_load(&gw->web, opt->web_dir, f) < 0 ||
         metrics_new(&gw->metrics, f) < 0 ||
         viewcache_new(&gw->views, SERVER_VIEWS_MAX, SERVER_VIEW_BYTES_MAX,
@@ -1070,6 +1176,7 @@ void gateway_free(struct gateway *gw)
         return;
     publisher_free(gw->publisher);
     offload_free(gw->offload);
+    offload_free(gw->verifiers);
     gw_chain_free(gw->chain);
     if (gw->http != NULL)
         evhttp_free(gw->http);

@@ -92,6 +92,12 @@ static const struct settings_entry settings_table[] = {
      .help = "Password of an encrypted tls_key. Not a flag, since any local "
              "user can read a command line: set it in the environment or in "
              "a config file only the gateway can read."},
+    {.name = "verify_threads", .flag = "--verify-threads", .group = g_server,
+     UINT(verify_threads), .metavar = "N", .def = "0", .max = 64,
+     .help = "Threads that check request signatures (a secp256k1 recovery "
+             "each, several times the cost of a cached GET), so that signed "
+             "requests use every core while the event loop goes on; 0: one "
+             "per online CPU."},
 
     /* Limits. */
     {.name = "max_connections", .flag = "--max-connections", .group = g_limits,

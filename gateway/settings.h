@@ -84,6 +84,7 @@ struct settings {
     /* Ingest. */
     uint64_t publish_threads;
     uint64_t ingest_threads;     /* 0: one per online CPU */
+    uint64_t verify_threads;     /* 0: one per online CPU */
     uint64_t chunk_bytes;
     uint64_t zlib_level;
     uint64_t preview_rows;

@@ -262,6 +262,21 @@ def main():
     refused(create(nonce=n, sign_body=b"{}", address=me.address),
             "tampered body, nonce n", ADDR)
     accepted(create(nonce=n), "the same nonce, correctly signed")
+
+    t.step("clients that hang up while their signature is being checked "
+           "(off the event loop): the server stays up, and a retry of each "
+           "is answered 201, whether the first went through or not")
+    hung = []
+    for i in range(60):
+        p = c.prepare(me, "POST", "/v1/datasets", body)
+        head = "".join("%s: %s\r\n" % kv for kv in p.headers)
+        c.raw(("POST /v1/datasets HTTP/1.1\r\nHost: x\r\n%s"
+               "Content-Length: %d\r\n\r\n" % (head, len(p.body)))
+              .encode() + p.body, read=False)
+        hung.append(p)
+    for p in hung[::10]:
+        accepted(c.send_prepared(p), "the retry of a request hung up on")
+    accepted(create(), "a new signed create after the hang-ups")
     t.finish()
 
 
