@@ -267,7 +267,7 @@ def main():
            "(off the event loop): the server stays up, and a retry of each "
            "is answered 201, whether the first went through or not")
     hung = []
-    for i in range(60):
+    for _ in range(60):
         p = c.prepare(me, "POST", "/v1/datasets", body)
         head = "".join("%s: %s\r\n" % kv for kv in p.headers)
         c.raw(("POST /v1/datasets HTTP/1.1\r\nHost: x\r\n%s"
