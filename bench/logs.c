@@ -358,7 +358,7 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "'%s' bench/logs_ethers.js '%s' %llu %llu",
              node, path, (unsigned long long)n,
              (unsigned long long)ethers_runs);
-    if (quotable(node, &f) != 0 ||
+    if (quotable(node, &f) != 0 || quotable(path, &f) != 0 ||
         run_command(last, sizeof last, cmd, 1, &f) != 0)
         goto done;
     if (sscanf(last, "ETHERS version=%31s median=%lf digest=%64s",
