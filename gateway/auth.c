@@ -60,54 +60,82 @@ static int auth_collect(struct gw_ctx *c, const char *value[AUTH_NNAMES],
     return 0;
 }
 
+int auth_check_headers(const struct auth_headers *h, int64_t now,
+                       struct fault *f)
+{
+    uint8_t sig[ETHSIG_LEN];
+    struct fault parse;
+    int64_t when;
+
+    if (h->twice != NULL)
+        return fault_set(f, FAULT_UNAUTHORIZED, h->twice,
+                         "%s is given more than once", h->twice);
+    if (h->enc != NULL &&
+        (h->enc_len != 8 || evutil_ascii_strncasecmp(h->enc, "identity",
+                                                     8) != 0))
+        return fault_set(f, FAULT_INVALID, "Content-Encoding",
+                         "signed requests must not use a Content-Encoding "
+                         "(got %.*s)", (int)(h->enc_len > 64 ? 64
+                                                             : h->enc_len),
+                         h->enc);
+    if (h->ts == NULL)
+        return fault_set(f, FAULT_UNAUTHORIZED, REQSIG_HEADER_TIMESTAMP,
+                         "%s is missing", REQSIG_HEADER_TIMESTAMP);
+    if (h->nonce == NULL)
+        return fault_set(f, FAULT_UNAUTHORIZED, REQSIG_HEADER_NONCE,
+                         "%s is missing", REQSIG_HEADER_NONCE);
+    if (h->sig == NULL)
+        return fault_set(f, FAULT_UNAUTHORIZED, REQSIG_HEADER_SIGNATURE,
+                         "%s is missing", REQSIG_HEADER_SIGNATURE);
+    if (reqsig_check_timestamp(&when, h->ts, h->ts_len, now, f) < 0 ||
+        reqsig_check_nonce(h->nonce, h->nonce_len, f) < 0)
+        return -1;
+    /* A malformed signature is an authentication failure (401), as
+     * reqsig_verify would report it. */
+    fault_clear(&parse);
+    if (ethsig_parse(sig, h->sig, h->sig_len, REQSIG_HEADER_SIGNATURE,
+                     &parse) < 0)
+        return fault_set(f, FAULT_UNAUTHORIZED, REQSIG_HEADER_SIGNATURE, "%s",
+                         parse.detail);
+    return 0;
+}
+
 int auth_begin(struct gw_ctx *c, struct auth_check *a)
 {
     const char *value[AUTH_NNAMES], *twice = NULL;
-    const char *ts, *nonce, *sig, *enc;
-    int64_t when;
+    struct auth_headers h;
 
     memset(a, 0, sizeof *a);
+    memset(&h, 0, sizeof h);
     if (auth_collect(c, value, &twice) < 0)
-        return fault_set(&c->fault, FAULT_UNAUTHORIZED, twice,
-                         "%s is given more than once", twice);
-    ts = value[0];
-    nonce = value[1];
-    sig = value[2];
-    enc = value[4];
-    if (enc != NULL && evutil_ascii_strcasecmp(enc, "identity") != 0)
-        return fault_set(&c->fault, FAULT_INVALID, "Content-Encoding",
-                         "signed requests must not use a Content-Encoding "
-                         "(got %s)", enc);
-    if (ts == NULL)
-        return fault_set(&c->fault, FAULT_UNAUTHORIZED,
-                         REQSIG_HEADER_TIMESTAMP, "%s is missing",
-                         REQSIG_HEADER_TIMESTAMP);
-    if (nonce == NULL)
-        return fault_set(&c->fault, FAULT_UNAUTHORIZED, REQSIG_HEADER_NONCE,
-                         "%s is missing", REQSIG_HEADER_NONCE);
-    if (sig == NULL)
-        return fault_set(&c->fault, FAULT_UNAUTHORIZED,
-                         REQSIG_HEADER_SIGNATURE, "%s is missing",
-                         REQSIG_HEADER_SIGNATURE);
-    if (reqsig_check_timestamp(&when, ts, strlen(ts), (int64_t)time(NULL),
-                               &c->fault) < 0 ||
-        reqsig_check_nonce(nonce, strlen(nonce), &c->fault) < 0)
+        h.twice = twice;
+    h.ts = value[0];
+    h.nonce = value[1];
+    h.sig = value[2];
+    h.addr = value[3];
+    h.enc = value[4];
+    h.ts_len = h.ts ? strlen(h.ts) : 0;
+    h.nonce_len = h.nonce ? strlen(h.nonce) : 0;
+    h.sig_len = h.sig ? strlen(h.sig) : 0;
+    h.addr_len = h.addr ? strlen(h.addr) : 0;
+    h.enc_len = h.enc ? strlen(h.enc) : 0;
+    if (auth_check_headers(&h, (int64_t)time(NULL), &c->fault) < 0)
         return -1;
     if (reqsig_message_hashed(&a->message, &a->message_len, c->method,
                               c->target, strlen(c->target), c->body_sha256,
-                              ts, nonce, &c->fault) < 0) {
+                              h.ts, h.nonce, &c->fault) < 0) {
         /* A request we could not even describe cannot carry a valid
          * signature. */
         c->fault.kind = FAULT_UNAUTHORIZED;
         return -1;
     }
-    a->sig = strdup(sig);
+    a->sig = strdup(h.sig);
     if (a->sig == NULL) {
         auth_check_clear(a);
         return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
     }
-    a->addr = value[3];
-    a->nonce = nonce;
+    a->addr = h.addr;
+    a->nonce = h.nonce;
     return 0;
 }
 

@@ -15,6 +15,23 @@
 /* Return 1 if the request carries any X-Sluice-Signature header, else 0. */
 int auth_present(struct gw_ctx *c);
 
+/* The headers a signature depends on, as text and length (text NULL when
+ * the header is absent), and the name of one given more than once. */
+struct auth_headers {
+    const char *ts, *nonce, *sig, *addr, *enc;
+    size_t ts_len, nonce_len, sig_len, addr_len, enc_len;
+    const char *twice; /* NULL, or the header given twice */
+};
+
+/* Check what of a signature can be checked without the body, at unix time
+ * now: no header twice, no Content-Encoding other than identity, the
+ * three headers present, the timestamp in its window, the nonce's and the
+ * signature's syntax. The gate runs this before a body is read (gate.h),
+ * auth_begin again once it is. Returns 0, or -1 with f set: FAULT_INVALID
+ * for a Content-Encoding, else FAULT_UNAUTHORIZED naming the header. */
+int auth_check_headers(const struct auth_headers *h, int64_t now,
+                       struct fault *f) __attribute__((warn_unused_result));
+
 /* A signature check in three steps, so that the secp256k1 recovery (some
  * 37 us of CPU, three times a cached GET) can run on another core while
  * the event loop goes on:

@@ -40,8 +40,15 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.max_header_bytes = (size_t)s.max_header_bytes;
     opt.max_json_body = (size_t)s.max_json_body;
     opt.max_part_bytes = (size_t)s.max_part_bytes;
+    opt.max_body_memory = s.max_body_memory;
     opt.max_connections = (unsigned)s.max_connections;
+    opt.max_connections_per_address =
+        (unsigned)s.max_connections_per_address;
     opt.read_timeout_s = serve_seconds(s.read_timeout_ms);
+    opt.header_timeout_s = serve_seconds(
+        s.header_timeout_ms < s.request_deadline_ms ? s.header_timeout_ms
+                                                    : s.request_deadline_ms);
+    opt.idle_timeout_s = serve_seconds(s.idle_timeout_ms);
     opt.request_deadline_s = serve_seconds(s.request_deadline_ms);
     opt.upload_deadline_s = serve_seconds(s.upload_deadline_ms);
     opt.shutdown_grace_s = serve_seconds(s.shutdown_grace_ms);

@@ -56,8 +56,12 @@ struct gateway_options {
     size_t max_header_bytes;
     size_t max_json_body;
     size_t max_part_bytes;
+    uint64_t max_body_memory;  /* bodies in flight, all connections */
     unsigned max_connections;
+    unsigned max_connections_per_address;
     int read_timeout_s;        /* between bytes */
+    int header_timeout_s;      /* a whole head */
+    int idle_timeout_s;        /* between requests */
     int request_deadline_s;    /* whole request, JSON routes */
     int upload_deadline_s;     /* whole request, part uploads */
     int shutdown_grace_s;
@@ -136,6 +140,10 @@ struct gw_ctx {
     int record_nonce;           /* the answer is to be remembered */
     int in_tx;                  /* gw_begin was called */
     int status;                 /* sent */
+    uint64_t reserved;          /* body memory held (conns.h) */
+    int refused;                /* the gate refused it (gate.h) */
+    const char *refused_route;  /* its route's name, or NULL */
+    char method_text[16];       /* method, when not evhttp's */
     size_t bytes_out;
     struct timespec start;
     struct fault fault;

@@ -19,6 +19,7 @@
 
 #include "gateway/datasets_view.h"
 #include "gateway/problem.h"
+#include "gateway/reply.h"
 #include "gateway/routes.h"
 #include "lib/log.h"
 
@@ -156,7 +157,7 @@ int h_object(struct gw_ctx *c)
     evhttp_add_header(out, "Accept-Ranges", "bytes");
     if (h_object_etag_matches(evhttp_find_header(in, "If-None-Match"), etag)) {
         close(fd);
-        evhttp_send_reply(c->req, 304, "Not Modified", NULL);
+        reply_send(c->req, 304, NULL, NULL);
         c->status = 304;
         return 0;
     }
@@ -205,9 +206,15 @@ int h_object(struct gw_ctx *c)
         conn = evhttp_request_get_connection(c->req);
         bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
         if (c->gw->tls_ctx == NULL && bev != NULL) {
+            /* evhttp's bufferevent is the gate's filter (conns.h): the
+             * bytes pass its output on to the socket's, untouched. */
             evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
             evbuffer_set_flags(bufferevent_get_output(bev),
                                EVBUFFER_FLAG_DRAINS_TO_FD);
+            if (bufferevent_get_underlying(bev) != NULL)
+                evbuffer_set_flags(
+                    bufferevent_get_output(bufferevent_get_underlying(bev)),
+                    EVBUFFER_FLAG_DRAINS_TO_FD);
         }
         if (evbuffer_add_file(body, fd, (ev_off_t)start, (ev_off_t)len) < 0) {
             close(fd);
@@ -217,8 +224,7 @@ int h_object(struct gw_ctx *c)
         }
         c->bytes_out = len;
     }
-    evhttp_send_reply(c->req, status, status == 206 ? "Partial Content" : "OK",
-                      body);
+    reply_send(c->req, status, NULL, body);
     evbuffer_free(body);
     c->status = status;
     return 0;

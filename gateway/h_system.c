@@ -5,7 +5,9 @@
 #include <time.h>
 
 #include "gateway/chain.h"
+#include "gateway/conns.h"
 #include "gateway/metrics.h"
+#include "gateway/reply.h"
 #include "gateway/routes.h"
 #include "gateway/viewcache.h"
 #include "storage/db.h"
@@ -59,6 +61,7 @@ int h_metrics(struct gw_ctx *c)
     h_metrics_ingest(c, out);
     viewcache_metrics(c->gw->views, out);
     gw_chain_metrics(c->gw->chain, c->gw, out);
+    conns_metrics(c->gw->conns, out);
     evbuffer_add_printf(out,
                         "# HELP sluice_http_requests_in_flight Requests "
                         "being answered.\n"
@@ -67,8 +70,7 @@ int h_metrics(struct gw_ctx *c)
                         c->gw->active_requests);
     evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4");
     evhttp_add_header(h, "Cache-Control", "no-store");
-    c->bytes_out = evbuffer_get_length(out);
-    evhttp_send_reply(c->req, 200, "OK", out);
+    c->bytes_out = reply_send(c->req, 200, NULL, out);
     evbuffer_free(out);
     c->status = 200;
     return 0;

@@ -3,6 +3,7 @@
 #include <event2/keyvalq_struct.h>
 #include <string.h>
 
+#include "gateway/reply.h"
 #include "gateway/routes.h"
 #include "gateway/webroot.h"
 
@@ -27,7 +28,7 @@ int h_web(struct gw_ctx *c)
         evhttp_add_header(out, "X-Frame-Options", "DENY");
     }
     if (inm != NULL && strstr(inm, wf->etag) != NULL) {
-        evhttp_send_reply(c->req, 304, "Not Modified", NULL);
+        reply_send(c->req, 304, NULL, NULL);
         c->status = 304;
         return 0;
     }
@@ -36,9 +37,8 @@ int h_web(struct gw_ctx *c)
         return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
     /* The file lives as long as the server: no copy. */
     evbuffer_add_reference(body, wf->data, wf->len, NULL, NULL);
-    evhttp_send_reply(c->req, 200, "OK", body);
+    c->bytes_out = reply_send(c->req, 200, NULL, body);
     evbuffer_free(body);
     c->status = 200;
-    c->bytes_out = wf->len;
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/reply.h"
 #include "lib/log.h"
 
 #define PROBLEM_URN "urn:sluice:problem:"
@@ -119,7 +120,7 @@ static int problem_write(struct evhttp_request *req, int status,
         else
             evbuffer_add_printf(body, "{\"status\":%d}", status);
     }
-    evhttp_send_reply(req, status, title, body);
+    reply_send(req, status, title, body);
     if (body != NULL)
         evbuffer_free(body);
     return status;
@@ -133,6 +134,28 @@ int problem_send(struct evhttp_request *req, const struct fault *f,
     char *text = problem_render(f, &status);
 
     problem_write(req, status, text, p.title, retry_after);
+    free(text);
+    return status;
+}
+
+int problem_send_as(struct evhttp_request *req, int status,
+                    const struct fault *f, int retry_after)
+{
+    struct problem_kind p = problem_for(f->kind);
+    const char *type = "invalid", *title = "Invalid request";
+    char urn[96];
+    char *text;
+
+    if (status == 0 || status == p.status)
+        return problem_send(req, f, retry_after);
+    if (status == 405 || status == 501) {
+        type = "method-not-allowed";
+        title = status == 405 ? "Method not allowed" : "Method not implemented";
+    }
+    snprintf(urn, sizeof urn, PROBLEM_URN "%s", type);
+    text = problem_text(status, urn, title, f->detail[0] ? f->detail : title,
+                        f->field);
+    problem_write(req, status, text, title, retry_after);
     free(text);
     return status;
 }

@@ -34,6 +34,11 @@ char *problem_render(const struct fault *f, int *status);
 int problem_send(struct evhttp_request *req, const struct fault *f,
                  int retry_after);
 
+/* As problem_send, with status instead of the kind's when status is not
+ * 0 (405, 417, 501, 505: statuses of the transport that no kind has). */
+int problem_send_as(struct evhttp_request *req, int status,
+                    const struct fault *f, int retry_after);
+
 /* Send a problem of the given status that no fault kind covers (405, 413
  * from the transport, 404 of an unknown route), with title and detail. */
 int problem_send_status(struct evhttp_request *req, int status,

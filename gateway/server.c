@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "gateway/admit.h"
 #include "gateway/chain.h"
 #include "gateway/identity.h"
 #include "gateway/auth.h"
@@ -29,6 +30,7 @@
 #include "gateway/problem.h"
 #include "gateway/publisher.h"
 #include "gateway/ratelimit.h"
+#include "gateway/reply.h"
 #include "gateway/routes.h"
 #include "gateway/tls.h"
 #include "gateway/viewcache.h"
@@ -130,14 +132,6 @@ static void server_access_log(struct gw_ctx *c)
              c->is_signed ? c->signer_text : "-");
 }
 
-/* Every response carries these. */
-static void server_common_headers(struct evhttp_request *req)
-{
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-}
-
 /* Write the nonce row of a recorded request inside its transaction (one
  * is opened when the handler did not), then commit. */
 static int server_record(struct gw_ctx *c, int status, const char *ctype,
@@ -237,7 +231,6 @@ static void server_send(struct gw_ctx *c, int status, const char *ctype,
         return;
     h = evhttp_request_get_output_headers(c->req);
     buf = evbuffer_new();
-    server_common_headers(c->req);
     if (ctype != NULL)
         evhttp_add_header(h, "Content-Type", ctype);
     if (location != NULL)
@@ -246,10 +239,9 @@ static void server_send(struct gw_ctx *c, int status, const char *ctype,
         evhttp_add_header(h, "Cache-Control", "no-store");
     if (buf != NULL && len > 0)
         evbuffer_add(buf, body, len);
-    evhttp_send_reply(c->req, status, NULL, buf);
+    c->bytes_out = reply_send(c->req, status, NULL, buf);
     if (buf != NULL)
         evbuffer_free(buf);
-    c->bytes_out = len;
 }
 
 int gw_begin(struct gw_ctx *c)
@@ -524,8 +516,11 @@ static void server_finish(struct gw_ctx *c)
 {
     struct gateway *gw = c->gw;
 
+    conns_release(gw->conns, c->reserved);
     metrics_request(gw->metrics,
-                    c->match.entry ? c->match.entry->name : "unmatched",
+                    c->refused ? (c->refused_route ? c->refused_route
+                                                   : "unmatched")
+                    : c->match.entry ? c->match.entry->name : "unmatched",
                     c->status, c->body_len, c->bytes_out,
                     server_elapsed_ms(&c->start));
     server_access_log(c);
@@ -874,9 +869,27 @@ static int server_verify_start(struct gw_ctx *c)
     return 0;
 }
 
+/* Answer the stand-in of a request the gate refused before reading its
+ * body (gate.h), and close: what else the client sent is not read. */
+static void server_refused(struct gw_ctx *c, const struct gate_refusal *r)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+
+    c->refused = 1;
+    c->refused_route = r->route;
+    snprintf(c->method_text, sizeof c->method_text, "%s", r->method);
+    c->method = c->method_text;
+    snprintf(c->path, sizeof c->path, "%s", r->path);
+    evhttp_add_header(h, "Connection", "close");
+    if (r->allow[0] != '\0')
+        evhttp_add_header(h, "Allow", r->allow);
+    c->status = problem_send_as(c->req, r->status, &r->fault, r->retry_after);
+}
+
 static void server_dispatch(struct evhttp_request *req, void *arg)
 {
     struct gateway *gw = arg;
+    struct gate_refusal refusal;
     struct gw_ctx *c;
     enum router_result rr;
     const char *q;
@@ -893,7 +906,10 @@ static void server_dispatch(struct evhttp_request *req, void *arg)
     c->method = server_method_name(evhttp_request_get_command(req));
     c->target = evhttp_request_get_uri(req);
     gw->active_requests++;
-    conns_request_read(gw->conns, req);
+    if (conns_request_begin(gw->conns, req, &refusal, &c->reserved)) {
+        server_refused(c, &refusal);
+        goto done;
+    }
     if (c->target == NULL) {
         /* evhttp calls us with no target for a body over the limit or a
          * request it could not parse. */
@@ -1044,6 +1060,7 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     struct gw_chain_options chain_opt;
+    struct conns_options conns_opt;
     struct timeval tv;
     evutil_socket_t fd;
 
@@ -1104,26 +1121,38 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
                                              EVHTTP_REQ_DELETE |
                                              EVHTTP_REQ_OPTIONS |
                                              EVHTTP_REQ_PATCH);
-    evhttp_set_max_headers_size(gw->http, (ev_ssize_t)opt->max_header_bytes);
-    /* evhttp answers a body over its own cap with a text/html page before
-     * we see the request; give it a margin over every route's limit, so
-     * that anything short of plain abuse gets our problem+json 413. */
+    /* The gate (conns.h) reads every head first, strictly, counting the
+     * bytes as received; evhttp's own count is lower (it leaves out the
+     * line ends), and the gate may add a Content-Length line. */
+    evhttp_set_max_headers_size(gw->http,
+                                (ev_ssize_t)opt->max_header_bytes + 64);
+    /* The gate holds each body to its route's limit before evhttp reads
+     * it; this is a backstop only. */
     evhttp_set_max_body_size(gw->http,
-                             (ev_ssize_t)((opt->max_part_bytes > opt->max_json_body
-                                               ? opt->max_part_bytes
-                                               : opt->max_json_body) +
-                                          ((size_t)1 << 20)));
-    tv.tv_sec = opt->read_timeout_s;
-    tv.tv_usec = 0;
-    evhttp_set_timeout_tv(gw->http, &tv);
+                             (ev_ssize_t)(opt->max_part_bytes > opt->max_json_body
+                                              ? opt->max_part_bytes
+                                              : opt->max_json_body));
+    /* No evhttp timeouts: conns keeps the read deadlines by phase, and the
+     * socket's write timeout. */
     evhttp_set_gencb(gw->http, server_dispatch, gw);
     if (opt->tls_cert != NULL &&
         tls_new(&gw->tls_ctx, opt->tls_cert, opt->tls_key,
                 opt->tls_key_password, f) < 0)
         goto fail;
-    if (conns_new(&gw->conns, gw->base, opt->max_connections,
-                  opt->request_deadline_s, opt->upload_deadline_s,
-                  gw->tls_ctx, f) < 0 ||
+    memset(&conns_opt, 0, sizeof conns_opt);
+    conns_opt.max = opt->max_connections;
+    conns_opt.max_per_address = opt->max_connections_per_address;
+    conns_opt.header_timeout_s = opt->header_timeout_s;
+    conns_opt.idle_timeout_s = opt->idle_timeout_s;
+    conns_opt.read_timeout_s = opt->read_timeout_s;
+    conns_opt.request_deadline_s = opt->request_deadline_s;
+    conns_opt.upload_deadline_s = opt->upload_deadline_s;
+    conns_opt.body_memory = opt->max_body_memory;
+    conns_opt.max_head = opt->max_header_bytes;
+    conns_opt.ssl_ctx = gw->tls_ctx;
+    conns_opt.admit = admit_head;
+    conns_opt.server = gw;
+    if (conns_new(&gw->conns, gw->base, &conns_opt, f) < 0 ||
         ratelimit_new(&gw->ratelimit, opt->rate_limit, opt->rate_burst,
                       f) < 0)
         goto fail;

@@ -106,10 +106,20 @@ static const struct settings_entry settings_table[] = {
      .help = "Connections served at once; further ones wait in the kernel's "
              "queue. Each holds a file descriptor, so `ulimit -n` must exceed "
              "this by about 64 for the database and the objects."},
+    {.name = "max_connections_per_address",
+     .flag = "--max-connections-per-address", .group = g_limits,
+     UINT(max_connections_per_address), .metavar = "N", .def = "256",
+     .min = 1, .max = 1000000,
+     .help = "Connections one client address may hold at once; one more is "
+             "answered 429 and closed before it is read, so that one client "
+             "cannot take every slot from the others. 256 leaves room for a "
+             "worker downloading many chunks at once, or a NAT in front of "
+             "a few."},
     {.name = "max_header_bytes", .flag = "--max-header-bytes",
      .group = g_limits, SIZE(max_header_bytes), .metavar = "SIZE",
      .def = "16K", .min = KIB, .max = MIB,
-     .help = "Largest request line plus headers. 16 KiB holds a signed "
+     .help = "Largest request line plus header fields, counted as received "
+             "(line ends included); more is 400. 16 KiB holds a signed "
              "request several times over and stops header floods early."},
     {.name = "max_json_body", .flag = "--max-json-body", .group = g_limits,
      SIZE(max_json_body), .metavar = "SIZE", .def = "1M", .min = KIB,
@@ -121,6 +131,14 @@ static const struct settings_entry settings_table[] = {
      .max = GIB,
      .help = "Largest upload part; a data-set of any size is uploaded as "
              "parts. 64 MiB keeps the retry of a lost part cheap."},
+    {.name = "max_body_memory", .flag = "--max-body-memory",
+     .group = g_limits, SIZE(max_body_memory), .metavar = "SIZE",
+     .def = "256M", .min = MIB, .max = 64 * GIB,
+     .help = "Memory for request bodies being received, across all "
+             "connections: a body reserves its declared length before a "
+             "byte of it is read; one that does not fit waits, unread, and "
+             "after read_timeout is answered 503. At least max_part_bytes. "
+             "256 MiB lets four largest parts arrive at once."},
     {.name = "rate_limit", .flag = "--rate-limit", .group = g_limits,
      UINT(rate_limit), .metavar = "N", .def = "100", .max = 1000000,
      .help = "Requests per second allowed from one client address, refilled "
@@ -140,6 +158,13 @@ static const struct settings_entry settings_table[] = {
      .help = "Longest silence while a request is read or a response written "
              "before the connection is closed; stops clients that trickle "
              "bytes to hold connections."},
+    {.name = "header_timeout", .flag = "--header-timeout", .group = g_time,
+     DURATION(header_timeout_ms), .metavar = "TIME", .def = "10s",
+     .min = SEC, .max = 10 * MINUTE,
+     .help = "Longest time from a connection's accept, or from the first "
+             "byte of a later request, until its request line and header "
+             "fields are whole (request_deadline when that is shorter); "
+             "stops clients that trickle headers to hold connections."},
     {.name = "request_deadline", .flag = "--request-deadline", .group = g_time,
      DURATION(request_deadline_ms), .metavar = "TIME", .def = "60s",
      .min = SEC, .max = HOUR,
@@ -154,7 +179,7 @@ static const struct settings_entry settings_table[] = {
      DURATION(idle_timeout_ms), .metavar = "TIME", .def = "30s", .min = SEC,
      .max = HOUR,
      .help = "How long a kept-alive connection may wait for its next "
-             "request."},
+             "request before it is closed."},
     {.name = "shutdown_grace", .flag = "--shutdown-grace", .group = g_time,
      DURATION(shutdown_grace_ms), .metavar = "TIME", .def = "10s",
      .max = 10 * MINUTE,
@@ -846,6 +871,16 @@ int settings_check(const struct settings *s, struct fault *f)
         return fault_set(f, FAULT_INVALID, "upload_deadline",
                          "upload_deadline: must be at least request_deadline "
                          "(%s), got %s", a, b);
+    }
+    if (s->max_body_memory < s->max_part_bytes ||
+        s->max_body_memory < s->max_json_body) {
+        settings_fmt_size(a, sizeof a, s->max_part_bytes > s->max_json_body
+                                           ? s->max_part_bytes
+                                           : s->max_json_body);
+        settings_fmt_size(b, sizeof b, s->max_body_memory);
+        return fault_set(f, FAULT_INVALID, "max_body_memory",
+                         "max_body_memory: must be at least the largest body "
+                         "a route takes (%s), got %s", a, b);
     }
     if (s->rpc_url[0] != '\0' && s->contract[0] == '\0')
         return fault_set(f, FAULT_INVALID, "contract",

@@ -70,13 +70,16 @@ struct settings {
     char *tls_key_password;      /* secret */
     /* Limits. */
     uint64_t max_connections;
+    uint64_t max_connections_per_address;
     uint64_t max_header_bytes;
     uint64_t max_json_body;
     uint64_t max_part_bytes;
+    uint64_t max_body_memory;
     uint64_t rate_limit;         /* requests per second per address; 0: off */
     uint64_t rate_burst;
     /* Timeouts, in milliseconds. */
     uint64_t read_timeout_ms;
+    uint64_t header_timeout_ms;
     uint64_t request_deadline_ms;
     uint64_t upload_deadline_ms;
     uint64_t idle_timeout_ms;
