@@ -40,7 +40,12 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.max_header_bytes = (size_t)s.max_header_bytes;
     opt.max_json_body = (size_t)s.max_json_body;
     opt.max_part_bytes = (size_t)s.max_part_bytes;
+    /* At least one body of every route must fit. */
     opt.max_body_memory = s.max_body_memory;
+    if (opt.max_body_memory < s.max_part_bytes)
+        opt.max_body_memory = s.max_part_bytes;
+    if (opt.max_body_memory < s.max_json_body)
+        opt.max_body_memory = s.max_json_body;
     opt.max_connections = (unsigned)s.max_connections;
     opt.max_connections_per_address =
         (unsigned)s.max_connections_per_address;

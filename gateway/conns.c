@@ -829,6 +829,9 @@ static void conns_on_sweep(evutil_socket_t fd, short what, void *arg)
     if (c->paused && c->count < c->opt.max && c->listener != NULL) {
         evconnlistener_enable(c->listener);
         c->paused = 0;
+    } else if (c->paused) {
+        /* Clients wait in the kernel's queue: make room for one. */
+        conns_reclaim(c);
     }
 }
 

@@ -137,8 +137,9 @@ static const struct settings_entry settings_table[] = {
      .help = "Memory for request bodies being received, across all "
              "connections: a body reserves its declared length before a "
              "byte of it is read; one that does not fit waits, unread, and "
-             "after read_timeout is answered 503. At least max_part_bytes. "
-             "256 MiB lets four largest parts arrive at once."},
+             "after read_timeout is answered 503. Taken as max_part_bytes "
+             "when below it. 256 MiB lets four largest parts arrive at "
+             "once."},
     {.name = "rate_limit", .flag = "--rate-limit", .group = g_limits,
      UINT(rate_limit), .metavar = "N", .def = "100", .max = 1000000,
      .help = "Requests per second allowed from one client address, refilled "
@@ -871,16 +872,6 @@ int settings_check(const struct settings *s, struct fault *f)
         return fault_set(f, FAULT_INVALID, "upload_deadline",
                          "upload_deadline: must be at least request_deadline "
                          "(%s), got %s", a, b);
-    }
-    if (s->max_body_memory < s->max_part_bytes ||
-        s->max_body_memory < s->max_json_body) {
-        settings_fmt_size(a, sizeof a, s->max_part_bytes > s->max_json_body
-                                           ? s->max_part_bytes
-                                           : s->max_json_body);
-        settings_fmt_size(b, sizeof b, s->max_body_memory);
-        return fault_set(f, FAULT_INVALID, "max_body_memory",
-                         "max_body_memory: must be at least the largest body "
-                         "a route takes (%s), got %s", a, b);
     }
     if (s->rpc_url[0] != '\0' && s->contract[0] == '\0')
         return fault_set(f, FAULT_INVALID, "contract",
