@@ -658,8 +658,9 @@ static void fake_timer_cb(evutil_socket_t fd, short what, void *arg)
 static json_t *fake_answer(enum fake_mode mode, json_int_t id, size_t index)
 {
     if (mode == FAKE_BATCH_ONE_ERROR && index == 1)
-        return json_pack("{sssIs{siss}}", "jsonrpc", "2.0", "id", id, "error",
-                         "code", 3, "message", "execution reverted");
+        return json_pack("{sssIs{sisssi}}", "jsonrpc", "2.0", "id", id,
+                         "error", "code", 3, "message", "execution reverted",
+                         "data", 7); /* data that is not a string: not kept */
     if (mode == FAKE_NULL_RESULT)
         return json_pack("{sssIsn}", "jsonrpc", "2.0", "id", id, "result");
     return json_pack("{sssIss}", "jsonrpc", "2.0", "id", id, "result", "0x2a");
@@ -794,7 +795,8 @@ static void fake_cb(struct evhttp_request *req, void *arg)
     case FAKE_ERROR:
         snprintf(text, sizeof text,
                  "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-32000,"
-                 "\"message\":\"header not found\\n\\u00e9\"}}",
+                 "\"message\":\"header not found\\n\\u00e9\","
+                 "\"data\":\"0x7c946ed7\\u0001\"}}",
                  (long long)id);
         fake_send(req, 200, text);
         break;
@@ -968,6 +970,10 @@ static void test_local_single_cases(void **state)
             /* Node text is cleaned: no control or non-ASCII bytes. */
             assert_string_equal(s.replies[0].error_message,
                                 "header not found???");
+            /* So is its data, kept for the revert reasons it carries. */
+            assert_string_equal(s.replies[0].error_data, "0x7c946ed7?");
+        } else {
+            assert_string_equal(s.replies[0].error_data, "");
         }
         check_still_works(base, c, &fk);
         run_for(base, 20);
@@ -1038,6 +1044,7 @@ static void test_local_batch_cases(void **state)
             assert_int_equal(s.replies[1].error_code, 3);
             assert_string_equal(s.replies[1].error_message,
                                 "execution reverted");
+            assert_string_equal(s.replies[1].error_data, "");
         }
         check_still_works(base, c, &fk);
         seen_clear(&s);
@@ -1072,11 +1079,12 @@ static void test_local_refused(void **state)
     c = client_new(base, url, &o);
     call_ok(c, "eth_chainId", NULL, &s1);
     run_until(base, &s1.calls, 1, WAIT_MS);
-    check_reply(&s1.replies[0], RPCWIRE_TRANSPORT, "refused");
-    assert_non_null(strstr(s1.replies[0].fault.detail, "127.0.0.1"));
+    check_reply(&s1.replies[0], RPCWIRE_CONNECT, "refused");
+    assert_non_null(strstr(s1.replies[0].fault.detail,
+                           "cannot connect to http://127.0.0.1:"));
     call_ok(c, "eth_chainId", NULL, &s2);
     run_until(base, &s2.calls, 1, WAIT_MS);
-    check_reply(&s2.replies[0], RPCWIRE_TRANSPORT, "refused again");
+    check_reply(&s2.replies[0], RPCWIRE_CONNECT, "refused again");
     rpc_client_free(c);
     event_base_free(base);
     seen_clear(&s1);
@@ -1247,7 +1255,19 @@ static void test_local_misuse(void **state)
         assert_null(c);
         assert_int_equal(f.kind, FAULT_INVALID);
         assert_string_equal(f.field, "rpc_url");
+        assert_non_null(strstr(f.detail, "rpc_url"));
     }
+    /* A command-line tool has the URL named as its users know it. */
+    rpc_options_default(&o);
+    o.url_name = "--rpc-url";
+    assert_int_equal(rpc_client_new(&c, base, "ftp://127.0.0.1/", &o, &f),
+                     -1);
+    assert_string_equal(f.field, "--rpc-url");
+    assert_non_null(strstr(f.detail, "--rpc-url must start with http://"));
+    assert_int_equal(rpc_client_new(&c, base, "http://127.0.0.1:99999/", &o,
+                                     &f), -1);
+    assert_string_equal(f.field, "--rpc-url");
+    assert_non_null(strstr(f.detail, "--rpc-url"));
     longurl = malloc(RPC_URL_MAX + 32);
     memcpy(longurl, "http://127.0.0.1/", 17);
     memset(longurl + 17, 'a', RPC_URL_MAX);
