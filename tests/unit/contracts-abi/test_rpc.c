@@ -35,6 +35,7 @@
 #include "contracts-abi/ethjson.h"
 #include "contracts-abi/rpc.h"
 #include "lib/log.h"
+#include "tests/support/anvil.h"
 #include "tests/support/testutil.h"
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -157,124 +158,6 @@ static void check_reply(const struct rpcwire_reply *r,
     assert_int_equal(r->fault.kind, rpcwire_fault_kind(want));
     if (want != RPCWIRE_OK && r->fault.detail[0] == '\0')
         fail_msg("%s: empty detail", what);
-}
-
-/* --- anvil, started per test --- */
-
-struct anvil {
-    pid_t pid;
-    char url[64];
-    char *dir;
-};
-
-static int anvil_find(char *out, size_t cap)
-{
-    const char *env = getenv("SLUICE_ANVIL");
-    char rel[64] = "node_modules/.bin/anvil";
-    int up;
-
-    if (env != NULL && env[0] != '\0') {
-        snprintf(out, cap, "%s", env);
-        return access(out, X_OK);
-    }
-    for (up = 0; up < 5; up++) {
-        snprintf(out, cap, "%s", rel);
-        if (access(out, X_OK) == 0)
-            return 0;
-        memmove(rel + 3, rel, strlen(rel) + 1);
-        memcpy(rel, "../", 3);
-    }
-    return -1;
-}
-
-static int anvil_setup(void **state)
-{
-    struct anvil *a = calloc(1, sizeof *a);
-    char bin[512], log_path[512];
-    uint8_t *text = NULL;
-    size_t len;
-    int i, fd, status;
-    const char *p;
-    unsigned long port;
-    char *end;
-
-    if (a == NULL || anvil_find(bin, sizeof bin) != 0) {
-        fprintf(stderr, "anvil not found (set SLUICE_ANVIL or run from the "
-                        "repository root after make bootstrap)\n");
-        free(a);
-        return -1;
-    }
-    a->dir = testutil_mkdtemp();
-    snprintf(log_path, sizeof log_path, "%s/anvil.log", a->dir);
-    a->pid = fork();
-    if (a->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0)
-            _exit(127);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        fd = open("/dev/null", O_RDONLY);
-        if (fd >= 0)
-            dup2(fd, 0);
-        execl(bin, "anvil", "--host", "127.0.0.1", "--port", "0",
-              (char *)NULL);
-        _exit(127);
-    }
-    if (a->pid < 0)
-        goto fail;
-    for (i = 0; i < 1500; i++) { /* 30 s */
-        free(text);
-        text = NULL;
-        if (testutil_read_file(log_path, &text, &len) == 0) {
-            char *t = realloc(text, len + 1);
-            if (t == NULL)
-                goto fail;
-            text = (uint8_t *)t;
-            text[len] = '\0';
-            p = strstr((char *)text, "Listening on 127.0.0.1:");
-            if (p != NULL && strchr(p, '\n') != NULL &&
-                (port = strtoul(p + strlen("Listening on 127.0.0.1:"), &end,
-                                10)) > 0 &&
-                port <= 65535 && *end == '\n') {
-                snprintf(a->url, sizeof a->url, "http://127.0.0.1:%lu", port);
-                free(text);
-                *state = a;
-                return 0;
-            }
-        }
-        if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
-            a->pid = 0;
-            fprintf(stderr, "anvil exited before listening\n");
-            goto fail;
-        }
-        usleep(20000);
-    }
-    fprintf(stderr, "anvil printed no Listening line in 30 s\n");
-fail:
-    free(text);
-    if (a->pid > 0) {
-        kill(a->pid, SIGKILL);
-        waitpid(a->pid, &status, 0);
-    }
-    testutil_rmtree(a->dir);
-    free(a);
-    return -1;
-}
-
-static int anvil_teardown(void **state)
-{
-    struct anvil *a = *state;
-    int status;
-
-    if (a == NULL)
-        return 0;
-    kill(a->pid, SIGTERM);
-    waitpid(a->pid, &status, 0);
-    testutil_rmtree(a->dir);
-    free(a);
-    return 0;
 }
 
 static void test_anvil_chain_id_and_block_number(void **state)
