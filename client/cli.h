@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include "contracts-abi/abi.h"
+#include "contracts-abi/ethclient.h"
 #include "client/api.h"
-#include "client/ethrpc.h"
 #include "client/keyfile.h"
 #include "lib/ethkey.h"
 #include "lib/fault.h"
@@ -136,8 +136,7 @@ struct cli_chain_opts {
 
 /* The node and contract a chain command sends to, once checked. */
 struct cli_chain {
-    struct ethrpc rpc;
-    int rpc_open;
+    struct ethclient *rpc;   /* NULL when closed */
     uint64_t chain_id;       /* the node's, equal to what was expected */
     struct ethaddr contract; /* holds code on that chain */
 };
@@ -183,10 +182,11 @@ int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
 
 /* Wait (saying so on stderr) until the transaction hash is mined, at most
  * CLI_MINE_TIMEOUT_S seconds. Returns 0 with *out its receipt when it
- * succeeded; on failure -1 with *out zeroed and f set: FAULT_CONFLICT
- * when it reverted (status 0), FAULT_UNAVAILABLE when it was not mined in
- * time or the node stayed unreachable. */
-int cli_chain_wait_mined(struct cli_chain *c, struct ethrpc_receipt *out,
+ * succeeded (the caller ethjson_receipt_clear's it); on failure -1 with
+ * *out zeroed and f set: FAULT_CONFLICT when it reverted (status 0),
+ * FAULT_UNAVAILABLE when it was not mined in time or the node stayed
+ * unreachable. */
+int cli_chain_wait_mined(struct cli_chain *c, struct ethjson_receipt *out,
                          const uint8_t hash[32], struct fault *f)
     __attribute__((warn_unused_result));
 

@@ -219,7 +219,7 @@ int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f)
     char owner_text[ETHADDR_TEXT_SIZE], worker_out[ETHADDR_TEXT_SIZE];
     char contract_text[ETHADDR_TEXT_SIZE], hash_text[67];
     struct ethaddr worker, owner;
-    struct ethrpc_receipt rc;
+    struct ethjson_receipt rc;
     struct cli_chain chain;
     struct abi_market abi;
     struct ethkey key;
@@ -229,6 +229,7 @@ int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f)
 
     memset(&key, 0, sizeof key);
     memset(&chain, 0, sizeof chain);
+    memset(&rc, 0, sizeof rc);
     memset(ref, 0, sizeof ref);
     optind = 1;
     opterr = 0;
@@ -322,6 +323,7 @@ int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f)
 close:
     api_close(&a);
 done:
+    ethjson_receipt_clear(&rc);
     cli_chain_close(&chain);
     ethkey_wipe(&key);
     return rv;

@@ -23,8 +23,8 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
     uint8_t zero[32], hash[32];
     char eth[ETHER_WEI_TEXT_SIZE], wei_text[ETHER_WEI_TEXT_SIZE];
     char who[ETHADDR_TEXT_SIZE];
-    struct ethrpc_receipt rc;
-    struct ethrpc_msg m;
+    struct ethjson_receipt rc;
+    struct ethclient_msg m;
     struct cli_chain chain;
     struct abi_market abi;
     struct ethkey key;
@@ -34,6 +34,7 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
 
     memset(&key, 0, sizeof key);
     memset(&chain, 0, sizeof chain);
+    memset(&rc, 0, sizeof rc);
     memset(zero, 0, sizeof zero);
     optind = 1;
     opterr = 0;
@@ -56,8 +57,9 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
     /* Ask first, so that the amount is known and a withdrawal of nothing
      * (which the contract refuses) costs no gas. */
     market_owed_calldata(call, &key.addr);
-    m = (struct ethrpc_msg){NULL, &chain.contract, NULL, call, sizeof call};
-    if (ethrpc_call_view(&chain.rpc, owed, sizeof owed, &len, &m, f) < 0)
+    m = (struct ethclient_msg){NULL, &chain.contract, NULL, call,
+                               sizeof call};
+    if (ethclient_call_view(chain.rpc, owed, sizeof owed, &len, &m, f) < 0)
         goto done;
     if (len != sizeof owed) {
         fault_set(f, FAULT_CORRUPT, NULL,
@@ -88,6 +90,7 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
     printf("mined in block %llu\n", (unsigned long long)rc.block_number);
     rv = 0;
 done:
+    ethjson_receipt_clear(&rc);
     cli_chain_close(&chain);
     if (api_open)
         api_close(&a);

@@ -5,6 +5,7 @@
 
 #include "client/cli.h"
 #include "lib/fault.h"
+#include "lib/log.h"
 
 /* Take --gateway URL / --gateway=URL / --key FILE / --key=FILE at argv[*i]
  * (before the command). Returns 1 if taken, 0 if argv[*i] is none of them,
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
     const char *env;
     int i = 1, words, r, rv;
 
+    /* What goes wrong reaches the user once, as a fault printed below;
+     * the library's warnings (a node that did not answer) would say it
+     * twice. */
+    log_set_level(LOG_ERROR);
     memset(&ctx, 0, sizeof ctx);
     fault_clear(&f);
     env = getenv(CLI_GATEWAY_ENV);
