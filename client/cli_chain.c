@@ -25,16 +25,6 @@ static void cli_chain_sleep(unsigned ms)
         ;
 }
 
-int cli_chain_option(struct cli_chain_opts *o, int c)
-{
-    switch (c) {
-    case CLI_OPT_RPC_URL: o->rpc_url = optarg; return 1;
-    case CLI_OPT_CONTRACT: o->contract = optarg; return 1;
-    case CLI_OPT_CHAIN_ID: o->chain_id = optarg; return 1;
-    default: return 0;
-    }
-}
-
 /* Ask the gateway which chain and contract it follows (DESIGN.md 3.9,
  * GET /v1/chain). */
 static int cli_chain_from_gateway(struct api *a, uint64_t *chain_id,
