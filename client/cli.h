@@ -1,25 +1,44 @@
 /*
- * cli: the sluice command line as a table (tmux's cmd_table habit): each
- * entry is a command of one or two words, its usage, a summary and the
- * function that runs it. main() parses the global options, finds the
- * entry and runs it; every failure comes back as a fault and is printed
- * once, by main.
+ * cli: the sluice command line as data (tmux's cmd_entry habit).
+ *
+ * Each command is one `struct cli_command`, defined beside its function
+ * (cli_key.c, cli_dataset.c, ...) and listed once in cli.c's table: its
+ * words, a summary, its positional arguments, its options, and flags that
+ * say whether it needs the key and the gateway's API. One parser
+ * (cli_parse) reads argv into the command's own options struct, the
+ * global options into the context, and checks what the table says (value
+ * types and bounds, required options, the number of arguments, data-set
+ * ids); one dispatcher (cli_main) then runs the command's check, loads the
+ * key and opens the API, runs the command and closes them. `sluice
+ * --help`, `sluice help CMD` and `sluice CMD --help` are printed from the
+ * table.
+ *
+ * Adding a command: write its options struct, its run function (and a
+ * check function if it has input to check that needs neither key nor
+ * gateway), its `const struct cli_command`, declare it below and list it
+ * in cli.c's table.
+ *
+ * Every failure travels up as a fault and is printed once, by cli_main:
+ * "sluice CMD: detail", exit status 2 for FAULT_INVALID (bad input, ours
+ * or the gateway's verdict), 1 for any other failure, 0 on success.
  *
  * Global options, before or after the command words:
  *   --gateway URL   the gateway (default $SLUICE_GATEWAY, else
  *                   http://127.0.0.1:8080)
  *   --key FILE      the key file (default $SLUICE_KEY, else
  *                   ~/.config/sluice/key)
+ *   -h, --help      the usage of the command, or of sluice
  */
 #ifndef SLUICE_CLIENT_CLI_H
 #define SLUICE_CLIENT_CLI_H
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "contracts-abi/abi.h"
+#include "contracts-abi/ethclient.h"
 #include "client/api.h"
-#include "client/ethrpc.h"
 #include "client/keyfile.h"
 #include "lib/ethkey.h"
 #include "lib/fault.h"
@@ -30,73 +49,165 @@
 #define CLI_RPC_URL_ENV "SLUICE_RPC_URL"
 #define CLI_RPC_URL_DEFAULT "http://127.0.0.1:8545"
 
-/* getopt_long codes of the global options; CLI_GLOBAL_OPTIONS goes into
- * every command's option table. */
-enum {
-    CLI_OPT_GATEWAY = 1000,
-    CLI_OPT_KEY,
-    CLI_OPT_HELP,
-    CLI_OPT_RPC_URL,  /* the chain options (CLI_CHAIN_OPTIONS) */
-    CLI_OPT_CONTRACT,
-    CLI_OPT_CHAIN_ID,
-    CLI_OPT_FIRST_LOCAL /* commands number their own options from here */
+#define CLI_OPTIONS_MAX 48 /* global and command options together */
+#define CLI_LIST_MAX 16    /* values of one list option */
+
+/* What an option's value becomes; the slot is the member of the
+ * command's options struct that the option names. */
+enum cli_opt_type {
+    CLI_OPT_FLAG = 1, /* no value; int slot set to 1 */
+    CLI_OPT_STRING,   /* const char * slot: the last value given */
+    CLI_OPT_UINT,     /* struct cli_uint: decimal, within [min, max] */
+    CLI_OPT_SIZE,     /* struct cli_uint: bytes with an optional K, M or G
+                         suffix (units_parse_size), within [min, max] */
+    CLI_OPT_LIST,     /* struct cli_list: every value, at most max of them */
+    CLI_OPT_CUSTOM,   /* the option's take function decides */
+    CLI_OPT_HELP      /* -h, --help: print the usage instead of running */
 };
 
-#define CLI_GLOBAL_OPTIONS                                                  \
-    {"gateway", required_argument, NULL, CLI_OPT_GATEWAY},                  \
-    {"key", required_argument, NULL, CLI_OPT_KEY},                          \
-    {"help", no_argument, NULL, CLI_OPT_HELP}
+/* The slot of a CLI_OPT_UINT or CLI_OPT_SIZE option. */
+struct cli_uint {
+    int set; /* a value is there: given, or the option's default */
+    uint64_t v;
+};
 
-/* The options of the commands that send transactions (buy, withdraw). */
-#define CLI_CHAIN_OPTIONS                                                   \
-    {"rpc-url", required_argument, NULL, CLI_OPT_RPC_URL},                  \
-    {"contract", required_argument, NULL, CLI_OPT_CONTRACT},                \
-    {"chain-id", required_argument, NULL, CLI_OPT_CHAIN_ID}
+/* The slot of a CLI_OPT_LIST option. */
+struct cli_list {
+    const char *v[CLI_LIST_MAX];
+    size_t n;
+};
 
-struct cli_entry;
+struct cli_option;
 
-/* What every command gets: the global settings. */
+/* Take value (NULL for an option without one) into slot for option o.
+ * Returns 0, or -1 with f set (FAULT_INVALID naming "--NAME"). */
+typedef int (*cli_take_fn)(void *slot, const struct cli_option *o,
+                           const char *value, struct fault *f);
+
+/* One option: a row of a command's table (a NULL name ends it). */
+struct cli_option {
+    const char *name;   /* long name without "--": "part-size" */
+    char short_name;    /* 'h'; 0 for none */
+    enum cli_opt_type type;
+    const char *value;  /* what --help calls the value ("BYTES"); NULL for
+                           an option without one */
+    const char *help;   /* one line for --help */
+    size_t slot;        /* offsetof the member in the options struct */
+    uint64_t min, max;  /* bounds of CLI_OPT_UINT and CLI_OPT_SIZE; max is
+                           the most values of a CLI_OPT_LIST */
+    const char *def;    /* the default, as text, taken before argv (and
+                           shown by --help); NULL for none */
+    int group;          /* options of one nonzero group are alternatives,
+                           shown as [A | B]; each take or the command's
+                           check says what may go together */
+    const char *missing; /* not NULL: the option (or one of its group) is
+                            required, and this is the detail when none was
+                            given */
+    cli_take_fn take;   /* CLI_OPT_CUSTOM */
+    int arg;            /* for take, e.g. which of a group o is */
+};
+
+enum cli_arg_type {
+    CLI_ARG_TEXT = 1, /* any text */
+    CLI_ARG_ID        /* a data-set id: "0x" and 64 hex digits */
+};
+
+/* One positional argument (a NULL name ends the list); all are
+ * required, in order. The slot is a const char * of the options struct. */
+struct cli_arg {
+    const char *name; /* "ID", "FILE" */
+    enum cli_arg_type type;
+    const char *help;
+    size_t slot;
+};
+
+/* Command flags: what cli_main does for the command before its run. */
+#define CLI_KEY 0x1         /* load the key; none there is a failure */
+#define CLI_KEY_IF_THERE 0x2 /* load the key when there is one (only the
+                                default key may be absent) */
+#define CLI_API 0x4         /* open the gateway's API, with the key when
+                               one was loaded */
+
+struct cli_ctx;
+
+struct cli_command {
+    const char *name;    /* one or two words: "upload", "key new" */
+    const char *summary; /* one line (or a few) for --help */
+    const struct cli_arg *args;       /* positional; NULL for none */
+    const struct cli_option *options; /* the command's own; NULL for none */
+    size_t opts_size;    /* sizeof its options struct (0 for none) */
+    unsigned flags;      /* CLI_KEY, CLI_KEY_IF_THERE, CLI_API */
+    /* Check what needs neither key nor gateway, once every option and
+     * argument is parsed; may fill derived members of opts (no
+     * allocation). NULL for none. Returns 0, or -1 with f set. */
+    int (*check)(void *opts, struct fault *f);
+    /* Run: print the result on stdout and progress on stderr. Returns 0,
+     * or -1 with f set and nothing printed about the failure. */
+    int (*run)(struct cli_ctx *ctx, void *opts, struct fault *f);
+};
+
+/* What every command gets: the global settings, and the key and API when
+ * its flags asked for them. */
 struct cli_ctx {
     const char *gateway;  /* the URL in force */
     const char *key_path; /* --key, or NULL for the default */
-    const struct cli_entry *entry;
+    const struct cli_command *cmd;
+    struct ethkey key;    /* when have_key */
+    int have_key;
+    struct api api;       /* when api_open */
+    int api_open;
 };
 
-struct cli_entry {
-    const char *name;    /* "key new", "upload" */
-    const char *usage;   /* the arguments after the name */
-    const char *summary; /* one line for --help */
-    /* Run with argv[0] = the last word of the name. Return 0 on success,
-     * or -1 with f set. */
-    int (*run)(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
-};
+/* The table, in the order --help lists it. */
+extern const struct cli_command *const cli_commands[];
+extern const size_t cli_command_count;
 
-/* Return the entry whose name is argv[0] (one word) or argv[0] argv[1]
+/* The global options (--gateway, --key, --help), with slots in struct
+ * cli_ctx. */
+extern const struct cli_option cli_global_options[];
+
+/* Return the command whose name is argv[0] (one word) or argv[0] argv[1]
  * (two words), or NULL; *words is set to how many words it took. */
-const struct cli_entry *cli_find(int argc, char **argv, int *words);
+const struct cli_command *cli_find(int argc, char **argv, int *words);
 
 /* Return 1 if name is the first word of some two-word command ("key",
  * "dataset"), else 0. */
 int cli_is_group(const char *name);
 
-/* Print every command's usage and summary to out (a FILE *). */
-void cli_print_help(void *out);
+/* Print every command's usage and summary, then the global options. */
+void cli_print_help(FILE *out);
 
-/* Print one command's usage to out (a FILE *). */
-void cli_print_usage(void *out, const struct cli_entry *e);
+/* Print cmd's usage, summary, arguments and options. */
+void cli_print_usage(FILE *out, const struct cli_command *cmd);
 
-/* Handle what getopt_long returned when it is not one of the command's
- * own options: the global options update ctx (returns 1), --help prints
- * the usage and returns 2 (the command should return 0 at once), and
- * anything else ('?', ':') becomes a fault naming the option (returns
- * -1). optstring must start with ':'. */
-int cli_common_option(struct cli_ctx *ctx, int c, char **argv,
-                      struct fault *f) __attribute__((warn_unused_result));
+/* Parse argv[1..argc) against the global options (into ctx) and, when cmd
+ * is not NULL, cmd's options and arguments (into opts, cmd->opts_size
+ * bytes that the caller zeroed), in that order:
+ *   - options with a default get it first;
+ *   - every option, in the order given (GNU getopt_long: long options as
+ *     --name VALUE or --name=VALUE and by unambiguous prefix, options
+ *     after arguments, "--" ends them), each value taken as its type
+ *     says; --help stops there;
+ *   - the arguments: their number, then data-set ids;
+ *   - required options.
+ * With cmd NULL only global options are read, up to the first argument
+ * that is not one (the command's first word), whose index is put in
+ * *next (argc when there is none).
+ * Returns 0 when parsed, 1 when --help was given (nothing after it is
+ * read or checked); on failure -1 with f FAULT_INVALID: an unknown option
+ * ("unknown option --x; see sluice CMD --help"), a missing value ("option
+ * --x needs a value"), a bad value (naming the option), a missing or
+ * extra argument ("ID and FILE are required", "unexpected argument
+ * 'x'"), a malformed id (naming "ID"), or a missing required option (its
+ * missing text). Calls getopt_long: not reentrant. */
+int cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, void *opts,
+              int argc, char **argv, int *next, struct fault *f)
+    __attribute__((warn_unused_result));
 
-/* Check the positional arguments argv[optind..argc): exactly want of
- * them, named what (e.g. "ID FILE"). Returns 0, or -1 with f set. */
-int cli_positional(int argc, char **argv, int want, const char *what,
-                   struct fault *f) __attribute__((warn_unused_result));
+/* Run sluice with argv[0..argc) as main gets it: global options, the
+ * command words, the command's arguments. Prints the result, the help or
+ * the one line of a failure; returns the exit status (0, 1 or 2). */
+int cli_main(int argc, char **argv);
 
 /* Parse text as a decimal integer between min and max. Returns 0 with
  * *out set; on failure -1 with *out = 0 and f naming option. */
@@ -114,18 +225,7 @@ int cli_check_id(const char *text, struct fault *f)
 int cli_key_path(const struct cli_ctx *ctx, char *out, size_t cap,
                  struct fault *f) __attribute__((warn_unused_result));
 
-/* Load the key in force into *key. With required 0 a missing key file is
- * no failure: returns 0 with *have = 0 and *key zeroed. Otherwise returns
- * 0 with *have = 1, or -1 with *key wiped, *have = 0 and f set. The
- * caller wipes *key with ethkey_wipe. */
-int cli_load_key(const struct cli_ctx *ctx, struct ethkey *key, int *have,
-                 int required, struct fault *f)
-    __attribute__((warn_unused_result));
-
-/* Make *a a client of the gateway in force signing with key (may be
- * NULL). Returns 0, or -1 with f set. */
-int cli_api(const struct cli_ctx *ctx, struct api *a, const struct ethkey *key,
-            struct fault *f) __attribute__((warn_unused_result));
+/* --- the chain commands (buy, withdraw): cli_chain.c --- */
 
 /* What a chain command was given: each NULL when not. */
 struct cli_chain_opts {
@@ -134,17 +234,27 @@ struct cli_chain_opts {
     const char *chain_id;
 };
 
+/* The options of a chain command, for an options struct S whose member M
+ * is a struct cli_chain_opts. */
+#define CLI_CHAIN_OPTIONS(S, M)                                             \
+    {.name = "rpc-url", .type = CLI_OPT_STRING, .value = "URL",             \
+     .help = "the Ethereum node (default $" CLI_RPC_URL_ENV ", else "       \
+             CLI_RPC_URL_DEFAULT ")",                                       \
+     .slot = offsetof(S, M.rpc_url)},                                       \
+    {.name = "contract", .type = CLI_OPT_STRING, .value = "ADDR",           \
+     .help = "the market contract (default: the one the gateway follows, "  \
+             "from its GET /v1/chain)",                                     \
+     .slot = offsetof(S, M.contract)},                                      \
+    {.name = "chain-id", .type = CLI_OPT_STRING, .value = "N",              \
+     .help = "the chain the node must be on (default: the gateway's)",      \
+     .slot = offsetof(S, M.chain_id)}
+
 /* The node and contract a chain command sends to, once checked. */
 struct cli_chain {
-    struct ethrpc rpc;
-    int rpc_open;
+    struct ethclient *rpc;   /* NULL when closed */
     uint64_t chain_id;       /* the node's, equal to what was expected */
     struct ethaddr contract; /* holds code on that chain */
 };
-
-/* Take a chain option (c is what getopt_long returned) into *o. Returns
- * 1 if c was one, else 0. */
-int cli_chain_option(struct cli_chain_opts *o, int c);
 
 /* Open the chain for a command: the node at --rpc-url (else
  * $SLUICE_RPC_URL, else CLI_RPC_URL_DEFAULT); the contract from
@@ -183,39 +293,29 @@ int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
 
 /* Wait (saying so on stderr) until the transaction hash is mined, at most
  * CLI_MINE_TIMEOUT_S seconds. Returns 0 with *out its receipt when it
- * succeeded; on failure -1 with *out zeroed and f set: FAULT_CONFLICT
- * when it reverted (status 0), FAULT_UNAVAILABLE when it was not mined in
- * time or the node stayed unreachable. */
-int cli_chain_wait_mined(struct cli_chain *c, struct ethrpc_receipt *out,
+ * succeeded (the caller ethjson_receipt_clear's it); on failure -1 with
+ * *out zeroed and f set: FAULT_CONFLICT when it reverted (status 0),
+ * FAULT_UNAVAILABLE when it was not mined in time or the node stayed
+ * unreachable. */
+int cli_chain_wait_mined(struct cli_chain *c, struct ethjson_receipt *out,
                          const uint8_t hash[32], struct fault *f)
     __attribute__((warn_unused_result));
 
 #define CLI_MINE_TIMEOUT_S 600
 
-/* The commands of the table (cli_key.c, cli_dataset.c, cli_upload.c,
- * cli_publish.c, cli_catalog.c, cli_buy.c, cli_withdraw.c). Each parses
- * argv (argv[0] = the last word of its name) with getopt_long, prints its
- * result on stdout and its progress on stderr, and returns 0; or -1 with
- * f set and nothing printed about the failure (main prints f once).
- * --help prints the usage and returns 0. */
-int cli_key_new(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
-int cli_key_show(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
-int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,
-                       struct fault *f);
-int cli_dataset_price(struct cli_ctx *ctx, int argc, char **argv,
-                      struct fault *f);
-int cli_dataset_delete(struct cli_ctx *ctx, int argc, char **argv,
-                       struct fault *f);
-int cli_upload_run(struct cli_ctx *ctx, int argc, char **argv,
-                   struct fault *f);
-int cli_publish_run(struct cli_ctx *ctx, int argc, char **argv,
-                    struct fault *f);
-int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
-                   struct fault *f);
-int cli_catalog_show(struct cli_ctx *ctx, int argc, char **argv,
-                     struct fault *f);
-int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f);
-int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
-                     struct fault *f);
+/* --- the commands (cli_key.c, cli_dataset.c, cli_upload.c,
+ * cli_publish.c, cli_catalog.c, cli_buy.c, cli_withdraw.c) --- */
+extern const struct cli_command cli_cmd_key_new;
+extern const struct cli_command cli_cmd_key_show;
+extern const struct cli_command cli_cmd_key_address;
+extern const struct cli_command cli_cmd_dataset_create;
+extern const struct cli_command cli_cmd_upload;
+extern const struct cli_command cli_cmd_publish;
+extern const struct cli_command cli_cmd_ls;
+extern const struct cli_command cli_cmd_show;
+extern const struct cli_command cli_cmd_price;
+extern const struct cli_command cli_cmd_delete;
+extern const struct cli_command cli_cmd_buy;
+extern const struct cli_command cli_cmd_withdraw;
 
 #endif

@@ -19,13 +19,6 @@
 #include "client/market.h"
 #include "lib/hex.h"
 
-enum {
-    OPT_WORKER = CLI_OPT_FIRST_LOCAL,
-    OPT_AMOUNT,
-    OPT_REF,
-    OPT_NO_WAIT
-};
-
 #define BUY_WAIT_S 30        /* ?wait= of each long poll */
 #define BUY_UNKNOWN_MAX_S 300 /* how long the gateway may not know the tx */
 #define BUY_FAILURES_MAX 5
@@ -201,128 +194,125 @@ done:
     return rv;
 }
 
-int cli_buy_run(struct cli_ctx *ctx, int argc, char **argv, struct fault *f)
+struct cli_buy_opts {
+    const char *dataset, *worker_text, *amount_text, *ref_text;
+    struct cli_chain_opts chain;
+    int no_wait;
+    /* Filled by the check. */
+    uint8_t id[32], wei[32], ref[32];
+    struct ethaddr worker;
+};
+
+static int cli_buy_check(void *opts, struct fault *f)
 {
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        CLI_CHAIN_OPTIONS,
-        {"worker", required_argument, NULL, OPT_WORKER},
-        {"amount", required_argument, NULL, OPT_AMOUNT},
-        {"ref", required_argument, NULL, OPT_REF},
-        {"no-wait", no_argument, NULL, OPT_NO_WAIT},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_chain_opts copts = {NULL, NULL, NULL};
-    const char *worker_text = NULL, *amount_text = NULL, *ref_text = NULL;
-    uint8_t id[32], ref[32], wei[32], data[ABI_PURCHASE_CALLDATA_LEN], hash[32];
+    struct cli_buy_opts *o = opts;
+
+    if (hex_decode_0x(o->id, sizeof o->id, o->dataset, strlen(o->dataset),
+                      "ID", f) < 0 ||
+        ethaddr_parse(&o->worker, o->worker_text, strlen(o->worker_text),
+                      "--worker", f) < 0)
+        return -1;
+    if (ethaddr_is_zero(&o->worker))
+        return fault_set(f, FAULT_INVALID, "--worker",
+                         "--worker cannot be the zero address");
+    if (ether_parse(o->wei, o->amount_text, "--amount", f) < 0)
+        return -1;
+    if (o->ref_text != NULL &&
+        hex_decode_0x(o->ref, sizeof o->ref, o->ref_text,
+                      strlen(o->ref_text), "--ref", f) < 0)
+        return -1;
+    return 0;
+}
+
+static int cli_buy_run(struct cli_ctx *ctx, void *opts, struct fault *f)
+{
+    struct cli_buy_opts *o = opts;
+    uint8_t data[ABI_PURCHASE_CALLDATA_LEN], hash[32];
     char eth[ETHER_WEI_TEXT_SIZE], wei_text[ETHER_WEI_TEXT_SIZE];
     char owner_text[ETHADDR_TEXT_SIZE], worker_out[ETHADDR_TEXT_SIZE];
     char contract_text[ETHADDR_TEXT_SIZE], hash_text[67];
-    struct ethaddr worker, owner;
-    struct ethrpc_receipt rc;
+    struct ethjson_receipt rc;
+    struct ethaddr owner;
     struct cli_chain chain;
     struct abi_market abi;
-    struct ethkey key;
-    struct api a;
-    const char *id_text;
-    int c, r, have = 0, no_wait = 0, rv = -1;
+    int rv = -1;
 
-    memset(&key, 0, sizeof key);
     memset(&chain, 0, sizeof chain);
-    memset(ref, 0, sizeof ref);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_WORKER: worker_text = optarg; break;
-        case OPT_AMOUNT: amount_text = optarg; break;
-        case OPT_REF: ref_text = optarg; break;
-        case OPT_NO_WAIT: no_wait = 1; break;
-        default:
-            if (cli_chain_option(&copts, c))
-                break;
-            r = cli_common_option(ctx, c, argv, f);
-            if (r == 2)
-                rv = 0;
-            if (r != 1)
-                goto done;
-        }
-    }
-    if (cli_positional(argc, argv, 1, "DATASET", f) < 0 ||
-        cli_check_id(argv[optind], f) < 0)
+    memset(&rc, 0, sizeof rc);
+    if (cli_buy_owner(&ctx->api, &owner, o->dataset, f) < 0 ||
+        cli_chain_open(&chain, &o->chain, &ctx->api, f) < 0 ||
+        cli_market_abi(&abi, f) < 0)
         goto done;
-    id_text = argv[optind];
-    if (hex_decode_0x(id, sizeof id, id_text, strlen(id_text), "ID", f) < 0)
-        goto done;
-    if (worker_text == NULL) {
-        fault_set(f, FAULT_INVALID, "--worker",
-                  "--worker is required: the address that will send the "
-                  "queries");
-        goto done;
-    }
-    if (ethaddr_parse(&worker, worker_text, strlen(worker_text), "--worker",
-                      f) < 0)
-        goto done;
-    if (ethaddr_is_zero(&worker)) {
-        fault_set(f, FAULT_INVALID, "--worker",
-                  "--worker cannot be the zero address");
-        goto done;
-    }
-    if (amount_text == NULL) {
-        fault_set(f, FAULT_INVALID, "--amount",
-                  "--amount is required (in ETH, e.g. 0.05)");
-        goto done;
-    }
-    if (ether_parse(wei, amount_text, "--amount", f) < 0)
-        goto done;
-    if (ref_text != NULL &&
-        hex_decode_0x(ref, sizeof ref, ref_text, strlen(ref_text), "--ref",
-                      f) < 0)
-        goto done;
-    if (cli_load_key(ctx, &key, &have, 1, f) < 0 ||
-        cli_api(ctx, &a, NULL, f) < 0)
-        goto done;
-    r = cli_buy_owner(&a, &owner, id_text, f);
-    if (r == 0)
-        r = cli_chain_open(&chain, &copts, &a, f);
-    if (r < 0) {
-        api_close(&a);
-        goto done;
-    }
-    if (cli_market_abi(&abi, f) < 0)
-        goto close;
-    abi_encode_purchase(data, &abi, id, &owner, &worker, ref);
+    abi_encode_purchase(data, &abi, o->id, &owner, &o->worker, o->ref);
     ethaddr_to_text(owner_text, &owner);
-    ethaddr_to_text(worker_out, &worker);
+    ethaddr_to_text(worker_out, &o->worker);
     ethaddr_to_text(contract_text, &chain.contract);
-    if (ether_eth_text(eth, sizeof eth, wei) < 0 ||
-        ether_wei_text(wei_text, sizeof wei_text, wei) < 0) {
+    if (ether_eth_text(eth, sizeof eth, o->wei) < 0 ||
+        ether_wei_text(wei_text, sizeof wei_text, o->wei) < 0) {
         fault_set(f, FAULT_INTERNAL, NULL, "cannot write the amount");
-        goto close;
+        goto done;
     }
     /* Said once the node took the transaction, so that a refusal is the
      * one line on stderr. */
-    if (cli_chain_send(&chain, hash, &key, wei, data, sizeof data, f) < 0)
-        goto close;
+    if (cli_chain_send(&chain, hash, &ctx->key, o->wei, data, sizeof data,
+                       f) < 0)
+        goto done;
     fprintf(stderr,
             "paying %s ETH (%s wei) to %s on chain %llu for worker %s's "
             "access to %s of owner %s\n",
             eth, wei_text, contract_text, (unsigned long long)chain.chain_id,
-            worker_out, id_text, owner_text);
+            worker_out, o->dataset, owner_text);
     if (cli_chain_wait_mined(&chain, &rc, hash, f) < 0)
-        goto close;
+        goto done;
     printf("mined in block %llu\n", (unsigned long long)rc.block_number);
     fflush(stdout);
-    if (!no_wait) {
+    if (!o->no_wait) {
         if (hex_encode_0x(hash_text, sizeof hash_text, hash, 32) < 0 ||
-            cli_buy_follow(&a, hash_text, f) < 0)
-            goto close;
+            cli_buy_follow(&ctx->api, hash_text, f) < 0)
+            goto done;
     }
     rv = 0;
-close:
-    api_close(&a);
 done:
+    ethjson_receipt_clear(&rc);
     cli_chain_close(&chain);
-    ethkey_wipe(&key);
     return rv;
 }
+
+const struct cli_command cli_cmd_buy = {
+    .name = "buy",
+    .summary = "pay the market contract from the key for the worker's "
+               "access to the data-set (ETH with up to 18 decimals), wait "
+               "until it is mined and until the gateway credits it "
+               "(--no-wait: only until mined)",
+    .args = (const struct cli_arg[]){
+        {.name = "DATASET", .type = CLI_ARG_ID,
+         .help = "the published data-set's id",
+         .slot = offsetof(struct cli_buy_opts, dataset)},
+        {.name = NULL},
+    },
+    .options = (const struct cli_option[]){
+        {.name = "worker", .type = CLI_OPT_STRING, .value = "ADDR",
+         .help = "the address that will send the queries",
+         .slot = offsetof(struct cli_buy_opts, worker_text),
+         .missing = "--worker is required: the address that will send the "
+                    "queries"},
+        {.name = "amount", .type = CLI_OPT_STRING, .value = "ETH",
+         .help = "what to pay, in ETH (e.g. 0.05; exact, up to 18 decimals)",
+         .slot = offsetof(struct cli_buy_opts, amount_text),
+         .missing = "--amount is required (in ETH, e.g. 0.05)"},
+        {.name = "ref", .type = CLI_OPT_STRING, .value = "0x<32 bytes>",
+         .help = "a reference of yours, kept in the Purchased log (default: "
+                 "zero)",
+         .slot = offsetof(struct cli_buy_opts, ref_text)},
+        CLI_CHAIN_OPTIONS(struct cli_buy_opts, chain),
+        {.name = "no-wait", .type = CLI_OPT_FLAG,
+         .help = "stop once the transaction is mined, without waiting for "
+                 "the gateway's credit",
+         .slot = offsetof(struct cli_buy_opts, no_wait)},
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_buy_opts),
+    .flags = CLI_KEY | CLI_API,
+    .check = cli_buy_check,
+    .run = cli_buy_run,
+};

@@ -8,14 +8,6 @@
 #include "client/priceopt.h"
 #include "client/progress.h"
 
-enum {
-    OPT_Q = CLI_OPT_FIRST_LOCAL,
-    OPT_TAG,
-    OPT_SORT,
-    OPT_LIMIT,
-    OPT_ALL
-};
-
 #define CLI_CATALOG_NAME_COLS 28
 #define CLI_CATALOG_PREVIEW_COLS 160
 
@@ -96,67 +88,43 @@ static void cli_catalog_row(const json_t *item)
     fputc('\n', stdout);
 }
 
-int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
-                   struct fault *f)
-{
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        {"q", required_argument, NULL, OPT_Q},
-        {"tag", required_argument, NULL, OPT_TAG},
-        {"sort", required_argument, NULL, OPT_SORT},
-        {"limit", required_argument, NULL, OPT_LIMIT},
-        {"all", no_argument, NULL, OPT_ALL},
-        {NULL, 0, NULL, 0},
-    };
-    const char *q = NULL, *tag = NULL, *sort = NULL, *limit = NULL;
-    char *cursor = NULL;
-    char path[4096];
-    struct api_call call;
-    struct api a;
-    json_t *doc = NULL, *items, *item;
-    uint64_t v, shown = 0;
-    size_t i;
-    int c, r, status, all = 0, api_open = 0, rv = -1;
+struct cli_ls_opts {
+    const char *q, *tag, *sort;
+    struct cli_uint limit;
+    int all;
+};
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_Q: q = optarg; break;
-        case OPT_TAG: tag = optarg; break;
-        case OPT_SORT: sort = optarg; break;
-        case OPT_ALL: all = 1; break;
-        case OPT_LIMIT:
-            if (cli_parse_uint(&v, optarg, 1, 100, "--limit", f) < 0)
-                goto done;
-            limit = optarg;
-            break;
-        default:
-            r = cli_common_option(ctx, c, argv, f);
-            if (r == 2)
-                rv = 0;
-            if (r != 1)
-                goto done;
-        }
-    }
-    if (cli_positional(argc, argv, 0, "", f) < 0)
-        goto done;
-    if (sort != NULL && strcmp(sort, "newest") != 0 &&
-        strcmp(sort, "name") != 0 && strcmp(sort, "price") != 0 &&
-        strcmp(sort, "size") != 0) {
-        fault_set(f, FAULT_INVALID, "--sort",
-                  "--sort must be newest, name, price or size");
-        goto done;
-    }
-    if (cli_api(ctx, &a, NULL, f) < 0)
-        goto done;
-    api_open = 1;
+static int cli_catalog_ls_check(void *opts, struct fault *f)
+{
+    struct cli_ls_opts *o = opts;
+
+    if (o->sort != NULL && strcmp(o->sort, "newest") != 0 &&
+        strcmp(o->sort, "name") != 0 && strcmp(o->sort, "price") != 0 &&
+        strcmp(o->sort, "size") != 0)
+        return fault_set(f, FAULT_INVALID, "--sort",
+                         "--sort must be newest, name, price or size");
+    return 0;
+}
+
+static int cli_catalog_ls(struct cli_ctx *ctx, void *opts, struct fault *f)
+{
+    struct cli_ls_opts *o = opts;
+    char *cursor = NULL;
+    char path[4096], limit[24];
+    struct api_call call;
+    json_t *doc = NULL, *items, *item;
+    uint64_t shown = 0;
+    size_t i;
+    int status, rv = -1;
+
+    snprintf(limit, sizeof limit, "%llu", (unsigned long long)o->limit.v);
     for (;;) {
         snprintf(path, sizeof path, "/v1/datasets");
-        if (cli_catalog_add_param(path, sizeof path, "q", q, f) < 0 ||
-            cli_catalog_add_param(path, sizeof path, "tag", tag, f) < 0 ||
-            cli_catalog_add_param(path, sizeof path, "sort", sort, f) < 0 ||
-            cli_catalog_add_param(path, sizeof path, "limit", limit, f) < 0 ||
+        if (cli_catalog_add_param(path, sizeof path, "q", o->q, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "tag", o->tag, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "sort", o->sort, f) < 0 ||
+            cli_catalog_add_param(path, sizeof path, "limit",
+                                  o->limit.set ? limit : NULL, f) < 0 ||
             cli_catalog_add_param(path, sizeof path, "cursor", cursor, f) < 0)
             goto done;
         memset(&call, 0, sizeof call);
@@ -164,7 +132,7 @@ int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
         call.path = path;
         json_decref(doc);
         doc = NULL;
-        if (api_request(&a, &doc, &status, &call, f) < 0)
+        if (api_request(&ctx->api, &doc, &status, &call, f) < 0)
             goto done;
         items = json_object_get(doc, "items");
         if (!json_is_array(items)) {
@@ -191,7 +159,7 @@ int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
         }
         if (cursor == NULL)
             break;
-        if (!all) {
+        if (!o->all) {
             fprintf(stderr, "sluice: more data-sets follow; --all lists "
                             "them all\n");
             break;
@@ -201,12 +169,40 @@ int cli_catalog_ls(struct cli_ctx *ctx, int argc, char **argv,
         fprintf(stderr, "sluice: no data-sets match\n");
     rv = 0;
 done:
-    if (api_open)
-        api_close(&a);
     free(cursor);
     json_decref(doc);
     return rv;
 }
+
+const struct cli_command cli_cmd_ls = {
+    .name = "ls",
+    .summary = "list the catalogue (--all follows every page)",
+    .options = (const struct cli_option[]){
+        {.name = "q", .type = CLI_OPT_STRING, .value = "TEXT",
+         .help = "only data-sets whose name or description holds TEXT (any "
+                 "case)",
+         .slot = offsetof(struct cli_ls_opts, q)},
+        {.name = "tag", .type = CLI_OPT_STRING, .value = "T",
+         .help = "only data-sets tagged T",
+         .slot = offsetof(struct cli_ls_opts, tag)},
+        {.name = "sort", .type = CLI_OPT_STRING,
+         .value = "newest|name|price|size",
+         .help = "the order: newest first (the default), by name, cheapest "
+                 "first, largest first",
+         .slot = offsetof(struct cli_ls_opts, sort)},
+        {.name = "limit", .type = CLI_OPT_UINT, .value = "N",
+         .help = "data-sets per page, 1 to 100 (the gateway's default: 20)",
+         .slot = offsetof(struct cli_ls_opts, limit), .min = 1, .max = 100},
+        {.name = "all", .type = CLI_OPT_FLAG,
+         .help = "follow every page, not only the first",
+         .slot = offsetof(struct cli_ls_opts, all)},
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_ls_opts),
+    .flags = CLI_API,
+    .check = cli_catalog_ls_check,
+    .run = cli_catalog_ls,
+};
 
 static void cli_catalog_field(const char *label, const char *value)
 {
@@ -326,51 +322,41 @@ static void cli_catalog_print(const json_t *d)
     }
 }
 
-int cli_catalog_show(struct cli_ctx *ctx, int argc, char **argv,
-                     struct fault *f)
+struct cli_show_opts {
+    const char *id;
+};
+
+static int cli_catalog_show(struct cli_ctx *ctx, void *opts, struct fault *f)
 {
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
+    struct cli_show_opts *o = opts;
     struct api_call call;
-    struct ethkey key;
-    struct api a;
     char path[128];
     json_t *doc = NULL;
-    int c, r, status, have = 0, api_open = 0, rv = -1;
+    int status;
 
-    memset(&key, 0, sizeof key);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        r = cli_common_option(ctx, c, argv, f);
-        if (r == 2)
-            rv = 0;
-        if (r != 1)
-            goto done;
-    }
-    if (cli_positional(argc, argv, 1, "ID", f) < 0 ||
-        cli_check_id(argv[optind], f) < 0)
-        goto done;
-    /* Signed when there is a key, so that the owner sees a draft. */
-    if (cli_load_key(ctx, &key, &have, 0, f) < 0 ||
-        cli_api(ctx, &a, have ? &key : NULL, f) < 0)
-        goto done;
-    api_open = 1;
-    snprintf(path, sizeof path, "/v1/datasets/%s", argv[optind]);
+    snprintf(path, sizeof path, "/v1/datasets/%s", o->id);
     memset(&call, 0, sizeof call);
     call.method = "GET";
     call.path = path;
-    call.sign = have;
-    if (api_request(&a, &doc, &status, &call, f) < 0)
-        goto done;
+    /* Signed when there is a key, so that the owner sees a draft. */
+    call.sign = ctx->have_key;
+    if (api_request(&ctx->api, &doc, &status, &call, f) < 0)
+        return -1;
     cli_catalog_print(doc);
-    rv = 0;
-done:
-    if (api_open)
-        api_close(&a);
     json_decref(doc);
-    ethkey_wipe(&key);
-    return rv;
+    return 0;
 }
+
+const struct cli_command cli_cmd_show = {
+    .name = "show",
+    .summary = "show one data-set (signed when a key is there, so that "
+               "owners see their drafts)",
+    .args = (const struct cli_arg[]){
+        {.name = "ID", .type = CLI_ARG_ID, .help = "the data-set's id",
+         .slot = offsetof(struct cli_show_opts, id)},
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_show_opts),
+    .flags = CLI_KEY_IF_THERE | CLI_API,
+    .run = cli_catalog_show,
+};

@@ -25,16 +25,6 @@ static void cli_chain_sleep(unsigned ms)
         ;
 }
 
-int cli_chain_option(struct cli_chain_opts *o, int c)
-{
-    switch (c) {
-    case CLI_OPT_RPC_URL: o->rpc_url = optarg; return 1;
-    case CLI_OPT_CONTRACT: o->contract = optarg; return 1;
-    case CLI_OPT_CHAIN_ID: o->chain_id = optarg; return 1;
-    default: return 0;
-    }
-}
-
 /* Ask the gateway which chain and contract it follows (DESIGN.md 3.9,
  * GET /v1/chain). */
 static int cli_chain_from_gateway(struct api *a, uint64_t *chain_id,
@@ -119,29 +109,28 @@ int cli_chain_open(struct cli_chain *c, const struct cli_chain_opts *o,
     if (ethaddr_is_zero(&c->contract))
         return fault_set(f, FAULT_INVALID, "--contract",
                          "the contract cannot be the zero address");
-    if (ethrpc_init(&c->rpc, url, "--rpc-url", f) < 0)
+    if (ethclient_open(&c->rpc, url, "--rpc-url", f) < 0)
         return -1;
-    c->rpc_open = 1;
-    if (ethrpc_chain_id(&c->rpc, &c->chain_id, f) < 0)
+    if (ethclient_chain_id(c->rpc, &c->chain_id, f) < 0)
         goto fail;
     if (o->chain_id != NULL && want != c->chain_id) {
         fault_set(f, FAULT_INVALID, "--chain-id",
                   "the Ethereum node at %s is on chain %llu, not %llu "
-                  "(--chain-id)", c->rpc.http.url.authority,
+                  "(--chain-id)", ethclient_host(c->rpc),
                   (unsigned long long)c->chain_id, (unsigned long long)want);
         goto fail;
     }
     if (from_gateway && gw_chain != c->chain_id) {
         fault_set(f, FAULT_INVALID, "--rpc-url",
                   "the Ethereum node at %s is on chain %llu but the "
-                  "gateway follows chain %llu", c->rpc.http.url.authority,
+                  "gateway follows chain %llu", ethclient_host(c->rpc),
                   (unsigned long long)c->chain_id,
                   (unsigned long long)gw_chain);
         goto fail;
     }
     /* Value sent to an address without code would simply stay there:
      * refuse before anything is signed. */
-    if (ethrpc_code_size(&c->rpc, &code, &c->contract, f) < 0)
+    if (ethclient_code_size(c->rpc, &code, &c->contract, f) < 0)
         goto fail;
     if (code == 0) {
         ethaddr_to_text(text, &c->contract);
@@ -158,16 +147,15 @@ fail:
 
 void cli_chain_close(struct cli_chain *c)
 {
-    if (c->rpc_open)
-        ethrpc_close(&c->rpc);
-    c->rpc_open = 0;
+    ethclient_close(c->rpc);
+    c->rpc = NULL;
 }
 
 int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
                    const struct ethkey *key, const uint8_t value[32],
                    const uint8_t *data, size_t len, struct fault *f)
 {
-    struct ethrpc_msg m;
+    struct ethclient_msg m;
     struct tx_signed s;
     struct tx t;
     uint64_t gas, base, tip;
@@ -176,10 +164,10 @@ int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
 
     memset(hash, 0, 32);
     memset(&t, 0, sizeof t);
-    m = (struct ethrpc_msg){&key->addr, &c->contract, value, data, len};
-    if (ethrpc_nonce(&c->rpc, &t.nonce, &key->addr, f) < 0 ||
-        ethrpc_estimate_gas(&c->rpc, &gas, &m, f) < 0 ||
-        ethrpc_fees(&c->rpc, &base, &tip, f) < 0)
+    m = (struct ethclient_msg){&key->addr, &c->contract, value, data, len};
+    if (ethclient_nonce(c->rpc, &t.nonce, &key->addr, f) < 0 ||
+        ethclient_estimate_gas(c->rpc, &gas, &m, f) < 0 ||
+        ethclient_fees(c->rpc, &base, &tip, f) < 0)
         goto done;
     /* A fifth more gas than estimated covers state that changes between
      * the estimate and the block; unused gas is not paid for. Twice the
@@ -198,7 +186,7 @@ int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
     t.data = data;
     t.data_len = len;
     if (tx_sign(&s, &t, key, f) < 0 ||
-        ethrpc_send_raw(&c->rpc, s.raw, s.raw_len, s.hash, f) < 0)
+        ethclient_send_raw(c->rpc, s.raw, s.raw_len, s.hash, f) < 0)
         goto done;
     memcpy(hash, s.hash, 32);
     if (hex_encode_0x(text, sizeof text, hash, 32) == 0)
@@ -209,7 +197,7 @@ done:
     return rv;
 }
 
-int cli_chain_wait_mined(struct cli_chain *c, struct ethrpc_receipt *out,
+int cli_chain_wait_mined(struct cli_chain *c, struct ethjson_receipt *out,
                          const uint8_t hash[32], struct fault *f)
 {
     int64_t start = (int64_t)time(NULL), said = 0;
@@ -220,7 +208,7 @@ int cli_chain_wait_mined(struct cli_chain *c, struct ethrpc_receipt *out,
     if (hex_encode_0x(text, sizeof text, hash, 32) < 0)
         text[0] = '\0';
     for (;;) {
-        if (ethrpc_receipt(&c->rpc, out, &found, hash, f) < 0) {
+        if (ethclient_receipt(c->rpc, out, &found, hash, f) < 0) {
             if (f->kind != FAULT_UNAVAILABLE ||
                 ++fails > CLI_CHAIN_FAILURES_MAX)
                 return -1;
@@ -246,7 +234,7 @@ int cli_chain_wait_mined(struct cli_chain *c, struct ethrpc_receipt *out,
         fault_set(f, FAULT_CONFLICT, NULL,
                   "%s reverted in block %llu: nothing was paid (only the "
                   "gas)", text, (unsigned long long)out->block_number);
-        memset(out, 0, sizeof *out);
+        ethjson_receipt_clear(out);
         return -1;
     }
     return 0;

@@ -11,52 +11,51 @@
 #include "client/priceopt.h"
 
 #define CLI_TAGS_MAX 16
+#define CLI_PRICE_GROUP 1
+#define CLI_CHUNK_GROUP 2
 
-enum {
-    OPT_NAME = CLI_OPT_FIRST_LOCAL,
-    OPT_FORMAT,
-    OPT_DESCRIPTION,
-    OPT_TAG,
-    OPT_LICENSE,
-    OPT_CHUNK_SIZE,
-    OPT_CHUNK_ROWS,
-    OPT_PREVIEW_ROWS,
-    OPT_PRICE_JSON,
-    OPT_PRICE_METERED,
-    OPT_PRICE_PASS
-};
-
-#define CLI_PRICE_OPTIONS                                                   \
-    {"price-json", required_argument, NULL, OPT_PRICE_JSON},                \
-    {"price-metered", required_argument, NULL, OPT_PRICE_METERED},          \
-    {"price-pass", required_argument, NULL, OPT_PRICE_PASS}
-
+/* The slot the three price options share: only one may be given. */
 struct cli_price {
     enum priceopt_kind kind;
     const char *text; /* NULL: no price option */
 };
 
-/* Take a price option; only one may be given. Returns 1 if c was one, 0
- * if not, -1 with f set. */
-static int cli_dataset_price_option(struct cli_price *p, int c,
-                                    struct fault *f)
+static int cli_dataset_take_price(void *slot, const struct cli_option *o,
+                                  const char *value, struct fault *f)
 {
-    enum priceopt_kind kind;
+    struct cli_price *p = slot;
+    enum priceopt_kind kind = (enum priceopt_kind)o->arg;
 
-    switch (c) {
-    case OPT_PRICE_JSON: kind = PRICEOPT_JSON; break;
-    case OPT_PRICE_METERED: kind = PRICEOPT_METERED; break;
-    case OPT_PRICE_PASS: kind = PRICEOPT_PASS; break;
-    default: return 0;
-    }
     if (p->text != NULL)
         return fault_set(f, FAULT_INVALID, priceopt_option(kind),
                          "give one price option: %s and %s were both given",
                          priceopt_option(p->kind), priceopt_option(kind));
     p->kind = kind;
-    p->text = optarg;
-    return 1;
+    p->text = value;
+    return 0;
 }
+
+/* The price options of a command whose options struct S has a struct
+ * cli_price M; missing is NULL when a plan is optional. */
+#define CLI_PRICE_OPTIONS(S, M, missing_text)                               \
+    {.name = "price-json", .type = CLI_OPT_CUSTOM, .value = "JSON",         \
+     .help = "the plan as JSON, e.g. '{\"kind\":\"metered\","               \
+             "\"per_query\":\"1\"}'",                                       \
+     .slot = offsetof(S, M), .group = CLI_PRICE_GROUP,                      \
+     .take = cli_dataset_take_price, .arg = PRICEOPT_JSON},                 \
+    {.name = "price-metered", .type = CLI_OPT_CUSTOM,                       \
+     .value = "per_query=N,per_chunk=N,per_row=N,per_mib=N",                \
+     .help = "a metered plan in ledger units (also min_purchase=N, "        \
+             "unit_wei=N)",                                                 \
+     .slot = offsetof(S, M), .group = CLI_PRICE_GROUP,                      \
+     .missing = missing_text, .take = cli_dataset_take_price,               \
+     .arg = PRICEOPT_METERED},                                              \
+    {.name = "price-pass", .type = CLI_OPT_CUSTOM,                          \
+     .value = "price=N,duration=30d",                                       \
+     .help = "a pass: unlimited queries for a time (s, m, h, d or w) per "  \
+             "price paid (also unit_wei=N)",                                \
+     .slot = offsetof(S, M), .group = CLI_PRICE_GROUP,                      \
+     .take = cli_dataset_take_price, .arg = PRICEOPT_PASS}
 
 /* Send a signed call whose answer is a data-set; return it in *doc. */
 static int cli_dataset_send(struct api *a, json_t **doc, const char *method,
@@ -84,143 +83,89 @@ static int cli_dataset_send(struct api *a, json_t **doc, const char *method,
     return rv;
 }
 
-int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,
-                       struct fault *f)
-{
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        CLI_PRICE_OPTIONS,
-        {"name", required_argument, NULL, OPT_NAME},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"description", required_argument, NULL, OPT_DESCRIPTION},
-        {"tag", required_argument, NULL, OPT_TAG},
-        {"license", required_argument, NULL, OPT_LICENSE},
-        {"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
-        {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
-        {"preview-rows", required_argument, NULL, OPT_PREVIEW_ROWS},
-        {NULL, 0, NULL, 0},
-    };
-    const char *name = NULL, *format = NULL, *desc = NULL, *license = NULL;
-    const char *tags[CLI_TAGS_MAX];
-    const char *chunk_size = NULL, *chunk_rows = NULL, *preview = NULL;
-    struct cli_price price = {PRICEOPT_JSON, NULL};
-    struct ethkey key;
-    struct api a;
-    json_t *body = NULL, *plan = NULL, *doc = NULL, *tag_list;
-    uint64_t v;
-    size_t ntags = 0, i;
-    int c, r, have = 0, api_open = 0, rv = -1;
+/* ---- dataset create --------------------------------------------------- */
 
-    memset(&key, 0, sizeof key);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_NAME: name = optarg; break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_DESCRIPTION: desc = optarg; break;
-        case OPT_LICENSE: license = optarg; break;
-        case OPT_CHUNK_SIZE: chunk_size = optarg; break;
-        case OPT_CHUNK_ROWS: chunk_rows = optarg; break;
-        case OPT_PREVIEW_ROWS: preview = optarg; break;
-        case OPT_TAG:
-            if (ntags == CLI_TAGS_MAX) {
-                fault_set(f, FAULT_INVALID, "--tag",
-                          "at most %d tags", CLI_TAGS_MAX);
-                goto done;
-            }
-            tags[ntags++] = optarg;
-            break;
-        default:
-            r = cli_dataset_price_option(&price, c, f);
-            if (r < 0)
-                goto done;
-            if (r == 1)
-                break;
-            r = cli_common_option(ctx, c, argv, f);
-            if (r == 2)
-                rv = 0;
-            if (r != 1)
-                goto done;
-        }
-    }
-    if (cli_positional(argc, argv, 0, "", f) < 0)
-        goto done;
-    if (name == NULL || name[0] == '\0') {
-        fault_set(f, FAULT_INVALID, "--name", "--name is required");
-        goto done;
-    }
-    if (format == NULL) {
-        fault_set(f, FAULT_INVALID, "--format",
-                  "--format is required (csv, jsonl or blob)");
-        goto done;
-    }
-    if (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0 &&
-        strcmp(format, "blob") != 0) {
-        fault_set(f, FAULT_INVALID, "--format",
-                  "--format must be csv, jsonl or blob, not '%.40s'", format);
-        goto done;
-    }
-    if (chunk_size != NULL && chunk_rows != NULL) {
-        fault_set(f, FAULT_INVALID, "--chunk-rows",
-                  "give --chunk-size or --chunk-rows, not both");
-        goto done;
-    }
-    if (chunk_rows != NULL && strcmp(format, "blob") == 0) {
-        fault_set(f, FAULT_INVALID, "--chunk-rows",
-                  "a blob data-set has no rows to chunk by; use "
-                  "--chunk-size");
-        goto done;
-    }
-    body = json_pack("{s:s, s:s}", "name", name, "format", format);
+struct cli_create_opts {
+    const char *name, *format, *description, *license;
+    struct cli_list tags;
+    struct cli_uint chunk_size, chunk_rows, preview_rows;
+    struct cli_price price;
+};
+
+static int cli_dataset_create_check(void *opts, struct fault *f)
+{
+    struct cli_create_opts *o = opts;
+    json_t *plan = NULL;
+
+    if (o->name[0] == '\0')
+        return fault_set(f, FAULT_INVALID, "--name", "--name is required");
+    if (strcmp(o->format, "csv") != 0 && strcmp(o->format, "jsonl") != 0 &&
+        strcmp(o->format, "blob") != 0)
+        return fault_set(f, FAULT_INVALID, "--format",
+                         "--format must be csv, jsonl or blob, not '%.40s'",
+                         o->format);
+    if (o->chunk_size.set && o->chunk_rows.set)
+        return fault_set(f, FAULT_INVALID, "--chunk-rows",
+                         "give --chunk-size or --chunk-rows, not both");
+    if (o->chunk_rows.set && strcmp(o->format, "blob") == 0)
+        return fault_set(f, FAULT_INVALID, "--chunk-rows",
+                         "a blob data-set has no rows to chunk by; use "
+                         "--chunk-size");
+    /* Checked here, built again by the run. */
+    if (o->price.text != NULL &&
+        priceopt_parse(&plan, o->price.kind, o->price.text, f) < 0)
+        return -1;
+    json_decref(plan);
+    return 0;
+}
+
+static int cli_dataset_create(struct cli_ctx *ctx, void *opts,
+                              struct fault *f)
+{
+    struct cli_create_opts *o = opts;
+    json_t *body = NULL, *plan = NULL, *doc = NULL, *tag_list;
+    size_t i;
+    int rv = -1;
+
+    body = json_pack("{s:s, s:s}", "name", o->name, "format", o->format);
     if (body == NULL)
         goto oom;
-    if ((desc != NULL &&
-         json_object_set_new(body, "description", json_string(desc)) < 0) ||
-        (license != NULL &&
-         json_object_set_new(body, "license", json_string(license)) < 0))
+    if ((o->description != NULL &&
+         json_object_set_new(body, "description",
+                             json_string(o->description)) < 0) ||
+        (o->license != NULL &&
+         json_object_set_new(body, "license", json_string(o->license)) < 0))
         goto oom;
-    if (ntags > 0) {
+    if (o->tags.n > 0) {
         tag_list = json_array();
         if (tag_list == NULL || json_object_set_new(body, "tags", tag_list) < 0)
             goto oom;
-        for (i = 0; i < ntags; i++)
-            if (json_array_append_new(tag_list, json_string(tags[i])) < 0)
+        for (i = 0; i < o->tags.n; i++)
+            if (json_array_append_new(tag_list, json_string(o->tags.v[i])) < 0)
                 goto oom;
     }
-    if (chunk_size != NULL) {
-        if (units_parse_size(&v, chunk_size, 4096, (uint64_t)512 << 20,
-                           "--chunk-size", f) < 0)
-            goto done;
-        if (json_object_set_new(body, "chunking",
-                                json_pack("{s:I}", "bytes", (json_int_t)v)) < 0)
-            goto oom;
-    }
-    if (chunk_rows != NULL) {
-        if (cli_parse_uint(&v, chunk_rows, 1, 10000000, "--chunk-rows", f) < 0)
-            goto done;
-        if (json_object_set_new(body, "chunking",
-                                json_pack("{s:I}", "rows", (json_int_t)v)) < 0)
-            goto oom;
-    }
-    if (preview != NULL) {
-        if (cli_parse_uint(&v, preview, 0, 100, "--preview-rows", f) < 0)
-            goto done;
-        if (json_object_set_new(body, "preview_rows",
-                                json_integer((json_int_t)v)) < 0)
-            goto oom;
-    }
-    if (price.text != NULL) {
-        if (priceopt_parse(&plan, price.kind, price.text, f) < 0)
+    if (o->chunk_size.set &&
+        json_object_set_new(body, "chunking",
+                            json_pack("{s:I}", "bytes",
+                                      (json_int_t)o->chunk_size.v)) < 0)
+        goto oom;
+    if (o->chunk_rows.set &&
+        json_object_set_new(body, "chunking",
+                            json_pack("{s:I}", "rows",
+                                      (json_int_t)o->chunk_rows.v)) < 0)
+        goto oom;
+    if (o->preview_rows.set &&
+        json_object_set_new(body, "preview_rows",
+                            json_integer((json_int_t)o->preview_rows.v)) < 0)
+        goto oom;
+    if (o->price.text != NULL) {
+        if (priceopt_parse(&plan, o->price.kind, o->price.text, f) < 0)
             goto done;
         if (json_object_set(body, "price", plan) < 0)
             goto oom;
     }
-    if (cli_load_key(ctx, &key, &have, 1, f) < 0 ||
-        cli_api(ctx, &a, &key, f) < 0)
-        goto done;
-    api_open = 1;
-    if (cli_dataset_send(&a, &doc, "POST", "/v1/datasets", body, f) < 0)
+    if (cli_dataset_send(&ctx->api, &doc, "POST", "/v1/datasets", body, f) <
+        0)
         goto done;
     if (json_string_value(json_object_get(doc, "id")) == NULL) {
         fault_set(f, FAULT_CORRUPT, NULL,
@@ -228,7 +173,7 @@ int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,
         goto done;
     }
     printf("%s\n", json_string_value(json_object_get(doc, "id")));
-    if (price.text == NULL)
+    if (o->price.text == NULL)
         fprintf(stderr, "sluice: created a draft with no price; set one "
                         "with `sluice price ID ...` before publishing\n");
     rv = 0;
@@ -236,114 +181,150 @@ int cli_dataset_create(struct cli_ctx *ctx, int argc, char **argv,
 oom:
     fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
 done:
-    if (api_open)
-        api_close(&a);
     json_decref(body);
     json_decref(plan);
     json_decref(doc);
-    ethkey_wipe(&key);
     return rv;
 }
 
-int cli_dataset_price(struct cli_ctx *ctx, int argc, char **argv,
-                      struct fault *f)
-{
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        CLI_PRICE_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_price price = {PRICEOPT_JSON, NULL};
-    char path[128], text[256];
-    struct ethkey key;
-    struct api a;
-    json_t *plan = NULL, *doc = NULL;
-    int c, r, have = 0, api_open = 0, rv = -1;
+const struct cli_command cli_cmd_dataset_create = {
+    .name = "dataset create",
+    .summary = "create a draft data-set owned by the key; prints its id",
+    .options = (const struct cli_option[]){
+        {.name = "name", .type = CLI_OPT_STRING, .value = "NAME",
+         .help = "the data-set's name",
+         .slot = offsetof(struct cli_create_opts, name),
+         .missing = "--name is required"},
+        {.name = "format", .type = CLI_OPT_STRING, .value = "csv|jsonl|blob",
+         .help = "how the content is split into rows: CSV with a header, "
+                 "JSON Lines, or an opaque blob",
+         .slot = offsetof(struct cli_create_opts, format),
+         .missing = "--format is required (csv, jsonl or blob)"},
+        {.name = "description", .type = CLI_OPT_STRING, .value = "TEXT",
+         .help = "what the data is",
+         .slot = offsetof(struct cli_create_opts, description)},
+        {.name = "tag", .type = CLI_OPT_LIST, .value = "T",
+         .help = "a tag for the catalogue's search (up to 16)",
+         .slot = offsetof(struct cli_create_opts, tags),
+         .max = CLI_TAGS_MAX},
+        {.name = "license", .type = CLI_OPT_STRING, .value = "TEXT",
+         .help = "the terms of use",
+         .slot = offsetof(struct cli_create_opts, license)},
+        {.name = "chunk-size", .type = CLI_OPT_SIZE, .value = "BYTES",
+         .help = "the plaintext size of a chunk, 4K to 512M (the gateway's "
+                 "default: 1M)",
+         .slot = offsetof(struct cli_create_opts, chunk_size),
+         .min = 4096, .max = (uint64_t)512 << 20, .group = CLI_CHUNK_GROUP},
+        {.name = "chunk-rows", .type = CLI_OPT_UINT, .value = "N",
+         .help = "rows per chunk instead, 1 to 10000000 (not for a blob)",
+         .slot = offsetof(struct cli_create_opts, chunk_rows),
+         .min = 1, .max = 10000000, .group = CLI_CHUNK_GROUP},
+        {.name = "preview-rows", .type = CLI_OPT_UINT, .value = "N",
+         .help = "rows shown free in the catalogue, 0 to 100",
+         .slot = offsetof(struct cli_create_opts, preview_rows),
+         .min = 0, .max = 100},
+        CLI_PRICE_OPTIONS(struct cli_create_opts, price, NULL),
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_create_opts),
+    .flags = CLI_KEY | CLI_API,
+    .check = cli_dataset_create_check,
+    .run = cli_dataset_create,
+};
 
-    memset(&key, 0, sizeof key);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        r = cli_dataset_price_option(&price, c, f);
-        if (r < 0)
-            goto done;
-        if (r == 1)
-            continue;
-        r = cli_common_option(ctx, c, argv, f);
-        if (r == 2)
-            rv = 0;
-        if (r != 1)
-            goto done;
-    }
-    if (cli_positional(argc, argv, 1, "ID", f) < 0 ||
-        cli_check_id(argv[optind], f) < 0)
+/* ---- price ------------------------------------------------------------ */
+
+struct cli_price_opts {
+    const char *id;
+    struct cli_price price;
+};
+
+static int cli_dataset_price_check(void *opts, struct fault *f)
+{
+    struct cli_price_opts *o = opts;
+    json_t *plan = NULL;
+
+    if (priceopt_parse(&plan, o->price.kind, o->price.text, f) < 0)
+        return -1;
+    json_decref(plan);
+    return 0;
+}
+
+static int cli_dataset_price(struct cli_ctx *ctx, void *opts,
+                             struct fault *f)
+{
+    struct cli_price_opts *o = opts;
+    char path[128], text[256];
+    json_t *plan = NULL, *doc = NULL;
+    int rv = -1;
+
+    if (priceopt_parse(&plan, o->price.kind, o->price.text, f) < 0)
         goto done;
-    if (price.text == NULL) {
-        fault_set(f, FAULT_INVALID, "--price-metered",
-                  "give the plan: --price-json, --price-metered or "
-                  "--price-pass");
-        goto done;
-    }
-    if (priceopt_parse(&plan, price.kind, price.text, f) < 0)
-        goto done;
-    snprintf(path, sizeof path, "/v1/datasets/%s/price", argv[optind]);
-    if (cli_load_key(ctx, &key, &have, 1, f) < 0 ||
-        cli_api(ctx, &a, &key, f) < 0)
-        goto done;
-    api_open = 1;
-    if (cli_dataset_send(&a, &doc, "PUT", path, plan, f) < 0)
+    snprintf(path, sizeof path, "/v1/datasets/%s/price", o->id);
+    if (cli_dataset_send(&ctx->api, &doc, "PUT", path, plan, f) < 0)
         goto done;
     priceopt_describe(text, sizeof text, json_object_get(doc, "price"));
     printf("price %s\n", text);
     rv = 0;
 done:
-    if (api_open)
-        api_close(&a);
     json_decref(plan);
     json_decref(doc);
-    ethkey_wipe(&key);
     return rv;
 }
 
-int cli_dataset_delete(struct cli_ctx *ctx, int argc, char **argv,
-                       struct fault *f)
-{
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    char path[128];
-    struct ethkey key;
-    struct api a;
-    json_t *doc = NULL;
-    int c, r, have = 0, api_open = 0, rv = -1;
+const struct cli_command cli_cmd_price = {
+    .name = "price",
+    .summary = "set the data-set's price plan (also after publishing)",
+    .args = (const struct cli_arg[]){
+        {.name = "ID", .type = CLI_ARG_ID, .help = "the data-set's id",
+         .slot = offsetof(struct cli_price_opts, id)},
+        {.name = NULL},
+    },
+    .options = (const struct cli_option[]){
+        CLI_PRICE_OPTIONS(struct cli_price_opts, price,
+                          "give the plan: --price-json, --price-metered or "
+                          "--price-pass"),
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_price_opts),
+    .flags = CLI_KEY | CLI_API,
+    .check = cli_dataset_price_check,
+    .run = cli_dataset_price,
+};
 
-    memset(&key, 0, sizeof key);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        r = cli_common_option(ctx, c, argv, f);
-        if (r == 2)
-            rv = 0;
-        if (r != 1)
-            goto done;
-    }
-    if (cli_positional(argc, argv, 1, "ID", f) < 0 ||
-        cli_check_id(argv[optind], f) < 0)
+/* ---- delete ----------------------------------------------------------- */
+
+struct cli_delete_opts {
+    const char *id;
+};
+
+static int cli_dataset_delete(struct cli_ctx *ctx, void *opts,
+                              struct fault *f)
+{
+    struct cli_delete_opts *o = opts;
+    char path[128];
+    json_t *doc = NULL;
+    int rv = -1;
+
+    snprintf(path, sizeof path, "/v1/datasets/%s", o->id);
+    if (cli_dataset_send(&ctx->api, &doc, "DELETE", path, NULL, f) < 0)
         goto done;
-    snprintf(path, sizeof path, "/v1/datasets/%s", argv[optind]);
-    if (cli_load_key(ctx, &key, &have, 1, f) < 0 ||
-        cli_api(ctx, &a, &key, f) < 0)
-        goto done;
-    api_open = 1;
-    if (cli_dataset_send(&a, &doc, "DELETE", path, NULL, f) < 0)
-        goto done;
-    printf("unlisted %s (buyers who paid keep their access)\n", argv[optind]);
+    printf("unlisted %s (buyers who paid keep their access)\n", o->id);
     rv = 0;
 done:
-    if (api_open)
-        api_close(&a);
     json_decref(doc);
-    ethkey_wipe(&key);
     return rv;
 }
+
+const struct cli_command cli_cmd_delete = {
+    .name = "delete",
+    .summary = "unlist the data-set (buyers who paid keep access)",
+    .args = (const struct cli_arg[]){
+        {.name = "ID", .type = CLI_ARG_ID, .help = "the data-set's id",
+         .slot = offsetof(struct cli_delete_opts, id)},
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_delete_opts),
+    .flags = CLI_KEY | CLI_API,
+    .run = cli_dataset_delete,
+};

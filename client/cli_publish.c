@@ -9,8 +9,6 @@
 #include "client/cli.h"
 #include "client/progress.h"
 
-enum { OPT_NO_WAIT = CLI_OPT_FIRST_LOCAL };
-
 #define PUBLISH_POLL_MS 400
 #define PUBLISH_FAILURES_MAX 5
 #define PUBLISH_LINE_MS 5000
@@ -113,70 +111,64 @@ done:
     return rv;
 }
 
-int cli_publish_run(struct cli_ctx *ctx, int argc, char **argv,
-                    struct fault *f)
-{
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        {"no-wait", no_argument, NULL, OPT_NO_WAIT},
-        {NULL, 0, NULL, 0},
-    };
-    struct api_call call;
-    struct ethkey key;
-    struct api a;
-    char path[128], size[24];
-    const char *id, *root;
-    json_t *doc = NULL;
-    int c, r, status, no_wait = 0, have = 0, api_open = 0, rv = -1;
+struct cli_publish_opts {
+    const char *id;
+    int no_wait;
+};
 
-    memset(&key, 0, sizeof key);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c == OPT_NO_WAIT) {
-            no_wait = 1;
-            continue;
-        }
-        r = cli_common_option(ctx, c, argv, f);
-        if (r == 2)
-            rv = 0;
-        if (r != 1)
-            goto done;
-    }
-    if (cli_positional(argc, argv, 1, "ID", f) < 0 ||
-        cli_check_id(argv[optind], f) < 0)
-        goto done;
-    id = argv[optind];
-    if (cli_load_key(ctx, &key, &have, 1, f) < 0 ||
-        cli_api(ctx, &a, &key, f) < 0)
-        goto done;
-    api_open = 1;
-    snprintf(path, sizeof path, "/v1/datasets/%s/publish", id);
+static int cli_publish_run(struct cli_ctx *ctx, void *opts, struct fault *f)
+{
+    struct cli_publish_opts *o = opts;
+    struct api_call call;
+    char path[128], size[24];
+    const char *root;
+    json_t *doc = NULL;
+    int status, rv = -1;
+
+    snprintf(path, sizeof path, "/v1/datasets/%s/publish", o->id);
     memset(&call, 0, sizeof call);
     call.method = "POST";
     call.path = path;
     call.sign = 1;
-    if (api_request(&a, &doc, &status, &call, f) < 0)
+    if (api_request(&ctx->api, &doc, &status, &call, f) < 0)
         goto done;
-    if (no_wait) {
-        printf("publishing %s; follow it with `sluice show %s`\n", id, id);
+    if (o->no_wait) {
+        printf("publishing %s; follow it with `sluice show %s`\n", o->id,
+               o->id);
         rv = 0;
         goto done;
     }
-    if (cli_publish_wait(&a, id, &doc, f) < 0)
+    if (cli_publish_wait(&ctx->api, o->id, &doc, f) < 0)
         goto done;
     root = json_string_value(json_object_get(doc, "content_root"));
     progress_bytes(size, sizeof size,
                    cli_publish_num(doc, "plain_bytes", NULL));
-    printf("published %s: %llu rows, %llu chunks, %s, content root %s\n", id,
-           (unsigned long long)cli_publish_num(doc, "rows", NULL),
+    printf("published %s: %llu rows, %llu chunks, %s, content root %s\n",
+           o->id, (unsigned long long)cli_publish_num(doc, "rows", NULL),
            (unsigned long long)cli_publish_num(doc, "chunk_count", NULL),
            size, root ? root : "?");
     rv = 0;
 done:
-    if (api_open)
-        api_close(&a);
     json_decref(doc);
-    ethkey_wipe(&key);
     return rv;
 }
+
+const struct cli_command cli_cmd_publish = {
+    .name = "publish",
+    .summary = "publish the uploaded parts and wait until the data-set is "
+               "published (or failed)",
+    .args = (const struct cli_arg[]){
+        {.name = "ID", .type = CLI_ARG_ID, .help = "the draft data-set's id",
+         .slot = offsetof(struct cli_publish_opts, id)},
+        {.name = NULL},
+    },
+    .options = (const struct cli_option[]){
+        {.name = "no-wait", .type = CLI_OPT_FLAG,
+         .help = "return once the gateway has started publishing",
+         .slot = offsetof(struct cli_publish_opts, no_wait)},
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_publish_opts),
+    .flags = CLI_KEY | CLI_API,
+    .run = cli_publish_run,
+};

@@ -10,54 +10,35 @@
 #include "client/ether.h"
 #include "client/market.h"
 
-int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
-                     struct fault *f)
+struct cli_withdraw_opts {
+    struct cli_chain_opts chain;
+};
+
+static int cli_withdraw_run(struct cli_ctx *ctx, void *opts, struct fault *f)
 {
-    static const struct option opts[] = {
-        CLI_GLOBAL_OPTIONS,
-        CLI_CHAIN_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_chain_opts copts = {NULL, NULL, NULL};
+    struct cli_withdraw_opts *o = opts;
     uint8_t call[MARKET_OWED_LEN], data[ABI_WITHDRAW_CALLDATA_LEN], owed[32];
     uint8_t zero[32], hash[32];
     char eth[ETHER_WEI_TEXT_SIZE], wei_text[ETHER_WEI_TEXT_SIZE];
     char who[ETHADDR_TEXT_SIZE];
-    struct ethrpc_receipt rc;
-    struct ethrpc_msg m;
+    struct ethjson_receipt rc;
+    struct ethclient_msg m;
     struct cli_chain chain;
     struct abi_market abi;
-    struct ethkey key;
-    struct api a;
     size_t len = 0;
-    int c, r, have = 0, api_open = 0, rv = -1;
+    int rv = -1;
 
-    memset(&key, 0, sizeof key);
     memset(&chain, 0, sizeof chain);
+    memset(&rc, 0, sizeof rc);
     memset(zero, 0, sizeof zero);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (cli_chain_option(&copts, c))
-            continue;
-        r = cli_common_option(ctx, c, argv, f);
-        if (r == 2)
-            rv = 0;
-        if (r != 1)
-            goto done;
-    }
-    if (cli_positional(argc, argv, 0, "", f) < 0 ||
-        cli_load_key(ctx, &key, &have, 1, f) < 0 ||
-        cli_api(ctx, &a, NULL, f) < 0)
-        goto done;
-    api_open = 1;
-    if (cli_chain_open(&chain, &copts, &a, f) < 0)
+    if (cli_chain_open(&chain, &o->chain, &ctx->api, f) < 0)
         goto done;
     /* Ask first, so that the amount is known and a withdrawal of nothing
      * (which the contract refuses) costs no gas. */
-    market_owed_calldata(call, &key.addr);
-    m = (struct ethrpc_msg){NULL, &chain.contract, NULL, call, sizeof call};
-    if (ethrpc_call_view(&chain.rpc, owed, sizeof owed, &len, &m, f) < 0)
+    market_owed_calldata(call, &ctx->key.addr);
+    m = (struct ethclient_msg){NULL, &chain.contract, NULL, call,
+                               sizeof call};
+    if (ethclient_call_view(chain.rpc, owed, sizeof owed, &len, &m, f) < 0)
         goto done;
     if (len != sizeof owed) {
         fault_set(f, FAULT_CORRUPT, NULL,
@@ -65,7 +46,7 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
                   "the sluice market?", len);
         goto done;
     }
-    ethaddr_to_text(who, &key.addr);
+    ethaddr_to_text(who, &ctx->key.addr);
     if (ether_is_zero(owed)) {
         fault_set(f, FAULT_CONFLICT, NULL,
                   "the market owes %s nothing: there is nothing to "
@@ -82,15 +63,27 @@ int cli_withdraw_run(struct cli_ctx *ctx, int argc, char **argv,
     if (cli_market_abi(&abi, f) < 0)
         goto done;
     abi_encode_withdraw(data, &abi);
-    if (cli_chain_send(&chain, hash, &key, zero, data, sizeof data, f) < 0 ||
+    if (cli_chain_send(&chain, hash, &ctx->key, zero, data, sizeof data,
+                       f) < 0 ||
         cli_chain_wait_mined(&chain, &rc, hash, f) < 0)
         goto done;
     printf("mined in block %llu\n", (unsigned long long)rc.block_number);
     rv = 0;
 done:
+    ethjson_receipt_clear(&rc);
     cli_chain_close(&chain);
-    if (api_open)
-        api_close(&a);
-    ethkey_wipe(&key);
     return rv;
 }
+
+const struct cli_command cli_cmd_withdraw = {
+    .name = "withdraw",
+    .summary = "withdraw everything the market contract owes the key (an "
+               "owner's earnings) and wait until it is mined",
+    .options = (const struct cli_option[]){
+        CLI_CHAIN_OPTIONS(struct cli_withdraw_opts, chain),
+        {.name = NULL},
+    },
+    .opts_size = sizeof(struct cli_withdraw_opts),
+    .flags = CLI_KEY | CLI_API,
+    .run = cli_withdraw_run,
+};

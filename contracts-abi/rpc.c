@@ -85,6 +85,7 @@ static void rpc_kick_cb(evutil_socket_t fd, short what, void *arg);
 void rpc_options_default(struct rpc_options *o)
 {
     o->ca_file = NULL;
+    o->url_name = "rpc_url";
     o->timeout_ms = 10000;
     o->max_body = (size_t)16 << 20;
     o->max_in_flight = 256;
@@ -115,7 +116,7 @@ static void rpc_ssl_reason(char *out, size_t cap)
 }
 
 static int rpc_parse_url(struct rpc_client *c, const char *url,
-                         struct fault *f)
+                         const char *name, struct fault *f)
 {
     struct evhttp_uri *u = NULL;
     const char *scheme, *host, *path, *query;
@@ -123,31 +124,34 @@ static int rpc_parse_url(struct rpc_client *c, const char *url,
     size_t hlen;
     int port, https, rv = -1;
 
+    if (name == NULL)
+        name = "rpc_url";
     if (strlen(url) >= RPC_URL_MAX)
-        return fault_set(f, FAULT_INVALID, "rpc_url",
-                         "rpc_url is longer than %d bytes", RPC_URL_MAX - 1);
+        return fault_set(f, FAULT_INVALID, name,
+                         "%s is longer than %d bytes", name,
+                         RPC_URL_MAX - 1);
     u = evhttp_uri_parse_with_flags(url, 0);
     if (u == NULL) {
-        fault_set(f, FAULT_INVALID, "rpc_url", "rpc_url is not a URL");
+        fault_set(f, FAULT_INVALID, name, "%s is not a URL", name);
         goto done;
     }
     scheme = evhttp_uri_get_scheme(u);
     host = evhttp_uri_get_host(u);
     if (scheme == NULL ||
         (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-        fault_set(f, FAULT_INVALID, "rpc_url",
-                  "rpc_url must start with http:// or https://");
+        fault_set(f, FAULT_INVALID, name,
+                  "%s must start with http:// or https://", name);
         goto done;
     }
     https = strcmp(scheme, "https") == 0;
     if (host == NULL || host[0] == '\0') {
-        fault_set(f, FAULT_INVALID, "rpc_url", "rpc_url has no host");
+        fault_set(f, FAULT_INVALID, name, "%s has no host", name);
         goto done;
     }
     if (evhttp_uri_get_userinfo(u) != NULL ||
         evhttp_uri_get_fragment(u) != NULL) {
-        fault_set(f, FAULT_INVALID, "rpc_url",
-                  "rpc_url may not hold user info or a fragment");
+        fault_set(f, FAULT_INVALID, name,
+                  "%s may not hold user info or a fragment", name);
         goto done;
     }
     hlen = strlen(host);
@@ -156,7 +160,7 @@ static int rpc_parse_url(struct rpc_client *c, const char *url,
         hlen -= 2;
     }
     if (hlen >= sizeof c->host) {
-        fault_set(f, FAULT_INVALID, "rpc_url", "rpc_url's host is too long");
+        fault_set(f, FAULT_INVALID, name, "%s's host is too long", name);
         goto done;
     }
     memcpy(c->host, host, hlen);
@@ -165,7 +169,8 @@ static int rpc_parse_url(struct rpc_client *c, const char *url,
                     inet_pton(AF_INET6, c->host, addr) == 1;
     port = evhttp_uri_get_port(u);
     if (port == 0 || port > 65535) {
-        fault_set(f, FAULT_INVALID, "rpc_url", "rpc_url's port is out of range");
+        fault_set(f, FAULT_INVALID, name, "%s's port is out of range",
+                  name);
         goto done;
     }
     c->port = (uint16_t)(port < 0 ? (https ? 443 : 80) : port);
@@ -176,7 +181,7 @@ static int rpc_parse_url(struct rpc_client *c, const char *url,
     if ((size_t)snprintf(c->target, sizeof c->target, "%s%s%s", path,
                          query ? "?" : "", query ? query : "") >=
         sizeof c->target) {
-        fault_set(f, FAULT_INVALID, "rpc_url", "rpc_url's path is too long");
+        fault_set(f, FAULT_INVALID, name, "%s's path is too long", name);
         goto done;
     }
     if (strchr(c->host, ':') != NULL)
@@ -334,10 +339,11 @@ int rpc_client_new(struct rpc_client **out, struct event_base *base,
     c->base = base;
     c->opt = o;
     c->opt.ca_file = NULL; /* not kept: read once here */
+    c->opt.url_name = NULL;
     c->next_id = 1;
     for (i = 0; i < RPC_CONNS_MAX; i++)
         c->slots[i].c = c;
-    https = rpc_parse_url(c, url, f);
+    https = rpc_parse_url(c, url, o.url_name, f);
     if (https < 0)
         goto done;
     if (https && rpc_tls_init(c, o.ca_file, f) != 0)
@@ -496,8 +502,11 @@ static void rpc_transport_failed(struct rpc_client *c, struct rpc_slot *s,
             return;
         }
     }
+    /* libevent tells the error callback of every failure but one: a
+     * connection that could not be made (refused, unreachable, a name
+     * that does not resolve, the connect timing out). */
     if (!call->have_http_error) {
-        rpc_fail(call, RPCWIRE_TRANSPORT, 0, "%s cannot be reached",
+        rpc_fail(call, RPCWIRE_CONNECT, 0, "cannot connect to %s",
                  c->endpoint);
         return;
     }

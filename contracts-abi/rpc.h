@@ -45,6 +45,9 @@ struct rpc_client;
 /* The knobs of a client; rpc_options_default gives the defaults noted. */
 struct rpc_options {
     const char *ca_file;    /* an extra PEM CA file for https, or NULL */
+    const char *url_name;   /* what faults about the URL call it, and
+                               their field: "rpc_url", or a command-line
+                               tool's "--rpc-url" */
     uint32_t timeout_ms;    /* per call, from rpc_call on; 10000 */
     size_t max_body;        /* largest answer body; 16 MiB */
     uint32_t max_in_flight; /* calls queued or sent; 256 */
@@ -78,8 +81,9 @@ void rpc_options_default(struct rpc_options *o);
  * an optional port, an optional path and query; no user info, no
  * fragment). opt may be NULL for the defaults. Nothing is connected yet.
  * Returns 0 with *out set (free with rpc_client_free, before base); on
- * failure -1 with *out = NULL and f set: FAULT_INVALID naming "rpc_url"
- * (not such a URL, longer than RPC_URL_MAX) or "ca_file" (cannot be read
+ * failure -1 with *out = NULL and f set: FAULT_INVALID naming the URL
+ * (opt->url_name, "rpc_url" by default: not such a URL, longer than
+ * RPC_URL_MAX) or "ca_file" (cannot be read
  * as PEM certificates), or an option out of range (field "rpc_options");
  * FAULT_INTERNAL for misuse or when memory or the TLS context cannot be
  * had. */

@@ -25,6 +25,7 @@ enum fault_kind rpcwire_fault_kind(enum rpcwire_status status)
     switch (status) {
     case RPCWIRE_OK: return FAULT_NONE;
     case RPCWIRE_CANCELLED:
+    case RPCWIRE_CONNECT:
     case RPCWIRE_TRANSPORT:
     case RPCWIRE_TLS:
     case RPCWIRE_TIMEOUT:
@@ -45,6 +46,7 @@ const char *rpcwire_status_name(enum rpcwire_status status)
     switch (status) {
     case RPCWIRE_OK: return "ok";
     case RPCWIRE_CANCELLED: return "cancelled";
+    case RPCWIRE_CONNECT: return "connect";
     case RPCWIRE_TRANSPORT: return "transport";
     case RPCWIRE_TLS: return "tls";
     case RPCWIRE_TIMEOUT: return "timeout";
@@ -76,6 +78,7 @@ static void rpcwire_reply_vfail(struct rpcwire_reply *reply,
     if (status != RPCWIRE_ERROR_OBJECT) {
         reply->error_code = 0;
         reply->error_message[0] = '\0';
+        reply->error_data[0] = '\0';
     }
     fault_clear(&reply->fault);
     reply->fault.kind = kind == FAULT_NONE ? FAULT_INTERNAL : kind;
@@ -222,6 +225,7 @@ struct rpcwire_one {
     json_t *result;
     int64_t code;
     char message[RPCWIRE_MESSAGE_MAX];
+    char data[RPCWIRE_DATA_MAX];
 };
 
 /* Read v (at path) as a JSON-RPC 2.0 response object. Returns 0 with one
@@ -231,7 +235,7 @@ static int rpcwire_read_one(struct rpcwire_one *one, json_t *v,
                             const char *path, struct rpcwire_reply *reply)
 {
     char field[FAULT_FIELD_MAX];
-    json_t *ver, *id, *res, *err, *code, *msg;
+    json_t *ver, *id, *res, *err, *code, *msg, *data;
 
     memset(one, 0, sizeof *one);
     if (!json_is_object(v)) {
@@ -288,6 +292,10 @@ static int rpcwire_read_one(struct rpcwire_one *one, json_t *v,
     one->code = (int64_t)json_integer_value(code);
     rpcwire_clean_text(one->message, sizeof one->message,
                        json_string_value(msg), json_string_length(msg));
+    data = json_object_get(err, "data");
+    if (json_is_string(data))
+        rpcwire_clean_text(one->data, sizeof one->data,
+                           json_string_value(data), json_string_length(data));
     return 0;
 }
 
@@ -303,6 +311,7 @@ static void rpcwire_give(struct rpcwire_reply *reply,
         reply->result = one->result;
         reply->error_code = 0;
         reply->error_message[0] = '\0';
+        reply->error_data[0] = '\0';
         fault_clear(&reply->fault);
         return;
     case RPCWIRE_ERROR_OBJECT:
@@ -310,12 +319,15 @@ static void rpcwire_give(struct rpcwire_reply *reply,
         reply->error_code = one->code;
         snprintf(reply->error_message, sizeof reply->error_message, "%s",
                  one->message);
+        snprintf(reply->error_data, sizeof reply->error_data, "%s",
+                 one->data);
         rpcwire_reply_fail(reply, RPCWIRE_ERROR_OBJECT, field,
                            "the node answered with error %" PRId64 ": %s",
                            one->code, one->message);
         return;
     case RPCWIRE_NO_RESULT:
     case RPCWIRE_CANCELLED:
+    case RPCWIRE_CONNECT:
     case RPCWIRE_TRANSPORT:
     case RPCWIRE_TLS:
     case RPCWIRE_TIMEOUT:

@@ -8,8 +8,9 @@
  * duplicate keys, no NUL), each response an object with "jsonrpc": "2.0",
  * an integer "id" equal to one we sent and not seen before in the same
  * answer, and exactly one of "result" and "error"; an error object has an
- * integer "code" and a string "message". Members we do not read are
- * ignored (nodes add their own).
+ * integer "code" and a string "message", and its "data" is kept when it
+ * is a string (a revert's data: a custom error's selector and arguments).
+ * Members we do not read are ignored (nodes add their own).
  *
  * Outcomes are per request: a batch answer may give results to some
  * requests, error objects to others, and leave some out. A failure that
@@ -36,16 +37,21 @@
 #define RPCWIRE_BATCH_MAX 100
 
 /* The longest method name, and the most bytes of a node's error message
- * that are kept (cleaned, NUL included). */
+ * and of its error data that are kept (cleaned, NUL included). */
 #define RPCWIRE_METHOD_MAX 64
 #define RPCWIRE_MESSAGE_MAX 160
+#define RPCWIRE_DATA_MAX 140 /* a selector and two ABI words as hex */
 
 /* What became of one request. The kinds of outcome are finer than a fault
  * kind, for tests and metrics; rpc.c adds the transport ones. */
 enum rpcwire_status {
     RPCWIRE_OK = 0,        /* a result (which may be JSON null) */
     RPCWIRE_CANCELLED,     /* the client was freed first */
-    RPCWIRE_TRANSPORT,     /* no connection, reset, closed mid-answer */
+    RPCWIRE_CONNECT,       /* no connection could be made: refused,
+                              unreachable, a name that does not resolve,
+                              no connection within the deadline */
+    RPCWIRE_TRANSPORT,     /* reset or closed mid-answer, or the request
+                              could not be sent */
     RPCWIRE_TLS,           /* the TLS handshake or certificate failed */
     RPCWIRE_TIMEOUT,       /* no whole answer in time */
     RPCWIRE_HTTP_STATUS,   /* an HTTP status other than 200 */
@@ -68,8 +74,9 @@ struct rpcwire_request {
 
 /* The outcome of one request. result is borrowed from the document that
  * rpcwire_parse returned (valid while it lives); NULL unless status is
- * RPCWIRE_OK. error_code and error_message are set only for
- * RPCWIRE_ERROR_OBJECT (else 0 and ""). fault is FAULT_NONE exactly when
+ * RPCWIRE_OK. error_code, error_message and error_data are set only for
+ * RPCWIRE_ERROR_OBJECT (else 0, "" and ""; error_data is "" too when the
+ * error has no string data). fault is FAULT_NONE exactly when
  * status is RPCWIRE_OK. http_status is the answer's HTTP status, 0 when
  * there was none. */
 struct rpcwire_reply {
@@ -77,6 +84,7 @@ struct rpcwire_reply {
     json_t *result;
     int64_t error_code;
     char error_message[RPCWIRE_MESSAGE_MAX];
+    char error_data[RPCWIRE_DATA_MAX];
     int http_status;
     struct fault fault;
 };
@@ -113,8 +121,9 @@ int rpcwire_parse(json_t **doc, struct rpcwire_reply *replies,
     __attribute__((warn_unused_result));
 
 /* Set reply to status with a fault of kind (from rpcwire_fault_kind),
- * field and a formatted detail; result NULL, error code and message
- * cleared, http_status kept. */
+ * field and a formatted detail; result NULL, http_status kept; error
+ * code, message and data cleared unless status is
+ * RPCWIRE_ERROR_OBJECT. */
 void rpcwire_reply_fail(struct rpcwire_reply *reply,
                         enum rpcwire_status status, const char *field,
                         const char *fmt, ...)
@@ -122,7 +131,7 @@ void rpcwire_reply_fail(struct rpcwire_reply *reply,
 
 /* Return the fault kind of status: FAULT_NONE for RPCWIRE_OK;
  * FAULT_UNAVAILABLE for what keeps an answer from us (cancelled,
- * transport, TLS, timeout, HTTP status) and for an error object;
+ * connect, transport, TLS, timeout, HTTP status) and for an error object;
  * FAULT_TOO_LARGE for a body over the bound; FAULT_CORRUPT for an answer
  * that fails a check. */
 enum fault_kind rpcwire_fault_kind(enum rpcwire_status status);

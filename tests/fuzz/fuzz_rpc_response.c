@@ -150,9 +150,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_text(r->fault.field, sizeof r->fault.field);
         check_text(r->fault.detail, sizeof r->fault.detail);
         check_text(r->error_message, sizeof r->error_message);
+        check_text(r->error_data, sizeof r->error_data);
         switch (r->status) {
         case RPCWIRE_OK:
-            if (r->result == NULL || r->fault.kind != FAULT_NONE)
+            if (r->result == NULL || r->fault.kind != FAULT_NONE ||
+                r->error_message[0] != '\0' || r->error_data[0] != '\0')
                 abort();
             check_readers(r->result);
             break;
@@ -162,6 +164,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (k = 0; r->error_message[k] != '\0'; k++)
                 if (r->error_message[k] < 0x20 || r->error_message[k] > 0x7e)
                     abort();
+            for (k = 0; r->error_data[k] != '\0'; k++)
+                if (r->error_data[k] < 0x20 || r->error_data[k] > 0x7e)
+                    abort();
             break;
         case RPCWIRE_NO_RESULT:
         case RPCWIRE_MISSING:
@@ -170,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             break;
         case RPCWIRE_CANCELLED:
+        case RPCWIRE_CONNECT:
         case RPCWIRE_TRANSPORT:
         case RPCWIRE_TLS:
         case RPCWIRE_TIMEOUT:

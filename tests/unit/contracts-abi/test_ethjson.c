@@ -52,13 +52,14 @@ static void test_quantity(void **state)
         {"\"0x1\"", 1},
         {"\"0x7a69\"", 31337},
         {"\"0xABCdef\"", 0xabcdef},
+        {"\"0xAA36A7\"", 11155111}, /* Sepolia's chain id, upper case */
         {"\"0xffffffffffffffff\"", UINT64_MAX},
     };
     static const char *const bad[] = {
         "\"0x\"", "\"0x00\"", "\"0x01\"", "\"1\"", "\"0X1\"", "\"x1\"",
         "\"0xg\"", "\"0x1 \"", "\"0x-1\"", "\"0x10000000000000000\"",
         "\"0x1ffffffffffffffff\"", "\"\"", "1", "null", "true", "[]",
-        "{}", "\"0x\\u00001\"",
+        "{}", "\"0x\\u00001\"", "\"-0x1\"", "\"0x7a69 \"", "\" 0x1\"",
     };
     struct fault f;
     uint64_t v;

@@ -35,6 +35,7 @@
 #include "contracts-abi/ethjson.h"
 #include "contracts-abi/rpc.h"
 #include "lib/log.h"
+#include "tests/support/anvil.h"
 #include "tests/support/testutil.h"
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -157,124 +158,6 @@ static void check_reply(const struct rpcwire_reply *r,
     assert_int_equal(r->fault.kind, rpcwire_fault_kind(want));
     if (want != RPCWIRE_OK && r->fault.detail[0] == '\0')
         fail_msg("%s: empty detail", what);
-}
-
-/* --- anvil, started per test --- */
-
-struct anvil {
-    pid_t pid;
-    char url[64];
-    char *dir;
-};
-
-static int anvil_find(char *out, size_t cap)
-{
-    const char *env = getenv("SLUICE_ANVIL");
-    char rel[64] = "node_modules/.bin/anvil";
-    int up;
-
-    if (env != NULL && env[0] != '\0') {
-        snprintf(out, cap, "%s", env);
-        return access(out, X_OK);
-    }
-    for (up = 0; up < 5; up++) {
-        snprintf(out, cap, "%s", rel);
-        if (access(out, X_OK) == 0)
-            return 0;
-        memmove(rel + 3, rel, strlen(rel) + 1);
-        memcpy(rel, "../", 3);
-    }
-    return -1;
-}
-
-static int anvil_setup(void **state)
-{
-    struct anvil *a = calloc(1, sizeof *a);
-    char bin[512], log_path[512];
-    uint8_t *text = NULL;
-    size_t len;
-    int i, fd, status;
-    const char *p;
-    unsigned long port;
-    char *end;
-
-    if (a == NULL || anvil_find(bin, sizeof bin) != 0) {
-        fprintf(stderr, "anvil not found (set SLUICE_ANVIL or run from the "
-                        "repository root after make bootstrap)\n");
-        free(a);
-        return -1;
-    }
-    a->dir = testutil_mkdtemp();
-    snprintf(log_path, sizeof log_path, "%s/anvil.log", a->dir);
-    a->pid = fork();
-    if (a->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0)
-            _exit(127);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        fd = open("/dev/null", O_RDONLY);
-        if (fd >= 0)
-            dup2(fd, 0);
-        execl(bin, "anvil", "--host", "127.0.0.1", "--port", "0",
-              (char *)NULL);
-        _exit(127);
-    }
-    if (a->pid < 0)
-        goto fail;
-    for (i = 0; i < 1500; i++) { /* 30 s */
-        free(text);
-        text = NULL;
-        if (testutil_read_file(log_path, &text, &len) == 0) {
-            char *t = realloc(text, len + 1);
-            if (t == NULL)
-                goto fail;
-            text = (uint8_t *)t;
-            text[len] = '\0';
-            p = strstr((char *)text, "Listening on 127.0.0.1:");
-            if (p != NULL && strchr(p, '\n') != NULL &&
-                (port = strtoul(p + strlen("Listening on 127.0.0.1:"), &end,
-                                10)) > 0 &&
-                port <= 65535 && *end == '\n') {
-                snprintf(a->url, sizeof a->url, "http://127.0.0.1:%lu", port);
-                free(text);
-                *state = a;
-                return 0;
-            }
-        }
-        if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
-            a->pid = 0;
-            fprintf(stderr, "anvil exited before listening\n");
-            goto fail;
-        }
-        usleep(20000);
-    }
-    fprintf(stderr, "anvil printed no Listening line in 30 s\n");
-fail:
-    free(text);
-    if (a->pid > 0) {
-        kill(a->pid, SIGKILL);
-        waitpid(a->pid, &status, 0);
-    }
-    testutil_rmtree(a->dir);
-    free(a);
-    return -1;
-}
-
-static int anvil_teardown(void **state)
-{
-    struct anvil *a = *state;
-    int status;
-
-    if (a == NULL)
-        return 0;
-    kill(a->pid, SIGTERM);
-    waitpid(a->pid, &status, 0);
-    testutil_rmtree(a->dir);
-    free(a);
-    return 0;
 }
 
 static void test_anvil_chain_id_and_block_number(void **state)
@@ -658,8 +541,9 @@ static void fake_timer_cb(evutil_socket_t fd, short what, void *arg)
 static json_t *fake_answer(enum fake_mode mode, json_int_t id, size_t index)
 {
     if (mode == FAKE_BATCH_ONE_ERROR && index == 1)
-        return json_pack("{sssIs{siss}}", "jsonrpc", "2.0", "id", id, "error",
-                         "code", 3, "message", "execution reverted");
+        return json_pack("{sssIs{sisssi}}", "jsonrpc", "2.0", "id", id,
+                         "error", "code", 3, "message", "execution reverted",
+                         "data", 7); /* data that is not a string: not kept */
     if (mode == FAKE_NULL_RESULT)
         return json_pack("{sssIsn}", "jsonrpc", "2.0", "id", id, "result");
     return json_pack("{sssIss}", "jsonrpc", "2.0", "id", id, "result", "0x2a");
@@ -794,7 +678,8 @@ static void fake_cb(struct evhttp_request *req, void *arg)
     case FAKE_ERROR:
         snprintf(text, sizeof text,
                  "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-32000,"
-                 "\"message\":\"header not found\\n\\u00e9\"}}",
+                 "\"message\":\"header not found\\n\\u00e9\","
+                 "\"data\":\"0x7c946ed7\\u0001\"}}",
                  (long long)id);
         fake_send(req, 200, text);
         break;
@@ -968,6 +853,10 @@ static void test_local_single_cases(void **state)
             /* Node text is cleaned: no control or non-ASCII bytes. */
             assert_string_equal(s.replies[0].error_message,
                                 "header not found???");
+            /* So is its data, kept for the revert reasons it carries. */
+            assert_string_equal(s.replies[0].error_data, "0x7c946ed7?");
+        } else {
+            assert_string_equal(s.replies[0].error_data, "");
         }
         check_still_works(base, c, &fk);
         run_for(base, 20);
@@ -1038,6 +927,7 @@ static void test_local_batch_cases(void **state)
             assert_int_equal(s.replies[1].error_code, 3);
             assert_string_equal(s.replies[1].error_message,
                                 "execution reverted");
+            assert_string_equal(s.replies[1].error_data, "");
         }
         check_still_works(base, c, &fk);
         seen_clear(&s);
@@ -1072,11 +962,12 @@ static void test_local_refused(void **state)
     c = client_new(base, url, &o);
     call_ok(c, "eth_chainId", NULL, &s1);
     run_until(base, &s1.calls, 1, WAIT_MS);
-    check_reply(&s1.replies[0], RPCWIRE_TRANSPORT, "refused");
-    assert_non_null(strstr(s1.replies[0].fault.detail, "127.0.0.1"));
+    check_reply(&s1.replies[0], RPCWIRE_CONNECT, "refused");
+    assert_non_null(strstr(s1.replies[0].fault.detail,
+                           "cannot connect to http://127.0.0.1:"));
     call_ok(c, "eth_chainId", NULL, &s2);
     run_until(base, &s2.calls, 1, WAIT_MS);
-    check_reply(&s2.replies[0], RPCWIRE_TRANSPORT, "refused again");
+    check_reply(&s2.replies[0], RPCWIRE_CONNECT, "refused again");
     rpc_client_free(c);
     event_base_free(base);
     seen_clear(&s1);
@@ -1247,7 +1138,19 @@ static void test_local_misuse(void **state)
         assert_null(c);
         assert_int_equal(f.kind, FAULT_INVALID);
         assert_string_equal(f.field, "rpc_url");
+        assert_non_null(strstr(f.detail, "rpc_url"));
     }
+    /* A command-line tool has the URL named as its users know it. */
+    rpc_options_default(&o);
+    o.url_name = "--rpc-url";
+    assert_int_equal(rpc_client_new(&c, base, "ftp://127.0.0.1/", &o, &f),
+                     -1);
+    assert_string_equal(f.field, "--rpc-url");
+    assert_non_null(strstr(f.detail, "--rpc-url must start with http://"));
+    assert_int_equal(rpc_client_new(&c, base, "http://127.0.0.1:99999/", &o,
+                                     &f), -1);
+    assert_string_equal(f.field, "--rpc-url");
+    assert_non_null(strstr(f.detail, "--rpc-url"));
     longurl = malloc(RPC_URL_MAX + 32);
     memcpy(longurl, "http://127.0.0.1/", 17);
     memset(longurl + 17, 'a', RPC_URL_MAX);
