@@ -10,6 +10,18 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIBSLU
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 -include $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/unit/%.d,$(UNIT_SRCS))
+
+# In-process HTTP tests (tests/http/test_<concept>.c): the gateway started
+# inside the test binary on port 0 (tests/support/gwtest.h); tests/run.sh
+# runs them beside the unit tests.
+HTTP_SRCS := $(wildcard tests/http/test_*.c)
+UNIT_TESTS += $(patsubst tests/http/%.c,$(BUILD)/tests/http/%,$(HTTP_SRCS))
+
+$(BUILD)/tests/http/%: $(BUILD)/obj/tests/http/%.o $(TEST_SUPPORT_OBJS) $(LIBSLUICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(patsubst tests/http/%.c,$(BUILD)/obj/tests/http/%.d,$(HTTP_SRCS))
 -include $(TEST_SUPPORT_OBJS:.o=.d)
 
 # Fuzz targets (tests/fuzz/fuzz_<name>.c) are built with clang's libFuzzer,

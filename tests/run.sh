@@ -22,9 +22,11 @@ record() { # name status log
     fi
 }
 
-# Unit tests: one binary per source file; cmocka counts its own cases.
+# Unit tests and in-process HTTP tests: one binary per source file;
+# cmocka counts its own cases.
 cases=0
-for t in $(find "$build/tests/unit" -type f -perm -u+x 2>/dev/null | sort); do
+for t in $(find "$build/tests/unit" "$build/tests/http" -type f -perm -u+x \
+               2>/dev/null | sort); do
     name=${t#"$build"/tests/}
     log="$log_dir/$(echo "$name" | tr / _).log"
     "$t" >"$log" 2>&1
