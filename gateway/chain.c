@@ -18,8 +18,6 @@
 #include "lib/log.h"
 #include "lib/u256.h"
 #include "pricing/ledger.h"
-#include "storage/chainstore.h"
-#include "storage/db.h"
 
 /* Payments shown for one transaction: more Purchased logs than this in one
  * transaction are not shown (they are still credited). */
@@ -62,7 +60,7 @@ struct chain_wait {
     struct chain_wait *next, *prev;
 };
 
-/* ---- the sink: the follower's steps into SQLite -------------------------- */
+/* ---- the sink: the follower's steps into the ledger ---------------------- */
 
 /* A decoded amount as the ledger's text (the decoder keeps it below 2^128,
  * which has 39 digits). */
@@ -80,7 +78,7 @@ static void chain_amount(char out[LEDGER_AMOUNT_SIZE], const struct u256 *a)
 static int chain_sink_chain_id(void *arg, uint64_t chain_id, struct fault *f)
 {
     struct gw_chain *ch = arg;
-    struct chainstore_state cs;
+    struct ledger_chain cs;
     char want[24];
 
     if (ch->opt.chain_id != 0 && chain_id != ch->opt.chain_id) {
@@ -89,7 +87,7 @@ static int chain_sink_chain_id(void *arg, uint64_t chain_id, struct fault *f)
                          "the node is on chain %" PRIu64 ", not %s (--chain-id)",
                          chain_id, want);
     }
-    if (chainstore_open(ch->gw->store->db, &cs, chain_id, ch->contract.bytes,
+    if (ledger_chain_open(ch->gw->ledger, &cs, chain_id, ch->contract.bytes,
                         0, f) < 0)
         return -1;
     ch->chain_id = chain_id;
@@ -101,13 +99,13 @@ static int chain_sink_load(void *arg, int64_t *tip,
                            size_t *n, struct fault *f)
 {
     struct gw_chain *ch = arg;
-    struct chainstore_state cs;
-    struct chainstore_block *b;
+    struct ledger_chain cs;
+    struct ledger_block *b;
     size_t i;
     int rc;
 
     *n = 0;
-    rc = chainstore_read(ch->gw->store->db, &cs, f);
+    rc = ledger_chain_read(ch->gw->ledger, &cs, f);
     if (rc < 0)
         return -1;
     *tip = rc == 1 ? cs.tip : -1;
@@ -115,9 +113,10 @@ static int chain_sink_load(void *arg, int64_t *tip,
     if (b == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     /* The newest cap blocks at or below the tip. */
-    if (chainstore_blocks(ch->gw->store->db,
-                          *tip - (int64_t)cap < -1 ? -1 : *tip - (int64_t)cap,
-                          b, cap, n, f) < 0) {
+    if (ledger_chain_blocks(ch->gw->ledger,
+                            *tip - (int64_t)cap < -1 ? -1
+                                                     : *tip - (int64_t)cap,
+                            b, cap, n, f) < 0) {
         free(b);
         return -1;
     }
@@ -130,40 +129,26 @@ static int chain_sink_load(void *arg, int64_t *tip,
     return 0;
 }
 
+/* The follower's step, as the ledger's (pricing/ledger.h), applied in one
+ * unit of work: the rules of a step are the ledger's (ledger_apply_step,
+ * unit-tested there); here the follower's types become the ledger's. */
 static int chain_sink_apply(void *arg, const struct follower_step *s,
                             uint64_t *reversed, struct fault *f)
 {
     struct gw_chain *ch = arg;
-    sqlite3 *db = ch->gw->store->db;
-    struct chainstore_block *cb = NULL;
-    struct chainstore_state cs;
+    struct ledger *l = ch->gw->ledger;
+    struct ledger_block *cb = NULL;
     struct ledger_payment *lp = NULL;
-    int64_t now = (int64_t)time(NULL), credited_to;
+    struct ledger_step ls;
     size_t i;
+    int rv = -1;
 
     *reversed = 0;
-    if (db_begin(db, f) < 0)
-        return -1;
-    if (chainstore_read(db, &cs, f) != 1) {
-        if (f->kind == FAULT_NONE)
-            fault_set(f, FAULT_INTERNAL, NULL, "no chain checkpoint");
-        goto fail;
-    }
-    credited_to = cs.last_credited_block;
-    if (s->rollback) {
-        if (chainstore_trim(db, s->rollback_to, INT64_MIN, f) < 0 ||
-            ledger_drop_after(db, ch->chain_id, s->rollback_to, now,
-                              reversed, f) < 0)
-            goto fail;
-        if (credited_to > s->rollback_to)
-            credited_to = s->rollback_to;
-    }
-    if (s->npayments > 0) {
-        lp = calloc(s->npayments, sizeof *lp);
-        if (lp == NULL) {
-            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-            goto fail;
-        }
+    if ((s->npayments > 0 &&
+         (lp = calloc(s->npayments, sizeof *lp)) == NULL) ||
+        (s->nblocks > 0 && (cb = calloc(s->nblocks, sizeof *cb)) == NULL)) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
     }
     for (i = 0; i < s->npayments; i++) {
         const struct follower_payment *p = &s->payments[i];
@@ -180,48 +165,36 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
         chain_amount(lp[i].amount_wei, &p->p.amount);
         memcpy(lp[i].ref, p->p.ref, 32);
     }
-    if (s->nblocks > 0) {
-        cb = calloc(s->nblocks, sizeof *cb);
-        if (cb == NULL) {
-            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-            goto fail;
-        }
-    }
     for (i = 0; i < s->nblocks; i++) {
         cb[i].number = s->blocks[i].number;
         memcpy(cb[i].hash, s->blocks[i].hash, 32);
         memcpy(cb[i].parent_hash, s->blocks[i].parent_hash, 32);
     }
-    if (ledger_observe_all(db, lp, s->npayments, now, f) < 0 ||
-        chainstore_put_blocks(db, cb, s->nblocks, f) < 0)
-        goto fail;
-    if (chainstore_trim(db, s->tip, s->keep_from, f) < 0)
-        goto fail;
-    if (s->has_credit) {
-        if (ledger_credit_upto(db, ch->chain_id, s->credit_upto, now, NULL,
-                               f) < 0)
-            goto fail;
-        /* Never below what is already credited: after a rollback that
-         * shortened the chain without removing a credited block (anvil's
-         * rollback, a node that went back), credit_upto counts from the
-         * lower head, yet the payments up to credited_to stay credited.
-         * Found by tests/integration/test_chain_property.py. */
-        if ((int64_t)s->credit_upto > credited_to)
-            credited_to = (int64_t)s->credit_upto;
+    memset(&ls, 0, sizeof ls);
+    ls.chain_id = ch->chain_id;
+    ls.has_rollback = s->rollback;
+    ls.rollback_to = s->rollback_to;
+    ls.payments = lp;
+    ls.npayments = s->npayments;
+    ls.blocks = cb;
+    ls.nblocks = s->nblocks;
+    ls.tip = s->tip;
+    ls.keep_from = s->keep_from;
+    ls.credit = s->has_credit;
+    ls.credit_upto = s->credit_upto;
+    if (ledger_begin(l, f) < 0)
+        goto done;
+    if (ledger_apply_step(l, &ls, (int64_t)time(NULL), reversed, f) < 0 ||
+        ledger_commit(l, f) < 0) {
+        ledger_rollback(l);
+        *reversed = 0;
+        goto done;
     }
-    if (chainstore_advance(db, s->tip, credited_to, *reversed > 0 ? 1 : 0,
-                           f) < 0 ||
-        db_commit(db, f) < 0)
-        goto fail;
+    rv = 0;
+done:
     free(lp);
     free(cb);
-    return 0;
-fail:
-    db_rollback(db);
-    free(lp);
-    free(cb);
-    *reversed = 0;
-    return -1;
+    return rv;
 }
 
 static void chain_recheck_all(struct gw_chain *ch);
@@ -305,7 +278,7 @@ static int chain_lookup_db(struct gw_chain *ch, const uint8_t tx[32],
     v = calloc(CHAIN_TX_PAYMENTS_MAX, sizeof *v);
     if (v == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-    if (ledger_payments_of_tx(ch->gw->store->db, ch->chain_id, tx, v,
+    if (ledger_payments_of_tx(ch->gw->ledger, ch->chain_id, tx, v,
                               CHAIN_TX_PAYMENTS_MAX, &n, f) < 0) {
         free(v);
         return -1;
@@ -663,7 +636,7 @@ int h_chain(struct gw_ctx *c)
 {
     struct gw_chain *ch = c->gw->chain;
     struct follower_status st;
-    struct chainstore_state cs;
+    struct ledger_chain cs;
     struct ethaddr me;
     const char *state;
     json_t *doc;
@@ -682,7 +655,7 @@ int h_chain(struct gw_ctx *c)
         return gw_reply_json(c, 200, doc, NULL);
     }
     follower_status(ch->fl, &st);
-    rc = chainstore_read(c->gw->store->db, &cs, &c->fault);
+    rc = ledger_chain_read(c->gw->ledger, &cs, &c->fault);
     if (rc < 0)
         return -1;
     state = follower_state_name(st.state);
@@ -844,7 +817,7 @@ void gw_chain_metrics(const struct gw_chain *ch, struct gateway *gw,
                       struct evbuffer *out)
 {
     struct follower_status st;
-    struct chainstore_state cs;
+    struct ledger_chain cs;
     struct rpc_stats rs;
     struct fault f;
     int rc;
@@ -854,7 +827,7 @@ void gw_chain_metrics(const struct gw_chain *ch, struct gateway *gw,
         return;
     follower_status(ch->fl, &st);
     rpc_client_stats(ch->rpc, &rs);
-    rc = chainstore_read(ch->gw->store->db, &cs, &f);
+    rc = ledger_chain_read(ch->gw->ledger, &cs, &f);
     evbuffer_add_printf(
         out,
         "# HELP sluice_chain_head The node's head block, last seen.\n"

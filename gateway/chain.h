@@ -1,8 +1,8 @@
 /*
  * chain: the gateway's side of the chain: the JSON-RPC client and the
- * follower (contracts-abi/), the sink that applies the follower's steps to
- * the ledger (pricing/ledger.h) and the checkpoint (storage/chainstore.h)
- * in one transaction, and what GET /v1/chain, GET /v1/payments/<tx> and
+ * follower (contracts-abi/), the sink that applies each of the follower's
+ * steps to the ledger (pricing/ledger.h, which keeps the checkpoint too) in
+ * one unit of work, and what GET /v1/chain, GET /v1/payments/<tx> and
  * /metrics show of it.
  *
  * Without an rpc_url the gateway follows no chain: /v1/chain says

@@ -43,6 +43,7 @@ struct auth_check;
 struct inflight;
 struct gw_chain;
 struct viewcache;
+struct ledger;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
 struct gateway_options {
@@ -92,6 +93,7 @@ struct gateway {
     struct evhttp_bound_socket *bound;
     uint16_t port;              /* the port bound, after start */
     struct store *store;        /* the event loop's handle */
+    struct ledger *ledger;      /* on store's connection (ledger.h) */
     struct publisher *publisher;
     struct metrics *metrics;
     struct inflight *inflight;  /* signed requests still running */

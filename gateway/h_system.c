@@ -10,12 +10,15 @@
 #include "gateway/reply.h"
 #include "gateway/routes.h"
 #include "gateway/viewcache.h"
-#include "storage/db.h"
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "pricing/ledger.h"
+#include "storage/catalog.h"
 
 int h_healthz(struct gw_ctx *c)
 {
     /* Healthy means the database answers, not only that we are up. */
-    if (db_exec(c->gw->store->db, "SELECT 1", &c->fault) < 0)
+    if (ledger_ping(c->gw->ledger, &c->fault) < 0)
         return -1;
     return gw_reply_json(c, 200,
                          json_pack("{s:s, s:I}", "status", "ok", "uptime_s",
@@ -24,30 +27,43 @@ int h_healthz(struct gw_ctx *c)
                          NULL);
 }
 
+struct h_ingest_ctx {
+    struct gw_ctx *c;
+    struct evbuffer *out;
+};
+
+static int h_metrics_ingest_one(void *arg, const uint8_t id[CATALOG_ID_LEN],
+                                struct fault *f)
+{
+    struct h_ingest_ctx *x = arg;
+    struct catalog_dataset d;
+    char hex[2 * CATALOG_ID_LEN + 1];
+
+    if (catalog_get_dataset(x->c->gw->store->db, &d, id, f) < 0 ||
+        hex_encode(hex, sizeof hex, id, CATALOG_ID_LEN) < 0)
+        return 0; /* gone meanwhile: skip it */
+    evbuffer_add_printf(
+        x->out,
+        "sluice_ingest_bytes{dataset=\"0x%s\",kind=\"done\"} %llu\n"
+        "sluice_ingest_bytes{dataset=\"0x%s\",kind=\"total\"} %llu\n",
+        hex, (unsigned long long)d.progress_done, hex,
+        (unsigned long long)d.progress_total);
+    return 0;
+}
+
 static void h_metrics_ingest(struct gw_ctx *c, struct evbuffer *out)
 {
-    sqlite3_stmt *stmt = NULL;
+    struct h_ingest_ctx x = {c, out};
     struct fault f;
 
     evbuffer_add_printf(out,
                         "# HELP sluice_ingest_bytes Bytes ingested so far "
                         "and in all, of data-sets being published.\n"
                         "# TYPE sluice_ingest_bytes gauge\n");
-    if (db_prepare(c->gw->store->db, &stmt,
-                   "SELECT hex(id), progress_done, progress_total FROM "
-                   "datasets WHERE state = 'publishing'",
-                   &f) < 0)
-        return;
-    while (sqlite3_step(stmt) == SQLITE_ROW)
-        evbuffer_add_printf(
-            out,
-            "sluice_ingest_bytes{dataset=\"0x%s\",kind=\"done\"} %lld\n"
-            "sluice_ingest_bytes{dataset=\"0x%s\",kind=\"total\"} %lld\n",
-            (const char *)sqlite3_column_text(stmt, 0),
-            (long long)sqlite3_column_int64(stmt, 1),
-            (const char *)sqlite3_column_text(stmt, 0),
-            (long long)sqlite3_column_int64(stmt, 2));
-    db_release(stmt);
+    if (catalog_each_dataset(c->gw->store->db, CATALOG_PUBLISHING,
+                             h_metrics_ingest_one, &x, &f) < 0)
+        log_warn("metrics: cannot list the data-sets being published: %s",
+                 f.detail);
 }
 
 int h_metrics(struct gw_ctx *c)

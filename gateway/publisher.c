@@ -7,7 +7,6 @@
 
 #include "lib/hex.h"
 #include "lib/log.h"
-#include "storage/db.h"
 #include "storage/ingest.h"
 #include "storage/parts.h"
 

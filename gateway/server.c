@@ -36,8 +36,7 @@
 #include "gateway/viewcache.h"
 #include "gateway/webroot.h"
 #include "lib/log.h"
-#include "storage/db.h"
-#include "storage/nonces.h"
+#include "pricing/ledger_sqlite.h"
 
 /* Bounds of the cache of rendered data-set views: a view is about 2 KB
  * (up to ~100 KB with 100 preview rows of wide data). */
@@ -138,7 +137,7 @@ static int server_record(struct gw_ctx *c, int status, const char *ctype,
                          const char *location, const uint8_t *body,
                          size_t len)
 {
-    struct nonce_record r;
+    struct ledger_nonce r;
     struct fault *f = &c->fault;
 
     memset(&r, 0, sizeof r);
@@ -154,15 +153,15 @@ static int server_record(struct gw_ctx *c, int status, const char *ctype,
     r.response = (uint8_t *)(uintptr_t)body;
     r.response_len = len;
     if (c->batched) /* inside its SAVEPOINT; the batch commits */
-        return nonces_insert(c->gw->store->db, &r, f);
+        return ledger_nonce_insert(c->gw->ledger, &r, f);
     if (!c->in_tx) {
-        if (db_begin(c->gw->store->db, f) < 0)
+        if (ledger_begin(c->gw->ledger, f) < 0)
             return -1;
         c->in_tx = 1;
     }
-    if (nonces_insert(c->gw->store->db, &r, f) < 0 ||
-        db_commit(c->gw->store->db, f) < 0) {
-        db_rollback(c->gw->store->db);
+    if (ledger_nonce_insert(c->gw->ledger, &r, f) < 0 ||
+        ledger_commit(c->gw->ledger, f) < 0) {
+        ledger_rollback(c->gw->ledger);
         c->in_tx = 0;
         return -1;
     }
@@ -175,7 +174,7 @@ static int server_commit_if_open(struct gw_ctx *c)
     if (!c->in_tx || c->batched)
         return 0;
     c->in_tx = 0;
-    return db_commit(c->gw->store->db, &c->fault);
+    return ledger_commit(c->gw->ledger, &c->fault);
 }
 
 static void server_held_clear(struct gw_ctx *c)
@@ -248,7 +247,7 @@ int gw_begin(struct gw_ctx *c)
 {
     if (c->in_tx)
         return 0;
-    if (db_begin(c->gw->store->db, &c->fault) < 0)
+    if (ledger_begin(c->gw->ledger, &c->fault) < 0)
         return -1;
     c->in_tx = 1;
     return 0;
@@ -329,10 +328,10 @@ static void server_fail(struct gw_ctx *c)
          * problem's nonce row. If even that fails, the batch cannot be
          * trusted: it is rolled back whole. */
         struct fault f;
-        if (db_exec(c->gw->store->db, "ROLLBACK TO sluice_request", &f) < 0)
+        if (ledger_savepoint_undo(c->gw->ledger, &f) < 0)
             c->gw->batch_broken = 1;
     } else if (c->in_tx) {
-        db_rollback(c->gw->store->db);
+        ledger_rollback(c->gw->ledger);
         c->in_tx = 0;
     }
     text = problem_render(&c->fault, &status);
@@ -373,7 +372,7 @@ static void server_fail(struct gw_ctx *c)
 }
 
 /* Answer a repeat of a recorded request with the first answer. */
-static void server_replay(struct gw_ctx *c, const struct nonce_record *r)
+static void server_replay(struct gw_ctx *c, const struct ledger_nonce *r)
 {
     server_send(c, r->status, r->content_type[0] ? r->content_type : NULL,
                 r->location, r->response, r->response_len);
@@ -383,13 +382,13 @@ static void server_replay(struct gw_ctx *c, const struct nonce_record *r)
 static int server_nonce_gate(struct gw_ctx *c, char *key, size_t cap,
                              int *handled)
 {
-    struct nonce_record r;
+    struct ledger_nonce r;
     int found;
 
     *handled = 0;
     snprintf(key, cap, "%s|%s", c->signer_text, c->nonce);
-    if (nonces_lookup(c->gw->store->db, &r, &found, c->signer_text, c->nonce,
-                      &c->fault) < 0)
+    if (ledger_nonce_lookup(c->gw->ledger, &r, &found, c->signer_text,
+                            c->nonce, &c->fault) < 0)
         return -1;
     if (found) {
         if (strcmp(r.method, c->method) == 0 &&
@@ -401,7 +400,7 @@ static int server_nonce_gate(struct gw_ctx *c, char *key, size_t cap,
                       "this nonce was already used for another request");
             c->status = problem_send(c->req, &c->fault, 0);
         }
-        nonces_record_clear(&r);
+        ledger_nonce_clear(&r);
         *handled = 1;
         return 0;
     }
@@ -564,7 +563,7 @@ static void server_on_done(evutil_socket_t fd, short what, void *arg)
     if (c->finish(c) < 0)
         server_fail(c);
     else if (c->in_tx)
-        db_rollback(c->gw->store->db);
+        ledger_rollback(c->gw->ledger);
     server_finish(c);
 }
 
@@ -643,17 +642,17 @@ static void server_batch_add(struct gw_ctx *c)
 /* Run one queued request inside the batch's transaction. */
 static void server_batch_one(struct gw_ctx *c)
 {
-    sqlite3 *db = c->gw->store->db;
+    struct ledger *l = c->gw->ledger;
     struct fault f;
     int rc;
 
-    /* SQLite rolls a whole transaction back on some errors (a full disk,
-     * an I/O error): then a SAVEPOINT would open a transaction of its own
-     * and its RELEASE commit it. The batch is lost; run nothing more. */
-    if (sqlite3_get_autocommit(db))
+    /* A backend may end a unit of work by itself on some errors (SQLite on
+     * a full disk, an I/O error): then a savepoint would open a unit of
+     * its own and its release commit it. The batch is lost; run nothing
+     * more. */
+    if (!ledger_in_unit(l))
         c->gw->batch_broken = 1;
-    if (c->gw->batch_broken ||
-        db_exec(db, "SAVEPOINT sluice_request", &f) < 0) {
+    if (c->gw->batch_broken || ledger_savepoint(l, &f) < 0) {
         /* Answered with the batch's failure in server_batch_run. */
         c->gw->batch_broken = 1;
         c->batched = 1;
@@ -672,7 +671,7 @@ static void server_batch_one(struct gw_ctx *c)
                       "the handler did not answer");
         server_fail(c);
     }
-    if (db_exec(db, "RELEASE sluice_request", &f) < 0)
+    if (ledger_savepoint_release(l, &f) < 0)
         c->gw->batch_broken = 1;
     c->in_tx = 0;
 }
@@ -695,14 +694,14 @@ static void server_batch_run(evutil_socket_t fd, short what, void *arg)
     gw->batch_head = gw->batch_tail = NULL;
     gw->batch_len = 0;
     gw->batch_broken = 0;
-    if (db_begin(gw->store->db, &f) == 0) {
+    if (ledger_begin(gw->ledger, &f) == 0) {
         for (c = list; c != NULL; c = c->batch_next)
             server_batch_one(c);
         if (gw->batch_broken) {
-            db_rollback(gw->store->db);
+            ledger_rollback(gw->ledger);
             fault_set(&f, FAULT_INTERNAL, NULL, "savepoint");
         } else {
-            committed = db_commit(gw->store->db, &f) == 0;
+            committed = ledger_commit(gw->ledger, &f) == 0;
         }
         metrics_write_batch(gw->metrics, n);
     }
@@ -767,7 +766,7 @@ static void server_run(struct gw_ctx *c)
         return; /* server_on_done finishes it */
     case 0:
         if (c->in_tx) /* replied without committing: a handler bug */
-            db_rollback(c->gw->store->db);
+            ledger_rollback(c->gw->ledger);
         break;
     default:
         server_fail(c);
@@ -997,7 +996,7 @@ static void server_on_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (nonces_expire(gw->store->db, (int64_t)time(NULL) - 900, &f) < 0)
+    if (ledger_nonce_expire(gw->ledger, (int64_t)time(NULL) - 900, &f) < 0)
         log_warn("nonce expiry failed: %s", f.detail);
 }
 
@@ -1090,6 +1089,7 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
         goto fail;
     }
     if (store_open(&gw->store, NULL, opt->data_dir, f) < 0 ||
+        ledger_sqlite_open(&gw->ledger, gw->store, f) < 0 ||
         server_identity(gw, f) < 0)
         goto fail;
     if (offload_start(&gw->offload, 2, f) < 0 ||
@@ -1228,6 +1228,7 @@ void gateway_free(struct gateway *gw)
     metrics_free(gw->metrics);
     viewcache_free(gw->views);
     webroot_free(gw->web);
+    ledger_close(gw->ledger);
     store_close(gw->store);
     if (gw->base != NULL)
         event_base_free(gw->base);

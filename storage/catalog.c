@@ -152,6 +152,50 @@ done:
     return rv;
 }
 
+int catalog_get_terms(sqlite3 *db, struct catalog_terms *out, int *found,
+                      const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    const char *price;
+    int rc, rv = -1;
+
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    if (db_prepare(db, &stmt,
+                   "SELECT state = 'published' AND price IS NOT NULL, owner, "
+                   "price FROM datasets WHERE id = ?1",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = db_step(db, stmt, "read a data-set's terms", f);
+    if (rc < 0)
+        goto done;
+    if (rc == 1) {
+        out->published = sqlite3_column_int(stmt, 0);
+        catalog_copy_text(out->owner, sizeof out->owner, stmt, 1);
+        price = (const char *)sqlite3_column_text(stmt, 2);
+        if (price != NULL && (out->price = strdup(price)) == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        *found = 1;
+    }
+    rv = 0;
+done:
+    db_release(stmt);
+    if (rv < 0)
+        catalog_terms_clear(out);
+    return rv;
+}
+
+void catalog_terms_clear(struct catalog_terms *t)
+{
+    if (t == NULL)
+        return;
+    free(t->price);
+    memset(t, 0, sizeof *t);
+}
+
 int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {

@@ -185,6 +185,24 @@ int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
+/* What the ledger may read of a data-set (pricing/ledger.h): whether it is
+ * published with a price plan, its owner, and the plan. */
+struct catalog_terms {
+    int published;           /* published and priced */
+    char owner[43];          /* EIP-55 text, "" when none */
+    char *price;             /* the plan's JSON (malloc'd), or NULL */
+};
+
+/* Read data-set id's terms into *out (free with catalog_terms_clear).
+ * Returns 0 with *found set (0 and *out zeroed for an unknown id); -1 with
+ * *found = 0, *out zeroed and f set. */
+int catalog_get_terms(sqlite3 *db, struct catalog_terms *out, int *found,
+                      const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Free what t holds and zero it. t may be NULL. */
+void catalog_terms_clear(struct catalog_terms *t);
+
 /* Read data-set id's prefix bytes into *out (malloc'd, caller frees; never
  * NULL on success) and *len. Returns 0, or -1 with *out = NULL and f set. */
 int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,

@@ -93,90 +93,15 @@ static const char *const schema_migrations[] = {
     "  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
     "  received_at INTEGER NOT NULL,"
     "  PRIMARY KEY (dataset_id, n)"
-    ");"
-    "CREATE TABLE request_nonces ("
-    "  address TEXT NOT NULL,"
-    "  nonce TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  method TEXT NOT NULL,"
-    "  target TEXT NOT NULL,"
-    "  body_sha256 BLOB NOT NULL CHECK (length(body_sha256) = 32),"
-    "  status INTEGER NOT NULL CHECK (status BETWEEN 100 AND 499),"
-    "  content_type TEXT NOT NULL,"
-    "  location TEXT,"
-    "  response BLOB NOT NULL,"
-    "  PRIMARY KEY (address, nonce)"
-    ");"
-    "CREATE INDEX request_nonces_created ON request_nonces(created_at);",
-
-    /* 3: the chain the gateway follows and the ledger (DESIGN.md 4).
-     * chain_state holds one row: the chain id recorded at the first start,
-     * the contract, and the follower's checkpoint (tip: the last block
-     * whose logs are processed). chain_blocks holds the hashes of recent
-     * processed blocks, to detect reorgs. A payment is one Purchased log,
-     * unique on (chain, transaction, ordinal of the log among the
-     * contract's Purchased logs in that transaction); block and log index
-     * are attributes that a reorg may change. balances never go negative:
-     * credit lost to a reorg after it was spent becomes owed_units. */
-    "CREATE TABLE chain_state ("
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
-    "  chain_id INTEGER NOT NULL CHECK (chain_id > 0),"
-    "  contract BLOB NOT NULL CHECK (length(contract) = 20),"
-    "  tip INTEGER NOT NULL CHECK (tip >= -1),"
-    "  last_credited_block INTEGER NOT NULL DEFAULT -1,"
-    "  finality_violations INTEGER NOT NULL DEFAULT 0"
-    "    CHECK (finality_violations >= 0)"
-    ");"
-    "CREATE TABLE chain_blocks ("
-    "  number INTEGER PRIMARY KEY CHECK (number >= 0),"
-    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
-    "  parent_hash BLOB NOT NULL CHECK (length(parent_hash) = 32)"
-    ");"
-    "CREATE TABLE payments ("
-    "  chain_id INTEGER NOT NULL CHECK (chain_id > 0),"
-    "  tx_hash BLOB NOT NULL CHECK (length(tx_hash) = 32),"
-    "  ordinal INTEGER NOT NULL CHECK (ordinal >= 0),"
-    "  log_index INTEGER NOT NULL CHECK (log_index >= 0),"
-    "  block_number INTEGER NOT NULL CHECK (block_number >= 0),"
-    "  block_hash BLOB NOT NULL CHECK (length(block_hash) = 32),"
-    "  dataset_id BLOB NOT NULL CHECK (length(dataset_id) = 32),"
-    "  worker BLOB NOT NULL CHECK (length(worker) = 20),"
-    "  payer BLOB NOT NULL CHECK (length(payer) = 20),"
-    "  owner BLOB NOT NULL CHECK (length(owner) = 20),"
-    "  amount_wei TEXT NOT NULL,"
-    "  ref BLOB NOT NULL CHECK (length(ref) = 32),"
-    "  state TEXT NOT NULL CHECK (state IN ('confirming', 'credited',"
-    "    'unmatched', 'reversed')),"
-    "  reason TEXT CHECK (reason IS NULL OR reason IN ('unknown_dataset',"
-    "    'owner_mismatch', 'reorged')),"
-    "  units INTEGER CHECK (units IS NULL OR units >= 0),"
-    "  unit_wei TEXT,"
-    "  first_seen_at INTEGER NOT NULL,"
-    "  credited_at INTEGER,"
-    "  PRIMARY KEY (chain_id, tx_hash, ordinal),"
-    "  CHECK ((state = 'credited') = (units IS NOT NULL))"
-    ");"
-    "CREATE INDEX payments_block ON payments(state, block_number);"
-    "CREATE INDEX payments_worker ON payments(worker, dataset_id);"
-    "CREATE TABLE balances ("
-    "  worker BLOB NOT NULL CHECK (length(worker) = 20),"
-    "  dataset_id BLOB NOT NULL CHECK (length(dataset_id) = 32),"
-    "  units INTEGER NOT NULL DEFAULT 0 CHECK (units >= 0),"
-    "  owed_units INTEGER NOT NULL DEFAULT 0 CHECK (owed_units >= 0),"
-    "  remainder_wei TEXT NOT NULL DEFAULT '0',"
-    "  PRIMARY KEY (worker, dataset_id)"
-    ");"
-    "CREATE TABLE ledger_entries ("
-    "  id INTEGER PRIMARY KEY,"
-    "  at INTEGER NOT NULL,"
-    "  worker BLOB NOT NULL CHECK (length(worker) = 20),"
-    "  dataset_id BLOB NOT NULL CHECK (length(dataset_id) = 32),"
-    "  kind TEXT NOT NULL CHECK (kind IN ('credit', 'reversal')),"
-    "  units INTEGER NOT NULL CHECK (units >= 0),"
-    "  chain_id INTEGER NOT NULL,"
-    "  tx_hash BLOB NOT NULL CHECK (length(tx_hash) = 32),"
-    "  ordinal INTEGER NOT NULL"
     ");",
+    /* (request_nonces, once here, belongs to the ledger now:
+     * pricing/ledger_sqlite.c's migration 1 creates it if missing.) */
+
+    /* 3: the chain the gateway follows and the ledger (DESIGN.md 4):
+     * moved to the ledger, which owns its tables
+     * (pricing/ledger_sqlite.c's migration 1, the same tables, created
+     * only if missing, so data dirs made before keep theirs). */
+    "",
 };
 
 #define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))

@@ -14,7 +14,7 @@
 
 #include "storage/catgen.h"
 #include "storage/db.h"
-#include "storage/nonces.h"
+#include "pricing/ledger_sqlite.h"
 #include "storage/store.h"
 #include "tests/support/testutil.h"
 
@@ -173,11 +173,13 @@ static void test_rollback_moves(void **state)
 static void test_other_writes_do_not_move(void **state)
 {
     struct fixture *fx = *state;
-    struct nonce_record r;
+    struct ledger_nonce r;
+    struct ledger *l = NULL;
     char target[] = "/x";
     struct fault f;
     uint64_t g;
 
+    assert_int_equal(ledger_sqlite_open(&l, fx->st, &f), 0);
     memset(&r, 0, sizeof r);
     strcpy(r.address, "0x0000000000000000000000000000000000000001");
     strcpy(r.nonce, "nonce-nonce-nonce-1");
@@ -185,11 +187,12 @@ static void test_other_writes_do_not_move(void **state)
     r.target = target;
     r.status = 200;
     g = catgen_current();
-    assert_int_equal(db_begin(fx->st->db, &f), 0);
-    assert_int_equal(nonces_insert(fx->st->db, &r, &f), 0);
-    assert_int_equal(db_commit(fx->st->db, &f), 0);
+    assert_int_equal(ledger_begin(l, &f), 0);
+    assert_int_equal(ledger_nonce_insert(l, &r, &f), 0);
+    assert_int_equal(ledger_commit(l, &f), 0);
     assert_int_equal(catalog_meta_set(fx->st->db, "k", "v", &f), 0);
     assert_true(catgen_current() == g);
+    ledger_close(l);
 }
 
 /* A write committed by another connection on another thread (as a
