@@ -1,7 +1,9 @@
 #include "lib/jsonv.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 2^256 - 1, the largest amount (78 digits). */
@@ -275,6 +277,148 @@ static int jsonv_path_at(char *out, size_t cap, const uint8_t *b, size_t end)
     return 0;
 }
 
+/*
+ * jansson reads the integer -0 as 0, which would let a field that must not
+ * be negative take a value written with a minus sign (DESIGN.md 3.2).
+ * Walk the text of a parsed body and put the real -0.0 in place of each
+ * integer written "-0", so that jsonv_get_uint refuses it as negative
+ * while a reader of plain JSON numbers still sees zero. The text is
+ * valid JSON (jansson read it), so the walk only tracks where it is:
+ * for each open container its last key (the raw token) or its element
+ * index; the container itself is found from the root when needed.
+ */
+struct jsonv_zframe {
+    unsigned char is_object;
+    unsigned char expect_key;
+    size_t key_off, key_len; /* the raw key token, quotes included */
+    size_t index;
+};
+
+/* The member of parent named by frame fr: its key, or its index. */
+static json_t *jsonv_zchild(json_t *parent, const struct jsonv_zframe *fr,
+                            const uint8_t *b)
+{
+    json_t *key, *child = NULL;
+
+    if (!fr->is_object)
+        return json_array_get(parent, fr->index);
+    key = json_loadb((const char *)b + fr->key_off, fr->key_len,
+                     JSON_DECODE_ANY, NULL);
+    if (json_is_string(key))
+        child = json_object_get(parent, json_string_value(key));
+    json_decref(key);
+    return child;
+}
+
+/* Replace the value at the place st[0..depth) points to with -0.0.
+ * Returns 0, or -1 when out of memory (or when the tree does not match
+ * the text, which would be a bug). */
+static int jsonv_zreplace(json_t *root, const struct jsonv_zframe *st,
+                          size_t depth, const uint8_t *b)
+{
+    const struct jsonv_zframe *fr = &st[depth - 1];
+    json_t *parent = root, *key, *z;
+    size_t d;
+    int rc = -1;
+
+    /* st[0] is the root object; st[d] is the container under st[d-1]'s
+     * current member. */
+    for (d = 1; d < depth && parent != NULL; d++)
+        parent = jsonv_zchild(parent, &st[d - 1], b);
+    if (parent == NULL || (z = json_real(-0.0)) == NULL)
+        return -1;
+    if (!fr->is_object)
+        return json_array_set_new(parent, fr->index, z);
+    key = json_loadb((const char *)b + fr->key_off, fr->key_len,
+                     JSON_DECODE_ANY, NULL);
+    if (json_is_string(key))
+        rc = json_object_setn_new(parent, json_string_value(key),
+                                  json_string_length(key), z);
+    else
+        json_decref(z);
+    json_decref(key);
+    return rc;
+}
+
+static int jsonv_mark_negative_zero(json_t *root, const uint8_t *b,
+                                    size_t len, struct fault *f)
+{
+    struct jsonv_zframe *st = NULL, *grown;
+    size_t depth = 0, cap = 0, i, k;
+    int rv = -1;
+
+    /* Nearly every body has no "-0" at all: skip the walk. */
+    for (i = 0; i + 1 < len && !(b[i] == '-' && b[i + 1] == '0'); i++)
+        ;
+    if (i + 1 >= len)
+        return 0;
+    for (i = 0; i < len; i++) {
+        struct jsonv_zframe *top = depth > 0 ? &st[depth - 1] : NULL;
+
+        switch (b[i]) {
+        case '"':
+            for (k = i + 1; k < len && b[k] != '"'; k++)
+                if (b[k] == '\\')
+                    k++;
+            if (top != NULL && top->is_object && top->expect_key) {
+                top->key_off = i;
+                top->key_len = (k < len ? k + 1 : len) - i;
+                top->expect_key = 0;
+            }
+            i = k;
+            break;
+        case '{':
+        case '[':
+            if (depth == cap) {
+                cap = cap ? 2 * cap : 16;
+                grown = realloc(st, cap * sizeof *st);
+                if (grown == NULL)
+                    goto oom;
+                st = grown;
+            }
+            memset(&st[depth], 0, sizeof st[depth]);
+            st[depth].is_object = b[i] == '{';
+            st[depth].expect_key = b[i] == '{';
+            depth++;
+            break;
+        case '}':
+        case ']':
+            if (depth > 0)
+                depth--;
+            break;
+        case ',':
+            if (top != NULL) {
+                if (top->is_object)
+                    top->expect_key = 1;
+                else
+                    top->index++;
+            }
+            break;
+        case '-':
+            /* A number's sign (not an exponent's): "-0" alone is the
+             * integer at fault; "-0.5" and "-0e1" are reals, and anything
+             * else is not zero. */
+            if (top != NULL && i > 0 && b[i - 1] != 'e' && b[i - 1] != 'E' &&
+                i + 1 < len && b[i + 1] == '0' &&
+                (i + 2 >= len ||
+                 (b[i + 2] != '.' && b[i + 2] != 'e' && b[i + 2] != 'E' &&
+                  (b[i + 2] < '0' || b[i + 2] > '9'))) &&
+                jsonv_zreplace(root, st, depth, b) < 0)
+                goto oom;
+            break;
+        default:
+            break;
+        }
+    }
+    rv = 0;
+    goto done;
+oom:
+    fault_set(f, FAULT_INTERNAL, NULL, "out of memory while parsing the body");
+done:
+    free(st);
+    return rv;
+}
+
 int jsonv_parse_object(json_t **out, const uint8_t *body, size_t len,
                        struct fault *f)
 {
@@ -381,6 +525,8 @@ int jsonv_parse_object(json_t **out, const uint8_t *body, size_t len,
                   jsonv_type_name(j));
         goto done;
     }
+    if (jsonv_mark_negative_zero(j, body, len, f) < 0)
+        goto done;
     *out = j;
     j = NULL;
     rv = 0;
@@ -551,6 +697,12 @@ int jsonv_get_uint(uint64_t *out, int *present, const json_t *obj,
         return -1;
     if (v == NULL)
         return 0;
+    if (json_is_real(v) && json_real_value(v) == 0.0 &&
+        signbit(json_real_value(v)))
+        return fault_set(f, FAULT_INVALID, field,
+                         "%s may not be negative (-0 is written with a "
+                         "minus sign)",
+                         field);
     if (json_is_real(v))
         return fault_set(f, FAULT_INVALID, field,
                          "%s must be a JSON integer, written without a "

@@ -1,4 +1,5 @@
 /* Unit tests for lib/jsonv.c: strict bodies, typed members, and misuse. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,7 +427,13 @@ struct uint_case {
 static const struct uint_case uint_cases[] = {
     {"0", 1, 0, U53, 1, 0, NULL},
     {"1", 1, 0, U53, 1, 1, NULL},
-    {"-0", 1, 0, U53, 1, 0, NULL}, /* jansson reads -0 as the integer 0 */
+    /* jansson reads -0 as the integer 0; DESIGN.md 3.2 refuses it. */
+    {"-0", 1, 0, U53, 0, 0, "negative"},
+    {" -0 ", 1, 0, U53, 0, 0, "negative"},
+    {"-0.0", 1, 0, U53, 0, 0, "negative"},
+    {"-0e0", 1, 0, U53, 0, 0, "negative"},
+    {"0e0", 1, 0, U53, 0, 0, "fraction or exponent"},
+    {"1e-0", 1, 0, U53, 0, 0, "fraction or exponent"},
     {"86400", 0, 1, 315360000, 1, 86400, NULL},
     {"9007199254740992", 1, 0, U53, 1, U53, NULL},
     {"9007199254740992", 1, 0, UINT64_MAX, 1, U53, NULL},
@@ -497,6 +504,107 @@ static void test_get_uint_table(void **state)
         }
         json_decref(j);
     }
+}
+
+/* Where "-0" is written, the parsed body holds the real -0.0 (so that
+ * integer fields refuse it); everything else is as jansson read it. Each
+ * case names the paths (a/b/[2] style, walked below) that must be -0.0;
+ * every other number in the body must keep its type. */
+struct negzero_case {
+    const char *body;
+    const char *zeros[4]; /* paths of the -0.0 values; NULL ends */
+};
+
+static const struct negzero_case negzero_cases[] = {
+    {"{\"n\":-0}", {"n"}},
+    {"{\"n\":0}", {NULL}},
+    {"{\"n\" : -0 , \"m\":-0}", {"n", "m"}},
+    {"{\"a\":{\"b\":[1,-0,2,-0]}}", {"a/b/[1]", "a/b/[3]"}},
+    {"{\"a\":[{\"b\":-0},{\"c\":\"-0\"}]}", {"a/[0]/b"}},
+    {"{\"k\\\"ey\":-0,\"x\":\"2024-01-01\"}", {"k\"ey"}},
+    {"{\"\\u00e9t\\u00e9\":[[-0]]}", {"\xc3\xa9t\xc3\xa9/[0]/[0]"}},
+    {"{\"-0\":\"-0\",\"e\":1e-0,\"f\":-1,\"g\":-10,\"h\":-0.5}", {NULL}},
+    {"{\"s\":\"a\\\"-0\",\"t\":[\"-0\"],\"u\":-0}", {"u"}},
+    {"{\"deep\":[[[[[[[[{\"x\":[0,0,-0]}]]]]]]]]}",
+     {"deep/[0]/[0]/[0]/[0]/[0]/[0]/[0]/[0]/x/[2]"}},
+};
+
+/* The value at path in j (components split by '/'; "[i]" indexes). */
+static json_t *negzero_at(json_t *j, const char *path)
+{
+    char buf[256], *save = NULL, *tok;
+
+    snprintf(buf, sizeof buf, "%s", path);
+    for (tok = strtok_r(buf, "/", &save); tok && j;
+         tok = strtok_r(NULL, "/", &save))
+        j = tok[0] == '[' ? json_array_get(j, strtoul(tok + 1, NULL, 10))
+                          : json_object_get(j, tok);
+    return j;
+}
+
+/* Count the numbers in v that are -0.0 reals. */
+static size_t negzero_count(json_t *v)
+{
+    const char *k;
+    json_t *e;
+    size_t i, n = 0;
+
+    if (json_is_real(v))
+        return json_real_value(v) == 0.0 && signbit(json_real_value(v));
+    if (json_is_object(v))
+        json_object_foreach(v, k, e) n += negzero_count(e);
+    if (json_is_array(v))
+        json_array_foreach(v, i, e) n += negzero_count(e);
+    return n;
+}
+
+static void test_parse_negative_zero(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(negzero_cases); i++) {
+        const struct negzero_case *c = &negzero_cases[i];
+        json_t *j = parse_ok(c->body), *v;
+        size_t want = 0;
+
+        for (size_t z = 0; z < COUNT(c->zeros) && c->zeros[z]; z++, want++) {
+            v = negzero_at(j, c->zeros[z]);
+            if (!json_is_real(v) || json_real_value(v) != 0.0 ||
+                !signbit(json_real_value(v)))
+                fail_msg("case %zu (%s): %s is not -0.0", i, c->body,
+                         c->zeros[z]);
+        }
+        if (negzero_count(j) != want)
+            fail_msg("case %zu (%s): %zu values are -0.0, want %zu", i,
+                     c->body, negzero_count(j), want);
+        json_decref(j);
+    }
+}
+
+/* Every integer field refuses -0, wherever it sits. */
+static void test_get_uint_negative_zero(void **state)
+{
+    json_t *j = parse_ok("{\"chunking\":{\"rows\":-0},\"preview_rows\":-0,"
+                         "\"price\":{\"duration_s\":-0},\"ok\":0}");
+    struct fault f;
+    uint64_t v;
+    int present;
+
+    (void)state;
+    assert_int_equal(jsonv_get_uint(&v, &present, j, "preview_rows", 0, 0,
+                                    100, "", &f), -1);
+    check_fault(&f, FAULT_INVALID, "preview_rows", "negative", "top");
+    assert_int_equal(jsonv_get_uint(&v, &present,
+                                    json_object_get(j, "chunking"), "rows", 0,
+                                    0, 100, "chunking", &f), -1);
+    check_fault(&f, FAULT_INVALID, "chunking.rows", "negative", "nested");
+    assert_int_equal(jsonv_get_uint(&v, &present, json_object_get(j, "price"),
+                                    "duration_s", 1, 1, 100, "price", &f), -1);
+    check_fault(&f, FAULT_INVALID, "price.duration_s", "negative", "plan");
+    assert_int_equal(jsonv_get_uint(&v, &present, j, "ok", 1, 0, 1, "", &f),
+                     0);
+    assert_int_equal(v, 0);
+    assert_int_equal(present, 1);
+    json_decref(j);
 }
 
 static void test_get_uint_misuse(void **state)
@@ -1054,6 +1162,8 @@ int main(void)
         cmocka_unit_test(test_check_keys_misuse),
         cmocka_unit_test(test_get_uint_table),
         cmocka_unit_test(test_get_uint_misuse),
+        cmocka_unit_test(test_parse_negative_zero),
+        cmocka_unit_test(test_get_uint_negative_zero),
         cmocka_unit_test(test_get_bool),
         cmocka_unit_test(test_get_string),
         cmocka_unit_test(test_get_decimal_table),
