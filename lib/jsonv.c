@@ -124,6 +124,103 @@ static size_t jsonv_utf8_char(const unsigned char *s, size_t n)
     return len;
 }
 
+/* The code point of the valid UTF-8 character s[0..n) (n from
+ * jsonv_utf8_char). */
+static uint32_t jsonv_utf8_cp(const unsigned char *s, size_t n)
+{
+    uint32_t cp;
+    size_t i;
+
+    if (n == 1)
+        return s[0];
+    cp = s[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+    for (i = 1; i < n; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Unicode's White_Space property. */
+static int jsonv_is_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
+           cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+           cp == 0x3000;
+}
+
+/* Why cp may not appear in text of the given rules, or NULL when it may. */
+static const char *jsonv_text_refusal(uint32_t cp, enum jsonv_text rules)
+{
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+        if (rules == JSONV_TEXT_PROSE && (cp == '\n' || cp == '\t'))
+            return NULL;
+        return "a control character";
+    }
+    if (rules == JSONV_TEXT_PROSE)
+        return NULL;
+    if (cp == 0x2028 || cp == 0x2029)
+        return "a line or paragraph separator";
+    /* The embeddings, overrides and isolates that reorder text as shown
+     * (CVE-2021-42574), and the marks that steer them. */
+    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+        cp == 0x200e || cp == 0x200f || cp == 0x061c)
+        return "a bidirectional control";
+    if ((cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff)
+        return "a zero-width character";
+    return NULL;
+}
+
+int jsonv_check_text(const char *text, size_t len, enum jsonv_text rules,
+                     const char *field, struct fault *f)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    const char *name = field != NULL ? field : "the text";
+    const char *why;
+    size_t i = 0, n;
+    uint32_t cp;
+
+    if (text == NULL)
+        return fault_set(f, FAULT_INTERNAL, field,
+                         "jsonv_check_text: no text");
+    while (i < len) {
+        n = jsonv_utf8_char(s + i, len - i);
+        if (n == 0)
+            return fault_set(f, FAULT_INVALID, field,
+                             "%s is not valid UTF-8 (at byte %zu)", name, i);
+        cp = jsonv_utf8_cp(s + i, n);
+        why = jsonv_text_refusal(cp, rules);
+        if (why != NULL)
+            return fault_set(f, FAULT_INVALID, field,
+                             "%s may not contain U+%04X (%s), at byte %zu",
+                             name, (unsigned)cp, why, i);
+        i += n;
+    }
+    return 0;
+}
+
+void jsonv_trim_space(size_t *off, size_t *n, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t start = 0, end = 0, i = 0, k;
+    int space;
+
+    while (i < len) {
+        k = jsonv_utf8_char(s + i, len - i);
+        /* A byte that is not UTF-8 counts as text. */
+        space = k > 0 && jsonv_is_space(jsonv_utf8_cp(s + i, k));
+        if (k == 0)
+            k = 1;
+        if (!space) {
+            if (end == 0)
+                start = i;
+            end = i + k; /* just past the last character kept */
+        }
+        i += k;
+    }
+    *off = start;
+    *n = end - start;
+}
+
 /* Copy jansson's error text into out[0..cap) fit for a client: its
  * "near '...'" context is raw input and may hold a cut character or a
  * control byte; each such byte becomes '?'. */

@@ -133,6 +133,32 @@ int jsonv_get_string_array(const char **out, size_t max_count, size_t *count,
                            size_t max_len, const char *path, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* What a text member may hold (jsonv_check_text). */
+enum jsonv_text {
+    /* One line shown to others (a name, a tag): no control character
+     * (C0, DEL, C1), no line or paragraph separator (U+2028, U+2029), no
+     * bidirectional control (U+202A-U+202E, U+2066-U+2069, and the marks
+     * U+200E, U+200F, U+061C) and no zero-width character (U+200B-U+200D,
+     * U+2060, U+FEFF): what could make it read otherwise than it is. */
+    JSONV_TEXT_LABEL,
+    /* Free text (a description, a license): no control character but
+     * newline (LF) and tab. */
+    JSONV_TEXT_PROSE
+};
+
+/* Check that text[0..len) is valid UTF-8 holding only what rules allows.
+ * Returns 0; on failure -1 with f set: FAULT_INVALID naming field (may be
+ * NULL) with a detail that names the character (U+XXXX), what it is and
+ * its byte offset; FAULT_INTERNAL if text is NULL. */
+int jsonv_check_text(const char *text, size_t len, enum jsonv_text rules,
+                     const char *field, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Find text[0..len) without the white space (Unicode White_Space) at its
+ * two ends: put its start in *off and its length in *n (both 0 when
+ * nothing else remains). Bytes that are not UTF-8 count as text. */
+void jsonv_trim_space(size_t *off, size_t *n, const char *text, size_t len);
+
 /* Check that text matches 0|[1-9][0-9]* with at most
  * JSONV_DECIMAL_MAX_DIGITS digits and a value of at most 2^256 - 1.
  * Returns 0; on failure -1 with f set: FAULT_INVALID naming field (may be

@@ -607,6 +607,130 @@ static void test_get_uint_negative_zero(void **state)
     json_decref(j);
 }
 
+/* --- jsonv_check_text, jsonv_trim_space --- */
+
+struct text_case {
+    const char *text;
+    enum jsonv_text rules;
+    int ok;
+    const char *detail_has; /* for a refusal */
+};
+
+static const struct text_case text_cases[] = {
+    {"", JSONV_TEXT_LABEL, 1, NULL},
+    {"Weather 2024", JSONV_TEXT_LABEL, 1, NULL},
+    {"\xc3\xa9t\xc3\xa9 \xe6\xb0\x94 \xf0\x9f\x98\x80", JSONV_TEXT_LABEL, 1,
+     NULL},
+    {"a\xc2\xa0" "b", JSONV_TEXT_LABEL, 1, NULL},      /* NBSP is a space */
+    {"a\tb", JSONV_TEXT_LABEL, 0, "U+0009 (a control character), at byte 1"},
+    {"a\nb", JSONV_TEXT_LABEL, 0, "U+000A"},
+    {"\x01", JSONV_TEXT_LABEL, 0, "U+0001"},
+    {"ab\x7f", JSONV_TEXT_LABEL, 0, "U+007F (a control character), at byte 2"},
+    {"\xc2\x80", JSONV_TEXT_LABEL, 0, "U+0080"},
+    {"\xc2\x85", JSONV_TEXT_LABEL, 0, "U+0085"},
+    {"\xc2\x9f", JSONV_TEXT_LABEL, 0, "U+009F"},
+    {"\xc2\xa0", JSONV_TEXT_LABEL, 1, NULL},
+    {"x\xe2\x80\xa8", JSONV_TEXT_LABEL, 0, "U+2028 (a line or paragraph"},
+    {"\xe2\x80\xa9", JSONV_TEXT_LABEL, 0, "U+2029"},
+    {"abc\xe2\x80\xaetxt.exe", JSONV_TEXT_LABEL, 0,
+     "U+202E (a bidirectional control), at byte 3"},
+    {"\xe2\x80\xaa", JSONV_TEXT_LABEL, 0, "U+202A"},
+    {"\xe2\x81\xa6", JSONV_TEXT_LABEL, 0, "U+2066"},
+    {"\xe2\x81\xa9", JSONV_TEXT_LABEL, 0, "U+2069"},
+    {"\xe2\x80\x8e", JSONV_TEXT_LABEL, 0, "U+200E"},
+    {"\xe2\x80\x8f", JSONV_TEXT_LABEL, 0, "U+200F"},
+    {"\xd8\x9c", JSONV_TEXT_LABEL, 0, "U+061C"},
+    {"a\xe2\x80\x8b" "b", JSONV_TEXT_LABEL, 0, "U+200B (a zero-width"},
+    {"\xe2\x80\x8c", JSONV_TEXT_LABEL, 0, "U+200C"},
+    {"\xe2\x80\x8d", JSONV_TEXT_LABEL, 0, "U+200D"},
+    {"\xe2\x81\xa0", JSONV_TEXT_LABEL, 0, "U+2060"},
+    {"\xef\xbb\xbfname", JSONV_TEXT_LABEL, 0, "U+FEFF"},
+    {"\xe2\x81\xa5", JSONV_TEXT_LABEL, 1, NULL},       /* U+2065: unassigned */
+    {"\xe2\x80\xaf", JSONV_TEXT_LABEL, 1, NULL},       /* U+202F: a space */
+    {"\xff", JSONV_TEXT_LABEL, 0, "not valid UTF-8 (at byte 0)"},
+    {"ok\xe2\x80", JSONV_TEXT_LABEL, 0, "not valid UTF-8 (at byte 2)"},
+    {"line one\nline two\n\tindented", JSONV_TEXT_PROSE, 1, NULL},
+    {"\xe2\x80\xae \xe2\x80\x8d \xe2\x80\xa8", JSONV_TEXT_PROSE, 1, NULL},
+    {"a\r\nb", JSONV_TEXT_PROSE, 0, "U+000D (a control character), at byte 1"},
+    {"\x0b", JSONV_TEXT_PROSE, 0, "U+000B"},
+    {"\x1b[31m", JSONV_TEXT_PROSE, 0, "U+001B"},
+    {"\x7f", JSONV_TEXT_PROSE, 0, "U+007F"},
+    {"\xc2\x9b", JSONV_TEXT_PROSE, 0, "U+009B"},
+};
+
+static void test_check_text_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(text_cases); i++) {
+        const struct text_case *c = &text_cases[i];
+        char what[64];
+        struct fault f;
+        int rv;
+
+        snprintf(what, sizeof what, "text case %zu", i);
+        fault_clear(&f);
+        rv = jsonv_check_text(c->text, strlen(c->text), c->rules, "tags[3]",
+                              &f);
+        if (c->ok && rv != 0)
+            fail_msg("%s refused: %s", what, f.detail);
+        if (!c->ok) {
+            if (rv != -1)
+                fail_msg("%s accepted", what);
+            check_fault(&f, FAULT_INVALID, "tags[3]", c->detail_has, what);
+        }
+    }
+    /* A NUL inside the length is a control character; misuse. */
+    {
+        struct fault f;
+        assert_int_equal(jsonv_check_text("a\0b", 3, JSONV_TEXT_PROSE, "d",
+                                          &f), -1);
+        check_fault(&f, FAULT_INVALID, "d", "U+0000", "NUL");
+        assert_int_equal(jsonv_check_text(NULL, 0, JSONV_TEXT_LABEL, "d",
+                                          &f), -1);
+        check_fault(&f, FAULT_INTERNAL, NULL, NULL, "NULL text");
+        assert_int_equal(jsonv_check_text("\x01", 1, JSONV_TEXT_LABEL, NULL,
+                                          &f), -1);
+        check_fault(&f, FAULT_INVALID, "", "the text", "no field");
+    }
+}
+
+struct trim_case {
+    const char *text;
+    const char *want;
+};
+
+static const struct trim_case trim_cases[] = {
+    {"", ""},
+    {"abc", "abc"},
+    {"  abc  ", "abc"},
+    {" \t\n\r\x0b\x0c" "a b" " \t", "a b"},
+    {"\xc2\xa0x\xc2\xa0", "x"},                        /* U+00A0 */
+    {"\xe3\x80\x80\xe5\xad\x97\xe3\x80\x80", "\xe5\xad\x97"}, /* U+3000 */
+    {"\xe2\x80\x80\xe2\x80\x8a" "a\xe2\x80\xaf", "a"},  /* U+2000, 200A, 202F */
+    {"\xe1\x9a\x80" "b\xe2\x81\x9f", "b"},              /* U+1680, U+205F */
+    {"\xc2\x85" "c\xe2\x80\xa8\xe2\x80\xa9", "c"},      /* U+0085, 2028, 2029 */
+    {"\xe2\x80\x8b" "d\xe2\x80\x8b", "\xe2\x80\x8b" "d\xe2\x80\x8b"}, /* ZWSP */
+    {"   ", ""},
+    {"\xe3\x80\x80\xc2\xa0 ", ""},
+    {" a  b ", "a  b"},
+    {" \xff ", "\xff"},                                 /* not UTF-8: text */
+};
+
+static void test_trim_space_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(trim_cases); i++) {
+        const struct trim_case *c = &trim_cases[i];
+        size_t off = 99, n = 99;
+
+        jsonv_trim_space(&off, &n, c->text, strlen(c->text));
+        if (n != strlen(c->want) ||
+            (n > 0 && memcmp(c->text + off, c->want, n) != 0))
+            fail_msg("trim case %zu: got %zu bytes at %zu", i, n, off);
+        assert_true(off + n <= strlen(c->text));
+    }
+}
+
 static void test_get_uint_misuse(void **state)
 {
     json_t *j = parse_ok("{\"n\":5}");
@@ -1163,6 +1287,8 @@ int main(void)
         cmocka_unit_test(test_get_uint_table),
         cmocka_unit_test(test_get_uint_misuse),
         cmocka_unit_test(test_parse_negative_zero),
+        cmocka_unit_test(test_check_text_table),
+        cmocka_unit_test(test_trim_space_table),
         cmocka_unit_test(test_get_uint_negative_zero),
         cmocka_unit_test(test_get_bool),
         cmocka_unit_test(test_get_string),
