@@ -294,9 +294,13 @@ int h_dataset_publish(struct gw_ctx *c)
         }
         total += parts[i].bytes;
     }
+    /* The list is recorded with the state: the publisher ingests exactly
+     * these parts, and a part write finishing later sees "publishing" in
+     * its own transaction and is refused (h_parts.c). */
     if (gw_begin(c) < 0 ||
         catalog_set_state(c->gw->store->db, d.id, CATALOG_PUBLISHING, NULL,
                           &c->fault) < 0 ||
+        parts_record_published(c->gw->store, d.id, parts, n, &c->fault) < 0 ||
         catalog_set_progress(c->gw->store->db, d.id, 0, total, &c->fault) < 0)
         goto done;
     d.state = CATALOG_PUBLISHING;

@@ -1,7 +1,8 @@
 /*
  * PUT /v1/datasets/{id}/parts/{n}: part n of a resumable upload, raw
  *     bytes, replaceable until publish; 200 {"n", "bytes", "sha256"}.
- * GET /v1/datasets/{id}/parts: {"parts": [...]}, owner only.
+ * GET /v1/datasets/{id}/parts: {"parts": [...]}, owner only; once publish
+ *     is accepted, the parts it took.
  */
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -82,17 +83,41 @@ done:
     free(iov);
 }
 
-/* Back on the loop: record the part with the nonce, and answer. */
+/* Back on the loop: record the part with the nonce, and answer.
+ *
+ * The state is read again inside the transaction that records the part.
+ * Publish runs on this loop and this database handle (in a group commit),
+ * so it either ran before this transaction, and the part is refused (409),
+ * or runs after it, and its list of parts holds this one: a part is never
+ * acknowledged once publish has been accepted. That holds even when the
+ * write failed meanwhile (the publisher may have cleared the folder). */
 static int h_part_finish(struct gw_ctx *c)
 {
     struct h_part_state *ps = c->work_state;
+    struct catalog_dataset now;
+    struct fault wrote = c->fault;
     int rv = -1;
 
-    if (c->fault.kind != FAULT_NONE)
+    fault_clear(&c->fault);
+    if (gw_begin(c) < 0)
         goto done;
-    if (gw_begin(c) < 0 ||
-        parts_record(c->gw->store, ps->d.id, &ps->e, &c->fault) < 0 ||
-        (ps->d.state == CATALOG_DRAFT &&
+    if (catalog_get_dataset(c->gw->store->db, &now, ps->d.id, &c->fault) < 0) {
+        if (c->fault.kind == FAULT_NOT_FOUND)
+            fault_set(&c->fault, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    if (now.state == CATALOG_PUBLISHED || now.state == CATALOG_PUBLISHING) {
+        fault_set(&c->fault, FAULT_CONFLICT, "state",
+                  "the data-set is %s: its content can no longer change",
+                  catalog_state_name(now.state));
+        goto done;
+    }
+    if (wrote.kind != FAULT_NONE) {
+        c->fault = wrote;
+        goto done;
+    }
+    if (parts_record(c->gw->store, ps->d.id, &ps->e, &c->fault) < 0 ||
+        (now.state == CATALOG_DRAFT &&
          catalog_set_state(c->gw->store->db, ps->d.id, CATALOG_UPLOADING,
                            NULL, &c->fault) < 0))
         goto done;
@@ -120,8 +145,8 @@ int h_part_put(struct gw_ctx *c)
         goto fail;
     }
     /* The bytes were hashed as they arrived (the signature covers them):
-     * that hash names the file. A publish that starts while this part is
-     * being written finds the row not there yet and refuses a gap. */
+     * that hash names the file. The state is checked again when the part
+     * is recorded (h_part_finish). */
     memcpy(ps->e.sha256, c->body_sha256, 32);
     ps->e.bytes = c->body_len;
     ps->e.received_at = (int64_t)time(NULL);
@@ -142,8 +167,12 @@ int h_part_list(struct gw_ctx *c)
     size_t n = 0, i;
     json_t *list;
 
-    if (datasets_view_load(c, &d, c->match.params[0], 1) < 0 ||
-        parts_list(c->gw->store, &e, &n, d.id, &c->fault) < 0)
+    if (datasets_view_load(c, &d, c->match.params[0], 1) < 0)
+        return -1;
+    /* Once publish is accepted, the parts are the ones it took. */
+    if (d.state == CATALOG_PUBLISHING || d.state == CATALOG_PUBLISHED
+            ? parts_list_published(c->gw->store, &e, &n, d.id, &c->fault) < 0
+            : parts_list(c->gw->store, &e, &n, d.id, &c->fault) < 0)
         return -1;
     list = json_array();
     for (i = 0; list != NULL && i < n; i++)

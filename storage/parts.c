@@ -135,8 +135,53 @@ done:
     return rv;
 }
 
-int parts_list(struct store *st, struct parts_entry **out, size_t *n,
-               const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+int parts_record_published(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                           const struct parts_entry *e, size_t n,
+                           struct fault *f)
+{
+    sqlite3_stmt *del = NULL, *ins = NULL;
+    size_t i;
+    int rv = -1;
+    int rc;
+
+    if (db_prepare(st->db, &del,
+                   "DELETE FROM dataset_published_parts WHERE dataset_id = ?1",
+                   f) < 0 ||
+        db_prepare(st->db, &ins,
+                   "INSERT INTO dataset_published_parts (dataset_id, n, "
+                   "bytes, sha256) VALUES (?1, ?2, ?3, ?4)",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(del, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(del);
+    if (rc != SQLITE_DONE) {
+        db_fail(st->db, rc, "clear published parts", f);
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_blob(ins, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, (sqlite3_int64)e[i].n);
+        sqlite3_bind_int64(ins, 3, (sqlite3_int64)e[i].bytes);
+        sqlite3_bind_blob(ins, 4, e[i].sha256, 32, SQLITE_STATIC);
+        rc = sqlite3_step(ins);
+        if (rc != SQLITE_DONE) {
+            db_fail(st->db, rc, "record published part", f);
+            goto done;
+        }
+    }
+    rv = 0;
+done:
+    db_release(del);
+    db_release(ins);
+    return rv;
+}
+
+/* The rows of one of the two part lists, by the statement sql (n, bytes,
+ * sha256, received_at for data-set ?1, ascending n). */
+static int parts_list_sql(struct store *st, struct parts_entry **out,
+                          size_t *n, const uint8_t id[CATALOG_ID_LEN],
+                          const char *sql, struct fault *f)
 {
     sqlite3_stmt *stmt = NULL;
     struct parts_entry *v = NULL, *p;
@@ -146,10 +191,7 @@ int parts_list(struct store *st, struct parts_entry **out, size_t *n,
 
     *out = NULL;
     *n = 0;
-    if (db_prepare(st->db, &stmt,
-                   "SELECT n, bytes, sha256, received_at FROM dataset_parts "
-                   "WHERE dataset_id = ?1 ORDER BY n",
-                   f) < 0)
+    if (db_prepare(st->db, &stmt, sql, f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -182,6 +224,26 @@ done:
     free(v);
     db_release(stmt);
     return rv;
+}
+
+int parts_list(struct store *st, struct parts_entry **out, size_t *n,
+               const uint8_t id[CATALOG_ID_LEN], struct fault *f)
+{
+    return parts_list_sql(st, out, n, id,
+                          "SELECT n, bytes, sha256, received_at FROM "
+                          "dataset_parts WHERE dataset_id = ?1 ORDER BY n",
+                          f);
+}
+
+int parts_list_published(struct store *st, struct parts_entry **out,
+                         size_t *n, const uint8_t id[CATALOG_ID_LEN],
+                         struct fault *f)
+{
+    return parts_list_sql(st, out, n, id,
+                          "SELECT n, bytes, sha256, 0 FROM "
+                          "dataset_published_parts WHERE dataset_id = ?1 "
+                          "ORDER BY n",
+                          f);
 }
 
 int parts_sweep(struct store *st, const uint8_t id[CATALOG_ID_LEN],

@@ -53,6 +53,23 @@ int parts_list(struct store *st, struct parts_entry **out, size_t *n,
                const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Record the n parts in e as the list that publishing data-set id takes,
+ * replacing a list an earlier (failed) publish recorded. Call it in the
+ * transaction that sets the data-set "publishing": the publisher ingests
+ * exactly this list (parts_list_published) whatever happens to the parts
+ * rows later, and GET .../parts shows it from then on. Returns 0, or -1
+ * with f set. */
+int parts_record_published(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                           const struct parts_entry *e, size_t n,
+                           struct fault *f) __attribute__((warn_unused_result));
+
+/* List the parts recorded by data-set id's last publish, ascending n, into
+ * *out (malloc'd, caller frees; received_at is 0) and *n (0 when none was
+ * recorded). Returns 0, or -1 with *out = NULL, *n = 0 and f set. */
+int parts_list_published(struct store *st, struct parts_entry **out,
+                         size_t *n, const uint8_t id[CATALOG_ID_LEN],
+                         struct fault *f) __attribute__((warn_unused_result));
+
 /* Remove the part files of data-set id that no row names (all of them
  * when drop_all). Returns 0, or -1 with f set. */
 int parts_sweep(struct store *st, const uint8_t id[CATALOG_ID_LEN],
