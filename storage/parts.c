@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/hex.h"
@@ -284,6 +285,292 @@ int parts_sweep(struct store *st, const uint8_t id[CATALOG_ID_LEN],
         rmdir(folder);
     free(e);
     return 0;
+}
+
+struct parts_stream {
+    struct parts_entry *e;
+    size_t n, cur;
+    uint64_t got;       /* bytes of part cur fed so far */
+    int bad;            /* a part already differed */
+    uint64_t bad_n;
+    const char *why;
+    EVP_MD_CTX *md;
+};
+
+/* Close part cur (all its bytes fed): compare, move to the next. */
+static void parts_stream_close_part(struct parts_stream *s)
+{
+    uint8_t digest[32];
+
+    EVP_DigestFinal_ex(s->md, digest, NULL);
+    if (!s->bad && memcmp(digest, s->e[s->cur].sha256, 32) != 0) {
+        s->bad = 1;
+        s->bad_n = s->e[s->cur].n;
+        s->why = "its bytes do not hash to the recorded SHA-256";
+    }
+    s->cur++;
+    s->got = 0;
+    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
+}
+
+/* Close the empty parts at cur: they are complete before any byte. */
+static void parts_stream_skip_empty(struct parts_stream *s)
+{
+    while (s->cur < s->n && s->got == 0 && s->e[s->cur].bytes == 0)
+        parts_stream_close_part(s);
+}
+
+int parts_stream_open(struct parts_stream **out, const struct parts_entry *e,
+                      size_t n, struct fault *f)
+{
+    struct parts_stream *s = calloc(1, sizeof *s);
+
+    *out = NULL;
+    if (s == NULL || (n > 0 && (s->e = malloc(n * sizeof *e)) == NULL) ||
+        (s->md = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
+        parts_stream_free(s);
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    if (n > 0)
+        memcpy(s->e, e, n * sizeof *e);
+    s->n = n;
+    parts_stream_skip_empty(s);
+    *out = s;
+    return 0;
+}
+
+void parts_stream_feed(struct parts_stream *s, const uint8_t *buf, size_t len)
+{
+    uint64_t room;
+    size_t take;
+
+    while (len > 0) {
+        if (s->cur >= s->n) {
+            if (!s->bad) {
+                s->bad = 1;
+                s->bad_n = s->n;
+                s->why = "the content goes on past the last part";
+            }
+            return;
+        }
+        room = s->e[s->cur].bytes - s->got;
+        take = room < len ? (size_t)room : len;
+        EVP_DigestUpdate(s->md, buf, take);
+        s->got += take;
+        buf += take;
+        len -= take;
+        if (s->got == s->e[s->cur].bytes) {
+            parts_stream_close_part(s);
+            parts_stream_skip_empty(s);
+        }
+    }
+}
+
+int parts_stream_end(struct parts_stream *s, uint64_t *bad, char *why,
+                     size_t cap)
+{
+    *bad = 0;
+    if (cap > 0)
+        why[0] = '\0';
+    if (!s->bad && s->cur < s->n) {
+        s->bad = 1;
+        s->bad_n = s->e[s->cur].n;
+        s->why = "the content ends inside it";
+    }
+    if (!s->bad)
+        return 0;
+    *bad = s->bad_n;
+    if (cap > 0)
+        snprintf(why, cap, "%s", s->why);
+    return 1;
+}
+
+void parts_stream_free(struct parts_stream *s)
+{
+    if (s == NULL)
+        return;
+    EVP_MD_CTX_free(s->md);
+    free(s->e);
+    free(s);
+}
+
+/* Hash the file at path into *size and sha256. Returns 1 when it exists,
+ * 0 when it does not, -1 with f set when it cannot be read. */
+static int parts_hash_file(const char *path, uint64_t *size,
+                           uint8_t sha256[32], struct fault *f)
+{
+    uint8_t buf[65536];
+    EVP_MD_CTX *md = NULL;
+    ssize_t k;
+    int fd, rv = -1;
+
+    *size = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return fault_set(f, FAULT_IO, NULL, "cannot read a part file: %s",
+                         strerror(errno));
+    }
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    for (;;) {
+        k = read(fd, buf, sizeof buf);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            fault_set(f, FAULT_IO, NULL, "cannot read a part file: %s",
+                      strerror(errno));
+            goto done;
+        }
+        if (k == 0)
+            break;
+        EVP_DigestUpdate(md, buf, (size_t)k);
+        *size += (uint64_t)k;
+    }
+    EVP_DigestFinal_ex(md, sha256, NULL);
+    rv = 1;
+done:
+    EVP_MD_CTX_free(md);
+    close(fd);
+    return rv;
+}
+
+int parts_check_files(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                      const struct parts_entry *e, size_t n, int need_all,
+                      parts_finding_fn fn, void *arg, struct fault *f)
+{
+    char folder[PARTS_PATH_MAX], path[PARTS_PATH_MAX + 300];
+    char idh[2 * CATALOG_ID_LEN + 1], name[2 * CATALOG_ID_LEN + 300];
+    char why[96];
+    uint8_t sha[32];
+    uint64_t size;
+    struct fault ignore;
+    struct dirent *de;
+    DIR *d;
+    size_t i;
+    int rc, named;
+
+    if (parts_folder(st, folder, sizeof folder, id, 0, f) < 0 ||
+        hex_encode(idh, sizeof idh, id, CATALOG_ID_LEN) < 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (parts_file(st, path, sizeof path, id, e[i].sha256, 0, f) < 0)
+            return -1;
+        snprintf(name, sizeof name, "%s/%s", idh, strrchr(path, '/') + 1);
+        rc = parts_hash_file(path, &size, sha, f);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            if (need_all)
+                fn(arg, PARTS_FILE_MISSING, e[i].n, name, "");
+            continue;
+        }
+        if (size != e[i].bytes || memcmp(sha, e[i].sha256, 32) != 0) {
+            snprintf(why, sizeof why,
+                     "it holds %llu bytes (%llu recorded) that do not hash "
+                     "to the recorded SHA-256",
+                     (unsigned long long)size,
+                     (unsigned long long)e[i].bytes);
+            fn(arg, PARTS_FILE_DAMAGED, e[i].n, name, why);
+        }
+    }
+    d = opendir(folder);
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        named = 0;
+        if (strlen(de->d_name) == 64 &&
+            hex_decode(sha, sizeof sha, de->d_name, 64, "part", &ignore) == 0)
+            for (i = 0; i < n && !named; i++)
+                named = memcmp(e[i].sha256, sha, 32) == 0;
+        if (!named) {
+            snprintf(name, sizeof name, "%s/%s", idh, de->d_name);
+            fn(arg, PARTS_FILE_STRAY, 0, name, "");
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+/* Set *exists to whether data-set id is in the database. */
+static int parts_dataset_exists(struct store *st, int *exists,
+                                const uint8_t id[CATALOG_ID_LEN],
+                                struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc, rv = -1;
+
+    *exists = 0;
+    if (db_prepare(st->db, &stmt, "SELECT 1 FROM datasets WHERE id = ?1",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    rc = db_step(st->db, stmt, "find data-set", f);
+    if (rc >= 0) {
+        *exists = rc == 1;
+        rv = 0;
+    }
+    db_release(stmt);
+    return rv;
+}
+
+/* Is name the folder of a data-set in the database? Sets *id to it. */
+static int parts_folder_dataset(struct store *st, int *known,
+                                uint8_t id[CATALOG_ID_LEN], const char *name,
+                                struct fault *f)
+{
+    struct fault ignore;
+    size_t i;
+
+    *known = 0;
+    if (strlen(name) != 2 * CATALOG_ID_LEN)
+        return 0;
+    for (i = 0; i < 2 * CATALOG_ID_LEN; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') ||
+              (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    if (hex_decode(id, CATALOG_ID_LEN, name, 2 * CATALOG_ID_LEN, "id",
+                   &ignore) < 0)
+        return 0;
+    return parts_dataset_exists(st, known, id, f);
+}
+
+int parts_check_strays(struct store *st, parts_finding_fn fn, void *arg,
+                       struct fault *f)
+{
+    char up[PARTS_PATH_MAX], path[PARTS_PATH_MAX + 300];
+    uint8_t id[CATALOG_ID_LEN];
+    struct dirent *de;
+    struct stat sb;
+    DIR *d;
+    int known, rv = -1;
+
+    if (fsutil_join(up, sizeof up, st->dir, "uploads") < 0)
+        return fault_set(f, FAULT_INVALID, "data_dir", "path too long");
+    d = opendir(up);
+    if (d == NULL)
+        return 0; /* nothing was ever uploaded */
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (parts_folder_dataset(st, &known, id, de->d_name, f) < 0)
+            goto done;
+        if (known && fsutil_join(path, sizeof path, up, de->d_name) == 0 &&
+            lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            continue;
+        fn(arg, PARTS_FILE_STRAY, 0, de->d_name, "");
+    }
+    rv = 0;
+done:
+    closedir(d);
+    return rv;
 }
 
 struct parts_reader {

@@ -76,6 +76,66 @@ int parts_sweep(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                 int drop_all, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Checking what was published against the parts it was made of: the
+ * bytes of the data-set (as `sluiced export` writes them) are fed in
+ * order, split at the recorded part sizes, and each piece must hash to
+ * its part's recorded SHA-256. */
+struct parts_stream;
+
+/* Start a check of a stream against the n parts in e (ascending n; e is
+ * copied). Returns 0 with *out set, or -1 with *out = NULL and f set (out
+ * of memory). */
+int parts_stream_open(struct parts_stream **out, const struct parts_entry *e,
+                      size_t n, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Feed the next len bytes of the stream. */
+void parts_stream_feed(struct parts_stream *s, const uint8_t *buf,
+                       size_t len);
+
+/* End the stream. Returns 0 when it was exactly the parts, each hashing
+ * to its SHA-256; else 1 with *bad the number of the first part that
+ * differs and why[0..cap) a phrase saying how ("its bytes do not hash to
+ * the recorded SHA-256", "the content ends inside it", "the content goes
+ * on past the last part"). */
+int parts_stream_end(struct parts_stream *s, uint64_t *bad, char *why,
+                     size_t cap);
+
+/* Free s. s may be NULL. */
+void parts_stream_free(struct parts_stream *s);
+
+/* What a check of part files found (parts_check_files, parts_check_strays). */
+enum parts_finding {
+    PARTS_FILE_MISSING, /* a part's file is absent (when it must be there) */
+    PARTS_FILE_DAMAGED, /* a part's file holds other bytes than recorded */
+    PARTS_FILE_STRAY    /* a file or folder under uploads/ that no part
+                           names: harmless, left by a crash or a replace */
+};
+
+/* Told each finding: the part's number (0 for a stray), the name under
+ * uploads/ ("<id hex>/<file>", or "<name>" at the top), and why (a
+ * phrase, "" when there is nothing to add). */
+typedef void (*parts_finding_fn)(void *arg, enum parts_finding what,
+                                 uint64_t n, const char *name,
+                                 const char *why);
+
+/* Check data-set id's folder under uploads/ against the n parts in e:
+ * a part's file, when present, must hold exactly its recorded bytes (size
+ * and SHA-256); when need_all, it must be present. Files of the folder
+ * that no part of e names are strays. Tell each finding to fn. Returns 0
+ * whatever was found (a missing folder is no finding unless need_all),
+ * or -1 with f set when a file cannot be read for a reason other than
+ * its absence. */
+int parts_check_files(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                      const struct parts_entry *e, size_t n, int need_all,
+                      parts_finding_fn fn, void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Tell fn of each entry of uploads/ that is not the folder of a data-set
+ * in the database (PARTS_FILE_STRAY). Returns 0, or -1 with f set. */
+int parts_check_strays(struct store *st, parts_finding_fn fn, void *arg,
+                       struct fault *f) __attribute__((warn_unused_result));
+
 /* A reader over parts 1..n in order, for ingest_run: each part's bytes
  * are checked against its recorded size and SHA-256 as they are read. */
 struct parts_reader;
