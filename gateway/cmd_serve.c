@@ -6,6 +6,23 @@
 #include "gateway/gateway.h"
 #include "gateway/settings.h"
 #include "lib/log.h"
+#include "storage/parts.h"
+
+/* Before the first request: remove what a crash left under uploads/
+ * (parts_recover). A failure is logged; the gateway serves anyway. */
+static void serve_recover(struct gateway *gw)
+{
+    struct parts_recovery rec;
+    struct fault f;
+
+    if (parts_recover(gw->store, &rec, &f) < 0)
+        log_warn("could not clean uploads/: %s", f.detail);
+    else if (rec.files > 0 || rec.folders > 0)
+        log_warn("removed %lu part file(s) and %lu folder(s) under uploads/ "
+                 "that no part names (left by a crash, a replaced part or a "
+                 "published data-set)",
+                 rec.files, rec.folders);
+}
 
 static int serve_seconds(uint64_t ms)
 {
@@ -64,6 +81,7 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.max_log_range = s.max_log_range;
     if (gateway_start(&gw, &opt, f) < 0)
         goto done;
+    serve_recover(gw);
     /* Tests and scripts wait for this line, then read the port from it. */
     printf("sluiced: listening on %s://%s%s%s:%u\n",
            opt.tls_cert ? "https" : "http",

@@ -14,6 +14,8 @@
 #include "gateway/datasets_view.h"
 #include "gateway/routes.h"
 #include "lib/hex.h"
+#include "lib/log.h"
+#include "storage/db.h"
 #include "storage/parts.h"
 
 #define H_PARTS_MAX 100000
@@ -94,14 +96,16 @@ done:
 static int h_part_finish(struct gw_ctx *c)
 {
     struct h_part_state *ps = c->work_state;
+    struct store *st = c->gw->store;
     struct catalog_dataset now;
-    struct fault wrote = c->fault;
-    int rv = -1;
+    struct parts_entry old;
+    struct fault wrote = c->fault, why;
+    int had_old = 0, rv = -1;
 
     fault_clear(&c->fault);
     if (gw_begin(c) < 0)
         goto done;
-    if (catalog_get_dataset(c->gw->store->db, &now, ps->d.id, &c->fault) < 0) {
+    if (catalog_get_dataset(st->db, &now, ps->d.id, &c->fault) < 0) {
         if (c->fault.kind == FAULT_NOT_FOUND)
             fault_set(&c->fault, FAULT_NOT_FOUND, "id", "no such data-set");
         goto done;
@@ -116,13 +120,30 @@ static int h_part_finish(struct gw_ctx *c)
         c->fault = wrote;
         goto done;
     }
-    if (parts_record(c->gw->store, ps->d.id, &ps->e, &c->fault) < 0 ||
+    if (parts_get(st, &old, &had_old, ps->d.id, ps->e.n, &c->fault) < 0 ||
+        parts_record(st, ps->d.id, &ps->e, &c->fault) < 0 ||
         (now.state == CATALOG_DRAFT &&
-         catalog_set_state(c->gw->store->db, ps->d.id, CATALOG_UPLOADING,
-                           NULL, &c->fault) < 0))
+         catalog_set_state(st->db, ps->d.id, CATALOG_UPLOADING, NULL,
+                           &c->fault) < 0))
         goto done;
     rv = gw_reply_json(c, 200, h_part_json(&ps->e), NULL);
 done:
+    /* Settle the files once the rows are settled: on success the file the
+     * replaced row named goes (unless another part shares it); on
+     * failure, this part's own file (unless a row already named it). The
+     * transaction of a failure is rolled back first, so that its row does
+     * not count; the problem's nonce row gets one of its own. */
+    if (rv < 0 && c->in_tx) {
+        db_rollback(st->db);
+        c->in_tx = 0;
+    }
+    parts_pending_remove(st, ps->d.id, ps->e.sha256);
+    fault_clear(&why);
+    if (rv == 0 ? had_old && memcmp(old.sha256, ps->e.sha256, 32) != 0 &&
+                      parts_drop_file(st, ps->d.id, old.sha256, &why) < 0
+                : parts_drop_file(st, ps->d.id, ps->e.sha256, &why) < 0)
+        log_warn("part %llu: a file no row names was left: %s",
+                 (unsigned long long)ps->e.n, why.detail);
     free(ps);
     c->work_state = NULL;
     return rv;
@@ -150,11 +171,16 @@ int h_part_put(struct gw_ctx *c)
     memcpy(ps->e.sha256, c->body_sha256, 32);
     ps->e.bytes = c->body_len;
     ps->e.received_at = (int64_t)time(NULL);
+    /* No clean-up removes the file while it is written and recorded. */
+    if (parts_pending_add(c->gw->store, ps->d.id, ps->e.sha256,
+                          &c->fault) < 0)
+        goto fail;
     c->work_state = ps;
     rv = gw_offload(c, h_part_write, h_part_finish);
     if (rv == GW_PENDING)
         return rv;
     c->work_state = NULL;
+    parts_pending_remove(c->gw->store, ps->d.id, ps->e.sha256);
 fail:
     free(ps);
     return -1;

@@ -6,7 +6,17 @@
  * written and fsynced under its content name first; the row that points
  * at it is changed in the caller's transaction; so replacing a part, or a
  * crash while doing it, never leaves a row pointing at a half-written or
- * different file. Files no row names are removed by parts_sweep.
+ * different file.
+ *
+ * Files no row names are removed: the one a replaced part named as soon
+ * as the new row is committed (parts_drop_file; two part numbers with the
+ * same bytes share one file, which stays while either names it), a
+ * part's own file when its row could not be recorded, and at the
+ * gateway's start whatever a crash left (parts_recover): temporary files
+ * of writes cut off, replaced files, folders of data-sets that are gone
+ * or published. A file being written on another thread is "pending"
+ * (parts_pending_add) until its row is recorded or refused, and no
+ * clean-up removes it meanwhile.
  */
 #ifndef SLUICE_STORAGE_PARTS_H
 #define SLUICE_STORAGE_PARTS_H
@@ -25,6 +35,55 @@ struct parts_entry {
     uint8_t sha256[32];
     int64_t received_at;
 };
+
+/* Make the registry of pending part files of a store (store_open does).
+ * Returns 0 with *out set, or -1 with *out = NULL and f set. */
+int parts_pending_new(struct parts_pending **out, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Free a registry. p may be NULL. */
+void parts_pending_free(struct parts_pending *p);
+
+/* Mark the file sha256 of data-set id as being written: until
+ * parts_pending_remove, parts_drop_file, parts_sweep and
+ * parts_dataset_busy leave it (and its folder) alone. Calls nest (two
+ * writes of the same bytes). Safe from any thread. Returns 0, or -1 with
+ * f set (out of memory). */
+int parts_pending_add(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                      const uint8_t sha256[32], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Undo one parts_pending_add of the same file. */
+void parts_pending_remove(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                          const uint8_t sha256[32]);
+
+/* Return 1 if a write for data-set id is pending, else 0. */
+int parts_dataset_busy(struct store *st, const uint8_t id[CATALOG_ID_LEN]);
+
+/* Remove data-set id's part file named sha256 unless a part row of the
+ * data-set names it while the data-set is not published, or a write of it
+ * is pending; then remove the data-set's folder if that left it empty and
+ * no write for it is pending. Call it outside any transaction that wrote
+ * part rows (their rows count as written). Returns 0 (also when the file
+ * was kept or was not there), or -1 with f set. */
+int parts_drop_file(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                    const uint8_t sha256[32], struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* What parts_recover removed. */
+struct parts_recovery {
+    unsigned long files;    /* part files no row named, temporary ones too */
+    unsigned long folders;  /* folders of data-sets gone or published */
+};
+
+/* At start, before any part is written: remove from uploads/ every file
+ * that no part row of a data-set that is not published names (the
+ * temporary files of writes a crash cut off, files of replaced parts),
+ * the folders of data-sets that are published or gone, and anything else
+ * that is not a data-set's folder. Fills *rec (may be NULL). Returns 0,
+ * or -1 with f set (what was removed stays removed). */
+int parts_recover(struct store *st, struct parts_recovery *rec,
+                  struct fault *f) __attribute__((warn_unused_result));
 
 /* Write the len bytes of part data for data-set id durably under their
  * content name and put their SHA-256 in sha256. The row is not touched:
@@ -45,6 +104,12 @@ int parts_write_file_iov(struct store *st, const uint8_t id[CATALOG_ID_LEN],
  * -1 with f set. */
 int parts_record(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                  const struct parts_entry *e, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Read part n of data-set id into *out; *found says whether it exists
+ * (*out is zeroed when not). Returns 0, or -1 with *found = 0 and f set. */
+int parts_get(struct store *st, struct parts_entry *out, int *found,
+              const uint8_t id[CATALOG_ID_LEN], uint64_t n, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* List data-set id's parts in ascending n into *out (malloc'd, caller
@@ -71,7 +136,8 @@ int parts_list_published(struct store *st, struct parts_entry **out,
                          struct fault *f) __attribute__((warn_unused_result));
 
 /* Remove the part files of data-set id that no row names (all of them
- * when drop_all). Returns 0, or -1 with f set. */
+ * when drop_all, and the folder), leaving pending ones. Returns 0, or -1
+ * with f set. */
 int parts_sweep(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                 int drop_all, struct fault *f)
     __attribute__((warn_unused_result));
