@@ -20,6 +20,7 @@
 #include "lib/hex.h"
 #include "lib/jsonv.h"
 #include "pricing/plan.h"
+#include "storage/drafts.h"
 #include "storage/parts.h"
 
 #define H_NAME_MAX 200
@@ -126,6 +127,43 @@ static int h_tags(struct gw_ctx *c, const char **tags,
     return 0;
 }
 
+/* Refuse a new data-set when its signer already holds
+ * max_drafts_per_owner that are not published: 429, with Retry-After
+ * when its oldest abandoned one would expire. */
+static int h_draft_quota(struct gw_ctx *c)
+{
+    const struct gateway_options *o = c->gw->opt;
+    struct drafts_usage u;
+    int64_t wait = 60, now = (int64_t)time(NULL);
+    char retry[24];
+
+    if (o->max_drafts_per_owner == 0) /* no limit (options made by hand) */
+        return 0;
+    if (drafts_usage(c->gw->store, &u, c->signer_text, NULL, 0,
+                     &c->fault) < 0)
+        return -1;
+    if (u.drafts < o->max_drafts_per_owner)
+        return 0;
+    if (u.oldest_activity > 0 && o->draft_ttl_s > 0) {
+        wait = u.oldest_activity + (int64_t)o->draft_ttl_s - now + 1;
+        if (wait < 1)
+            wait = 1;
+        if (wait > (int64_t)o->draft_ttl_s + 1)
+            wait = (int64_t)o->draft_ttl_s + 1;
+    }
+    snprintf(retry, sizeof retry, "%lld", (long long)wait);
+    if (c->req != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(c->req),
+                          "Retry-After", retry);
+    return fault_set(&c->fault, FAULT_RATE_LIMITED, "max_drafts_per_owner",
+                     "%s holds %llu data-sets that are not published, the "
+                     "most one address may (max_drafts_per_owner): publish "
+                     "one, or retry once an abandoned one expires (in %lld "
+                     "s)",
+                     c->signer_text, (unsigned long long)u.drafts,
+                     (long long)wait);
+}
+
 int h_dataset_create(struct gw_ctx *c)
 {
     static const char *const keys[] = {"name", "format", "description",
@@ -176,7 +214,7 @@ int h_dataset_create(struct gw_ctx *c)
     spec.name = name;
     spec.owner = c->signer_text;
     spec.zlib_level = c->gw->opt->zlib_level;
-    if (gw_begin(c) < 0 ||
+    if (gw_begin(c) < 0 || h_draft_quota(c) < 0 ||
         store_create_dataset(c->gw->store, id, &spec, CATALOG_DRAFT,
                              &c->fault) < 0)
         goto done;

@@ -16,6 +16,7 @@
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "storage/db.h"
+#include "storage/drafts.h"
 #include "storage/parts.h"
 
 #define H_PARTS_MAX 100000
@@ -47,6 +48,30 @@ static json_t *h_part_json(const struct parts_entry *e)
         return NULL;
     return json_pack("{s:I, s:I, s:s}", "n", (json_int_t)e->n, "bytes",
                      (json_int_t)e->bytes, "sha256", sha);
+}
+
+/* Refuse a part of `bytes` bytes as part n of d when the owner's drafts
+ * would then hold more bytes of parts than max_upload_bytes_per_owner
+ * (the part it replaces does not count). 413 naming the setting. */
+static int h_part_quota(struct gw_ctx *c, const struct catalog_dataset *d,
+                        uint64_t n, uint64_t bytes)
+{
+    uint64_t limit = c->gw->opt->max_upload_bytes_per_owner;
+    struct drafts_usage u;
+
+    if (limit == 0) /* no limit (options made by hand) */
+        return 0;
+    if (drafts_usage(c->gw->store, &u, d->owner, d->id, n, &c->fault) < 0)
+        return -1;
+    if (u.bytes <= limit && bytes <= limit - u.bytes)
+        return 0;
+    return fault_set(&c->fault, FAULT_TOO_LARGE, "max_upload_bytes_per_owner",
+                     "the data-sets of %s that are not published hold %llu "
+                     "bytes of parts besides this one; %llu more would pass "
+                     "the limit of %llu bytes (max_upload_bytes_per_owner): "
+                     "publish one, or wait for abandoned drafts to expire",
+                     d->owner, (unsigned long long)u.bytes,
+                     (unsigned long long)bytes, (unsigned long long)limit);
 }
 
 struct h_part_state {
@@ -120,6 +145,9 @@ static int h_part_finish(struct gw_ctx *c)
         c->fault = wrote;
         goto done;
     }
+    /* Checked again here: parts written at the same time count now. */
+    if (h_part_quota(c, &now, ps->e.n, ps->e.bytes) < 0)
+        goto done;
     if (parts_get(st, &old, &had_old, ps->d.id, ps->e.n, &c->fault) < 0 ||
         parts_record(st, ps->d.id, &ps->e, &c->fault) < 0 ||
         (now.state == CATALOG_DRAFT &&
@@ -168,6 +196,8 @@ int h_part_put(struct gw_ctx *c)
     /* The bytes were hashed as they arrived (the signature covers them):
      * that hash names the file. The state is checked again when the part
      * is recorded (h_part_finish). */
+    if (h_part_quota(c, &ps->d, ps->e.n, c->body_len) < 0)
+        goto fail;
     memcpy(ps->e.sha256, c->body_sha256, 32);
     ps->e.bytes = c->body_len;
     ps->e.received_at = (int64_t)time(NULL);

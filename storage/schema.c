@@ -195,6 +195,13 @@ static const char *const schema_migrations[] = {
     "  SELECT p.dataset_id, p.n, p.bytes, p.sha256 FROM dataset_parts p"
     "  JOIN datasets d ON d.id = p.dataset_id"
     "  WHERE d.state IN ('publishing', 'published');",
+
+    /* 5: when a data-set's state last changed (with its creation and its
+     * parts' times, the last activity of a draft: storage/drafts.h), and
+     * an index to count an owner's drafts. */
+    "ALTER TABLE datasets ADD COLUMN touched_at INTEGER;"
+    "CREATE INDEX datasets_owner_state"
+    "  ON datasets(owner, state);",
 };
 
 #define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))
