@@ -1,4 +1,5 @@
-/* sluiced fsck: check every object of a data dir. */
+/* sluiced fsck: check every object of a data dir, and published content
+ * against the parts it was made of. */
 #include <getopt.h>
 #include <stdio.h>
 
@@ -41,10 +42,13 @@ int cmd_fsck(int argc, char **argv, struct fault *f)
         goto done;
     fprintf(stderr,
             "fsck: %llu data-sets, %llu chunks: %llu damaged, %llu missing, "
-            "%llu bad content roots, %llu orphans\n",
+            "%llu bad content roots, %llu parts not as recorded, %llu orphan "
+            "part files, %llu orphans\n",
             (unsigned long long)rep.datasets, (unsigned long long)rep.chunks,
             (unsigned long long)rep.damaged, (unsigned long long)rep.missing,
-            (unsigned long long)rep.roots, (unsigned long long)rep.orphans);
+            (unsigned long long)rep.roots, (unsigned long long)rep.parts,
+            (unsigned long long)rep.part_orphans,
+            (unsigned long long)rep.orphans);
     if (rec.interrupted)
         fprintf(stderr, "fsck: %lu interrupted ingest(s) were marked failed\n",
                 rec.interrupted);

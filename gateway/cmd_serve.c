@@ -1,11 +1,83 @@
 /* sluiced serve: run the gateway (also what plain `sluiced [flags]` does). */
+#include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/cmd.h"
 #include "gateway/gateway.h"
 #include "gateway/settings.h"
 #include "lib/log.h"
+#include "storage/drafts.h"
+#include "storage/parts.h"
+
+/* Before the first request: remove what a crash left under uploads/
+ * (parts_recover). A failure is logged; the gateway serves anyway. */
+static void serve_recover(struct gateway *gw)
+{
+    struct parts_recovery rec;
+    struct fault f;
+
+    if (parts_recover(gw->store, &rec, &f) < 0)
+        log_warn("could not clean uploads/: %s", f.detail);
+    else if (rec.files > 0 || rec.folders > 0)
+        log_warn("removed %lu part file(s) and %lu folder(s) under uploads/ "
+                 "that no part names (left by a crash, a replaced part or a "
+                 "published data-set)",
+                 rec.files, rec.folders);
+}
+
+/* Delete abandoned drafts (storage/drafts.h): every due one when all is
+ * set (at start), else one bounded batch (on the loop's timer). */
+static void serve_expire_drafts(struct gateway *gw, int all)
+{
+    unsigned long n = 0, total = 0;
+    struct fault f;
+    int more = 0;
+
+    do {
+        if (drafts_expire(gw->store, &n, &more, (int64_t)time(NULL),
+                          gw->opt->draft_ttl_s, &f) < 0) {
+            log_warn("draft expiry failed: %s", f.detail);
+            return;
+        }
+        total += n;
+    } while (all && more && n > 0);
+    if (total > 0)
+        log_info("deleted %lu abandoned draft(s)", total);
+}
+
+static void serve_on_drafts_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    serve_expire_drafts(arg, 0);
+}
+
+/* The timer of draft expiry on the gateway's loop: a quarter of the
+ * time-to-live, between 1 s and 1 h. Returns the event (NULL if it
+ * cannot be made: expiry then runs at start only). */
+static struct event *serve_drafts_timer(struct gateway *gw)
+{
+    uint64_t ms = gw->opt->draft_ttl_s * 1000 / 4;
+    struct timeval tv;
+    struct event *ev;
+
+    if (ms < 1000)
+        ms = 1000;
+    if (ms > 3600 * 1000)
+        ms = 3600 * 1000;
+    tv.tv_sec = (time_t)(ms / 1000);
+    tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+    ev = event_new(gw->base, -1, EV_PERSIST, serve_on_drafts_timer, gw);
+    if (ev == NULL || event_add(ev, &tv) < 0) {
+        log_warn("cannot start the timer of draft expiry");
+        if (ev != NULL)
+            event_free(ev);
+        return NULL;
+    }
+    return ev;
+}
 
 static int serve_seconds(uint64_t ms)
 {
@@ -19,6 +91,7 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     struct gateway_options opt;
     struct settings s;
     struct gateway *gw = NULL;
+    struct event *drafts_timer = NULL;
     int rc, rv = -1;
 
     rc = settings_load(&s, argc, argv, f);
@@ -74,8 +147,14 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.finalized = s.finalized;
     opt.chain_id = s.chain_id;
     opt.max_log_range = s.max_log_range;
+    opt.draft_ttl_s = (s.draft_ttl_ms + 999) / 1000;
+    opt.max_drafts_per_owner = s.max_drafts_per_owner;
+    opt.max_upload_bytes_per_owner = s.max_upload_bytes_per_owner;
     if (gateway_start(&gw, &opt, f) < 0)
         goto done;
+    serve_recover(gw);
+    serve_expire_drafts(gw, 1);
+    drafts_timer = serve_drafts_timer(gw);
     /* Tests and scripts wait for this line, then read the port from it. */
     printf("sluiced: listening on %s://%s%s%s:%u\n",
            opt.tls_cert ? "https" : "http",
@@ -91,6 +170,8 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     log_info("stopped");
     rv = 0;
 done:
+    if (drafts_timer != NULL)
+        event_free(drafts_timer);
     gateway_free(gw);
     settings_free(&s);
     return rv;

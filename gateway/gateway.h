@@ -84,6 +84,10 @@ struct gateway_options {
     int finalized;
     uint64_t chain_id;
     uint64_t max_log_range;
+    /* Drafts (storage/drafts.h). */
+    uint64_t draft_ttl_s;
+    uint64_t max_drafts_per_owner;
+    uint64_t max_upload_bytes_per_owner;
 };
 
 struct gateway {

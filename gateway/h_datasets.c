@@ -8,6 +8,7 @@
  *   POST   /v1/datasets/{id}/publish ingest the parts on a worker
  */
 #include <event2/buffer.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "lib/hex.h"
 #include "lib/jsonv.h"
 #include "pricing/plan.h"
+#include "storage/drafts.h"
 #include "storage/parts.h"
 
 #define H_NAME_MAX 200
@@ -80,12 +82,95 @@ static int h_chunking(struct gw_ctx *c, struct store_dataset_spec *spec,
     return 0;
 }
 
+/* Check a label (a name, a tag) shown to others: no control, invisible
+ * or reordering character (jsonv_check_text), then trim the white space
+ * around it into out (cap bytes); an empty result is refused. Returns 0,
+ * or -1 with c->fault naming field. */
+static int h_label(struct gw_ctx *c, char *out, size_t cap, const char *raw,
+                   const char *field)
+{
+    size_t off, n, len = strlen(raw);
+
+    if (jsonv_check_text(raw, len, JSONV_TEXT_LABEL, field, &c->fault) < 0)
+        return -1;
+    jsonv_trim_space(&off, &n, raw, len);
+    if (n == 0)
+        return fault_set(&c->fault, FAULT_INVALID, field,
+                         "%s may not be empty or only white space", field);
+    if (n >= cap)
+        return fault_set(&c->fault, FAULT_INVALID, field, "%s is too long",
+                         field);
+    memcpy(out, raw + off, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Check and trim the tags into bufs; tags[i] then points at bufs[i]. A
+ * tag that trims to an earlier one is a repeat. */
+static int h_tags(struct gw_ctx *c, const char **tags,
+                  char (*bufs)[H_TAG_MAX + 1], size_t ntags)
+{
+    char field[32];
+    size_t i, j;
+
+    for (i = 0; i < ntags; i++) {
+        snprintf(field, sizeof field, "tags[%zu]", i);
+        if (h_label(c, bufs[i], H_TAG_MAX + 1, tags[i], field) < 0)
+            return -1;
+        for (j = 0; j < i; j++)
+            if (strcmp(bufs[j], bufs[i]) == 0)
+                return fault_set(&c->fault, FAULT_INVALID, field,
+                                 "%s repeats tags[%zu] once white space is "
+                                 "trimmed", field, j);
+        tags[i] = bufs[i];
+    }
+    return 0;
+}
+
+/* Refuse a new data-set when its signer already holds
+ * max_drafts_per_owner that are not published: 429, with Retry-After
+ * when its oldest abandoned one would expire. */
+static int h_draft_quota(struct gw_ctx *c)
+{
+    const struct gateway_options *o = c->gw->opt;
+    struct drafts_usage u;
+    int64_t wait = 60, now = (int64_t)time(NULL);
+    char retry[24];
+
+    if (o->max_drafts_per_owner == 0) /* no limit (options made by hand) */
+        return 0;
+    if (drafts_usage(c->gw->store, &u, c->signer_text, NULL, 0,
+                     &c->fault) < 0)
+        return -1;
+    if (u.drafts < o->max_drafts_per_owner)
+        return 0;
+    if (u.oldest_activity > 0 && o->draft_ttl_s > 0) {
+        wait = u.oldest_activity + (int64_t)o->draft_ttl_s - now + 1;
+        if (wait < 1)
+            wait = 1;
+        if (wait > (int64_t)o->draft_ttl_s + 1)
+            wait = (int64_t)o->draft_ttl_s + 1;
+    }
+    snprintf(retry, sizeof retry, "%lld", (long long)wait);
+    if (c->req != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(c->req),
+                          "Retry-After", retry);
+    return fault_set(&c->fault, FAULT_RATE_LIMITED, "max_drafts_per_owner",
+                     "%s holds %llu data-sets that are not published, the "
+                     "most one address may (max_drafts_per_owner): publish "
+                     "one, or retry once an abandoned one expires (in %lld "
+                     "s)",
+                     c->signer_text, (unsigned long long)u.drafts,
+                     (long long)wait);
+}
+
 int h_dataset_create(struct gw_ctx *c)
 {
     static const char *const keys[] = {"name", "format", "description",
                                        "tags", "license", "chunking",
                                        "preview_rows", "price", NULL};
     const char *tags[H_TAGS_MAX];
+    char tagbuf[H_TAGS_MAX][H_TAG_MAX + 1], namebuf[H_NAME_MAX + 1];
     struct store_dataset_spec spec;
     struct catalog_meta meta;
     struct catalog_dataset d;
@@ -111,10 +196,15 @@ int h_dataset_create(struct gw_ctx *c)
         jsonv_get_uint(&spec.preview_rows, &present, body, "preview_rows", 0,
                        0, 100, "", &c->fault) < 0)
         goto done;
-    if (name[0] == '\0') {
-        fault_set(&c->fault, FAULT_INVALID, "name", "name must not be empty");
+    if (h_label(c, namebuf, sizeof namebuf, name, "name") < 0 ||
+        h_tags(c, tags, tagbuf, ntags) < 0 ||
+        (desc != NULL && jsonv_check_text(desc, strlen(desc), JSONV_TEXT_PROSE,
+                                          "description", &c->fault) < 0) ||
+        (license != NULL &&
+         jsonv_check_text(license, strlen(license), JSONV_TEXT_PROSE,
+                          "license", &c->fault) < 0))
         goto done;
-    }
+    name = namebuf;
     if (catalog_format_parse(&spec.format, format, "format", &c->fault) < 0)
         goto done;
     if (!present)
@@ -124,7 +214,7 @@ int h_dataset_create(struct gw_ctx *c)
     spec.name = name;
     spec.owner = c->signer_text;
     spec.zlib_level = c->gw->opt->zlib_level;
-    if (gw_begin(c) < 0 ||
+    if (gw_begin(c) < 0 || h_draft_quota(c) < 0 ||
         store_create_dataset(c->gw->store, id, &spec, CATALOG_DRAFT,
                              &c->fault) < 0)
         goto done;
@@ -242,9 +332,13 @@ int h_dataset_publish(struct gw_ctx *c)
         }
         total += parts[i].bytes;
     }
+    /* The list is recorded with the state: the publisher ingests exactly
+     * these parts, and a part write finishing later sees "publishing" in
+     * its own transaction and is refused (h_parts.c). */
     if (gw_begin(c) < 0 ||
         catalog_set_state(c->gw->store->db, d.id, CATALOG_PUBLISHING, NULL,
                           &c->fault) < 0 ||
+        parts_record_published(c->gw->store, d.id, parts, n, &c->fault) < 0 ||
         catalog_set_progress(c->gw->store->db, d.id, 0, total, &c->fault) < 0)
         goto done;
     d.state = CATALOG_PUBLISHING;
@@ -277,14 +371,58 @@ static int h_cursor_encode(char *out, size_t cap, int sort, const char *key,
     return hex_encode(out, cap, (const uint8_t *)plain, (size_t)n);
 }
 
+/* Is key the text h_dataset_list writes for sort (keys of other shapes
+ * would page from nowhere: an empty page)? */
+static int h_cursor_key_ok(int sort, const char *key)
+{
+    char again[64];
+    char *end;
+    double d;
+    long long ll;
+    unsigned long long ull;
+
+    switch ((enum catalog_sort)sort) {
+    case CATALOG_SORT_NAME:
+        return 1; /* any name (a line break included) */
+    case CATALOG_SORT_PRICE:
+        d = strtod(key, &end);
+        if (end == key || *end != '\0' || !isfinite(d))
+            return 0;
+        snprintf(again, sizeof again, "%.17g", d);
+        return strcmp(again, key) == 0;
+    case CATALOG_SORT_SIZE:
+        if (key[0] < '0' || key[0] > '9')
+            return 0;
+        ull = strtoull(key, &end, 10);
+        if (*end != '\0')
+            return 0;
+        snprintf(again, sizeof again, "%llu", ull);
+        return strcmp(again, key) == 0;
+    case CATALOG_SORT_NEWEST:
+        if (key[0] != '-' && (key[0] < '0' || key[0] > '9'))
+            return 0;
+        ll = strtoll(key, &end, 10);
+        if (*end != '\0')
+            return 0;
+        snprintf(again, sizeof again, "%lld", ll);
+        return strcmp(again, key) == 0;
+    }
+    return 0;
+}
+
+/* Read a cursor: exactly what h_cursor_encode wrote for this sort, or 400
+ * naming "cursor" (never an empty page for a cursor this server did not
+ * give out). */
 static int h_cursor_decode(struct gw_ctx *c, struct catalog_query *q,
                            char *keybuf, size_t keycap, const char *text)
 {
     uint8_t plain[512];
+    char again[1100], sort_text[16];
     size_t len = 0, tl = strlen(text);
     char *nl1, *nl2;
-    int sort;
+    int sort = (int)q->sort;
 
+    snprintf(sort_text, sizeof sort_text, "%d\n", sort);
     if (tl % 2 != 0 || tl / 2 >= sizeof plain ||
         hex_decode(plain, tl / 2, text, tl, "cursor", &c->fault) < 0)
         return fault_set(&c->fault, FAULT_INVALID, "cursor",
@@ -295,8 +433,9 @@ static int h_cursor_decode(struct gw_ctx *c, struct catalog_query *q,
      * line break to the last, before the id. */
     nl1 = strchr((char *)plain, '\n');
     nl2 = strrchr((char *)plain, '\n');
-    if (nl1 == NULL || nl2 == nl1 || sscanf((char *)plain, "%d", &sort) != 1 ||
-        sort != (int)q->sort || strlen(nl2 + 1) != 2 * CATALOG_ID_LEN ||
+    if (memchr(plain, '\0', len) != NULL || nl1 == NULL || nl2 == nl1 ||
+        strncmp((char *)plain, sort_text, strlen(sort_text)) != 0 ||
+        strlen(nl2 + 1) != 2 * CATALOG_ID_LEN ||
         (size_t)(nl2 - nl1 - 1) >= keycap ||
         hex_decode(q->after_id, CATALOG_ID_LEN, nl2 + 1, 2 * CATALOG_ID_LEN,
                    "cursor", &c->fault) < 0)
@@ -305,6 +444,13 @@ static int h_cursor_decode(struct gw_ctx *c, struct catalog_query *q,
                          "to another sort)");
     memcpy(keybuf, nl1 + 1, (size_t)(nl2 - nl1 - 1));
     keybuf[nl2 - nl1 - 1] = '\0';
+    /* Only the very text this server writes: its own hex, its own
+     * numbers. */
+    if (!h_cursor_key_ok(sort, keybuf) ||
+        h_cursor_encode(again, sizeof again, sort, keybuf, q->after_id) < 0 ||
+        strcmp(again, text) != 0)
+        return fault_set(&c->fault, FAULT_INVALID, "cursor",
+                         "cursor is not one this server gave out");
     q->has_after = 1;
     q->after_text = keybuf;
     q->after_num = strtod(keybuf, NULL);
@@ -324,7 +470,7 @@ int h_dataset_list(struct gw_ctx *c)
     size_t n = 0, i, shown;
     unsigned long lim = 20;
     char *endp;
-    int rv = -1, s;
+    int rv = -1, s, has_cursor;
 
     memset(&q, 0, sizeof q);
     memset(&m, 0, sizeof m);
@@ -332,8 +478,14 @@ int h_dataset_list(struct gw_ctx *c)
         gw_query_param(c, tag, sizeof tag, "tag") < 0 ||
         gw_query_param(c, sort, sizeof sort, "sort") < 0 ||
         gw_query_param(c, limit, sizeof limit, "limit") < 0 ||
-        gw_query_param(c, cursor, sizeof cursor, "cursor") < 0)
+        (has_cursor = gw_query_param(c, cursor, sizeof cursor, "cursor")) < 0)
         return -1;
+    /* Given but empty (or %00): not a cursor this server gave out. The
+     * first page is asked for without one. */
+    if (has_cursor && cursor[0] == '\0')
+        return fault_set(&c->fault, FAULT_INVALID, "cursor",
+                         "cursor may not be empty: leave it out to get the "
+                         "first page");
     q.q = qtext[0] ? qtext : NULL;
     q.tag = tag[0] ? tag : NULL;
     q.sort = CATALOG_SORT_NEWEST;

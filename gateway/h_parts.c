@@ -1,7 +1,8 @@
 /*
  * PUT /v1/datasets/{id}/parts/{n}: part n of a resumable upload, raw
  *     bytes, replaceable until publish; 200 {"n", "bytes", "sha256"}.
- * GET /v1/datasets/{id}/parts: {"parts": [...]}, owner only.
+ * GET /v1/datasets/{id}/parts: {"parts": [...]}, owner only; once publish
+ *     is accepted, the parts it took.
  */
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 #include "gateway/datasets_view.h"
 #include "gateway/routes.h"
 #include "lib/hex.h"
+#include "lib/log.h"
+#include "storage/db.h"
+#include "storage/drafts.h"
 #include "storage/parts.h"
 
 #define H_PARTS_MAX 100000
@@ -44,6 +48,30 @@ static json_t *h_part_json(const struct parts_entry *e)
         return NULL;
     return json_pack("{s:I, s:I, s:s}", "n", (json_int_t)e->n, "bytes",
                      (json_int_t)e->bytes, "sha256", sha);
+}
+
+/* Refuse a part of `bytes` bytes as part n of d when the owner's drafts
+ * would then hold more bytes of parts than max_upload_bytes_per_owner
+ * (the part it replaces does not count). 413 naming the setting. */
+static int h_part_quota(struct gw_ctx *c, const struct catalog_dataset *d,
+                        uint64_t n, uint64_t bytes)
+{
+    uint64_t limit = c->gw->opt->max_upload_bytes_per_owner;
+    struct drafts_usage u;
+
+    if (limit == 0) /* no limit (options made by hand) */
+        return 0;
+    if (drafts_usage(c->gw->store, &u, d->owner, d->id, n, &c->fault) < 0)
+        return -1;
+    if (u.bytes <= limit && bytes <= limit - u.bytes)
+        return 0;
+    return fault_set(&c->fault, FAULT_TOO_LARGE, "max_upload_bytes_per_owner",
+                     "the data-sets of %s that are not published hold %llu "
+                     "bytes of parts besides this one; %llu more would pass "
+                     "the limit of %llu bytes (max_upload_bytes_per_owner): "
+                     "publish one, or wait for abandoned drafts to expire",
+                     d->owner, (unsigned long long)u.bytes,
+                     (unsigned long long)bytes, (unsigned long long)limit);
 }
 
 struct h_part_state {
@@ -82,22 +110,68 @@ done:
     free(iov);
 }
 
-/* Back on the loop: record the part with the nonce, and answer. */
+/* Back on the loop: record the part with the nonce, and answer.
+ *
+ * The state is read again inside the transaction that records the part.
+ * Publish runs on this loop and this database handle (in a group commit),
+ * so it either ran before this transaction, and the part is refused (409),
+ * or runs after it, and its list of parts holds this one: a part is never
+ * acknowledged once publish has been accepted. That holds even when the
+ * write failed meanwhile (the publisher may have cleared the folder). */
 static int h_part_finish(struct gw_ctx *c)
 {
     struct h_part_state *ps = c->work_state;
-    int rv = -1;
+    struct store *st = c->gw->store;
+    struct catalog_dataset now;
+    struct parts_entry old;
+    struct fault wrote = c->fault, why;
+    int had_old = 0, rv = -1;
 
-    if (c->fault.kind != FAULT_NONE)
+    fault_clear(&c->fault);
+    if (gw_begin(c) < 0)
         goto done;
-    if (gw_begin(c) < 0 ||
-        parts_record(c->gw->store, ps->d.id, &ps->e, &c->fault) < 0 ||
-        (ps->d.state == CATALOG_DRAFT &&
-         catalog_set_state(c->gw->store->db, ps->d.id, CATALOG_UPLOADING,
-                           NULL, &c->fault) < 0))
+    if (catalog_get_dataset(st->db, &now, ps->d.id, &c->fault) < 0) {
+        if (c->fault.kind == FAULT_NOT_FOUND)
+            fault_set(&c->fault, FAULT_NOT_FOUND, "id", "no such data-set");
+        goto done;
+    }
+    if (now.state == CATALOG_PUBLISHED || now.state == CATALOG_PUBLISHING) {
+        fault_set(&c->fault, FAULT_CONFLICT, "state",
+                  "the data-set is %s: its content can no longer change",
+                  catalog_state_name(now.state));
+        goto done;
+    }
+    if (wrote.kind != FAULT_NONE) {
+        c->fault = wrote;
+        goto done;
+    }
+    /* Checked again here: parts written at the same time count now. */
+    if (h_part_quota(c, &now, ps->e.n, ps->e.bytes) < 0)
+        goto done;
+    if (parts_get(st, &old, &had_old, ps->d.id, ps->e.n, &c->fault) < 0 ||
+        parts_record(st, ps->d.id, &ps->e, &c->fault) < 0 ||
+        (now.state == CATALOG_DRAFT &&
+         catalog_set_state(st->db, ps->d.id, CATALOG_UPLOADING, NULL,
+                           &c->fault) < 0))
         goto done;
     rv = gw_reply_json(c, 200, h_part_json(&ps->e), NULL);
 done:
+    /* Settle the files once the rows are settled: on success the file the
+     * replaced row named goes (unless another part shares it); on
+     * failure, this part's own file (unless a row already named it). The
+     * transaction of a failure is rolled back first, so that its row does
+     * not count; the problem's nonce row gets one of its own. */
+    if (rv < 0 && c->in_tx) {
+        db_rollback(st->db);
+        c->in_tx = 0;
+    }
+    parts_pending_remove(st, ps->d.id, ps->e.sha256);
+    fault_clear(&why);
+    if (rv == 0 ? had_old && memcmp(old.sha256, ps->e.sha256, 32) != 0 &&
+                      parts_drop_file(st, ps->d.id, old.sha256, &why) < 0
+                : parts_drop_file(st, ps->d.id, ps->e.sha256, &why) < 0)
+        log_warn("part %llu: a file no row names was left: %s",
+                 (unsigned long long)ps->e.n, why.detail);
     free(ps);
     c->work_state = NULL;
     return rv;
@@ -120,16 +194,23 @@ int h_part_put(struct gw_ctx *c)
         goto fail;
     }
     /* The bytes were hashed as they arrived (the signature covers them):
-     * that hash names the file. A publish that starts while this part is
-     * being written finds the row not there yet and refuses a gap. */
+     * that hash names the file. The state is checked again when the part
+     * is recorded (h_part_finish). */
+    if (h_part_quota(c, &ps->d, ps->e.n, c->body_len) < 0)
+        goto fail;
     memcpy(ps->e.sha256, c->body_sha256, 32);
     ps->e.bytes = c->body_len;
     ps->e.received_at = (int64_t)time(NULL);
+    /* No clean-up removes the file while it is written and recorded. */
+    if (parts_pending_add(c->gw->store, ps->d.id, ps->e.sha256,
+                          &c->fault) < 0)
+        goto fail;
     c->work_state = ps;
     rv = gw_offload(c, h_part_write, h_part_finish);
     if (rv == GW_PENDING)
         return rv;
     c->work_state = NULL;
+    parts_pending_remove(c->gw->store, ps->d.id, ps->e.sha256);
 fail:
     free(ps);
     return -1;
@@ -142,8 +223,12 @@ int h_part_list(struct gw_ctx *c)
     size_t n = 0, i;
     json_t *list;
 
-    if (datasets_view_load(c, &d, c->match.params[0], 1) < 0 ||
-        parts_list(c->gw->store, &e, &n, d.id, &c->fault) < 0)
+    if (datasets_view_load(c, &d, c->match.params[0], 1) < 0)
+        return -1;
+    /* Once publish is accepted, the parts are the ones it took. */
+    if (d.state == CATALOG_PUBLISHING || d.state == CATALOG_PUBLISHED
+            ? parts_list_published(c->gw->store, &e, &n, d.id, &c->fault) < 0
+            : parts_list(c->gw->store, &e, &n, d.id, &c->fault) < 0)
         return -1;
     list = json_array();
     for (i = 0; list != NULL && i < n; i++)

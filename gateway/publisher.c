@@ -59,7 +59,8 @@ static void publisher_run_one(struct publisher *p, struct store *st,
     fault_clear(&f);
     if (hex_encode_0x(hex, sizeof hex, id, CATALOG_ID_LEN) < 0)
         hex[0] = '\0';
-    if (parts_list(st, &parts, &n, id, &f) < 0 ||
+    /* Exactly the parts publish took when it was accepted. */
+    if (parts_list_published(st, &parts, &n, id, &f) < 0 ||
         parts_reader_open(&pr.r, st, id, parts, n, &f) < 0) {
         /* ingest_run was never reached: fail the data-set here. */
         if (catalog_set_state(st->db, id, CATALOG_FAILED, f.detail, &f) < 0)

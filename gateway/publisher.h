@@ -3,7 +3,9 @@
  *
  * A publish request puts the data-set in state "publishing" and hands its
  * id here; a worker, with its own database handle (store_clone), reads the
- * uploaded parts in order and ingests them (storage/ingest.h), which
+ * parts that publish recorded when it was accepted (parts_record_published;
+ * never the parts rows as they stand later) in order, each checked against
+ * its recorded size and SHA-256, and ingests them (storage/ingest.h), which
  * records progress and ends in "published" or "failed". On shutdown the
  * running ingests are cut off at their next read and end "failed"
  * ("interrupted"); their parts are kept so that the owner can publish

@@ -51,6 +51,7 @@ static const char g_server[] = "Server";
 static const char g_limits[] = "Limits";
 static const char g_time[] = "Timeouts";
 static const char g_ingest[] = "Ingest";
+static const char g_drafts[] = "Drafts";
 static const char g_logs[] = "Logs";
 static const char g_chain[] = "Chain";
 
@@ -211,6 +212,32 @@ static const struct settings_entry settings_table[] = {
      UINT(preview_rows), .metavar = "N", .def = "10", .max = 1000,
      .help = "Rows a published data-set shows for free unless it chooses; 0: "
              "none."},
+
+    /* Drafts. */
+    {.name = "draft_ttl", .flag = "--draft-ttl", .group = g_drafts,
+     DURATION(draft_ttl_ms), .metavar = "TIME", .def = "168h", .min = SEC,
+     .max = 8760 * HOUR,
+     .help = "A data-set that is not published (draft, uploading or failed) "
+             "and saw no activity (creation, a part, a publish, a price) for "
+             "this long is deleted with its parts, checked at start and "
+             "periodically. A week lets an owner resume an upload after a "
+             "long weekend; anyone can create drafts, so they must not last "
+             "for ever."},
+    {.name = "max_drafts_per_owner", .flag = "--max-drafts-per-owner",
+     .group = g_drafts, UINT(max_drafts_per_owner), .metavar = "N",
+     .def = "100", .min = 1, .max = 1000000,
+     .help = "Data-sets one address may hold that are not published; one "
+             "more is 429 with Retry-After (when its oldest abandoned draft "
+             "would expire). 100 is far more than an owner uploads at once, "
+             "and bounds the rows one key can make."},
+    {.name = "max_upload_bytes_per_owner",
+     .flag = "--max-upload-bytes-per-owner", .group = g_drafts,
+     SIZE(max_upload_bytes_per_owner), .metavar = "SIZE", .def = "64G",
+     .min = KIB, .max = 65536 * GIB,
+     .help = "Bytes of parts one address may hold in data-sets that are not "
+             "published; a part that would pass it is 413 naming this "
+             "setting. Bounds the disk one key can fill; publishing or "
+             "expiry frees it."},
 
     /* Logs. */
     {.name = "log_level", .flag = "--log-level", .env = "SLUICE_LOG_LEVEL",

@@ -103,6 +103,10 @@ struct settings {
     uint64_t chain_id;           /* 0: take the node's */
     char *rpc_ca_file;           /* "": the system's CAs only */
     uint64_t max_log_range;      /* blocks per eth_getLogs */
+    /* Drafts (storage/drafts.h). */
+    uint64_t draft_ttl_ms;       /* an abandoned draft is deleted after */
+    uint64_t max_drafts_per_owner;
+    uint64_t max_upload_bytes_per_owner;
 };
 
 /* One row of the table. */

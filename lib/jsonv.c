@@ -1,7 +1,9 @@
 #include "lib/jsonv.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 2^256 - 1, the largest amount (78 digits). */
@@ -120,6 +122,103 @@ static size_t jsonv_utf8_char(const unsigned char *s, size_t n)
         (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
         return 0;
     return len;
+}
+
+/* The code point of the valid UTF-8 character s[0..n) (n from
+ * jsonv_utf8_char). */
+static uint32_t jsonv_utf8_cp(const unsigned char *s, size_t n)
+{
+    uint32_t cp;
+    size_t i;
+
+    if (n == 1)
+        return s[0];
+    cp = s[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+    for (i = 1; i < n; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Unicode's White_Space property. */
+static int jsonv_is_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
+           cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+           cp == 0x3000;
+}
+
+/* Why cp may not appear in text of the given rules, or NULL when it may. */
+static const char *jsonv_text_refusal(uint32_t cp, enum jsonv_text rules)
+{
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+        if (rules == JSONV_TEXT_PROSE && (cp == '\n' || cp == '\t'))
+            return NULL;
+        return "a control character";
+    }
+    if (rules == JSONV_TEXT_PROSE)
+        return NULL;
+    if (cp == 0x2028 || cp == 0x2029)
+        return "a line or paragraph separator";
+    /* The embeddings, overrides and isolates that reorder text as shown
+     * (CVE-2021-42574), and the marks that steer them. */
+    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+        cp == 0x200e || cp == 0x200f || cp == 0x061c)
+        return "a bidirectional control";
+    if ((cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff)
+        return "a zero-width character";
+    return NULL;
+}
+
+int jsonv_check_text(const char *text, size_t len, enum jsonv_text rules,
+                     const char *field, struct fault *f)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    const char *name = field != NULL ? field : "the text";
+    const char *why;
+    size_t i = 0, n;
+    uint32_t cp;
+
+    if (text == NULL)
+        return fault_set(f, FAULT_INTERNAL, field,
+                         "jsonv_check_text: no text");
+    while (i < len) {
+        n = jsonv_utf8_char(s + i, len - i);
+        if (n == 0)
+            return fault_set(f, FAULT_INVALID, field,
+                             "%s is not valid UTF-8 (at byte %zu)", name, i);
+        cp = jsonv_utf8_cp(s + i, n);
+        why = jsonv_text_refusal(cp, rules);
+        if (why != NULL)
+            return fault_set(f, FAULT_INVALID, field,
+                             "%s may not contain U+%04X (%s), at byte %zu",
+                             name, (unsigned)cp, why, i);
+        i += n;
+    }
+    return 0;
+}
+
+void jsonv_trim_space(size_t *off, size_t *n, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t start = 0, end = 0, i = 0, k;
+    int space;
+
+    while (i < len) {
+        k = jsonv_utf8_char(s + i, len - i);
+        /* A byte that is not UTF-8 counts as text. */
+        space = k > 0 && jsonv_is_space(jsonv_utf8_cp(s + i, k));
+        if (k == 0)
+            k = 1;
+        if (!space) {
+            if (end == 0)
+                start = i;
+            end = i + k; /* just past the last character kept */
+        }
+        i += k;
+    }
+    *off = start;
+    *n = end - start;
 }
 
 /* Copy jansson's error text into out[0..cap) fit for a client: its
@@ -275,6 +374,148 @@ static int jsonv_path_at(char *out, size_t cap, const uint8_t *b, size_t end)
     return 0;
 }
 
+/*
+ * jansson reads the integer -0 as 0, which would let a field that must not
+ * be negative take a value written with a minus sign (DESIGN.md 3.2).
+ * Walk the text of a parsed body and put the real -0.0 in place of each
+ * integer written "-0", so that jsonv_get_uint refuses it as negative
+ * while a reader of plain JSON numbers still sees zero. The text is
+ * valid JSON (jansson read it), so the walk only tracks where it is:
+ * for each open container its last key (the raw token) or its element
+ * index; the container itself is found from the root when needed.
+ */
+struct jsonv_zframe {
+    unsigned char is_object;
+    unsigned char expect_key;
+    size_t key_off, key_len; /* the raw key token, quotes included */
+    size_t index;
+};
+
+/* The member of parent named by frame fr: its key, or its index. */
+static json_t *jsonv_zchild(json_t *parent, const struct jsonv_zframe *fr,
+                            const uint8_t *b)
+{
+    json_t *key, *child = NULL;
+
+    if (!fr->is_object)
+        return json_array_get(parent, fr->index);
+    key = json_loadb((const char *)b + fr->key_off, fr->key_len,
+                     JSON_DECODE_ANY, NULL);
+    if (json_is_string(key))
+        child = json_object_get(parent, json_string_value(key));
+    json_decref(key);
+    return child;
+}
+
+/* Replace the value at the place st[0..depth) points to with -0.0.
+ * Returns 0, or -1 when out of memory (or when the tree does not match
+ * the text, which would be a bug). */
+static int jsonv_zreplace(json_t *root, const struct jsonv_zframe *st,
+                          size_t depth, const uint8_t *b)
+{
+    const struct jsonv_zframe *fr = &st[depth - 1];
+    json_t *parent = root, *key, *z;
+    size_t d;
+    int rc = -1;
+
+    /* st[0] is the root object; st[d] is the container under st[d-1]'s
+     * current member. */
+    for (d = 1; d < depth && parent != NULL; d++)
+        parent = jsonv_zchild(parent, &st[d - 1], b);
+    if (parent == NULL || (z = json_real(-0.0)) == NULL)
+        return -1;
+    if (!fr->is_object)
+        return json_array_set_new(parent, fr->index, z);
+    key = json_loadb((const char *)b + fr->key_off, fr->key_len,
+                     JSON_DECODE_ANY, NULL);
+    if (json_is_string(key))
+        rc = json_object_setn_new(parent, json_string_value(key),
+                                  json_string_length(key), z);
+    else
+        json_decref(z);
+    json_decref(key);
+    return rc;
+}
+
+static int jsonv_mark_negative_zero(json_t *root, const uint8_t *b,
+                                    size_t len, struct fault *f)
+{
+    struct jsonv_zframe *st = NULL, *grown;
+    size_t depth = 0, cap = 0, i, k;
+    int rv = -1;
+
+    /* Nearly every body has no "-0" at all: skip the walk. */
+    for (i = 0; i + 1 < len && !(b[i] == '-' && b[i + 1] == '0'); i++)
+        ;
+    if (i + 1 >= len)
+        return 0;
+    for (i = 0; i < len; i++) {
+        struct jsonv_zframe *top = depth > 0 ? &st[depth - 1] : NULL;
+
+        switch (b[i]) {
+        case '"':
+            for (k = i + 1; k < len && b[k] != '"'; k++)
+                if (b[k] == '\\')
+                    k++;
+            if (top != NULL && top->is_object && top->expect_key) {
+                top->key_off = i;
+                top->key_len = (k < len ? k + 1 : len) - i;
+                top->expect_key = 0;
+            }
+            i = k;
+            break;
+        case '{':
+        case '[':
+            if (depth == cap) {
+                cap = cap ? 2 * cap : 16;
+                grown = realloc(st, cap * sizeof *st);
+                if (grown == NULL)
+                    goto oom;
+                st = grown;
+            }
+            memset(&st[depth], 0, sizeof st[depth]);
+            st[depth].is_object = b[i] == '{';
+            st[depth].expect_key = b[i] == '{';
+            depth++;
+            break;
+        case '}':
+        case ']':
+            if (depth > 0)
+                depth--;
+            break;
+        case ',':
+            if (top != NULL) {
+                if (top->is_object)
+                    top->expect_key = 1;
+                else
+                    top->index++;
+            }
+            break;
+        case '-':
+            /* A number's sign (not an exponent's): "-0" alone is the
+             * integer at fault; "-0.5" and "-0e1" are reals, and anything
+             * else is not zero. */
+            if (top != NULL && i > 0 && b[i - 1] != 'e' && b[i - 1] != 'E' &&
+                i + 1 < len && b[i + 1] == '0' &&
+                (i + 2 >= len ||
+                 (b[i + 2] != '.' && b[i + 2] != 'e' && b[i + 2] != 'E' &&
+                  (b[i + 2] < '0' || b[i + 2] > '9'))) &&
+                jsonv_zreplace(root, st, depth, b) < 0)
+                goto oom;
+            break;
+        default:
+            break;
+        }
+    }
+    rv = 0;
+    goto done;
+oom:
+    fault_set(f, FAULT_INTERNAL, NULL, "out of memory while parsing the body");
+done:
+    free(st);
+    return rv;
+}
+
 int jsonv_parse_object(json_t **out, const uint8_t *body, size_t len,
                        struct fault *f)
 {
@@ -381,6 +622,8 @@ int jsonv_parse_object(json_t **out, const uint8_t *body, size_t len,
                   jsonv_type_name(j));
         goto done;
     }
+    if (jsonv_mark_negative_zero(j, body, len, f) < 0)
+        goto done;
     *out = j;
     j = NULL;
     rv = 0;
@@ -551,6 +794,12 @@ int jsonv_get_uint(uint64_t *out, int *present, const json_t *obj,
         return -1;
     if (v == NULL)
         return 0;
+    if (json_is_real(v) && json_real_value(v) == 0.0 &&
+        signbit(json_real_value(v)))
+        return fault_set(f, FAULT_INVALID, field,
+                         "%s may not be negative (-0 is written with a "
+                         "minus sign)",
+                         field);
     if (json_is_real(v))
         return fault_set(f, FAULT_INVALID, field,
                          "%s must be a JSON integer, written without a "

@@ -16,8 +16,8 @@
  *
  * Types, as DESIGN.md 3.2 has them:
  * - integers (counts, durations, chain ids) are JSON integers: 1.0 and 1e3
- *   (numbers jansson reads as reals), negatives and anything above 2^53
- *   are refused;
+ *   (numbers jansson reads as reals), negatives (-0 too: it is written
+ *   with a minus sign) and anything above 2^53 are refused;
  * - amounts (wei, ledger units) are JSON strings matching 0|[1-9][0-9]*, at
  *   most 2^256 - 1; a JSON number where an amount belongs is refused;
  * - null is never "absent": a member given as null has the wrong type.
@@ -57,7 +57,10 @@ void jsonv_path_join(char *out, size_t cap, const char *path,
  * member's path, e.g. "price.kind"; "body" when the path holds an empty
  * key or is more than 32 levels deep); details carry jansson's line and
  * column. FAULT_INTERNAL for misuse (out NULL, body NULL with len > 0) or
- * when memory runs out. */
+ * when memory runs out. jansson reads the integer -0 as 0; in *out each
+ * number written exactly "-0" is the real -0.0 instead, so that
+ * jsonv_get_uint refuses it as negative while a reader of JSON numbers
+ * still sees zero. */
 int jsonv_parse_object(json_t **out, const uint8_t *body, size_t len,
                        struct fault *f) __attribute__((warn_unused_result));
 
@@ -86,8 +89,8 @@ int jsonv_get_string(const char **out, const json_t *obj, const char *key,
  * *present = 0 and *out = 0 when the member is absent and not required.
  * On failure -1 with *out = 0, *present = 0 and f set: FAULT_INVALID
  * naming the member (missing when required, not a number, written with a
- * fraction or exponent, negative, out of range) or naming path when obj is
- * not an object; FAULT_INTERNAL for misuse (out, present or key NULL,
+ * fraction or exponent, negative -0 included, out of range) or naming
+ * path when obj is not an object; FAULT_INTERNAL for misuse (out, present or key NULL,
  * min > max). present may not be NULL. */
 int jsonv_get_uint(uint64_t *out, int *present, const json_t *obj,
                    const char *key, int required, uint64_t min, uint64_t max,
@@ -129,6 +132,32 @@ int jsonv_get_string_array(const char **out, size_t max_count, size_t *count,
                            const json_t *obj, const char *key, int required,
                            size_t max_len, const char *path, struct fault *f)
     __attribute__((warn_unused_result));
+
+/* What a text member may hold (jsonv_check_text). */
+enum jsonv_text {
+    /* One line shown to others (a name, a tag): no control character
+     * (C0, DEL, C1), no line or paragraph separator (U+2028, U+2029), no
+     * bidirectional control (U+202A-U+202E, U+2066-U+2069, and the marks
+     * U+200E, U+200F, U+061C) and no zero-width character (U+200B-U+200D,
+     * U+2060, U+FEFF): what could make it read otherwise than it is. */
+    JSONV_TEXT_LABEL,
+    /* Free text (a description, a license): no control character but
+     * newline (LF) and tab. */
+    JSONV_TEXT_PROSE
+};
+
+/* Check that text[0..len) is valid UTF-8 holding only what rules allows.
+ * Returns 0; on failure -1 with f set: FAULT_INVALID naming field (may be
+ * NULL) with a detail that names the character (U+XXXX), what it is and
+ * its byte offset; FAULT_INTERNAL if text is NULL. */
+int jsonv_check_text(const char *text, size_t len, enum jsonv_text rules,
+                     const char *field, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Find text[0..len) without the white space (Unicode White_Space) at its
+ * two ends: put its start in *off and its length in *n (both 0 when
+ * nothing else remains). Bytes that are not UTF-8 count as text. */
+void jsonv_trim_space(size_t *off, size_t *n, const char *text, size_t len);
 
 /* Check that text matches 0|[1-9][0-9]* with at most
  * JSONV_DECIMAL_MAX_DIGITS digits and a value of at most 2^256 - 1.

@@ -290,7 +290,8 @@ int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     int rv = -1;
 
     if (db_prepare(db, &stmt,
-                   "UPDATE datasets SET state = ?2, reason = ?3 WHERE id = ?1",
+                   "UPDATE datasets SET state = ?2, reason = ?3, touched_at = "
+                   "CAST(strftime('%s', 'now') AS INTEGER) WHERE id = ?1",
                    f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
@@ -298,6 +299,23 @@ int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     if (reason != NULL)
         sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
     if (catalog_step_changed(db, stmt, "set state", f) < 0)
+        goto done;
+    rv = 0;
+done:
+    db_release(stmt);
+    return rv;
+}
+
+int catalog_delete_dataset(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                           struct fault *f)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+
+    if (db_prepare(db, &stmt, "DELETE FROM datasets WHERE id = ?1", f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (catalog_step_changed(db, stmt, "delete dataset", f) < 0)
         goto done;
     rv = 0;
 done:
@@ -840,7 +858,8 @@ int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     int rv = -1;
 
     if (db_prepare(db, &stmt,
-                   "UPDATE datasets SET price = ?2, price_key = ?3 "
+                   "UPDATE datasets SET price = ?2, price_key = ?3, "
+                   "touched_at = CAST(strftime('%s', 'now') AS INTEGER) "
                    "WHERE id = ?1",
                    f) < 0)
         goto done;

@@ -108,8 +108,9 @@ int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
                      const struct catalog_meta *m, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* Set data-set id's price (canonical plan text, or NULL) and its sort key.
- * Returns 0, or -1 with f set (FAULT_NOT_FOUND). */
+/* Set data-set id's price (canonical plan text, or NULL) and its sort key,
+ * noting the time of the change. Returns 0, or -1 with f set
+ * (FAULT_NOT_FOUND). */
 int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
                       const char *price, double price_key, struct fault *f)
     __attribute__((warn_unused_result));
@@ -209,7 +210,15 @@ int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
-/* Set data-set id's state, and its reason (NULL clears it). Returns 0, or
+/* Delete data-set id's row and, through their foreign keys, its columns,
+ * chunk rows and index, tags, parts and recorded parts (not its objects
+ * or part files: the caller removes those). Returns 0, or -1 with f set
+ * (FAULT_NOT_FOUND for an unknown id). */
+int catalog_delete_dataset(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+                           struct fault *f) __attribute__((warn_unused_result));
+
+/* Set data-set id's state, and its reason (NULL clears it), noting the
+ * time of the change (a draft's activity, storage/drafts.h). Returns 0, or
  * -1 with f set (FAULT_NOT_FOUND for an unknown id). */
 int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
                       enum catalog_state state, const char *reason,

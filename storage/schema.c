@@ -102,6 +102,31 @@ static const char *const schema_migrations[] = {
      * (pricing/ledger_sqlite.c's migration 1, the same tables, created
      * only if missing, so data dirs made before keep theirs). */
     "",
+
+    /* 4: the parts a publish took, recorded in the transaction that set
+     * "publishing" (the list it ingests, and what GET .../parts shows
+     * from then on; fsck checks published content against it). Data-sets
+     * published before this migration get their parts rows as they stand
+     * (a part written while the old code published would show in fsck as
+     * a mismatch, which it is). */
+    "CREATE TABLE dataset_published_parts ("
+    "  dataset_id BLOB NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  n INTEGER NOT NULL CHECK (n >= 1),"
+    "  bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+    "  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+    "  PRIMARY KEY (dataset_id, n)"
+    ");"
+    "INSERT INTO dataset_published_parts (dataset_id, n, bytes, sha256)"
+    "  SELECT p.dataset_id, p.n, p.bytes, p.sha256 FROM dataset_parts p"
+    "  JOIN datasets d ON d.id = p.dataset_id"
+    "  WHERE d.state IN ('publishing', 'published');",
+
+    /* 5: when a data-set's state last changed (with its creation and its
+     * parts' times, the last activity of a draft: storage/drafts.h), and
+     * an index to count an owner's drafts. */
+    "ALTER TABLE datasets ADD COLUMN touched_at INTEGER;"
+    "CREATE INDEX datasets_owner_state"
+    "  ON datasets(owner, state);",
 };
 
 #define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))

@@ -16,6 +16,7 @@
 #include "storage/chunkobj.h"
 #include "storage/db.h"
 #include "storage/fsutil.h"
+#include "storage/parts.h"
 
 #define STORE_PATH_MAX 4096
 /* Set while a crash may have left objects that no chunk names. */
@@ -276,7 +277,8 @@ static int store_open_mode(struct store **out, struct store_recovery *rec,
         db_open(&s->db, path, f) < 0)
         goto fail;
     if (fsutil_join(path, sizeof path, dir, "objects") < 0 ||
-        objstore_open(&s->objects, path, f) < 0)
+        objstore_open(&s->objects, path, f) < 0 ||
+        parts_pending_new(&s->pending, f) < 0)
         goto fail;
     if (store_recover(s, rec, f) < 0)
         goto fail;
@@ -313,6 +315,7 @@ int store_clone(struct store **out, const struct store *s, struct fault *f)
     c->lock_fd = -1;
     c->parent = s;
     c->objects = s->objects;
+    c->pending = s->pending;
     memcpy(c->mk, s->mk, sizeof c->mk);
     if (fsutil_join(path, sizeof path, s->dir, "sluice.db") < 0 ||
         db_open(&c->db, path, f) < 0) {
@@ -327,8 +330,10 @@ void store_close(struct store *s)
 {
     if (s == NULL)
         return;
-    if (s->parent == NULL)
+    if (s->parent == NULL) {
         objstore_close(s->objects);
+        parts_pending_free(s->pending);
+    }
     db_close(s->db);
     secret_wipe(s->mk, sizeof s->mk);
     if (s->lock_fd >= 0)

@@ -25,6 +25,8 @@
 #include "storage/objstore.h"
 #include "storage/splitter.h"
 
+struct parts_pending;
+
 struct store {
     char *dir;
     int lock_fd;
@@ -32,6 +34,8 @@ struct store {
     sqlite3 *db;
     struct objstore *objects;
     const struct store *parent; /* set on a clone (store_clone) */
+    struct parts_pending *pending; /* part files being written (parts.h);
+                                      a clone shares its parent's */
 };
 
 /* What store_open repaired. */

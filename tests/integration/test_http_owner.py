@@ -423,11 +423,13 @@ def main():
     t.expect(c.get("/v1/objects/" + man_oid), 200, "an object after DELETE")
 
     # -- edge cases on a fresh gateway ----------------------------------------
-    t.step("names with line breaks: sort=name pages one item at a time "
-           "through all of them (the cursor carries the name)")
+    t.step("names that share prefixes, with inner spaces and non-ASCII: "
+           "sort=name pages one item at a time through all of them (the "
+           "cursor carries the name; line breaks are refused in names)")
     srv2 = sh.Server(t, "edge").start()
     c2 = sh.Client(srv2)
-    names = ["a\nb", "a\nc", "b\n\nx", "plain", "\n", "zz\n"]
+    names = ["a b", "a  c", "a", "b \u00a0x", "plain", "\u00e9t\u00e9",
+             "zz", "Zz"]
     for nm in names:
         sh.publish_dataset(t, c2, owner, {"name": nm, "format": "csv",
                                           "price": plan}, b"k\n1\n",

@@ -141,7 +141,7 @@ done <"$T/fsck.out"
 for u in "$U_CSV" "$U_JSONL" "$U_BLOB"; do
     ! grep -q "$u" "$T/fsck.out" || fail "fsck blames the untouched data-set $u"
 done
-grep -q -E "^fsck: 9 data-sets, [0-9]+ chunks: 10 damaged, 2 missing, 0 bad content roots, 0 orphans" "$T/fsck.err" ||
+grep -q -E "^fsck: 9 data-sets, [0-9]+ chunks: 10 damaged, 2 missing, 0 bad content roots, 0 parts not as recorded, 0 orphan part files, 0 orphans" "$T/fsck.err" ||
     fail "fsck summary is wrong: $(cat "$T/fsck.err")"
 # fsck changes nothing: run it again, same answer.
 sl fsck2 fsck --data-dir "$D"

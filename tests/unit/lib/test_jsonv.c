@@ -1,4 +1,5 @@
 /* Unit tests for lib/jsonv.c: strict bodies, typed members, and misuse. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,7 +427,13 @@ struct uint_case {
 static const struct uint_case uint_cases[] = {
     {"0", 1, 0, U53, 1, 0, NULL},
     {"1", 1, 0, U53, 1, 1, NULL},
-    {"-0", 1, 0, U53, 1, 0, NULL}, /* jansson reads -0 as the integer 0 */
+    /* jansson reads -0 as the integer 0; DESIGN.md 3.2 refuses it. */
+    {"-0", 1, 0, U53, 0, 0, "negative"},
+    {" -0 ", 1, 0, U53, 0, 0, "negative"},
+    {"-0.0", 1, 0, U53, 0, 0, "negative"},
+    {"-0e0", 1, 0, U53, 0, 0, "negative"},
+    {"0e0", 1, 0, U53, 0, 0, "fraction or exponent"},
+    {"1e-0", 1, 0, U53, 0, 0, "fraction or exponent"},
     {"86400", 0, 1, 315360000, 1, 86400, NULL},
     {"9007199254740992", 1, 0, U53, 1, U53, NULL},
     {"9007199254740992", 1, 0, UINT64_MAX, 1, U53, NULL},
@@ -496,6 +503,231 @@ static void test_get_uint_table(void **state)
             check_fault(&f, FAULT_INVALID, "p.n", c->detail_has, what);
         }
         json_decref(j);
+    }
+}
+
+/* Where "-0" is written, the parsed body holds the real -0.0 (so that
+ * integer fields refuse it); everything else is as jansson read it. Each
+ * case names the paths (a/b/[2] style, walked below) that must be -0.0;
+ * every other number in the body must keep its type. */
+struct negzero_case {
+    const char *body;
+    const char *zeros[4]; /* paths of the -0.0 values; NULL ends */
+};
+
+static const struct negzero_case negzero_cases[] = {
+    {"{\"n\":-0}", {"n"}},
+    {"{\"n\":0}", {NULL}},
+    {"{\"n\" : -0 , \"m\":-0}", {"n", "m"}},
+    {"{\"a\":{\"b\":[1,-0,2,-0]}}", {"a/b/[1]", "a/b/[3]"}},
+    {"{\"a\":[{\"b\":-0},{\"c\":\"-0\"}]}", {"a/[0]/b"}},
+    {"{\"k\\\"ey\":-0,\"x\":\"2024-01-01\"}", {"k\"ey"}},
+    {"{\"\\u00e9t\\u00e9\":[[-0]]}", {"\xc3\xa9t\xc3\xa9/[0]/[0]"}},
+    {"{\"-0\":\"-0\",\"e\":1e-0,\"f\":-1,\"g\":-10,\"h\":-0.5}", {NULL}},
+    {"{\"s\":\"a\\\"-0\",\"t\":[\"-0\"],\"u\":-0}", {"u"}},
+    {"{\"deep\":[[[[[[[[{\"x\":[0,0,-0]}]]]]]]]]}",
+     {"deep/[0]/[0]/[0]/[0]/[0]/[0]/[0]/[0]/x/[2]"}},
+};
+
+/* The value at path in j (components split by '/'; "[i]" indexes). */
+static json_t *negzero_at(json_t *j, const char *path)
+{
+    char buf[256], *save = NULL, *tok;
+
+    snprintf(buf, sizeof buf, "%s", path);
+    for (tok = strtok_r(buf, "/", &save); tok && j;
+         tok = strtok_r(NULL, "/", &save))
+        j = tok[0] == '[' ? json_array_get(j, strtoul(tok + 1, NULL, 10))
+                          : json_object_get(j, tok);
+    return j;
+}
+
+/* Count the numbers in v that are -0.0 reals. */
+static size_t negzero_count(json_t *v)
+{
+    const char *k;
+    json_t *e;
+    size_t i, n = 0;
+
+    if (json_is_real(v))
+        return json_real_value(v) == 0.0 && signbit(json_real_value(v));
+    if (json_is_object(v))
+        json_object_foreach(v, k, e) n += negzero_count(e);
+    if (json_is_array(v))
+        json_array_foreach(v, i, e) n += negzero_count(e);
+    return n;
+}
+
+static void test_parse_negative_zero(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(negzero_cases); i++) {
+        const struct negzero_case *c = &negzero_cases[i];
+        json_t *j = parse_ok(c->body), *v;
+        size_t want = 0;
+
+        for (size_t z = 0; z < COUNT(c->zeros) && c->zeros[z]; z++, want++) {
+            v = negzero_at(j, c->zeros[z]);
+            if (!json_is_real(v) || json_real_value(v) != 0.0 ||
+                !signbit(json_real_value(v)))
+                fail_msg("case %zu (%s): %s is not -0.0", i, c->body,
+                         c->zeros[z]);
+        }
+        if (negzero_count(j) != want)
+            fail_msg("case %zu (%s): %zu values are -0.0, want %zu", i,
+                     c->body, negzero_count(j), want);
+        json_decref(j);
+    }
+}
+
+/* Every integer field refuses -0, wherever it sits. */
+static void test_get_uint_negative_zero(void **state)
+{
+    json_t *j = parse_ok("{\"chunking\":{\"rows\":-0},\"preview_rows\":-0,"
+                         "\"price\":{\"duration_s\":-0},\"ok\":0}");
+    struct fault f;
+    uint64_t v;
+    int present;
+
+    (void)state;
+    assert_int_equal(jsonv_get_uint(&v, &present, j, "preview_rows", 0, 0,
+                                    100, "", &f), -1);
+    check_fault(&f, FAULT_INVALID, "preview_rows", "negative", "top");
+    assert_int_equal(jsonv_get_uint(&v, &present,
+                                    json_object_get(j, "chunking"), "rows", 0,
+                                    0, 100, "chunking", &f), -1);
+    check_fault(&f, FAULT_INVALID, "chunking.rows", "negative", "nested");
+    assert_int_equal(jsonv_get_uint(&v, &present, json_object_get(j, "price"),
+                                    "duration_s", 1, 1, 100, "price", &f), -1);
+    check_fault(&f, FAULT_INVALID, "price.duration_s", "negative", "plan");
+    assert_int_equal(jsonv_get_uint(&v, &present, j, "ok", 1, 0, 1, "", &f),
+                     0);
+    assert_int_equal(v, 0);
+    assert_int_equal(present, 1);
+    json_decref(j);
+}
+
+/* --- jsonv_check_text, jsonv_trim_space --- */
+
+struct text_case {
+    const char *text;
+    enum jsonv_text rules;
+    int ok;
+    const char *detail_has; /* for a refusal */
+};
+
+static const struct text_case text_cases[] = {
+    {"", JSONV_TEXT_LABEL, 1, NULL},
+    {"Weather 2024", JSONV_TEXT_LABEL, 1, NULL},
+    {"\xc3\xa9t\xc3\xa9 \xe6\xb0\x94 \xf0\x9f\x98\x80", JSONV_TEXT_LABEL, 1,
+     NULL},
+    {"a\xc2\xa0" "b", JSONV_TEXT_LABEL, 1, NULL},      /* NBSP is a space */
+    {"a\tb", JSONV_TEXT_LABEL, 0, "U+0009 (a control character), at byte 1"},
+    {"a\nb", JSONV_TEXT_LABEL, 0, "U+000A"},
+    {"\x01", JSONV_TEXT_LABEL, 0, "U+0001"},
+    {"ab\x7f", JSONV_TEXT_LABEL, 0, "U+007F (a control character), at byte 2"},
+    {"\xc2\x80", JSONV_TEXT_LABEL, 0, "U+0080"},
+    {"\xc2\x85", JSONV_TEXT_LABEL, 0, "U+0085"},
+    {"\xc2\x9f", JSONV_TEXT_LABEL, 0, "U+009F"},
+    {"\xc2\xa0", JSONV_TEXT_LABEL, 1, NULL},
+    {"x\xe2\x80\xa8", JSONV_TEXT_LABEL, 0, "U+2028 (a line or paragraph"},
+    {"\xe2\x80\xa9", JSONV_TEXT_LABEL, 0, "U+2029"},
+    {"abc\xe2\x80\xaetxt.exe", JSONV_TEXT_LABEL, 0,
+     "U+202E (a bidirectional control), at byte 3"},
+    {"\xe2\x80\xaa", JSONV_TEXT_LABEL, 0, "U+202A"},
+    {"\xe2\x81\xa6", JSONV_TEXT_LABEL, 0, "U+2066"},
+    {"\xe2\x81\xa9", JSONV_TEXT_LABEL, 0, "U+2069"},
+    {"\xe2\x80\x8e", JSONV_TEXT_LABEL, 0, "U+200E"},
+    {"\xe2\x80\x8f", JSONV_TEXT_LABEL, 0, "U+200F"},
+    {"\xd8\x9c", JSONV_TEXT_LABEL, 0, "U+061C"},
+    {"a\xe2\x80\x8b" "b", JSONV_TEXT_LABEL, 0, "U+200B (a zero-width"},
+    {"\xe2\x80\x8c", JSONV_TEXT_LABEL, 0, "U+200C"},
+    {"\xe2\x80\x8d", JSONV_TEXT_LABEL, 0, "U+200D"},
+    {"\xe2\x81\xa0", JSONV_TEXT_LABEL, 0, "U+2060"},
+    {"\xef\xbb\xbfname", JSONV_TEXT_LABEL, 0, "U+FEFF"},
+    {"\xe2\x81\xa5", JSONV_TEXT_LABEL, 1, NULL},       /* U+2065: unassigned */
+    {"\xe2\x80\xaf", JSONV_TEXT_LABEL, 1, NULL},       /* U+202F: a space */
+    {"\xff", JSONV_TEXT_LABEL, 0, "not valid UTF-8 (at byte 0)"},
+    {"ok\xe2\x80", JSONV_TEXT_LABEL, 0, "not valid UTF-8 (at byte 2)"},
+    {"line one\nline two\n\tindented", JSONV_TEXT_PROSE, 1, NULL},
+    {"\xe2\x80\xae \xe2\x80\x8d \xe2\x80\xa8", JSONV_TEXT_PROSE, 1, NULL},
+    {"a\r\nb", JSONV_TEXT_PROSE, 0, "U+000D (a control character), at byte 1"},
+    {"\x0b", JSONV_TEXT_PROSE, 0, "U+000B"},
+    {"\x1b[31m", JSONV_TEXT_PROSE, 0, "U+001B"},
+    {"\x7f", JSONV_TEXT_PROSE, 0, "U+007F"},
+    {"\xc2\x9b", JSONV_TEXT_PROSE, 0, "U+009B"},
+};
+
+static void test_check_text_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(text_cases); i++) {
+        const struct text_case *c = &text_cases[i];
+        char what[64];
+        struct fault f;
+        int rv;
+
+        snprintf(what, sizeof what, "text case %zu", i);
+        fault_clear(&f);
+        rv = jsonv_check_text(c->text, strlen(c->text), c->rules, "tags[3]",
+                              &f);
+        if (c->ok && rv != 0)
+            fail_msg("%s refused: %s", what, f.detail);
+        if (!c->ok) {
+            if (rv != -1)
+                fail_msg("%s accepted", what);
+            check_fault(&f, FAULT_INVALID, "tags[3]", c->detail_has, what);
+        }
+    }
+    /* A NUL inside the length is a control character; misuse. */
+    {
+        struct fault f;
+        assert_int_equal(jsonv_check_text("a\0b", 3, JSONV_TEXT_PROSE, "d",
+                                          &f), -1);
+        check_fault(&f, FAULT_INVALID, "d", "U+0000", "NUL");
+        assert_int_equal(jsonv_check_text(NULL, 0, JSONV_TEXT_LABEL, "d",
+                                          &f), -1);
+        check_fault(&f, FAULT_INTERNAL, NULL, NULL, "NULL text");
+        assert_int_equal(jsonv_check_text("\x01", 1, JSONV_TEXT_LABEL, NULL,
+                                          &f), -1);
+        check_fault(&f, FAULT_INVALID, "", "the text", "no field");
+    }
+}
+
+struct trim_case {
+    const char *text;
+    const char *want;
+};
+
+static const struct trim_case trim_cases[] = {
+    {"", ""},
+    {"abc", "abc"},
+    {"  abc  ", "abc"},
+    {" \t\n\r\x0b\x0c" "a b" " \t", "a b"},
+    {"\xc2\xa0x\xc2\xa0", "x"},                        /* U+00A0 */
+    {"\xe3\x80\x80\xe5\xad\x97\xe3\x80\x80", "\xe5\xad\x97"}, /* U+3000 */
+    {"\xe2\x80\x80\xe2\x80\x8a" "a\xe2\x80\xaf", "a"},  /* U+2000, 200A, 202F */
+    {"\xe1\x9a\x80" "b\xe2\x81\x9f", "b"},              /* U+1680, U+205F */
+    {"\xc2\x85" "c\xe2\x80\xa8\xe2\x80\xa9", "c"},      /* U+0085, 2028, 2029 */
+    {"\xe2\x80\x8b" "d\xe2\x80\x8b", "\xe2\x80\x8b" "d\xe2\x80\x8b"}, /* ZWSP */
+    {"   ", ""},
+    {"\xe3\x80\x80\xc2\xa0 ", ""},
+    {" a  b ", "a  b"},
+    {" \xff ", "\xff"},                                 /* not UTF-8: text */
+};
+
+static void test_trim_space_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(trim_cases); i++) {
+        const struct trim_case *c = &trim_cases[i];
+        size_t off = 99, n = 99;
+
+        jsonv_trim_space(&off, &n, c->text, strlen(c->text));
+        if (n != strlen(c->want) ||
+            (n > 0 && memcmp(c->text + off, c->want, n) != 0))
+            fail_msg("trim case %zu: got %zu bytes at %zu", i, n, off);
+        assert_true(off + n <= strlen(c->text));
     }
 }
 
@@ -1054,6 +1286,10 @@ int main(void)
         cmocka_unit_test(test_check_keys_misuse),
         cmocka_unit_test(test_get_uint_table),
         cmocka_unit_test(test_get_uint_misuse),
+        cmocka_unit_test(test_parse_negative_zero),
+        cmocka_unit_test(test_check_text_table),
+        cmocka_unit_test(test_trim_space_table),
+        cmocka_unit_test(test_get_uint_negative_zero),
         cmocka_unit_test(test_get_bool),
         cmocka_unit_test(test_get_string),
         cmocka_unit_test(test_get_decimal_table),
