@@ -474,7 +474,7 @@ static int bench_dataset_price(struct store *st, const uint8_t id[32],
         return fault_set(f, FAULT_INVALID, "price", "bad plan JSON: %s",
                          jerr.text);
     if (plan_from_json(&p, j, "", f) < 0 || plan_to_text(&text, &p, f) < 0 ||
-        catalog_set_price(st->db, id, text, 0.0, f) < 0)
+        catalog_set_price(st, id, text, 0.0, f) < 0)
         goto done;
     rv = 0;
 done:
@@ -525,11 +525,11 @@ int bench_dataset_publish(struct bench_dataset *out, const char *data_dir,
     opt.total_bytes = (uint64_t)size;
     if (store_open(&st, NULL, data_dir, f) < 0 ||
         store_create_dataset(st, out->id, &spec, CATALOG_PUBLISHING, f) < 0 ||
-        catalog_put_meta(st->db, out->id, &meta, f) < 0 ||
+        catalog_put_meta(st, out->id, &meta, f) < 0 ||
         (price_json != NULL &&
          bench_dataset_price(st, out->id, price_json, f) < 0) ||
         ingest_run(st, &res, out->id, ingest_read_fd, &fd, &opt, f) < 0 ||
-        catalog_each_chunk(st->db, out->id, bench_dataset_chunk, out, f) < 0)
+        catalog_each_chunk(st, out->id, bench_dataset_chunk, out, f) < 0)
         goto done;
     if (hex_encode_0x(out->id_text, sizeof out->id_text, out->id,
                       sizeof out->id) < 0) {

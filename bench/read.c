@@ -332,7 +332,7 @@ int main(int argc, char **argv)
                                   (double)res.stored_bytes
                             : 0.0,
            bench_now() - t0);
-    if (catalog_get_dataset(st->db, &d, id, &f) < 0)
+    if (catalog_get_dataset(st, &d, id, &f) < 0)
         goto done;
 
     /* Check the export byte for byte (and warm the page cache). */
@@ -361,7 +361,7 @@ int main(int argc, char **argv)
     /* The limit's input: every stored object, in memory. */
     os.st = st;
     os.d = &d;
-    if (catalog_each_chunk(st->db, id, load_object, &os, &f) < 0)
+    if (catalog_each_chunk(st, id, load_object, &os, &f) < 0)
         goto done;
     payload = malloc(os.max_payload + 1);
     plain = malloc(os.max_plain + 1);

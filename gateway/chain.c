@@ -6,13 +6,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/http.h>
+#include <event2/event.h>
 
 #include "contracts-abi/abi.h"
 #include "contracts-abi/ethjson.h"
 #include "contracts-abi/follower.h"
 #include "contracts-abi/rpc.h"
-#include "gateway/routes.h"
 #include "lib/ethaddr.h"
 #include "lib/hex.h"
 #include "lib/log.h"
@@ -24,29 +23,30 @@
 #define CHAIN_TX_PAYMENTS_MAX 64
 /* Long-polls held at once; more are answered at once. */
 #define CHAIN_WAITS_MAX 1024
-/* The longest ?wait=, in seconds (DESIGN.md 3.9). */
-#define CHAIN_WAIT_MAX_S 60
 /* How long start waits for the node's chain id. */
 #define CHAIN_START_WAIT_MS 5000
 
-struct chain_wait;
+struct chain_watch;
 
 struct gw_chain {
-    struct gateway *gw;
+    struct event_base *base;
+    struct ledger *ledger;
+    int stopping;          /* gw_chain_stop was called */
     struct gw_chain_options opt;
     struct rpc_client *rpc;
     struct follower *fl;
     struct abi_market abi;
     struct ethaddr contract;
     uint64_t chain_id;     /* recorded; 0 until the node told it */
-    struct chain_wait *waits;
+    struct chain_watch *waits;
     size_t nwaits;
 };
 
-/* One GET /v1/payments/<tx> while it looks or waits. */
-struct chain_wait {
+/* One watch of a transaction's payments while it looks or waits. */
+struct chain_watch {
     struct gw_chain *ch;
-    struct gw_ctx *c;      /* NULL once answered */
+    void (*ready)(void *arg); /* NULL once told (or taken) */
+    void *arg;
     uint8_t tx[32];
     int wait_s;
     int first_done;        /* the first lookup finished */
@@ -54,10 +54,12 @@ struct chain_wait {
     int again;             /* the chain moved while it was out */
     int listed;            /* in ch->waits */
     int unreachable;       /* the node did not answer the last lookup */
+    int told;              /* ready was called */
+    int taken;             /* chain_watch_take was called: no one waits */
     char *snapshot;        /* the first answer's text; NULL: not found */
     json_t *answer;        /* the answer to send; NULL: 404 */
     struct event *timer;
-    struct chain_wait *next, *prev;
+    struct chain_watch *next, *prev;
 };
 
 /* ---- the sink: the follower's steps into the ledger ---------------------- */
@@ -87,7 +89,7 @@ static int chain_sink_chain_id(void *arg, uint64_t chain_id, struct fault *f)
                          "the node is on chain %" PRIu64 ", not %s (--chain-id)",
                          chain_id, want);
     }
-    if (ledger_chain_open(ch->gw->ledger, &cs, chain_id, ch->contract.bytes,
+    if (ledger_chain_open(ch->ledger, &cs, chain_id, ch->contract.bytes,
                         0, f) < 0)
         return -1;
     ch->chain_id = chain_id;
@@ -105,7 +107,7 @@ static int chain_sink_load(void *arg, int64_t *tip,
     int rc;
 
     *n = 0;
-    rc = ledger_chain_read(ch->gw->ledger, &cs, f);
+    rc = ledger_chain_read(ch->ledger, &cs, f);
     if (rc < 0)
         return -1;
     *tip = rc == 1 ? cs.tip : -1;
@@ -113,7 +115,7 @@ static int chain_sink_load(void *arg, int64_t *tip,
     if (b == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     /* The newest cap blocks at or below the tip. */
-    if (ledger_chain_blocks(ch->gw->ledger,
+    if (ledger_chain_blocks(ch->ledger,
                             *tip - (int64_t)cap < -1 ? -1
                                                      : *tip - (int64_t)cap,
                             b, cap, n, f) < 0) {
@@ -136,7 +138,7 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
                             uint64_t *reversed, struct fault *f)
 {
     struct gw_chain *ch = arg;
-    struct ledger *l = ch->gw->ledger;
+    struct ledger *l = ch->ledger;
     struct ledger_block *cb = NULL;
     struct ledger_payment *lp = NULL;
     struct ledger_step ls;
@@ -278,7 +280,7 @@ static int chain_lookup_db(struct gw_chain *ch, const uint8_t tx[32],
     v = calloc(CHAIN_TX_PAYMENTS_MAX, sizeof *v);
     if (v == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-    if (ledger_payments_of_tx(ch->gw->ledger, ch->chain_id, tx, v,
+    if (ledger_payments_of_tx(ch->ledger, ch->chain_id, tx, v,
                               CHAIN_TX_PAYMENTS_MAX, &n, f) < 0) {
         free(v);
         return -1;
@@ -357,7 +359,7 @@ static json_t *chain_receipt_doc(struct gw_chain *ch,
 
 /* ---- GET /v1/payments/<tx> --------------------------------------------- */
 
-static void chain_wait_unlist(struct chain_wait *w)
+static void chain_wait_unlist(struct chain_watch *w)
 {
     struct gw_chain *ch = w->ch;
 
@@ -373,7 +375,7 @@ static void chain_wait_unlist(struct chain_wait *w)
     ch->nwaits--;
 }
 
-static void chain_wait_free(struct chain_wait *w)
+static void chain_wait_free(struct chain_watch *w)
 {
     chain_wait_unlist(w);
     if (w->timer != NULL)
@@ -383,51 +385,42 @@ static void chain_wait_free(struct chain_wait *w)
     free(w);
 }
 
-/* Answer the request with w->answer (or 404) through its finish. */
-static void chain_wait_answer(struct chain_wait *w)
+/* The watch has its answer: tell its owner (once). */
+static void chain_wait_answer(struct chain_watch *w)
 {
-    struct gw_ctx *c = w->c;
+    void (*ready)(void *) = w->ready;
 
-    if (c == NULL)
+    if (ready == NULL)
         return;
+    w->ready = NULL;
+    w->told = 1;
     chain_wait_unlist(w);
     if (w->timer != NULL)
         evtimer_del(w->timer);
-    gw_resume(c);
+    ready(w->arg);
 }
 
-static int chain_payment_finish(struct gw_ctx *c)
+json_t *chain_watch_take(struct chain_watch *w, int *unreachable)
 {
-    struct chain_wait *w = c->work_state;
     json_t *doc = w->answer;
-    int unreachable = w->unreachable;
-    char tx[67];
 
-    if (hex_encode_0x(tx, sizeof tx, w->tx, 32) < 0)
-        tx[0] = '\0';
-    c->work_state = NULL;
-    w->c = NULL;
+    *unreachable = w->unreachable;
     w->answer = NULL;
+    w->ready = NULL;
+    w->taken = 1;
+    chain_wait_unlist(w);
     if (!w->rpc_out)
         chain_wait_free(w); /* else the receipt's callback frees it */
-    if (doc != NULL)
-        return gw_reply_json(c, 200, doc, NULL);
-    if (unreachable)
-        return fault_set(&c->fault, FAULT_UNAVAILABLE, NULL,
-                         "the gateway's chain node does not answer; retry "
-                         "later");
-    return fault_set(&c->fault, FAULT_NOT_FOUND, "tx_hash",
-                     "neither the gateway nor its node knows a payment in "
-                     "transaction %s", tx);
+    return doc;
 }
 
 /* A lookup finished with doc (NULL: nothing found). */
-static void chain_wait_result(struct chain_wait *w, json_t *doc)
+static void chain_wait_result(struct chain_watch *w, json_t *doc)
 {
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)
                              : NULL;
 
-    if (w->c == NULL) {
+    if (w->ready == NULL) { /* told or taken: the answer is settled */
         json_decref(doc);
         free(text);
         return;
@@ -437,7 +430,7 @@ static void chain_wait_result(struct chain_wait *w, json_t *doc)
     if (!w->first_done) {
         w->first_done = 1;
         w->snapshot = text;
-        if (w->wait_s == 0 || w->ch->gw->stopping)
+        if (w->wait_s == 0 || w->ch->stopping)
             chain_wait_answer(w);
         return;
     }
@@ -449,19 +442,19 @@ static void chain_wait_result(struct chain_wait *w, json_t *doc)
     free(text);
 }
 
-static void chain_wait_lookup(struct chain_wait *w);
+static void chain_wait_lookup(struct chain_watch *w);
 
 static void chain_on_receipt(void *arg, const struct rpcwire_reply *r,
                              size_t n)
 {
-    struct chain_wait *w = arg;
+    struct chain_watch *w = arg;
     struct ethjson_receipt rc;
     struct fault f;
     json_t *doc = NULL;
 
     (void)n;
     w->rpc_out = 0;
-    if (w->c == NULL) {
+    if (w->taken) {
         chain_wait_free(w);
         return;
     }
@@ -476,13 +469,13 @@ static void chain_on_receipt(void *arg, const struct rpcwire_reply *r,
         }
     }
     chain_wait_result(w, doc);
-    if (w->c != NULL && w->again) {
+    if (w->ready != NULL && w->again) {
         w->again = 0;
         chain_wait_lookup(w);
     }
 }
 
-static void chain_wait_lookup(struct chain_wait *w)
+static void chain_wait_lookup(struct chain_watch *w)
 {
     struct gw_chain *ch = w->ch;
     json_t *doc = NULL, *params;
@@ -498,7 +491,7 @@ static void chain_wait_lookup(struct chain_wait *w)
         log_warn("payments: %s", f.detail);
         doc = NULL;
     }
-    if (doc != NULL || ch->gw->stopping) {
+    if (doc != NULL || ch->stopping) {
         chain_wait_result(w, doc);
         return;
     }
@@ -521,7 +514,7 @@ static void chain_wait_lookup(struct chain_wait *w)
 
 static void chain_on_wait_timer(evutil_socket_t fd, short what, void *arg)
 {
-    struct chain_wait *w = arg;
+    struct chain_watch *w = arg;
 
     (void)fd;
     (void)what;
@@ -530,7 +523,7 @@ static void chain_on_wait_timer(evutil_socket_t fd, short what, void *arg)
 
 static void chain_recheck_all(struct gw_chain *ch)
 {
-    struct chain_wait *w, *next;
+    struct chain_watch *w, *next;
 
     for (w = ch->waits; w != NULL; w = next) {
         next = w->next;
@@ -539,73 +532,51 @@ static void chain_recheck_all(struct gw_chain *ch)
     }
 }
 
-void gw_chain_wake_all(struct gw_chain *ch)
+void gw_chain_stop(struct gw_chain *ch)
 {
-    struct chain_wait *w, *next;
+    struct chain_watch *w, *next;
 
     if (ch == NULL)
         return;
+    ch->stopping = 1;
     for (w = ch->waits; w != NULL; w = next) {
         next = w->next;
         chain_wait_answer(w);
     }
 }
 
-static int chain_parse_wait(struct gw_ctx *c, int *wait_s)
+int chain_watch_new(struct chain_watch **out, struct gw_chain *ch,
+                    const uint8_t tx[32], int wait_s, void (*ready)(void *),
+                    void *arg, struct fault *f)
 {
-    char text[16];
-    unsigned long v;
-    char *end;
-    int rc;
+    struct chain_watch *w;
 
-    *wait_s = 0;
-    rc = gw_query_param(c, text, sizeof text, "wait");
-    if (rc <= 0)
-        return rc;
-    v = strtoul(text, &end, 10);
-    if (text[0] < '0' || text[0] > '9' || *end != '\0' ||
-        (text[0] == '0' && text[1] != '\0') || v > CHAIN_WAIT_MAX_S)
-        return fault_set(&c->fault, FAULT_INVALID, "wait",
-                         "wait must be a whole number of seconds from 0 to "
-                         "%d", CHAIN_WAIT_MAX_S);
-    *wait_s = (int)v;
+    *out = NULL;
+    w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    w->ch = ch;
+    memcpy(w->tx, tx, 32);
+    w->wait_s = wait_s < 0 ? 0 : wait_s > CHAIN_WAIT_MAX_S ? CHAIN_WAIT_MAX_S
+                                                           : wait_s;
+    if (w->wait_s > 0 && ch->nwaits >= CHAIN_WAITS_MAX)
+        w->wait_s = 0; /* too many waiting: answer now */
+    w->ready = ready;
+    w->arg = arg;
+    w->timer = evtimer_new(ch->base, chain_on_wait_timer, w);
+    if (w->timer == NULL) {
+        free(w);
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    *out = w;
     return 0;
 }
 
-int h_payment(struct gw_ctx *c)
+void chain_watch_go(struct chain_watch *w)
 {
-    struct gw_chain *ch = c->gw->chain;
-    struct chain_wait *w;
-    const char *t = c->match.params[0];
+    struct gw_chain *ch = w->ch;
     struct timeval tv;
-    int rc;
 
-    if (ch == NULL)
-        return fault_set(&c->fault, FAULT_UNAVAILABLE, NULL,
-                         "this gateway follows no chain (no rpc_url)");
-    w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-    w->ch = ch;
-    if (hex_decode_0x(w->tx, 32, t, strlen(t), "tx_hash", &c->fault) < 0 ||
-        chain_parse_wait(c, &w->wait_s) < 0) {
-        free(w);
-        return -1;
-    }
-    if (w->wait_s > 0 && ch->nwaits >= CHAIN_WAITS_MAX)
-        w->wait_s = 0; /* too many waiting: answer now */
-    w->timer = evtimer_new(c->gw->base, chain_on_wait_timer, w);
-    if (w->timer == NULL) {
-        free(w);
-        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-    }
-    rc = gw_defer(c, chain_payment_finish);
-    if (rc != GW_PENDING) {
-        chain_wait_free(w);
-        return rc;
-    }
-    w->c = c;
-    c->work_state = w;
     if (w->wait_s > 0) {
         w->next = ch->waits;
         if (ch->waits != NULL)
@@ -618,44 +589,31 @@ int h_payment(struct gw_ctx *c)
         evtimer_add(w->timer, &tv);
     }
     chain_wait_lookup(w);
-    return GW_PENDING;
 }
 
 /* ---- GET /v1/chain ------------------------------------------------------- */
 
-/* The gateway's own account: derived from the master key, so that it is
- * stable for a data dir and needs no key file of its own. It is what the
- * gateway will sign receipts with. */
-static int chain_gateway_address(struct gateway *gw, struct ethaddr *out)
+int gw_chain_doc(struct gw_chain *ch, struct ledger *l,
+                 const struct ethaddr *gateway, json_t **out,
+                 struct fault *f)
 {
-    *out = gw->identity;
-    return 0;
-}
-
-int h_chain(struct gw_ctx *c)
-{
-    struct gw_chain *ch = c->gw->chain;
     struct follower_status st;
     struct ledger_chain cs;
-    struct ethaddr me;
     const char *state;
-    json_t *doc;
     int64_t lag;
     int rc;
 
-    if (chain_gateway_address(c->gw, &me) < 0)
-        return fault_set(&c->fault, FAULT_INTERNAL, NULL,
-                         "the gateway's address cannot be derived");
+    *out = NULL;
     if (ch == NULL) {
-        doc = json_pack("{s:n, s:n, s:o, s:n, s:n, s:n, s:s}", "chain_id",
-                        "contract", "gateway", chain_addr(&me), "head",
-                        "last_credited_block", "lag", "state", "disabled");
-        if (doc == NULL)
-            return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-        return gw_reply_json(c, 200, doc, NULL);
+        *out = json_pack("{s:n, s:n, s:o, s:n, s:n, s:n, s:s}", "chain_id",
+                         "contract", "gateway", chain_addr(gateway), "head",
+                         "last_credited_block", "lag", "state", "disabled");
+        return *out != NULL
+                   ? 0
+                   : fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     }
     follower_status(ch->fl, &st);
-    rc = ledger_chain_read(c->gw->ledger, &cs, &c->fault);
+    rc = ledger_chain_read(l, &cs, f);
     if (rc < 0)
         return -1;
     state = follower_state_name(st.state);
@@ -664,21 +622,20 @@ int h_chain(struct gw_ctx *c)
     lag = st.has_head ? (int64_t)st.head - st.tip : 0;
     if (lag < 0)
         lag = 0;
-    doc = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "chain_id",
-                    ch->chain_id ? json_integer((json_int_t)ch->chain_id)
+    *out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "chain_id",
+                     ch->chain_id ? json_integer((json_int_t)ch->chain_id)
+                                  : json_null(),
+                     "contract", chain_addr(&ch->contract), "gateway",
+                     chain_addr(gateway), "head",
+                     st.has_head ? json_integer((json_int_t)st.head)
                                  : json_null(),
-                    "contract", chain_addr(&ch->contract), "gateway",
-                    chain_addr(&me), "head",
-                    st.has_head ? json_integer((json_int_t)st.head)
-                                : json_null(),
-                    "last_credited_block",
-                    rc == 1 && cs.last_credited_block >= 0
-                        ? json_integer((json_int_t)cs.last_credited_block)
-                        : json_null(),
-                    "lag", (json_int_t)lag, "state", state);
-    if (doc == NULL)
-        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-    return gw_reply_json(c, 200, doc, NULL);
+                     "last_credited_block",
+                     rc == 1 && cs.last_credited_block >= 0
+                         ? json_integer((json_int_t)cs.last_credited_block)
+                         : json_null(),
+                     "lag", (json_int_t)lag, "state", state);
+    return *out != NULL ? 0
+                        : fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
 }
 
 /* ---- start and stop ------------------------------------------------------- */
@@ -717,7 +674,7 @@ static int chain_probe(struct gw_chain *ch, struct fault *f)
         return -1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (!p.done) {
-        event_base_loop(ch->gw->base, EVLOOP_ONCE);
+        event_base_loop(ch->base, EVLOOP_ONCE);
         clock_gettime(CLOCK_MONOTONIC, &t);
         if (!p.done && (t.tv_sec - t0.tv_sec) * 1000 +
                                (t.tv_nsec - t0.tv_nsec) / 1000000 >
@@ -739,8 +696,9 @@ static int chain_probe(struct gw_chain *ch, struct fault *f)
     return 0;
 }
 
-int gw_chain_start(struct gw_chain **out, struct gateway *gw,
-                   const struct gw_chain_options *opt, struct fault *f)
+int gw_chain_start(struct gw_chain **out, struct event_base *base,
+                   struct ledger *ledger, const struct gw_chain_options *opt,
+                   struct fault *f)
 {
     struct gw_chain *ch;
     struct rpc_options ro;
@@ -755,7 +713,8 @@ int gw_chain_start(struct gw_chain **out, struct gateway *gw,
     ch = calloc(1, sizeof *ch);
     if (ch == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-    ch->gw = gw;
+    ch->base = base;
+    ch->ledger = ledger;
     ch->opt = *opt;
     if (opt->contract == NULL || opt->contract[0] == '\0') {
         fault_set(f, FAULT_INVALID, "contract",
@@ -770,7 +729,7 @@ int gw_chain_start(struct gw_chain **out, struct gateway *gw,
         goto fail;
     rpc_options_default(&ro);
     ro.ca_file = opt->rpc_ca_file;
-    if (rpc_client_new(&ch->rpc, gw->base, opt->rpc_url, &ro, f) < 0)
+    if (rpc_client_new(&ch->rpc, base, opt->rpc_url, &ro, f) < 0)
         goto fail;
     memset(&fc, 0, sizeof fc);
     memcpy(fc.contract, ch->contract.bytes, 20);
@@ -784,7 +743,7 @@ int gw_chain_start(struct gw_chain **out, struct gateway *gw,
     sink.load = chain_sink_load;
     sink.apply = chain_sink_apply;
     sink.changed = chain_sink_changed;
-    if (follower_new(&ch->fl, gw->base, ch->rpc, &ch->abi, &fc, &sink, f) < 0)
+    if (follower_new(&ch->fl, base, ch->rpc, &ch->abi, &fc, &sink, f) < 0)
         goto fail;
     if (chain_probe(ch, f) < 0)
         goto fail;
@@ -804,17 +763,17 @@ void gw_chain_free(struct gw_chain *ch)
     rpc_client_free(ch->rpc);
     follower_free(ch->fl);
     while (ch->waits != NULL) {
-        struct chain_wait *w = ch->waits;
+        struct chain_watch *w = ch->waits;
         chain_wait_unlist(w);
-        w->c = NULL;
+        w->ready = NULL;
+        w->taken = 1;
         if (!w->rpc_out)
             chain_wait_free(w);
     }
     free(ch);
 }
 
-void gw_chain_metrics(const struct gw_chain *ch, struct gateway *gw,
-                      struct evbuffer *out)
+void gw_chain_metrics(const struct gw_chain *ch, struct evbuffer *out)
 {
     struct follower_status st;
     struct ledger_chain cs;
@@ -822,12 +781,11 @@ void gw_chain_metrics(const struct gw_chain *ch, struct gateway *gw,
     struct fault f;
     int rc;
 
-    (void)gw;
     if (ch == NULL)
         return;
     follower_status(ch->fl, &st);
     rpc_client_stats(ch->rpc, &rs);
-    rc = ledger_chain_read(ch->gw->ledger, &cs, &f);
+    rc = ledger_chain_read(ch->ledger, &cs, &f);
     evbuffer_add_printf(
         out,
         "# HELP sluice_chain_head The node's head block, last seen.\n"

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "gateway/cmd.h"
-#include "gateway/gateway.h"
+#include "gateway/server.h"
 #include "gateway/settings.h"
 #include "lib/log.h"
 #include "storage/drafts.h"

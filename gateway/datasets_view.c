@@ -6,6 +6,7 @@
 
 #include "gateway/viewcache.h"
 #include "lib/hex.h"
+#include "pricing/ledger.h"
 #include "pricing/plan.h"
 #include "storage/catgen.h"
 
@@ -25,7 +26,7 @@ int datasets_view_load(struct gw_ctx *c, struct catalog_dataset *d,
     if (hex_decode_0x(id, sizeof id, id_text, strlen(id_text), "id",
                       &c->fault) < 0)
         return -1;
-    if (catalog_get_dataset(c->gw->store->db, d, id, &c->fault) < 0) {
+    if (catalog_get_dataset(c->gw->store, d, id, &c->fault) < 0) {
         if (c->fault.kind == FAULT_NOT_FOUND)
             fault_set(&c->fault, FAULT_NOT_FOUND, "id", "no such data-set");
         return -1;
@@ -75,7 +76,7 @@ static json_t *datasets_view_columns(struct gw_ctx *c,
     json_t *a = json_array();
 
     if (a == NULL ||
-        catalog_get_columns(c->gw->store->db, &cols, &n, d->id, &c->fault) < 0) {
+        catalog_get_columns(c->gw->store, &cols, &n, d->id, &c->fault) < 0) {
         json_decref(a);
         return NULL;
     }
@@ -97,7 +98,7 @@ char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
     char *text = NULL, *preview = NULL, *out = NULL;
     size_t i, tlen, plen;
 
-    if (catalog_get_meta(c->gw->store->db, &m, d->id, &c->fault) < 0)
+    if (catalog_get_meta(c->gw->store, &m, d->id, &c->fault) < 0)
         return NULL;
     if (hex_encode_0x(id, sizeof id, d->id, CATALOG_ID_LEN) < 0 ||
         hex_encode_0x(root, sizeof root, d->content_root, 32) < 0)
@@ -155,7 +156,7 @@ char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
     }
     /* The preview is stored as JSON text whose numbers must keep their
      * exact digits: splice it in rather than parse it. */
-    if (catalog_get_preview(c->gw->store->db, &preview, d->id, &c->fault) < 0)
+    if (catalog_get_preview(c->gw->store, &preview, d->id, &c->fault) < 0)
         goto fail;
     tlen = strlen(text);
     plen = strlen(preview);
@@ -224,7 +225,7 @@ int datasets_view_serve(struct gw_ctx *c, const char *id_text)
     /* Only what every reader may see, and never rows of a transaction
      * that may yet roll back. */
     if (d.state == CATALOG_PUBLISHED && !c->in_tx &&
-        sqlite3_get_autocommit(c->gw->store->db))
+        !ledger_in_unit(c->gw->ledger))
         viewcache_put(c->gw->views, d.id, gen, text, len);
     rv = gw_reply_bytes(c, 200, "application/json", NULL,
                         (const uint8_t *)text, len);

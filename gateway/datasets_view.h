@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "gateway/gateway.h"
+#include "gateway/request.h"
 #include "storage/catalog.h"
 
 /* Parse id_text ("0x" + 64 hex) and load the data-set into *d, applying

@@ -1,22 +1,11 @@
 /*
- * gateway: the running sluiced server: one event loop (libevent evhttp)
- * that owns the HTTP side and the main database handle, a pool of publish
- * workers with their own handles (publisher.h), and the context that each
- * request's handler gets (struct gw_ctx).
- *
- * A handler either replies itself (gw_reply_*) and returns 0, or returns
- * -1 with c->fault set and the dispatcher replies with a problem. For a
- * signed request that changes state, the reply is recorded with its nonce
- * in the transaction the handler opened with gw_begin, so that the effect
- * and the remembered answer commit together (DESIGN.md 3.1).
- *
- * Group commit: the signed requests that change state and are ready in
- * one turn of the event loop run one after the other in one transaction,
- * each inside a SAVEPOINT of its own (a failure rolls back that request
- * alone), and share one COMMIT, so one fsync; their answers are held and
- * sent once it is durable. A handler sees no difference, except that what
- * must wait for the commit (handing work to another thread that will read
- * the change) goes through gw_after_commit.
+ * gateway: the types of the running sluiced server: what it runs with
+ * (struct gateway_options), its state (struct gateway: one event loop that
+ * owns the HTTP side and the main database handle and ledger, a pool of
+ * publish workers with their own handles), and the context each request's
+ * handler gets (struct gw_ctx). Types only: the server's functions are in
+ * server.h, what a handler does with its request in request.h, the group
+ * commit in batch.h, the signature threads in verify.h.
  */
 #ifndef SLUICE_GATEWAY_GATEWAY_H
 #define SLUICE_GATEWAY_GATEWAY_H
@@ -160,6 +149,7 @@ struct gw_ctx {
     void (*work)(struct gw_ctx *c);
     int (*finish)(struct gw_ctx *c);
     void *work_state;             /* the handler's, freed by finish */
+    uint8_t work_tx[32];          /* a transaction hash the handler holds */
     /* Group commit (server.c): the request runs in a batch's transaction,
      * and its answer is held until the batch commits. */
     int batched;
@@ -174,80 +164,7 @@ struct gw_ctx {
     /* A signature being checked on gw->verifiers (server.c). */
     struct auth_check *check;
     struct event *verify_ev;
+    void (*verify_then)(struct gw_ctx *c); /* once it is checked */
 };
-
-/* What a handler returns when it has handed its work to gw_offload. */
-#define GW_PENDING 1
-
-/* Run work(c) on the offload threads (it may only touch c->owned_body,
- * c->body_sha256, c->work_state and c->fault), then finish(c) back on the
- * loop's thread, which replies as a handler does (0, or -1 with c->fault
- * set). The request's body is moved to c->owned_body first. If the client
- * hangs up meanwhile, finish still runs (the effect and the nonce are
- * recorded) and nothing is sent. Returns GW_PENDING, or -1 with c->fault
- * set. */
-int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
-               int (*finish)(struct gw_ctx *c))
-    __attribute__((warn_unused_result));
-
-/* Hold c open (the handler returns GW_PENDING) until gw_resume(c); then
- * finish(c) runs on the loop's thread and replies as a handler does. If
- * the client hangs up meanwhile, finish still runs and nothing is sent.
- * For answers that wait on something other than a thread (long-polls, a
- * call to the chain's node). Returns GW_PENDING, or -1 with c->fault set. */
-int gw_defer(struct gw_ctx *c, int (*finish)(struct gw_ctx *c))
-    __attribute__((warn_unused_result));
-
-/* Run the finish of a request held by gw_defer, from the loop. */
-void gw_resume(struct gw_ctx *c);
-
-/* Start the server: open the data dir, bind, start the publish workers.
- * Returns 0 with *out set; on failure -1 with *out = NULL and f set. */
-int gateway_start(struct gateway **out, const struct gateway_options *opt,
-                  struct fault *f) __attribute__((warn_unused_result));
-
-/* Run the event loop until a SIGTERM/SIGINT (or gateway_stop) has drained
- * in-flight requests or the grace period ended. Returns 0, or -1. */
-int gateway_run(struct gateway *gw);
-
-/* Begin a graceful stop: refuse new connections, let in-flight requests
- * finish within the grace period. Safe from the loop's thread. */
-void gateway_stop(struct gateway *gw);
-
-/* Free gw (after gateway_run returned): workers joined, database closed. */
-void gateway_free(struct gateway *gw);
-
-/* Open the write transaction of a handler's effect. Returns 0, or -1 with
- * c->fault set. */
-int gw_begin(struct gw_ctx *c) __attribute__((warn_unused_result));
-
-/* Run fn(c) on the loop's thread once the request's effect is committed:
- * at once when it already is (c is not in a group commit), else after the
- * batch's COMMIT, before the answer is sent; never when that COMMIT fails.
- * For work that another thread does on what the request wrote. */
-void gw_after_commit(struct gw_ctx *c, void (*fn)(struct gw_ctx *c));
-
-/* Reply status with the JSON document doc (stolen: decref'd here) and,
- * when location is not NULL, a Location header. For a recorded signed
- * request the nonce row is written and the open transaction committed
- * before anything is sent; if that fails, nothing is sent and -1 is
- * returned with c->fault set (the dispatcher then replies 5xx). */
-int gw_reply_json(struct gw_ctx *c, int status, json_t *doc,
-                  const char *location) __attribute__((warn_unused_result));
-
-/* Reply status with len bytes of body of type ctype (NULL: none), and a
- * Location when location is not NULL. Same recording rule. */
-int gw_reply_bytes(struct gw_ctx *c, int status, const char *ctype,
-                   const char *location, const uint8_t *body, size_t len)
-    __attribute__((warn_unused_result));
-
-/* Reply status with no body (204, 304). Same recording rule. */
-int gw_reply_empty(struct gw_ctx *c, int status)
-    __attribute__((warn_unused_result));
-
-/* Look up query parameter name of the request into out (cap bytes,
- * decoded). Returns 1 when present, 0 when absent, -1 with c->fault set
- * when it is malformed or too long. */
-int gw_query_param(struct gw_ctx *c, char *out, size_t cap, const char *name);
 
 #endif

@@ -49,7 +49,7 @@ static int h_store_price(struct gw_ctx *c, const uint8_t id[CATALOG_ID_LEN],
     if (plan_from_json(&p, j, path, &c->fault) < 0 ||
         plan_to_text(&text, &p, &c->fault) < 0)
         return -1;
-    rv = catalog_set_price(c->gw->store->db, id, text, h_price_key(&p),
+    rv = catalog_set_price(c->gw->store, id, text, h_price_key(&p),
                            &c->fault);
     free(text);
     return rv;
@@ -223,12 +223,12 @@ int h_dataset_create(struct gw_ctx *c)
     meta.tags = (char **)(uintptr_t)tags;
     meta.ntags = ntags;
     meta.listed = 1;
-    if (catalog_put_meta(c->gw->store->db, id, &meta, &c->fault) < 0)
+    if (catalog_put_meta(c->gw->store, id, &meta, &c->fault) < 0)
         goto done;
     if (json_object_get(body, "price") != NULL &&
         h_store_price(c, id, json_object_get(body, "price"), "price") < 0)
         goto done;
-    if (catalog_get_dataset(c->gw->store->db, &d, id, &c->fault) < 0 ||
+    if (catalog_get_dataset(c->gw->store, &d, id, &c->fault) < 0 ||
         hex_encode_0x(id_hex, sizeof id_hex, id, sizeof id) < 0)
         goto done;
     snprintf(location, sizeof location, "/v1/datasets/%s", id_hex);
@@ -249,7 +249,7 @@ int h_dataset_delete(struct gw_ctx *c)
 
     if (datasets_view_load(c, &d, c->match.params[0], 1) < 0 ||
         gw_begin(c) < 0 ||
-        catalog_set_listed(c->gw->store->db, d.id, 0, &c->fault) < 0)
+        catalog_set_listed(c->gw->store, d.id, 0, &c->fault) < 0)
         return -1;
     return gw_reply_empty(c, 204);
 }
@@ -281,7 +281,7 @@ static void h_publish_submit(struct gw_ctx *c)
     if (hex_decode_0x(id, sizeof id, text, strlen(text), "id", &f) < 0)
         return;
     if (publisher_submit(c->gw->publisher, id, &f) < 0 &&
-        catalog_set_state(c->gw->store->db, id, CATALOG_FAILED, f.detail,
+        catalog_set_state(c->gw->store, id, CATALOG_FAILED, f.detail,
                           &f2) < 0)
         fault_clear(&f2);
 }
@@ -309,7 +309,7 @@ int h_dataset_publish(struct gw_ctx *c)
                   "the data-set is already %s", catalog_state_name(d.state));
         goto done;
     }
-    if (catalog_get_meta(c->gw->store->db, &meta, d.id, &c->fault) < 0)
+    if (catalog_get_meta(c->gw->store, &meta, d.id, &c->fault) < 0)
         goto done;
     if (meta.price == NULL) {
         fault_set(&c->fault, FAULT_CONFLICT, "price",
@@ -336,10 +336,10 @@ int h_dataset_publish(struct gw_ctx *c)
      * these parts, and a part write finishing later sees "publishing" in
      * its own transaction and is refused (h_parts.c). */
     if (gw_begin(c) < 0 ||
-        catalog_set_state(c->gw->store->db, d.id, CATALOG_PUBLISHING, NULL,
+        catalog_set_state(c->gw->store, d.id, CATALOG_PUBLISHING, NULL,
                           &c->fault) < 0 ||
         parts_record_published(c->gw->store, d.id, parts, n, &c->fault) < 0 ||
-        catalog_set_progress(c->gw->store->db, d.id, 0, total, &c->fault) < 0)
+        catalog_set_progress(c->gw->store, d.id, 0, total, &c->fault) < 0)
         goto done;
     d.state = CATALOG_PUBLISHING;
     d.progress_done = 0;
@@ -507,7 +507,7 @@ int h_dataset_list(struct gw_ctx *c)
     if (cursor[0] != '\0' &&
         h_cursor_decode(c, &q, key, sizeof key, cursor) < 0)
         return -1;
-    if (catalog_list(c->gw->store->db, &ids, &n, &q, &c->fault) < 0)
+    if (catalog_list(c->gw->store, &ids, &n, &q, &c->fault) < 0)
         return -1;
     out = evbuffer_new();
     if (out == NULL) {
@@ -518,7 +518,7 @@ int h_dataset_list(struct gw_ctx *c)
     evbuffer_add_printf(out, "{\"items\":[");
     for (i = 0; i < shown; i++) {
         char *text;
-        if (catalog_get_dataset(c->gw->store->db, &d, ids[i], &c->fault) < 0)
+        if (catalog_get_dataset(c->gw->store, &d, ids[i], &c->fault) < 0)
             goto done;
         text = datasets_view_render(c, &d, 0);
         if (text == NULL)
@@ -531,7 +531,7 @@ int h_dataset_list(struct gw_ctx *c)
         if (q.sort == CATALOG_SORT_NAME) {
             snprintf(key, sizeof key, "%s", d.name);
         } else if (q.sort == CATALOG_SORT_PRICE) {
-            if (catalog_get_meta(c->gw->store->db, &m, d.id, &c->fault) < 0)
+            if (catalog_get_meta(c->gw->store, &m, d.id, &c->fault) < 0)
                 goto done;
             snprintf(key, sizeof key, "%.17g", m.price ? m.price_key : 0.0);
         } else if (q.sort == CATALOG_SORT_SIZE) {

@@ -51,7 +51,7 @@ int h_chunks(struct gw_ctx *c)
     x.list = json_array();
     if (x.list == NULL)
         return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-    if (catalog_each_chunk(c->gw->store->db, d.id, h_chunks_one, &x,
+    if (catalog_each_chunk(c->gw->store, d.id, h_chunks_one, &x,
                            &c->fault) < 0) {
         json_decref(x.list);
         return -1;
@@ -135,7 +135,7 @@ int h_object(struct gw_ctx *c)
     if (!objstore_id_valid(id))
         return fault_set(&c->fault, FAULT_INVALID, "object_id",
                          "object_id must be 64 lowercase hex digits");
-    if (catalog_object_published(c->gw->store->db, &published, id,
+    if (catalog_object_published(c->gw->store, &published, id,
                                  &c->fault) < 0)
         return -1;
     if (!published || objstore_path(c->gw->store->objects, path, sizeof path,

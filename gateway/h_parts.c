@@ -15,7 +15,7 @@
 #include "gateway/routes.h"
 #include "lib/hex.h"
 #include "lib/log.h"
-#include "storage/db.h"
+#include "pricing/ledger.h"
 #include "storage/drafts.h"
 #include "storage/parts.h"
 
@@ -130,7 +130,7 @@ static int h_part_finish(struct gw_ctx *c)
     fault_clear(&c->fault);
     if (gw_begin(c) < 0)
         goto done;
-    if (catalog_get_dataset(st->db, &now, ps->d.id, &c->fault) < 0) {
+    if (catalog_get_dataset(st, &now, ps->d.id, &c->fault) < 0) {
         if (c->fault.kind == FAULT_NOT_FOUND)
             fault_set(&c->fault, FAULT_NOT_FOUND, "id", "no such data-set");
         goto done;
@@ -151,7 +151,7 @@ static int h_part_finish(struct gw_ctx *c)
     if (parts_get(st, &old, &had_old, ps->d.id, ps->e.n, &c->fault) < 0 ||
         parts_record(st, ps->d.id, &ps->e, &c->fault) < 0 ||
         (now.state == CATALOG_DRAFT &&
-         catalog_set_state(st->db, ps->d.id, CATALOG_UPLOADING, NULL,
+         catalog_set_state(st, ps->d.id, CATALOG_UPLOADING, NULL,
                            &c->fault) < 0))
         goto done;
     rv = gw_reply_json(c, 200, h_part_json(&ps->e), NULL);
@@ -162,7 +162,7 @@ done:
      * transaction of a failure is rolled back first, so that its row does
      * not count; the problem's nonce row gets one of its own. */
     if (rv < 0 && c->in_tx) {
-        db_rollback(st->db);
+        ledger_rollback(c->gw->ledger);
         c->in_tx = 0;
     }
     parts_pending_remove(st, ps->d.id, ps->e.sha256);

@@ -39,7 +39,7 @@ static int h_metrics_ingest_one(void *arg, const uint8_t id[CATALOG_ID_LEN],
     struct catalog_dataset d;
     char hex[2 * CATALOG_ID_LEN + 1];
 
-    if (catalog_get_dataset(x->c->gw->store->db, &d, id, f) < 0 ||
+    if (catalog_get_dataset(x->c->gw->store, &d, id, f) < 0 ||
         hex_encode(hex, sizeof hex, id, CATALOG_ID_LEN) < 0)
         return 0; /* gone meanwhile: skip it */
     evbuffer_add_printf(
@@ -60,7 +60,7 @@ static void h_metrics_ingest(struct gw_ctx *c, struct evbuffer *out)
                         "# HELP sluice_ingest_bytes Bytes ingested so far "
                         "and in all, of data-sets being published.\n"
                         "# TYPE sluice_ingest_bytes gauge\n");
-    if (catalog_each_dataset(c->gw->store->db, CATALOG_PUBLISHING,
+    if (catalog_each_dataset(c->gw->store, CATALOG_PUBLISHING,
                              h_metrics_ingest_one, &x, &f) < 0)
         log_warn("metrics: cannot list the data-sets being published: %s",
                  f.detail);
@@ -76,7 +76,7 @@ int h_metrics(struct gw_ctx *c)
     metrics_render(c->gw->metrics, out);
     h_metrics_ingest(c, out);
     viewcache_metrics(c->gw->views, out);
-    gw_chain_metrics(c->gw->chain, c->gw, out);
+    gw_chain_metrics(c->gw->chain, out);
     conns_metrics(c->gw->conns, out);
     evbuffer_add_printf(out,
                         "# HELP sluice_http_requests_in_flight Requests "

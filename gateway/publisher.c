@@ -63,7 +63,7 @@ static void publisher_run_one(struct publisher *p, struct store *st,
     if (parts_list_published(st, &parts, &n, id, &f) < 0 ||
         parts_reader_open(&pr.r, st, id, parts, n, &f) < 0) {
         /* ingest_run was never reached: fail the data-set here. */
-        if (catalog_set_state(st->db, id, CATALOG_FAILED, f.detail, &f) < 0)
+        if (catalog_set_state(st, id, CATALOG_FAILED, f.detail, &f) < 0)
             log_error("publish %s: %s", hex, f.detail);
         goto done;
     }
@@ -202,7 +202,7 @@ void publisher_free(struct publisher *p)
      * that the owner can publish again. */
     for (job = p->head; job != NULL; job = next) {
         next = job->next;
-        if (catalog_set_state(p->st->db, job->id, CATALOG_FAILED,
+        if (catalog_set_state(p->st, job->id, CATALOG_FAILED,
                               "interrupted", &f) < 0)
             log_warn("could not mark a queued publish failed: %s", f.detail);
         free(job);

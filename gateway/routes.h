@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "gateway/gateway.h"
+#include "gateway/request.h"
 #include "gateway/router.h"
 
 extern const struct router_entry routes_table[];

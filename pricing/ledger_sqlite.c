@@ -399,6 +399,7 @@ static const char *const lsq_sql_text[SQL_COUNT] = {
 };
 
 struct lsq_ctx {
+    struct store *store;
     sqlite3 *db;
     sqlite3_stmt *st[SQL_COUNT];
     /* The terms of the last data-set read. */
@@ -412,6 +413,7 @@ struct lsq_ctx {
 static void lsq_ctx_init(struct lsq_ctx *x, struct ledger *l)
 {
     memset(x, 0, sizeof *x);
+    x->store = ((struct ledger_sqlite *)l)->st;
     x->db = lsq_db(l);
 }
 
@@ -451,7 +453,7 @@ static int lsq_terms(struct lsq_ctx *x, const uint8_t id[32],
     if (x->has_terms && memcmp(x->terms_ds, id, 32) == 0)
         return 0;
     x->has_terms = 0;
-    if (catalog_get_terms(x->db, &t, &found, id, f) < 0)
+    if (catalog_get_terms(x->store, &t, &found, id, f) < 0)
         return -1;
     x->terms_found = found;
     x->terms_published = found && t.published;

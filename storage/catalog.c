@@ -119,9 +119,10 @@ static uint64_t catalog_u64(sqlite3_stmt *stmt, int col)
     return v < 0 ? 0 : (uint64_t)v;
 }
 
-int catalog_insert_dataset(sqlite3 *db, const struct catalog_dataset *d,
+int catalog_insert_dataset(struct store *st, const struct catalog_dataset *d,
                            struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -152,9 +153,10 @@ done:
     return rv;
 }
 
-int catalog_get_terms(sqlite3 *db, struct catalog_terms *out, int *found,
+int catalog_get_terms(struct store *st, struct catalog_terms *out, int *found,
                       const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     const char *price;
     int rc, rv = -1;
@@ -196,9 +198,10 @@ void catalog_terms_clear(struct catalog_terms *t)
     memset(t, 0, sizeof *t);
 }
 
-int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
+int catalog_get_dataset(struct store *st, struct catalog_dataset *out,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     const void *blob;
     int rv = -1;
@@ -252,9 +255,10 @@ done:
     return rv;
 }
 
-int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
+int catalog_get_prefix(struct store *st, uint8_t **out, size_t *len,
                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
     int n;
@@ -282,10 +286,11 @@ done:
     return rv;
 }
 
-int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_state(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       enum catalog_state state, const char *reason,
                       struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -306,9 +311,10 @@ done:
     return rv;
 }
 
-int catalog_delete_dataset(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_delete_dataset(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                            struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -323,9 +329,10 @@ done:
     return rv;
 }
 
-int catalog_set_progress(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_progress(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                          uint64_t done_bytes, uint64_t total, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -360,9 +367,10 @@ struct catalog_chunk_writer {
     sqlite3_stmt *chunk, *index;
 };
 
-int catalog_chunk_writer_new(struct catalog_chunk_writer **out, sqlite3 *db,
+int catalog_chunk_writer_new(struct catalog_chunk_writer **out, struct store *st,
                              struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     struct catalog_chunk_writer *w;
 
     *out = NULL;
@@ -445,7 +453,7 @@ done:
     return rv;
 }
 
-int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_put_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       const struct catalog_chunk *c,
                       const struct splitter_colstat *cols, size_t ncols,
                       struct fault *f)
@@ -453,17 +461,18 @@ int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
     struct catalog_chunk_writer *w = NULL;
     int rv;
 
-    if (catalog_chunk_writer_new(&w, db, f) < 0)
+    if (catalog_chunk_writer_new(&w, st, f) < 0)
         return -1;
     rv = catalog_chunk_writer_put(w, id, c, cols, ncols, f);
     catalog_chunk_writer_free(w);
     return rv;
 }
 
-int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_finish(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                    const struct catalog_summary *s, int64_t now,
                    struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *del = NULL, *col = NULL, *upd = NULL;
     int rv = -1;
     size_t i;
@@ -519,9 +528,10 @@ done:
     return rv;
 }
 
-int catalog_clear_chunks(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_clear_chunks(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                          struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     static const char *const sql[] = {
         "DELETE FROM chunk_index WHERE dataset_id = ?1",
         "DELETE FROM chunks WHERE dataset_id = ?1",
@@ -556,10 +566,11 @@ static void catalog_read_chunk(struct catalog_chunk *out, sqlite3_stmt *stmt)
     out->stored_bytes = catalog_u64(stmt, 5);
 }
 
-int catalog_get_chunk(sqlite3 *db, struct catalog_chunk *out,
+int catalog_get_chunk(struct store *st, struct catalog_chunk *out,
                       const uint8_t id[CATALOG_ID_LEN], uint64_t index,
                       struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
     int rc;
@@ -589,11 +600,12 @@ done:
     return rv;
 }
 
-int catalog_each_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_each_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                        int (*fn)(void *arg, const struct catalog_chunk *c,
                                  struct fault *f),
                        void *arg, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     struct catalog_chunk c;
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
@@ -621,11 +633,12 @@ done:
     return rv;
 }
 
-int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
+int catalog_each_dataset(struct store *st, enum catalog_state state,
                          int (*fn)(void *arg, const uint8_t id[CATALOG_ID_LEN],
                                    struct fault *f),
                          void *arg, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     uint8_t id[CATALOG_ID_LEN];
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
@@ -654,9 +667,10 @@ done:
     return rv;
 }
 
-int catalog_object_used(sqlite3 *db, int *used, const char *object_id,
+int catalog_object_used(struct store *st, int *used, const char *object_id,
                         struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
     int rc;
@@ -678,9 +692,10 @@ done:
     return rv;
 }
 
-int catalog_meta_get(sqlite3 *db, char *out, size_t cap, int *found,
+int catalog_meta_get(struct store *st, char *out, size_t cap, int *found,
                      const char *key, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
     int rc;
@@ -706,9 +721,10 @@ done:
     return rv;
 }
 
-int catalog_meta_set(sqlite3 *db, const char *key, const char *value,
+int catalog_meta_set(struct store *st, const char *key, const char *value,
                      struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -753,9 +769,10 @@ static int catalog_strdup_col(char **out, sqlite3_stmt *stmt, int col)
     return *out ? 0 : -1;
 }
 
-int catalog_get_meta(sqlite3 *db, struct catalog_meta *out,
+int catalog_get_meta(struct store *st, struct catalog_meta *out,
                      const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL, *tags = NULL;
     int rv = -1;
     int rc;
@@ -809,9 +826,10 @@ done:
     return rv;
 }
 
-int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_put_meta(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                      const struct catalog_meta *m, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *upd = NULL, *del = NULL, *ins = NULL;
     int rv = -1;
     size_t i;
@@ -851,9 +869,10 @@ done:
     return rv;
 }
 
-int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       const char *price, double price_key, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -876,9 +895,10 @@ done:
     return rv;
 }
 
-int catalog_set_listed(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_listed(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                        int listed, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -893,9 +913,10 @@ done:
     return rv;
 }
 
-int catalog_get_preview(sqlite3 *db, char **out,
+int catalog_get_preview(struct store *st, char **out,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
 
@@ -930,9 +951,10 @@ void catalog_columns_free(struct catalog_column *c, size_t n)
     free(c);
 }
 
-int catalog_get_columns(sqlite3 *db, struct catalog_column **out, size_t *n,
+int catalog_get_columns(struct store *st, struct catalog_column **out, size_t *n,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     struct catalog_column *v = NULL, *p;
     size_t len = 0;
@@ -976,9 +998,10 @@ done:
     return rv;
 }
 
-int catalog_list(sqlite3 *db, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
+int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
                  const struct catalog_query *q, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     /* One statement per sort order; each is a keyset scan that resumes
      * after (key, id), so pages stay stable while data-sets are added. */
     static const char *const sql[] = {
@@ -1061,9 +1084,10 @@ done:
     return rv;
 }
 
-int catalog_object_published(sqlite3 *db, int *published,
+int catalog_object_published(struct store *st, int *published,
                              const char *object_id, struct fault *f)
 {
+    sqlite3 *db = db_of(st);
     sqlite3_stmt *stmt = NULL;
     int rv = -1;
     int rc;

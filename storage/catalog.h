@@ -11,7 +11,6 @@
 #ifndef SLUICE_STORAGE_CATALOG_H
 #define SLUICE_STORAGE_CATALOG_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +18,8 @@
 #include "storage/dskey.h"
 #include "storage/objstore.h"
 #include "storage/splitter.h"
+
+struct store;
 
 enum catalog_state {
     CATALOG_DRAFT,
@@ -98,31 +99,31 @@ void catalog_meta_clear(struct catalog_meta *m);
 
 /* Read data-set id's meta into *out. Returns 0, or -1 with *out zeroed
  * and f set. */
-int catalog_get_meta(sqlite3 *db, struct catalog_meta *out,
+int catalog_get_meta(struct store *st, struct catalog_meta *out,
                      const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Replace data-set id's description, license, tags and listed flag with
  * m's (the price is left alone). Returns 0, or -1 with f set. */
-int catalog_put_meta(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_put_meta(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                      const struct catalog_meta *m, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Set data-set id's price (canonical plan text, or NULL) and its sort key,
  * noting the time of the change. Returns 0, or -1 with f set
  * (FAULT_NOT_FOUND). */
-int catalog_set_price(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       const char *price, double price_key, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Set data-set id's listed flag. Returns 0, or -1 with f set. */
-int catalog_set_listed(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_listed(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                        int listed, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Read data-set id's preview JSON text into *out (malloc'd; "[]" when
  * none). Returns 0, or -1 with *out = NULL and f set. */
-int catalog_get_preview(sqlite3 *db, char **out,
+int catalog_get_preview(struct store *st, char **out,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -133,7 +134,7 @@ struct catalog_column {
 
 /* Read data-set id's columns in order into *out (malloc'd; free with
  * catalog_columns_free) and *n. Returns 0, or -1 with f set. */
-int catalog_get_columns(sqlite3 *db, struct catalog_column **out, size_t *n,
+int catalog_get_columns(struct store *st, struct catalog_column **out, size_t *n,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -159,7 +160,7 @@ struct catalog_query {
  * most q->limit + 1 of them (one more than a page, so the caller knows
  * whether a next page exists), into *ids (malloc'd) and *n. Returns 0, or
  * -1 with f set. */
-int catalog_list(sqlite3 *db, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
+int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
                  const struct catalog_query *q, struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -177,12 +178,12 @@ int catalog_format_parse(enum splitter_format *out, const char *text,
 /* Insert the new data-set d (id, owner, name, format, state, dk_sealed,
  * chunking, level, preview_rows, created_at are read). Returns 0, or -1
  * with f set (FAULT_CONFLICT when the id exists). */
-int catalog_insert_dataset(sqlite3 *db, const struct catalog_dataset *d,
+int catalog_insert_dataset(struct store *st, const struct catalog_dataset *d,
                            struct fault *f) __attribute__((warn_unused_result));
 
 /* Read data-set id into *out. Returns 0; on failure -1 with *out zeroed
  * and f set (FAULT_NOT_FOUND when there is none). */
-int catalog_get_dataset(sqlite3 *db, struct catalog_dataset *out,
+int catalog_get_dataset(struct store *st, struct catalog_dataset *out,
                         const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -197,7 +198,7 @@ struct catalog_terms {
 /* Read data-set id's terms into *out (free with catalog_terms_clear).
  * Returns 0 with *found set (0 and *out zeroed for an unknown id); -1 with
  * *found = 0, *out zeroed and f set. */
-int catalog_get_terms(sqlite3 *db, struct catalog_terms *out, int *found,
+int catalog_get_terms(struct store *st, struct catalog_terms *out, int *found,
                       const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -206,7 +207,7 @@ void catalog_terms_clear(struct catalog_terms *t);
 
 /* Read data-set id's prefix bytes into *out (malloc'd, caller frees; never
  * NULL on success) and *len. Returns 0, or -1 with *out = NULL and f set. */
-int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
+int catalog_get_prefix(struct store *st, uint8_t **out, size_t *len,
                        const uint8_t id[CATALOG_ID_LEN], struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -214,24 +215,24 @@ int catalog_get_prefix(sqlite3 *db, uint8_t **out, size_t *len,
  * chunk rows and index, tags, parts and recorded parts (not its objects
  * or part files: the caller removes those). Returns 0, or -1 with f set
  * (FAULT_NOT_FOUND for an unknown id). */
-int catalog_delete_dataset(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_delete_dataset(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                            struct fault *f) __attribute__((warn_unused_result));
 
 /* Set data-set id's state, and its reason (NULL clears it), noting the
  * time of the change (a draft's activity, storage/drafts.h). Returns 0, or
  * -1 with f set (FAULT_NOT_FOUND for an unknown id). */
-int catalog_set_state(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_state(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       enum catalog_state state, const char *reason,
                       struct fault *f) __attribute__((warn_unused_result));
 
 /* Record ingest progress in bytes. Returns 0, or -1 with f set. */
-int catalog_set_progress(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_set_progress(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                          uint64_t done, uint64_t total, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Insert chunk c of data-set id and its index (ncols column stats, column
  * position = array position). Returns 0, or -1 with f set. */
-int catalog_put_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_put_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       const struct catalog_chunk *c,
                       const struct splitter_colstat *cols, size_t ncols,
                       struct fault *f) __attribute__((warn_unused_result));
@@ -242,7 +243,7 @@ struct catalog_chunk_writer;
 
 /* Create a chunk writer on db (which must outlive it). Returns 0 with *out
  * set; on failure -1 with *out = NULL and f set. */
-int catalog_chunk_writer_new(struct catalog_chunk_writer **out, sqlite3 *db,
+int catalog_chunk_writer_new(struct catalog_chunk_writer **out, struct store *st,
                              struct fault *f)
     __attribute__((warn_unused_result));
 
@@ -261,25 +262,25 @@ void catalog_chunk_writer_free(struct catalog_chunk_writer *w);
 
 /* Record s on data-set id, replace its columns, and mark it published at
  * now. Returns 0, or -1 with f set. */
-int catalog_finish(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_finish(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                    const struct catalog_summary *s, int64_t now,
                    struct fault *f) __attribute__((warn_unused_result));
 
 /* Delete every chunk, index row and column of data-set id (before a new
  * ingest of it, or after a failed one). Returns 0, or -1 with f set. */
-int catalog_clear_chunks(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_clear_chunks(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                          struct fault *f) __attribute__((warn_unused_result));
 
 /* Read chunk index of data-set id into *out. Returns 0; on failure -1 with
  * *out zeroed and f set (FAULT_NOT_FOUND). */
-int catalog_get_chunk(sqlite3 *db, struct catalog_chunk *out,
+int catalog_get_chunk(struct store *st, struct catalog_chunk *out,
                       const uint8_t id[CATALOG_ID_LEN], uint64_t index,
                       struct fault *f) __attribute__((warn_unused_result));
 
 /* Call fn for each chunk of data-set id in ascending index. fn returns 0
  * to go on or -1 to stop (this then returns -1 with f as fn left it).
  * Returns 0, or -1 with f set. */
-int catalog_each_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
+int catalog_each_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                        int (*fn)(void *arg, const struct catalog_chunk *c,
                                  struct fault *f),
                        void *arg, struct fault *f)
@@ -287,7 +288,7 @@ int catalog_each_chunk(sqlite3 *db, const uint8_t id[CATALOG_ID_LEN],
 
 /* Call fn with the id of each data-set in state, oldest first. Same
  * contract as catalog_each_chunk. */
-int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
+int catalog_each_dataset(struct store *st, enum catalog_state state,
                          int (*fn)(void *arg, const uint8_t id[CATALOG_ID_LEN],
                                    struct fault *f),
                          void *arg, struct fault *f)
@@ -295,25 +296,25 @@ int catalog_each_dataset(sqlite3 *db, enum catalog_state state,
 
 /* Set *used to 1 if any chunk names object_id, else 0. Returns 0, or -1
  * with f set. */
-int catalog_object_used(sqlite3 *db, int *used, const char *object_id,
+int catalog_object_used(struct store *st, int *used, const char *object_id,
                         struct fault *f) __attribute__((warn_unused_result));
 
 /* Set *published to 1 if a chunk of a published data-set names object_id
  * (objects of drafts and cut-off ingests are not served), else 0. Returns
  * 0, or -1 with f set. */
-int catalog_object_published(sqlite3 *db, int *published,
+int catalog_object_published(struct store *st, int *published,
                              const char *object_id, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Read store-wide setting key into out (cap bytes); *found says whether it
  * exists. Returns 0, or -1 with f set. */
-int catalog_meta_get(sqlite3 *db, char *out, size_t cap, int *found,
+int catalog_meta_get(struct store *st, char *out, size_t cap, int *found,
                      const char *key, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Set store-wide setting key to value (NULL deletes it). Returns 0, or -1
  * with f set. */
-int catalog_meta_set(sqlite3 *db, const char *key, const char *value,
+int catalog_meta_set(struct store *st, const char *key, const char *value,
                      struct fault *f) __attribute__((warn_unused_result));
 
 #endif

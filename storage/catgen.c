@@ -1,5 +1,6 @@
 #include "storage/catgen.h"
 
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,10 +21,11 @@
 #ifndef SLUICE_STORAGE_CATGEN_H
 #define SLUICE_STORAGE_CATGEN_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "lib/fault.h"
+
+struct sqlite3;
 
 /* Return the current catalogue generation (never 0; safe from any
  * thread). */
@@ -34,11 +35,11 @@ uint64_t catgen_current(void);
  * update, rollback and WAL hooks; the WAL hook also checkpoints at 1000
  * pages as SQLite's own does, which it replaces). Returns 0, or -1 with f
  * set (out of memory); db is then unchanged. */
-int catgen_watch(sqlite3 *db, struct fault *f)
+int catgen_watch(struct sqlite3 *db, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Remove db's hooks and free their state (before closing db). db may be
  * NULL or unwatched. */
-void catgen_unwatch(sqlite3 *db);
+void catgen_unwatch(struct sqlite3 *db);
 
 #endif

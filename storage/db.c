@@ -7,7 +7,6 @@
 
 #include "lib/log.h"
 #include "storage/catgen.h"
-#include "storage/schema.h"
 
 /* A connection's statement cache: what db_prepare hands out and db_release
  * takes back. Its slots are guarded by the connection's own mutex (the
@@ -250,8 +249,6 @@ int db_open(sqlite3 **out, const char *path, struct fault *f)
     for (i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++)
         if (db_exec(db, pragmas[i], f) < 0)
             goto fail;
-    if (schema_migrate(db, f) < 0)
-        goto fail;
     *out = db;
     return 0;
 fail:

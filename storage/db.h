@@ -3,8 +3,9 @@
  *
  * Opened in WAL mode with synchronous=FULL (a committed credit or debit
  * must survive a power cut, which NORMAL does not promise in WAL mode),
- * foreign keys on and a busy timeout, then brought to the newest schema
- * (schema.h). Every statement is prepared with bound parameters.
+ * foreign keys on and a busy timeout. The store brings it to the newest
+ * schema (schema.h) after opening it. Every statement is prepared with
+ * bound parameters.
  */
 #ifndef SLUICE_STORAGE_DB_H
 #define SLUICE_STORAGE_DB_H
@@ -13,10 +14,15 @@
 
 #include "lib/fault.h"
 
-/* Open (creating if needed) the database at path and migrate it. Returns 0
- * with *out set; on failure -1 with *out = NULL and f set (FAULT_IO, or
- * FAULT_CORRUPT when the file is not a database or is newer than this
- * program). */
+struct store;
+
+/* Return the connection of store s (storage's database files and the
+ * ledger's SQLite backend only). */
+sqlite3 *db_of(const struct store *s);
+
+/* Open (creating if needed) the database at path. Returns 0 with *out
+ * set; on failure -1 with *out = NULL and f set (FAULT_IO, or
+ * FAULT_CORRUPT when the file is not a database). */
 int db_open(sqlite3 **out, const char *path, struct fault *f)
     __attribute__((warn_unused_result));
 

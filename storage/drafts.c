@@ -87,7 +87,7 @@ static int drafts_delete(struct store *st, int *deleted,
     }
     /* Chunks only when a failed ingest left some (it removes its own). */
     if (store_drop_chunks(st, id, f) < 0 ||
-        catalog_delete_dataset(st->db, id, f) < 0 || db_commit(st->db, f) < 0)
+        catalog_delete_dataset(st, id, f) < 0 || db_commit(st->db, f) < 0)
         goto fail;
     *deleted = 1;
     if (hex_encode_0x(hex, sizeof hex, id, CATALOG_ID_LEN) < 0)

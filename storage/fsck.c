@@ -112,7 +112,7 @@ static int fsck_parts_begin(struct fsck_ctx *x, struct parts_entry **parts,
     if (*n == 0)
         return 0;
     if (parts_stream_open(&x->parts, *parts, *n, f) < 0 ||
-        catalog_get_prefix(x->st->db, &prefix, &prefix_len, id, f) < 0)
+        catalog_get_prefix(x->st, &prefix, &prefix_len, id, f) < 0)
         return -1;
     parts_stream_feed(x->parts, prefix, prefix_len);
     secret_free(prefix, prefix_len);
@@ -153,7 +153,7 @@ static int fsck_dataset(void *arg, const uint8_t id[CATALOG_ID_LEN],
 
     fault_clear(&why);
     x->chunk_failed = 0;
-    if (catalog_get_dataset(x->st->db, &x->d, id, f) < 0)
+    if (catalog_get_dataset(x->st, &x->d, id, f) < 0)
         return -1;
     if (hex_encode_0x(x->id_hex, sizeof x->id_hex, id, CATALOG_ID_LEN) < 0)
         return fault_set(f, FAULT_INTERNAL, NULL, "hex");
@@ -168,7 +168,7 @@ static int fsck_dataset(void *arg, const uint8_t id[CATALOG_ID_LEN],
         goto done;
     }
     if (fsck_parts_begin(x, &parts, &nparts, id, f) < 0 ||
-        catalog_each_chunk(x->st->db, id, fsck_chunk, x, f) < 0)
+        catalog_each_chunk(x->st, id, fsck_chunk, x, f) < 0)
         goto done;
     secret_wipe(x->dk, sizeof x->dk);
     if (EVP_DigestFinal_ex(x->root, root, NULL) != 1) {
@@ -220,7 +220,7 @@ static int fsck_orphan(void *arg, const char *id, struct fault *f)
     struct fsck_ctx *x = arg;
     int used;
 
-    if (catalog_object_used(x->st->db, &used, id, f) < 0)
+    if (catalog_object_used(x->st, &used, id, f) < 0)
         return -1;
     if (!used) {
         x->rep->orphans++;
@@ -246,14 +246,14 @@ int fsck_run(struct store *st, struct fsck_report *rep, fsck_line_fn line,
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto done;
     }
-    if (catalog_each_dataset(st->db, CATALOG_PUBLISHED, fsck_dataset, &x,
+    if (catalog_each_dataset(st, CATALOG_PUBLISHED, fsck_dataset, &x,
                              f) < 0 ||
-        catalog_each_dataset(st->db, CATALOG_DRAFT, fsck_draft, &x, f) < 0 ||
-        catalog_each_dataset(st->db, CATALOG_UPLOADING, fsck_draft, &x,
+        catalog_each_dataset(st, CATALOG_DRAFT, fsck_draft, &x, f) < 0 ||
+        catalog_each_dataset(st, CATALOG_UPLOADING, fsck_draft, &x,
                              f) < 0 ||
-        catalog_each_dataset(st->db, CATALOG_PUBLISHING, fsck_draft, &x,
+        catalog_each_dataset(st, CATALOG_PUBLISHING, fsck_draft, &x,
                              f) < 0 ||
-        catalog_each_dataset(st->db, CATALOG_FAILED, fsck_draft, &x, f) < 0 ||
+        catalog_each_dataset(st, CATALOG_FAILED, fsck_draft, &x, f) < 0 ||
         parts_check_strays(st, fsck_part_file, &x, f) < 0 ||
         objstore_each(st->objects, fsck_orphan, &x, f) < 0)
         goto done;

@@ -13,7 +13,6 @@
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "storage/chunkobj.h"
-#include "storage/db.h"
 #include "storage/dskey.h"
 #include "storage/mapfile.h"
 
@@ -282,11 +281,11 @@ static int ingest_rows_put(struct ingest *in, const struct ingest_rows *r,
 static int ingest_commit(struct ingest *in, uint64_t consumed,
                          struct fault *f)
 {
-    if (catalog_set_progress(in->st->db, in->d.id, consumed,
+    if (catalog_set_progress(in->st, in->d.id, consumed,
                              in->opt->total_bytes, f) < 0 ||
-        db_commit(in->st->db, f) < 0) {
+        store_commit(in->st, f) < 0) {
         /* The rolled-back rows named objects that nothing names now. */
-        db_rollback(in->st->db);
+        store_rollback(in->st);
         in->in_tx = 0;
         return -1;
     }
@@ -305,11 +304,11 @@ static int ingest_rotate(struct ingest *in, struct fault *f)
     if (ingest_flush_wait(in, f) < 0)
         return -1;
     if (in->prev.n > 0) {
-        if (db_begin(in->st->db, f) < 0)
+        if (store_begin(in->st, f) < 0)
             return -1;
         in->in_tx = 1;
         if (ingest_rows_put(in, &in->prev, f) < 0) {
-            db_rollback(in->st->db);
+            store_rollback(in->st);
             in->in_tx = 0;
             return -1;
         }
@@ -498,7 +497,7 @@ static void ingest_abandon(struct ingest *in, const struct fault *why)
     ingest_stop_workers(in);
     ingest_stop_flusher(in);
     if (in->in_tx) {
-        db_rollback(in->st->db);
+        store_rollback(in->st);
         in->in_tx = 0;
     }
     /* Objects whose rows were never committed. */
@@ -506,25 +505,25 @@ static void ingest_abandon(struct ingest *in, const struct fault *why)
         const char *oid = i < in->prev.n
                               ? in->prev.v[i].cc.object_id
                               : in->cur.v[i - in->prev.n].cc.object_id;
-        if (catalog_object_used(in->st->db, &used, oid, &f2) == 0 && !used)
+        if (catalog_object_used(in->st, &used, oid, &f2) == 0 && !used)
             ingest_remove_object(in, oid);
     }
     for (; in->head < in->tail; in->head++) {
         struct ingest_job *job = &in->ring[in->head % in->depth];
         if (job->object_id[0] != '\0' &&
-            catalog_object_used(in->st->db, &used, job->object_id, &f2) ==
+            catalog_object_used(in->st, &used, job->object_id, &f2) ==
                 0 && !used)
             ingest_remove_object(in, job->object_id);
         splitter_chunk_free(job->chunk);
         job->chunk = NULL;
     }
-    if (db_begin(in->st->db, &f2) < 0 ||
+    if (store_begin(in->st, &f2) < 0 ||
         store_drop_chunks(in->st, in->d.id, &f2) < 0 ||
-        catalog_set_state(in->st->db, in->d.id, CATALOG_FAILED, why->detail,
+        catalog_set_state(in->st, in->d.id, CATALOG_FAILED, why->detail,
                           &f2) < 0 ||
         (in->sweep && store_request_sweep(in->st, &f2) < 0) ||
-        db_commit(in->st->db, &f2) < 0) {
-        db_rollback(in->st->db);
+        store_commit(in->st, &f2) < 0) {
+        store_rollback(in->st);
         log_error("could not clean up after a failed ingest (%s); the next "
                   "start repairs it", f2.detail);
     }
@@ -567,7 +566,7 @@ static int ingest_main(struct store *st, struct ingest_result *res,
     pthread_cond_init(&in.fcv, NULL);
     sync_ok = 1;
 
-    if (catalog_get_dataset(st->db, &in.d, id, f) < 0)
+    if (catalog_get_dataset(st, &in.d, id, f) < 0)
         goto done;
     if (in.d.state != CATALOG_PUBLISHING) {
         fault_set(f, FAULT_CONFLICT, "state",
@@ -591,7 +590,7 @@ static int ingest_main(struct store *st, struct ingest_result *res,
         goto fail;
     }
     if (objstore_batch_new(&in.objects, st->objects, f) < 0 ||
-        catalog_chunk_writer_new(&in.rows, st->db, f) < 0)
+        catalog_chunk_writer_new(&in.rows, st, f) < 0)
         goto fail;
     if (pthread_create(&in.flusher, NULL, ingest_flusher, &in) != 0) {
         fault_set(f, FAULT_INTERNAL, NULL, "cannot start the flusher");
@@ -667,12 +666,12 @@ static int ingest_main(struct store *st, struct ingest_result *res,
     }
     /* The rows still waiting, the objects of the last batch made durable
      * here, and the publication: one transaction. */
-    if (ingest_flush_wait(&in, f) < 0 || db_begin(st->db, f) < 0)
+    if (ingest_flush_wait(&in, f) < 0 || store_begin(st, f) < 0)
         goto fail;
     in.in_tx = 1;
     if (ingest_rows_put(&in, &in.prev, f) < 0 ||
         ingest_rows_put(&in, &in.cur, f) < 0 ||
-        catalog_finish(st->db, in.d.id, &sum, (int64_t)time(NULL), f) < 0 ||
+        catalog_finish(st, in.d.id, &sum, (int64_t)time(NULL), f) < 0 ||
         objstore_flush(in.objects, f) < 0 ||
         ingest_commit(&in, in.consumed, f) < 0)
         goto fail;

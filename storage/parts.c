@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "storage/db.h"
 #include "storage/fsutil.h"
+#include "storage/pending.h"
 
 #define PARTS_PATH_MAX 4400
 
@@ -50,116 +51,23 @@ static int parts_file(struct store *st, char *out, size_t cap,
     return 0;
 }
 
-struct parts_pending_entry {
-    uint8_t id[CATALOG_ID_LEN];
-    uint8_t sha256[32];
-    unsigned count;
-};
-
-struct parts_pending {
-    pthread_mutex_t mu;
-    struct parts_pending_entry *v;
-    size_t n, cap;
-};
-
-int parts_pending_new(struct parts_pending **out, struct fault *f)
-{
-    struct parts_pending *p = calloc(1, sizeof *p);
-
-    *out = NULL;
-    if (p == NULL)
-        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-    pthread_mutex_init(&p->mu, NULL);
-    *out = p;
-    return 0;
-}
-
-void parts_pending_free(struct parts_pending *p)
-{
-    if (p == NULL)
-        return;
-    pthread_mutex_destroy(&p->mu);
-    free(p->v);
-    free(p);
-}
-
-/* The entry of (id, sha256) in p, or NULL; any entry of id when sha256
- * is NULL. p->mu held. */
-static struct parts_pending_entry *
-parts_pending_find(struct parts_pending *p, const uint8_t id[CATALOG_ID_LEN],
-                   const uint8_t *sha256)
-{
-    size_t i;
-
-    for (i = 0; i < p->n; i++)
-        if (memcmp(p->v[i].id, id, CATALOG_ID_LEN) == 0 &&
-            (sha256 == NULL || memcmp(p->v[i].sha256, sha256, 32) == 0))
-            return &p->v[i];
-    return NULL;
-}
-
 int parts_pending_add(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       const uint8_t sha256[32], struct fault *f)
 {
-    struct parts_pending *p = st->pending;
-    struct parts_pending_entry *e, *grown;
-    int rv = 0;
-
-    if (p == NULL)
-        return fault_set(f, FAULT_INTERNAL, NULL, "no pending registry");
-    pthread_mutex_lock(&p->mu);
-    e = parts_pending_find(p, id, sha256);
-    if (e == NULL && p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 16;
-        grown = realloc(p->v, cap * sizeof *grown);
-        if (grown == NULL) {
-            rv = fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-            goto done;
-        }
-        p->v = grown;
-        p->cap = cap;
-    }
-    if (e == NULL) {
-        e = &p->v[p->n++];
-        memcpy(e->id, id, CATALOG_ID_LEN);
-        memcpy(e->sha256, sha256, 32);
-        e->count = 0;
-    }
-    e->count++;
-done:
-    pthread_mutex_unlock(&p->mu);
-    return rv;
+    return pending_add(st->pending, id, sha256, f);
 }
 
 void parts_pending_remove(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                           const uint8_t sha256[32])
 {
-    struct parts_pending *p = st->pending;
-    struct parts_pending_entry *e;
-
-    if (p == NULL)
-        return;
-    pthread_mutex_lock(&p->mu);
-    e = parts_pending_find(p, id, sha256);
-    if (e != NULL && --e->count == 0)
-        *e = p->v[--p->n];
-    pthread_mutex_unlock(&p->mu);
+    pending_remove(st->pending, id, sha256);
 }
 
-/* Is a write of (id, sha256) pending (any of id's when sha256 is NULL)? */
 static int parts_pending_has(struct store *st,
                              const uint8_t id[CATALOG_ID_LEN],
                              const uint8_t *sha256)
 {
-    struct parts_pending *p = st->pending;
-    int has;
-
-    if (p == NULL)
-        return 0;
-    pthread_mutex_lock(&p->mu);
-    has = parts_pending_find(p, id, sha256) != NULL;
-    pthread_mutex_unlock(&p->mu);
-    return has;
+    return pending_has(st->pending, id, sha256);
 }
 
 int parts_dataset_busy(struct store *st, const uint8_t id[CATALOG_ID_LEN])

@@ -36,14 +36,6 @@ struct parts_entry {
     int64_t received_at;
 };
 
-/* Make the registry of pending part files of a store (store_open does).
- * Returns 0 with *out set, or -1 with *out = NULL and f set. */
-int parts_pending_new(struct parts_pending **out, struct fault *f)
-    __attribute__((warn_unused_result));
-
-/* Free a registry. p may be NULL. */
-void parts_pending_free(struct parts_pending *p);
-
 /* Mark the file sha256 of data-set id as being written: until
  * parts_pending_remove, parts_drop_file, parts_sweep and
  * parts_dataset_busy leave it (and its folder) alone. Calls nest (two

@@ -56,13 +56,13 @@ int reader_chunk(struct store *st, uint8_t **plain, size_t *len,
     *plain = NULL;
     *len = 0;
     memset(ck, 0, sizeof ck);
-    if (catalog_get_dataset(st->db, &d, id, f) < 0)
+    if (catalog_get_dataset(st, &d, id, f) < 0)
         goto done;
     if (d.state != CATALOG_PUBLISHED) {
         fault_set(f, FAULT_NOT_FOUND, "id", "the data-set is not published");
         goto done;
     }
-    if (catalog_get_chunk(st->db, &c, id, index, f) < 0 ||
+    if (catalog_get_chunk(st, &c, id, index, f) < 0 ||
         store_chunk_key(st, ck, &d, index, f) < 0)
         goto done;
     rv = reader_chunk_with_key(st, plain, len, &d, &c, ck, f);
@@ -117,7 +117,7 @@ int reader_export(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     int rv = -1;
 
     memset(&x, 0, sizeof x);
-    if (catalog_get_dataset(st->db, &d, id, f) < 0)
+    if (catalog_get_dataset(st, &d, id, f) < 0)
         goto done;
     if (d.state != CATALOG_PUBLISHED) {
         fault_set(f, FAULT_NOT_FOUND, "id", "the data-set is not published");
@@ -128,11 +128,11 @@ int reader_export(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     x.write = write;
     x.arg = arg;
     if (store_dataset_key(st, x.dk, &d, f) < 0 ||
-        catalog_get_prefix(st->db, &prefix, &prefix_len, id, f) < 0)
+        catalog_get_prefix(st, &prefix, &prefix_len, id, f) < 0)
         goto done;
     if (prefix_len > 0 && write(arg, prefix, prefix_len, f) < 0)
         goto done;
-    if (catalog_each_chunk(st->db, id, reader_export_chunk, &x, f) < 0)
+    if (catalog_each_chunk(st, id, reader_export_chunk, &x, f) < 0)
         goto done;
     if (x.next != d.chunk_count) {
         fault_set(f, FAULT_CORRUPT, "chunks",

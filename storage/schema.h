@@ -9,13 +9,14 @@
 #ifndef SLUICE_STORAGE_SCHEMA_H
 #define SLUICE_STORAGE_SCHEMA_H
 
-#include <sqlite3.h>
 
 #include "lib/fault.h"
 
+struct sqlite3;
+
 /* Bring db to the newest schema. Returns 0; on failure -1 with f set and
  * the database left at the last version that committed. */
-int schema_migrate(sqlite3 *db, struct fault *f)
+int schema_migrate(struct sqlite3 *db, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* Return the newest schema version this program knows. */

@@ -16,7 +16,8 @@
 #include "storage/chunkobj.h"
 #include "storage/db.h"
 #include "storage/fsutil.h"
-#include "storage/parts.h"
+#include "storage/pending.h"
+#include "storage/schema.h"
 
 #define STORE_PATH_MAX 4096
 /* Set while a crash may have left objects that no chunk names. */
@@ -123,7 +124,7 @@ int store_drop_chunks(struct store *s, const uint8_t id[CATALOG_ID_LEN],
     while (more)
         if (store_drop_batch(s, id, &more, f) < 0)
             return -1;
-    return catalog_clear_chunks(s->db, id, f);
+    return catalog_clear_chunks(s, id, f);
 }
 
 static int store_fail_interrupted(struct store *s,
@@ -133,7 +134,7 @@ static int store_fail_interrupted(struct store *s,
 
     if (store_drop_chunks(s, id, f) < 0)
         return -1;
-    return catalog_set_state(s->db, id, CATALOG_FAILED, "interrupted", f);
+    return catalog_set_state(s, id, CATALOG_FAILED, "interrupted", f);
 }
 
 struct store_sweep {
@@ -146,7 +147,7 @@ static int store_sweep_one(void *arg, const char *id, struct fault *f)
     struct store_sweep *sw = arg;
     int used;
 
-    if (catalog_object_used(sw->s->db, &used, id, f) < 0)
+    if (catalog_object_used(sw->s, &used, id, f) < 0)
         return -1;
     if (used)
         return 0;
@@ -191,13 +192,13 @@ static int store_recover(struct store *s, struct store_recovery *rec,
 
     memset(rec, 0, sizeof *rec);
     /* Collect first: the repair changes the rows a live SELECT would walk. */
-    if (catalog_each_dataset(s->db, CATALOG_PUBLISHING, store_collect_id,
+    if (catalog_each_dataset(s, CATALOG_PUBLISHING, store_collect_id,
                              &interrupted, f) < 0)
         goto done;
     rec->interrupted = interrupted.n;
     if (interrupted.n > 0) {
         /* Mark first, so that a crash during the repair repeats it. */
-        if (catalog_meta_set(s->db, STORE_META_SWEEP, "1", f) < 0)
+        if (catalog_meta_set(s, STORE_META_SWEEP, "1", f) < 0)
             goto done;
         for (i = 0; i < interrupted.n; i++)
             if (store_fail_interrupted(s, interrupted.ids[i], f) < 0)
@@ -206,14 +207,14 @@ static int store_recover(struct store *s, struct store_recovery *rec,
     rec->tmp_removed = objstore_sweep_tmp(s->objects, f);
     if (rec->tmp_removed < 0)
         goto done;
-    if (catalog_meta_get(s->db, flag, sizeof flag, &sweep, STORE_META_SWEEP,
+    if (catalog_meta_get(s, flag, sizeof flag, &sweep, STORE_META_SWEEP,
                          f) < 0)
         goto done;
     if (sweep || rec->tmp_removed > 0) {
         if (objstore_each(s->objects, store_sweep_one, &sw, f) < 0)
             goto done;
         rec->orphans = sw.removed;
-        if (catalog_meta_set(s->db, STORE_META_SWEEP, NULL, f) < 0)
+        if (catalog_meta_set(s, STORE_META_SWEEP, NULL, f) < 0)
             goto done;
     }
     if (rec->interrupted || rec->tmp_removed || rec->orphans)
@@ -274,11 +275,11 @@ static int store_open_mode(struct store **out, struct store_recovery *rec,
         masterkey_load_or_create(s->mk, path, f) < 0)
         goto fail;
     if (fsutil_join(path, sizeof path, dir, "sluice.db") < 0 ||
-        db_open(&s->db, path, f) < 0)
+        db_open(&s->db, path, f) < 0 || schema_migrate(s->db, f) < 0)
         goto fail;
     if (fsutil_join(path, sizeof path, dir, "objects") < 0 ||
         objstore_open(&s->objects, path, f) < 0 ||
-        parts_pending_new(&s->pending, f) < 0)
+        pending_new(&s->pending, f) < 0)
         goto fail;
     if (store_recover(s, rec, f) < 0)
         goto fail;
@@ -332,7 +333,7 @@ void store_close(struct store *s)
         return;
     if (s->parent == NULL) {
         objstore_close(s->objects);
-        parts_pending_free(s->pending);
+        pending_free(s->pending);
     }
     db_close(s->db);
     secret_wipe(s->mk, sizeof s->mk);
@@ -390,7 +391,7 @@ int store_create_dataset(struct store *s, uint8_t id[CATALOG_ID_LEN],
         random_bytes(dk, sizeof dk, f) < 0 ||
         dskey_seal(d.dk_sealed, s->mk, d.id, dk, f) < 0)
         goto done;
-    if (catalog_insert_dataset(s->db, &d, f) < 0)
+    if (catalog_insert_dataset(s, &d, f) < 0)
         goto done;
     memcpy(id, d.id, CATALOG_ID_LEN);
     rv = 0;
@@ -423,5 +424,25 @@ int store_chunk_key(struct store *s, uint8_t ck[32],
 
 int store_request_sweep(struct store *s, struct fault *f)
 {
-    return catalog_meta_set(s->db, STORE_META_SWEEP, "1", f);
+    return catalog_meta_set(s, STORE_META_SWEEP, "1", f);
+}
+
+int store_begin(struct store *s, struct fault *f)
+{
+    return db_begin(s->db, f);
+}
+
+int store_commit(struct store *s, struct fault *f)
+{
+    return db_commit(s->db, f);
+}
+
+void store_rollback(struct store *s)
+{
+    db_rollback(s->db);
+}
+
+sqlite3 *db_of(const struct store *s)
+{
+    return s->db;
 }

@@ -16,7 +16,6 @@
 #ifndef SLUICE_STORAGE_STORE_H
 #define SLUICE_STORAGE_STORE_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "lib/fault.h"
@@ -25,16 +24,18 @@
 #include "storage/objstore.h"
 #include "storage/splitter.h"
 
-struct parts_pending;
+struct sqlite3;
+
+struct pending;
 
 struct store {
     char *dir;
     int lock_fd;
     uint8_t mk[MASTERKEY_LEN];
-    sqlite3 *db;
+    struct sqlite3 *db;         /* storage and the ledger backend only */
     struct objstore *objects;
     const struct store *parent; /* set on a clone (store_clone) */
-    struct parts_pending *pending; /* part files being written (parts.h);
+    struct pending *pending; /* part files being written (pending.h);
                                       a clone shares its parent's */
 };
 
@@ -82,6 +83,19 @@ int store_open_existing(struct store **out, struct store_recovery *rec,
  * set, or -1 with *out = NULL and f set. */
 int store_clone(struct store **out, const struct store *s, struct fault *f)
     __attribute__((warn_unused_result));
+
+/* Begin a transaction on s's connection (for storage's own multi-step
+ * writes: an ingest's rows). Returns 0, or -1 with f set. */
+int store_begin(struct store *s, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Commit it durably. Returns 0; -1 with f set, and then nothing of it was
+ * kept. */
+int store_commit(struct store *s, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Roll it back. */
+void store_rollback(struct store *s);
 
 /* Close s, wiping the master key and releasing the lock. s may be NULL. */
 void store_close(struct store *s);

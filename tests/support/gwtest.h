@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/gateway.h"
+#include "gateway/server.h"
 #include "lib/ethkey.h"
 
 struct gwtest {

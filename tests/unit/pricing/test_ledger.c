@@ -96,7 +96,7 @@ static void sq_add_dataset(struct ledger_harness *h, const uint8_t id[32],
     strcat(sql, "'");
     assert_int_equal(db_exec(s->st->db, sql, &f), 0);
     if (price != NULL)
-        assert_int_equal(catalog_set_price(s->st->db, id, price, 1.0, &f), 0);
+        assert_int_equal(catalog_set_price(s->st, id, price, 1.0, &f), 0);
 }
 
 static void sq_spend(struct ledger_harness *h, struct ledger *l,

@@ -59,18 +59,18 @@ static int write_seq;
 
 static int write_price(struct store *st, const uint8_t *id, struct fault *f)
 {
-    return catalog_set_price(st->db, id, "{\"kind\":\"pass\"}",
+    return catalog_set_price(st, id, "{\"kind\":\"pass\"}",
                              (double)++write_seq, f);
 }
 
 static int write_listed(struct store *st, const uint8_t *id, struct fault *f)
 {
-    return catalog_set_listed(st->db, id, ++write_seq % 2, f);
+    return catalog_set_listed(st, id, ++write_seq % 2, f);
 }
 
 static int write_state(struct store *st, const uint8_t *id, struct fault *f)
 {
-    return catalog_set_state(st->db, id,
+    return catalog_set_state(st, id,
                              ++write_seq % 2 ? CATALOG_FAILED : CATALOG_DRAFT,
                              "because", f);
 }
@@ -78,7 +78,7 @@ static int write_state(struct store *st, const uint8_t *id, struct fault *f)
 static int write_progress(struct store *st, const uint8_t *id,
                           struct fault *f)
 {
-    return catalog_set_progress(st->db, id, (uint64_t)++write_seq, 1000, f);
+    return catalog_set_progress(st, id, (uint64_t)++write_seq, 1000, f);
 }
 
 static int write_meta(struct store *st, const uint8_t *id, struct fault *f)
@@ -94,7 +94,7 @@ static int write_meta(struct store *st, const uint8_t *id, struct fault *f)
     m.tags = tags;
     m.ntags = 2;
     m.listed = 1;
-    return catalog_put_meta(st->db, id, &m, f);
+    return catalog_put_meta(st, id, &m, f);
 }
 
 static int write_finish(struct store *st, const uint8_t *id, struct fault *f)
@@ -109,12 +109,12 @@ static int write_finish(struct store *st, const uint8_t *id, struct fault *f)
     s.ncols = 2;
     s.col_names = names;
     s.col_types = types;
-    return catalog_finish(st->db, id, &s, ++write_seq, f);
+    return catalog_finish(st, id, &s, ++write_seq, f);
 }
 
 static int write_clear(struct store *st, const uint8_t *id, struct fault *f)
 {
-    return catalog_clear_chunks(st->db, id, f);
+    return catalog_clear_chunks(st, id, f);
 }
 
 static void test_each_view_write_moves(void **state)
@@ -190,7 +190,7 @@ static void test_other_writes_do_not_move(void **state)
     assert_int_equal(ledger_begin(l, &f), 0);
     assert_int_equal(ledger_nonce_insert(l, &r, &f), 0);
     assert_int_equal(ledger_commit(l, &f), 0);
-    assert_int_equal(catalog_meta_set(fx->st->db, "k", "v", &f), 0);
+    assert_int_equal(catalog_meta_set(fx->st, "k", "v", &f), 0);
     assert_true(catgen_current() == g);
     ledger_close(l);
 }

@@ -108,7 +108,7 @@ static int exists(struct fixture *fx, const uint8_t id[CATALOG_ID_LEN])
     struct catalog_dataset d;
     struct fault f;
 
-    return catalog_get_dataset(fx->st->db, &d, id, &f) == 0;
+    return catalog_get_dataset(fx->st, &d, id, &f) == 0;
 }
 
 static int has_folder(struct fixture *fx, const uint8_t id[CATALOG_ID_LEN])

@@ -163,7 +163,7 @@ static void test_round_trip_csv_threads(void **state)
         assert_int_equal(res.rows, 5000);
         assert_true(res.chunk_count > 20);
         assert_int_equal(res.input_bytes, len);
-        assert_int_equal(catalog_get_dataset(fx->st->db, &d, id, &f), 0);
+        assert_int_equal(catalog_get_dataset(fx->st, &d, id, &f), 0);
         assert_int_equal(d.state, CATALOG_PUBLISHED);
         assert_int_equal(d.rows, 5000);
         assert_int_equal(d.chunk_count, res.chunk_count);
@@ -291,11 +291,11 @@ static void test_chunk_rows_and_content_root(void **state)
                      0);
     assert_int_equal(res.chunk_count, 2);
     EVP_DigestInit_ex(rc.root, EVP_sha256(), NULL);
-    assert_int_equal(catalog_each_chunk(fx->st->db, id, check_chunk, &rc, &f),
+    assert_int_equal(catalog_each_chunk(fx->st, id, check_chunk, &rc, &f),
                      0);
     EVP_DigestFinal_ex(rc.root, root, NULL);
     EVP_MD_CTX_free(rc.root);
-    assert_int_equal(catalog_get_dataset(fx->st->db, &d, id, &f), 0);
+    assert_int_equal(catalog_get_dataset(fx->st, &d, id, &f), 0);
     assert_memory_equal(d.content_root, root, 32);
     export_equals(fx->st, id, jsonl, sizeof jsonl - 1);
 }
@@ -363,7 +363,7 @@ static void test_failure_leaves_nothing(void **state)
                      -1);
     assert_int_equal(f.kind, FAULT_INVALID);
     assert_int_equal(res.chunk_count, 0);
-    assert_int_equal(catalog_get_dataset(fx->st->db, &d, id, &f), 0);
+    assert_int_equal(catalog_get_dataset(fx->st, &d, id, &f), 0);
     assert_int_equal(d.state, CATALOG_FAILED);
     assert_true(strlen(d.reason) > 0);
     assert_int_equal(count_rows_sql(fx->st->db, "SELECT count(*) FROM chunks"),
@@ -409,7 +409,7 @@ static void test_crash_repair_on_open(void **state)
     assert_int_equal(rec.interrupted, 1);
     assert_int_equal(rec.tmp_removed, 1);
     assert_int_equal(rec.orphans, 1);
-    assert_int_equal(catalog_get_dataset(fx->st->db, &d, cut, &f), 0);
+    assert_int_equal(catalog_get_dataset(fx->st, &d, cut, &f), 0);
     assert_int_equal(d.state, CATALOG_FAILED);
     assert_string_equal(d.reason, "interrupted");
     export_equals(fx->st, kept, "x\n1\n2\n3\n4\n5\n6\n", 15);
@@ -454,7 +454,7 @@ static void test_tamper_detected_by_reader_and_fsck(void **state)
                      0);
     assert_int_equal(fsck_run(fx->st, &rep, NULL, NULL, &f), 0);
     assert_false(fsck_damaged(&rep));
-    assert_int_equal(catalog_get_chunk(fx->st->db, &c, id, 0, &f), 0);
+    assert_int_equal(catalog_get_chunk(fx->st, &c, id, 0, &f), 0);
     assert_int_equal(objstore_path(fx->st->objects, path, sizeof path,
                                    c.object_id),
                      0);

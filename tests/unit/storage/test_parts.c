@@ -290,7 +290,7 @@ static void test_drop_file(void **state)
     assert_true(file_exists(fx, other, c.sha256));
     /* Once published, rows do not keep files: the last one takes the
      * folder with it. */
-    assert_int_equal(catalog_set_state(fx->st->db, id, CATALOG_PUBLISHED,
+    assert_int_equal(catalog_set_state(fx->st, id, CATALOG_PUBLISHED,
                                        NULL, &f), 0);
     put_part(fx, id, 3, "own"); /* the file is there again */
     {
@@ -337,7 +337,7 @@ static void test_recover(void **state)
     b = put_part(fx, draft, 2, "a");
     put_part(fx, pub, 1, "p");
     c = put_part(fx, failed, 1, "f");
-    assert_int_equal(catalog_set_state(fx->st->db, pub, CATALOG_PUBLISHED,
+    assert_int_equal(catalog_set_state(fx->st, pub, CATALOG_PUBLISHED,
                                        NULL, &f), 0);
     assert_int_equal(hex_encode(hex, sizeof hex, draft, sizeof draft), 0);
     /* A cut-off write, a replaced part, junk; in the draft's folder. */
