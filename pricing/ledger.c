@@ -21,7 +21,8 @@ typedef unsigned __int128 ledger_u128;
 static const char *const ledger_states[] = {"seen", "confirming", "credited",
                                             "unmatched", "reversed"};
 static const char *const ledger_reasons[] = {NULL, "unknown_dataset",
-                                             "owner_mismatch", "reorged"};
+                                             "owner_mismatch", "reorged",
+                                             "overflow"};
 
 const char *ledger_state_name(enum ledger_state s)
 {
@@ -30,7 +31,7 @@ const char *ledger_state_name(enum ledger_state s)
 
 const char *ledger_reason_name(enum ledger_reason r)
 {
-    return (unsigned)r < 4 ? ledger_reasons[r] : NULL;
+    return (unsigned)r < 5 ? ledger_reasons[r] : NULL;
 }
 
 int ledger_state_parse(enum ledger_state *out, const char *name)
@@ -49,7 +50,7 @@ enum ledger_reason ledger_reason_parse(const char *name)
 {
     unsigned i;
 
-    for (i = 1; i < 4; i++)
+    for (i = 1; i < 5; i++)
         if (name != NULL && strcmp(name, ledger_reasons[i]) == 0)
             return (enum ledger_reason)i;
     return LEDGER_REASON_NONE;
@@ -106,12 +107,11 @@ int ledger_credit_split(uint64_t *add, char carry_after[LEDGER_AMOUNT_SIZE],
     r = amount % unit + rem % unit;
     q += r / unit;
     r %= unit;
-    /* A balance holds at most LEDGER_UNITS_MAX units; what does not fit
-     * stays in the carry, in wei, so that nothing paid is lost. */
+    /* A balance holds at most LEDGER_UNITS_MAX units (DESIGN.md 4). */
     room = units < LEDGER_UNITS_MAX ? LEDGER_UNITS_MAX - units : 0;
     if (q > room) {
-        r += (q - room) * unit;
-        q = room;
+        snprintf(carry_after, LEDGER_AMOUNT_SIZE, "%s", carry_text);
+        return 1;
     }
     *add = (uint64_t)q;
     ledger_amount_format(carry_after, r);
@@ -162,6 +162,31 @@ int ledger_reverse_split(uint64_t *units_after, uint64_t *owed_after,
         *units_after = 0;
     }
     ledger_amount_format(carry_after, rem);
+    return 0;
+}
+
+int ledger_pass_extend(uint64_t *used, int64_t *expires_after,
+                       uint64_t units, uint64_t price, uint64_t duration_s,
+                       int64_t expires, int64_t now, struct fault *f)
+{
+    uint64_t n;
+    int64_t from = expires > now ? expires : now;
+
+    *used = 0;
+    *expires_after = expires;
+    if (price == 0 || duration_s == 0)
+        return fault_set(f, FAULT_CORRUPT, NULL,
+                         "a pass plan without a price or a duration");
+    n = units / price;
+    if (n == 0)
+        return 0;
+    /* n * duration_s and from + that must stay below INT64_MAX. */
+    if (n > (uint64_t)INT64_MAX / duration_s ||
+        n * duration_s > (uint64_t)(INT64_MAX - from))
+        return fault_set(f, FAULT_CORRUPT, NULL,
+                         "a pass would run past the end of time");
+    *used = n * price;
+    *expires_after = from + (int64_t)(n * duration_s);
     return 0;
 }
 
@@ -311,6 +336,75 @@ int ledger_chain_advance(struct ledger *l, int64_t tip,
                          struct fault *f)
 {
     return l->ops->chain_advance(l, tip, last_credited, violations, f);
+}
+
+int ledger_account(struct ledger *l, const struct ethaddr *worker,
+                   const uint8_t dataset_id[32], struct ledger_account *out,
+                   struct fault *f)
+{
+    return l->ops->account(l, worker, dataset_id, out, f);
+}
+
+int ledger_each_account(struct ledger *l, const struct ethaddr *worker,
+                        int (*fn)(void *arg, const struct ledger_account *a,
+                                  struct fault *f),
+                        void *arg, struct fault *f)
+{
+    return l->ops->each_account(l, worker, fn, arg, f);
+}
+
+int ledger_pending_units(struct ledger *l, const struct ethaddr *worker,
+                         const uint8_t dataset_id[32], const char *unit_wei,
+                         uint64_t *units, struct fault *f)
+{
+    return l->ops->pending_units(l, worker, dataset_id, unit_wei, units, f);
+}
+
+int ledger_release(struct ledger *l, struct ledger_release *r,
+                   struct fault *f)
+{
+    return l->ops->release(l, r, f);
+}
+
+int ledger_audit_head(struct ledger *l, uint64_t *index, uint8_t hash[32],
+                      int64_t *time, struct fault *f)
+{
+    return l->ops->audit_head(l, index, hash, time, f);
+}
+
+int ledger_audit_each(struct ledger *l, uint64_t from,
+                      int (*fn)(void *arg, uint64_t index, const char *text,
+                                size_t len, const uint8_t hash[32],
+                                struct fault *f),
+                      void *arg, struct fault *f)
+{
+    return l->ops->audit_each(l, from, fn, arg, f);
+}
+
+int ledger_each_usage(struct ledger *l, const struct ethaddr *worker,
+                      int (*fn)(void *arg, const struct ledger_usage *u,
+                                struct fault *f),
+                      void *arg, struct fault *f)
+{
+    return l->ops->each_usage(l, worker, fn, arg, f);
+}
+
+int ledger_each_earning(struct ledger *l, uint64_t chain_id,
+                        const struct ethaddr *owner,
+                        int (*fn)(void *arg, const struct ledger_earning *e,
+                                  struct fault *f),
+                        void *arg, struct fault *f)
+{
+    return l->ops->each_earning(l, chain_id, owner, fn, arg, f);
+}
+
+int ledger_each_payment_of(struct ledger *l, uint64_t chain_id,
+                           const struct ethaddr *address,
+                           int (*fn)(void *arg, const struct ledger_payment *p,
+                                     struct fault *f),
+                           void *arg, struct fault *f)
+{
+    return l->ops->each_payment_of(l, chain_id, address, fn, arg, f);
 }
 
 /* ---- one follower step ---- */

@@ -6,10 +6,13 @@
  * never see which backend runs.
  *
  * What it keeps:
- *   - payments seen on chain, and the balances they credit;
+ *   - payments seen on chain, and the balances they credit (and, under a
+ *     pass plan, the pass time they buy);
  *   - the memory of signed requests (nonces) with the answers they got;
  *   - the chain follower's checkpoint and chain identity;
- *   - (next) debits of paid queries and the audit log.
+ *   - releases: a paid query's debit and its entry in the hash-chained
+ *     audit log (pricing/audit.h), one step, and the usage and earnings
+ *     they add up to.
  * A request's nonce record and its effect are one unit of work
  * (ledger_begin .. ledger_commit) on any backend; group commit runs
  * several requests in one unit, each in a savepoint of its own.
@@ -42,7 +45,13 @@
  * A credit of amount wei adds floor((amount + carry) / unit_wei) units to
  * the (worker, data-set) balance, unit_wei being the data-set's plan's,
  * and keeps the rest as that pair's carry for its next payment
- * (ledger_credit_split, the rule every backend applies).
+ * (ledger_credit_split, the rule every backend applies). Units owed after
+ * a reversal are repaid first. A credit that would take the balance or
+ * its total past LEDGER_UNITS_MAX is not made: the payment is unmatched,
+ * reason "overflow". Under a pass plan, each whole `price` of units in the
+ * balance then adds `duration_s` to max(now, expiry) and counts as spent
+ * (ledger_pass_extend). For every pair, always:
+ *     units - owed_units = credited_total - spent_total.
  *
  * Every operation but the unit-of-work ones works inside the caller's
  * unit of work and never begins or commits one. On failure the caller
@@ -77,7 +86,8 @@ enum ledger_reason {
     LEDGER_REASON_NONE = 0,
     LEDGER_UNKNOWN_DATASET,
     LEDGER_OWNER_MISMATCH,
-    LEDGER_REORGED
+    LEDGER_REORGED,
+    LEDGER_OVERFLOW
 };
 
 struct ledger_payment {
@@ -115,11 +125,11 @@ enum ledger_reason ledger_reason_parse(const char *name);
 
 /* Split a credit of amount wei, with the pair's carry (wei, below one
  * unit) and unit wei per unit, into *add units and the *carry_after left,
- * given that the balance holds units already: it never passes
- * LEDGER_UNITS_MAX (what does not fit stays in the carry, so that nothing
- * paid is lost). amount, carry and unit are decimal text below 2^128, unit
- * above 0 and carry below it. Returns 0; -1 with f set (FAULT_CORRUPT)
- * for text that is not such an amount. */
+ * given that the balance holds units already. amount, carry and unit are
+ * decimal text below 2^128, unit above 0 and carry below it. Returns 0;
+ * 1 when units + the credit would pass LEDGER_UNITS_MAX (then *add = 0 and
+ * carry_after is carry: the credit is not to be made); -1 with f set
+ * (FAULT_CORRUPT) for text that is not such an amount. */
 int ledger_credit_split(uint64_t *add, char carry_after[LEDGER_AMOUNT_SIZE],
                         const char *amount, const char *carry,
                         const char *unit, uint64_t units, struct fault *f)
@@ -135,6 +145,18 @@ int ledger_reverse_split(uint64_t *units_after, uint64_t *owed_after,
                          const char *amount, const char *unit,
                          uint64_t added, uint64_t units, uint64_t owed,
                          const char *carry, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Turn whole prices of units into pass time: with units in the balance, a
+ * pass of `price` units per `duration_s`, and the expiry so far (0: none),
+ * put in *used the units that buy time (a multiple of price, at most
+ * units) and in *expires_after max(now, expires) + (used / price) *
+ * duration_s (unchanged when used is 0). Returns 0; -1 with f set
+ * (FAULT_CORRUPT) for a price or duration of 0, or an expiry past
+ * INT64_MAX (then nothing is used). */
+int ledger_pass_extend(uint64_t *used, int64_t *expires_after,
+                       uint64_t units, uint64_t price, uint64_t duration_s,
+                       int64_t expires, int64_t now, struct fault *f)
     __attribute__((warn_unused_result));
 
 /* ---- units of work ---- */
@@ -316,6 +338,143 @@ int ledger_chain_trim(struct ledger *l, int64_t above, int64_t keep_from,
 int ledger_chain_advance(struct ledger *l, int64_t tip,
                          int64_t last_credited, uint64_t violations,
                          struct fault *f) __attribute__((warn_unused_result));
+
+/* ---- what a worker holds, and releases ---- */
+
+/* What (worker, data-set) holds. */
+struct ledger_account {
+    uint8_t dataset_id[32];
+    uint64_t units;          /* spendable */
+    uint64_t owed_units;     /* taken back by a reversal, not yet repaid */
+    int has_pass;            /* a pass was ever bought */
+    int64_t pass_expires;    /* unix seconds, when has_pass */
+    uint64_t credited_total; /* every unit credited, net of reversals */
+    uint64_t spent_total;    /* queries, and units turned into pass time */
+};
+
+/* Read (worker, dataset_id)'s account into *out (zeros, dataset_id set,
+ * when it has none). Returns 0; -1 with *out zeroed and f set. */
+int ledger_account(struct ledger *l, const struct ethaddr *worker,
+                   const uint8_t dataset_id[32], struct ledger_account *out,
+                   struct fault *f) __attribute__((warn_unused_result));
+
+/* Call fn for each account of worker, by data-set id; fn returns 0 to go
+ * on, -1 (f set) to stop. Returns 0, or -1 with f set. */
+int ledger_each_account(struct ledger *l, const struct ethaddr *worker,
+                        int (*fn)(void *arg, const struct ledger_account *a,
+                                  struct fault *f),
+                        void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* The units that worker's payments still confirming for dataset_id will
+ * credit (floor(amount / unit_wei) each, unit_wei decimal text), into
+ * *units (capped at LEDGER_UNITS_MAX). Returns 0; -1 with *units = 0 and
+ * f set. */
+int ledger_pending_units(struct ledger *l, const struct ethaddr *worker,
+                         const uint8_t dataset_id[32], const char *unit_wei,
+                         uint64_t *units, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* A release: a paid query's debit and its audit entry (DESIGN.md 3.10). */
+struct ledger_release {
+    /* In. */
+    uint8_t dataset_id[32];
+    struct ethaddr worker;
+    struct ethaddr owner;     /* the data-set's, for its earnings */
+    struct ethaddr gateway;   /* the account that signs receipts */
+    uint8_t query_id[16];
+    const uint64_t *chunks;   /* ascending */
+    size_t nchunks;
+    uint64_t rows;            /* of the chunks, for usage */
+    uint64_t plain_bytes;
+    uint64_t cost;            /* units; 0 under a running pass */
+    int pass;                 /* needs a running pass instead of units */
+    int64_t now;
+    /* Out, on success. */
+    uint64_t index;           /* of the audit entry */
+    uint8_t hash[32];
+    char *text;               /* the entry's text (malloc'd; the caller
+                                 frees it) */
+    size_t text_len;
+    uint64_t balance_after;
+    uint64_t credited_total;
+    uint64_t spent_total;
+};
+
+/* Release r inside the caller's unit of work: take r->cost from the
+ * account (it must owe nothing and hold the cost; under a pass, the pass
+ * must run: now < expiry), record the query for usage and earnings, and
+ * append the audit entry that links to the last one. Returns 0 with r's
+ * out fields set; -1 with them zeroed and f set: FAULT_PAYMENT when the
+ * account does not cover it (nothing changed), FAULT_CONFLICT for a
+ * query_id used before, else the store's failure (roll the unit back:
+ * then no debit and no entry). */
+int ledger_release(struct ledger *l, struct ledger_release *r,
+                   struct fault *f) __attribute__((warn_unused_result));
+
+/* The last audit entry: *index (0 when the log is empty), its hash (zeros)
+ * and its time (0). Returns 0; -1 with f set. */
+int ledger_audit_head(struct ledger *l, uint64_t *index, uint8_t hash[32],
+                      int64_t *time, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Call fn for each audit entry from index `from` on, in the order stored
+ * (by index): its stored index, text and hash. fn returns 0 to go on, -1
+ * (f set) to stop. Returns 0, or -1 with f set. */
+int ledger_audit_each(struct ledger *l, uint64_t from,
+                      int (*fn)(void *arg, uint64_t index, const char *text,
+                                size_t len, const uint8_t hash[32],
+                                struct fault *f),
+                      void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Usage of one worker, one UTC day and data-set. */
+struct ledger_usage {
+    char day[11];             /* YYYY-MM-DD */
+    uint8_t dataset_id[32];
+    uint64_t queries;
+    uint64_t chunks;
+    uint64_t cost;
+};
+
+/* Call fn for each (day, data-set) of worker's queries, by day then
+ * data-set. Same contract as ledger_each_account. */
+int ledger_each_usage(struct ledger *l, const struct ethaddr *worker,
+                      int (*fn)(void *arg, const struct ledger_usage *u,
+                                struct fault *f),
+                      void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* What an owner earned, one UTC day and data-set: payments credited that
+ * day (their count, wei and units) and queries answered that day (their
+ * count and the units they spent). */
+struct ledger_earning {
+    char day[11];
+    uint8_t dataset_id[32];
+    uint64_t payments;
+    char amount_wei[LEDGER_AMOUNT_SIZE];
+    uint64_t units;
+    uint64_t queries;
+    uint64_t units_spent;
+};
+
+/* Call fn for each (day, data-set) of owner's earnings on chain_id, by
+ * day then data-set. Same contract as ledger_each_account. */
+int ledger_each_earning(struct ledger *l, uint64_t chain_id,
+                        const struct ethaddr *owner,
+                        int (*fn)(void *arg, const struct ledger_earning *e,
+                                  struct fault *f),
+                        void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Call fn for each payment of chain_id where address is the worker or the
+ * payer, oldest first (by block, then log index). Same contract. */
+int ledger_each_payment_of(struct ledger *l, uint64_t chain_id,
+                           const struct ethaddr *address,
+                           int (*fn)(void *arg, const struct ledger_payment *p,
+                                     struct fault *f),
+                           void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
 
 /* ---- one step of the follower, applied whole ---- */
 

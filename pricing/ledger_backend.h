@@ -56,6 +56,40 @@ struct ledger_ops {
     int (*chain_advance)(struct ledger *l, int64_t tip,
                          int64_t last_credited, uint64_t violations,
                          struct fault *f);
+    int (*account)(struct ledger *l, const struct ethaddr *worker,
+                   const uint8_t dataset_id[32], struct ledger_account *out,
+                   struct fault *f);
+    int (*each_account)(struct ledger *l, const struct ethaddr *worker,
+                        int (*fn)(void *arg, const struct ledger_account *a,
+                                  struct fault *f),
+                        void *arg, struct fault *f);
+    int (*pending_units)(struct ledger *l, const struct ethaddr *worker,
+                         const uint8_t dataset_id[32], const char *unit_wei,
+                         uint64_t *units, struct fault *f);
+    int (*release)(struct ledger *l, struct ledger_release *r,
+                   struct fault *f);
+    int (*audit_head)(struct ledger *l, uint64_t *index, uint8_t hash[32],
+                      int64_t *time, struct fault *f);
+    int (*audit_each)(struct ledger *l, uint64_t from,
+                      int (*fn)(void *arg, uint64_t index, const char *text,
+                                size_t len, const uint8_t hash[32],
+                                struct fault *f),
+                      void *arg, struct fault *f);
+    int (*each_usage)(struct ledger *l, const struct ethaddr *worker,
+                      int (*fn)(void *arg, const struct ledger_usage *u,
+                                struct fault *f),
+                      void *arg, struct fault *f);
+    int (*each_earning)(struct ledger *l, uint64_t chain_id,
+                        const struct ethaddr *owner,
+                        int (*fn)(void *arg, const struct ledger_earning *e,
+                                  struct fault *f),
+                        void *arg, struct fault *f);
+    int (*each_payment_of)(struct ledger *l, uint64_t chain_id,
+                           const struct ethaddr *address,
+                           int (*fn)(void *arg,
+                                     const struct ledger_payment *p,
+                                     struct fault *f),
+                           void *arg, struct fault *f);
 };
 
 struct ledger {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "lib/log.h"
+#include "pricing/audit.h"
 #include "pricing/ledger_backend.h"
 #include "pricing/plan.h"
 #include "storage/catalog.h"
@@ -120,6 +121,70 @@ static const char *const lsq_migrations[] = {
     "  chain_id INTEGER NOT NULL,"
     "  tx_hash BLOB NOT NULL CHECK (length(tx_hash) = 32),"
     "  ordinal INTEGER NOT NULL"
+    ");",
+
+    /* 2: releases (DESIGN.md 3.6, 3.10, 3.11, 4). A balance keeps its
+     * totals (units - owed_units = credited_total - spent_total) and its
+     * pass's expiry; payments may be unmatched for "overflow" (a credit
+     * past 2^63 - 1 units), and are found by payer too; every release is
+     * a row of queries (usage, earnings) and an entry of audit_log, whose
+     * text links to the previous entry's hash. */
+    "ALTER TABLE balances ADD COLUMN credited_total INTEGER NOT NULL"
+    "  DEFAULT 0 CHECK (credited_total >= 0);"
+    "ALTER TABLE balances ADD COLUMN spent_total INTEGER NOT NULL"
+    "  DEFAULT 0 CHECK (spent_total >= 0);"
+    "ALTER TABLE balances ADD COLUMN pass_expires INTEGER;"
+    "UPDATE balances SET credited_total = max(units - owed_units, 0);"
+    "CREATE TABLE payments_v2 ("
+    "  chain_id INTEGER NOT NULL CHECK (chain_id > 0),"
+    "  tx_hash BLOB NOT NULL CHECK (length(tx_hash) = 32),"
+    "  ordinal INTEGER NOT NULL CHECK (ordinal >= 0),"
+    "  log_index INTEGER NOT NULL CHECK (log_index >= 0),"
+    "  block_number INTEGER NOT NULL CHECK (block_number >= 0),"
+    "  block_hash BLOB NOT NULL CHECK (length(block_hash) = 32),"
+    "  dataset_id BLOB NOT NULL CHECK (length(dataset_id) = 32),"
+    "  worker BLOB NOT NULL CHECK (length(worker) = 20),"
+    "  payer BLOB NOT NULL CHECK (length(payer) = 20),"
+    "  owner BLOB NOT NULL CHECK (length(owner) = 20),"
+    "  amount_wei TEXT NOT NULL,"
+    "  ref BLOB NOT NULL CHECK (length(ref) = 32),"
+    "  state TEXT NOT NULL CHECK (state IN ('confirming', 'credited',"
+    "    'unmatched', 'reversed')),"
+    "  reason TEXT CHECK (reason IS NULL OR reason IN ('unknown_dataset',"
+    "    'owner_mismatch', 'reorged', 'overflow')),"
+    "  units INTEGER CHECK (units IS NULL OR units >= 0),"
+    "  unit_wei TEXT,"
+    "  first_seen_at INTEGER NOT NULL,"
+    "  credited_at INTEGER,"
+    "  PRIMARY KEY (chain_id, tx_hash, ordinal),"
+    "  CHECK ((state = 'credited') = (units IS NOT NULL))"
+    ");"
+    "INSERT INTO payments_v2 SELECT * FROM payments;"
+    "DROP TABLE payments;"
+    "ALTER TABLE payments_v2 RENAME TO payments;"
+    "CREATE INDEX payments_block ON payments(state, block_number);"
+    "CREATE INDEX payments_worker ON payments(worker, dataset_id);"
+    "CREATE INDEX payments_payer ON payments(payer);"
+    "CREATE INDEX payments_owner ON payments(owner, credited_at);"
+    "CREATE TABLE queries ("
+    "  query_id BLOB PRIMARY KEY CHECK (length(query_id) = 16),"
+    "  at INTEGER NOT NULL,"
+    "  worker BLOB NOT NULL CHECK (length(worker) = 20),"
+    "  dataset_id BLOB NOT NULL CHECK (length(dataset_id) = 32),"
+    "  owner BLOB NOT NULL CHECK (length(owner) = 20),"
+    "  chunk_count INTEGER NOT NULL CHECK (chunk_count >= 0),"
+    "  rows INTEGER NOT NULL CHECK (rows >= 0),"
+    "  plain_bytes INTEGER NOT NULL CHECK (plain_bytes >= 0),"
+    "  cost INTEGER NOT NULL CHECK (cost >= 0),"
+    "  audit_index INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX queries_worker ON queries(worker, at);"
+    "CREATE INDEX queries_owner ON queries(owner, at);"
+    "CREATE TABLE audit_log ("
+    "  idx INTEGER PRIMARY KEY CHECK (idx >= 1),"
+    "  text TEXT NOT NULL,"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    "  time INTEGER NOT NULL"
     ");",
 };
 
@@ -362,18 +427,23 @@ enum lsq_sql {
     SQL_ENTRY,
     SQL_MARK_CREDITED,
     SQL_MARK_REVERSED,
+    SQL_MARK_OVERFLOW,
     SQL_OBSERVE_UPDATE,
     SQL_OBSERVE_INSERT,
     SQL_COUNT
 };
 
 static const char *const lsq_sql_text[SQL_COUNT] = {
-    [SQL_BALANCE_GET] = "SELECT units, owed_units, remainder_wei FROM "
+    [SQL_BALANCE_GET] = "SELECT units, owed_units, remainder_wei, "
+                        "credited_total, spent_total, pass_expires FROM "
                         "balances WHERE worker = ?1 AND dataset_id = ?2",
     [SQL_BALANCE_PUT] = "INSERT INTO balances (worker, dataset_id, units, "
-                        "owed_units, remainder_wei) VALUES (?1, ?2, ?3, ?4, "
-                        "?5) ON CONFLICT (worker, dataset_id) DO UPDATE SET "
-                        "units = ?3, owed_units = ?4, remainder_wei = ?5",
+                        "owed_units, remainder_wei, credited_total, "
+                        "spent_total, pass_expires) VALUES (?1, ?2, ?3, ?4, "
+                        "?5, ?6, ?7, ?8) ON CONFLICT (worker, dataset_id) DO "
+                        "UPDATE SET units = ?3, owed_units = ?4, "
+                        "remainder_wei = ?5, credited_total = ?6, "
+                        "spent_total = ?7, pass_expires = ?8",
     [SQL_ENTRY] = "INSERT INTO ledger_entries (at, worker, dataset_id, kind, "
                   "units, chain_id, tx_hash, ordinal) VALUES (?1, ?2, ?3, "
                   "?4, ?5, ?6, ?7, ?8)",
@@ -383,6 +453,9 @@ static const char *const lsq_sql_text[SQL_COUNT] = {
     [SQL_MARK_REVERSED] = "UPDATE payments SET state = 'reversed', reason = "
                           "'reorged', units = NULL WHERE chain_id = ?1 AND "
                           "tx_hash = ?2 AND ordinal = ?3",
+    [SQL_MARK_OVERFLOW] = "UPDATE payments SET state = 'unmatched', reason = "
+                          "'overflow' WHERE chain_id = ?1 AND tx_hash = ?2 "
+                          "AND ordinal = ?3",
     /* A payment seen again keeps its state, but a reversed one that is
      * back on the chain is owed its credit again. */
     [SQL_OBSERVE_UPDATE] =
@@ -408,6 +481,8 @@ struct lsq_ctx {
     int terms_found, terms_published, has_unit;
     struct ethaddr terms_owner;
     char unit_text[LEDGER_AMOUNT_SIZE];
+    int pass;                  /* the plan is a pass: price, duration_s */
+    uint64_t pass_price, pass_duration;
 };
 
 static void lsq_ctx_init(struct lsq_ctx *x, struct ledger *l)
@@ -458,6 +533,7 @@ static int lsq_terms(struct lsq_ctx *x, const uint8_t id[32],
     x->terms_found = found;
     x->terms_published = found && t.published;
     x->has_unit = 0;
+    x->pass = 0;
     memset(&x->terms_owner, 0, sizeof x->terms_owner);
     if (found && t.owner[0] != '\0' &&
         ethaddr_parse(&x->terms_owner, t.owner, strlen(t.owner), "owner",
@@ -471,6 +547,9 @@ static int lsq_terms(struct lsq_ctx *x, const uint8_t id[32],
         }
         snprintf(x->unit_text, sizeof x->unit_text, "%s", plan.unit_wei);
         x->has_unit = 1;
+        x->pass = plan.kind == PLAN_PASS;
+        x->pass_price = plan.price;
+        x->pass_duration = plan.duration_s;
     }
     memcpy(x->terms_ds, id, 32);
     x->has_terms = 1;
@@ -557,18 +636,25 @@ static int lsq_observe(struct ledger *l, const struct ledger_payment *p,
     return rv;
 }
 
+/* A pair's balance row as the backend keeps it. */
+struct lsq_balance {
+    uint64_t units, owed, credited, spent;
+    char carry[LEDGER_AMOUNT_SIZE];
+    int has_pass;
+    int64_t pass_expires;
+};
+
 /* The balance row of a pair: zeros when it has none yet. */
 static int lsq_balance_get(struct lsq_ctx *x, const uint8_t worker[20],
-                           const uint8_t dataset_id[32], uint64_t *units,
-                           uint64_t *owed, char carry[LEDGER_AMOUNT_SIZE],
-                           struct fault *f)
+                           const uint8_t dataset_id[32],
+                           struct lsq_balance *b, struct fault *f)
 {
     sqlite3_stmt *st;
     const char *text;
     int rc, rv = -1;
 
-    *units = *owed = 0;
-    snprintf(carry, LEDGER_AMOUNT_SIZE, "0");
+    memset(b, 0, sizeof *b);
+    snprintf(b->carry, sizeof b->carry, "0");
     if ((st = lsq_sql(x, SQL_BALANCE_GET, f)) == NULL)
         return -1;
     sqlite3_bind_blob(st, 1, worker, 20, SQLITE_STATIC);
@@ -577,14 +663,18 @@ static int lsq_balance_get(struct lsq_ctx *x, const uint8_t worker[20],
     if (rc < 0)
         goto done;
     if (rc == 1) {
-        *units = (uint64_t)sqlite3_column_int64(st, 0);
-        *owed = (uint64_t)sqlite3_column_int64(st, 1);
+        b->units = (uint64_t)sqlite3_column_int64(st, 0);
+        b->owed = (uint64_t)sqlite3_column_int64(st, 1);
         text = (const char *)sqlite3_column_text(st, 2);
         if (text == NULL || strlen(text) >= LEDGER_AMOUNT_SIZE) {
             fault_set(f, FAULT_CORRUPT, NULL, "a balance's carry is bad");
             goto done;
         }
-        snprintf(carry, LEDGER_AMOUNT_SIZE, "%s", text);
+        snprintf(b->carry, sizeof b->carry, "%s", text);
+        b->credited = (uint64_t)sqlite3_column_int64(st, 3);
+        b->spent = (uint64_t)sqlite3_column_int64(st, 4);
+        b->has_pass = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        b->pass_expires = b->has_pass ? sqlite3_column_int64(st, 5) : 0;
     }
     rv = 0;
 done:
@@ -593,8 +683,8 @@ done:
 }
 
 static int lsq_balance_put(struct lsq_ctx *x, const uint8_t worker[20],
-                           const uint8_t dataset_id[32], uint64_t units,
-                           uint64_t owed, const char *carry, struct fault *f)
+                           const uint8_t dataset_id[32],
+                           const struct lsq_balance *b, struct fault *f)
 {
     sqlite3_stmt *st;
 
@@ -602,9 +692,15 @@ static int lsq_balance_put(struct lsq_ctx *x, const uint8_t worker[20],
         return -1;
     sqlite3_bind_blob(st, 1, worker, 20, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, dataset_id, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)units);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)owed);
-    sqlite3_bind_text(st, 5, carry, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)b->units);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)b->owed);
+    sqlite3_bind_text(st, 5, b->carry, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)b->credited);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)b->spent);
+    if (b->has_pass)
+        sqlite3_bind_int64(st, 8, b->pass_expires);
+    else
+        sqlite3_bind_null(st, 8);
     return db_step(x->db, st, "write a balance", f) < 0 ? -1 : 0;
 }
 
@@ -685,26 +781,67 @@ done:
     return rv;
 }
 
-/* Credit one payment: its amount into the (units, carry) of its pair. */
+static int lsq_mark(struct lsq_ctx *x, enum lsq_sql q, uint64_t chain_id,
+                    const struct lsq_pick *p, struct fault *f)
+{
+    sqlite3_stmt *st;
+
+    if ((st = lsq_sql(x, q, f)) == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
+    sqlite3_bind_blob(st, 2, p->tx, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, p->ordinal);
+    return db_step(x->db, st, "mark a payment", f) < 0 ? -1 : 0;
+}
+
+/* Credit one payment: its amount into the (units, carry) of its pair,
+ * owed units repaid first; under a pass, whole prices into time. */
 static int lsq_credit_one(struct lsq_ctx *x, uint64_t chain_id,
                           const struct lsq_pick *p, int64_t now,
                           struct fault *f)
 {
     sqlite3_stmt *st;
-    char carry[LEDGER_AMOUNT_SIZE], carry_after[LEDGER_AMOUNT_SIZE];
-    uint64_t units, owed, add;
+    struct lsq_balance b;
+    char carry_after[LEDGER_AMOUNT_SIZE];
+    uint64_t add, pay, used;
+    int64_t expires;
+    int rc;
 
     if (lsq_terms(x, p->dataset_id, f) < 0)
         return -1;
     if (!x->has_unit)
         return fault_set(f, FAULT_CORRUPT, NULL,
                          "a matched payment's data-set has no plan");
-    if (lsq_balance_get(x, p->worker, p->dataset_id, &units, &owed, carry,
-                        f) < 0 ||
-        ledger_credit_split(&add, carry_after, p->amount, carry, x->unit_text,
-                            units, f) < 0 ||
-        lsq_balance_put(x, p->worker, p->dataset_id, units + add, owed,
-                        carry_after, f) < 0 ||
+    if (lsq_balance_get(x, p->worker, p->dataset_id, &b, f) < 0)
+        return -1;
+    rc = ledger_credit_split(&add, carry_after, p->amount, b.carry,
+                             x->unit_text, b.units, f);
+    if (rc < 0)
+        return -1;
+    if (rc == 1 || add > LEDGER_UNITS_MAX - b.credited) {
+        /* DESIGN.md 4: a credit past 2^63 - 1 units is not made. */
+        log_warn("ledger: a payment would take a balance past %llu units: "
+                 "unmatched (overflow)", (unsigned long long)LEDGER_UNITS_MAX);
+        return lsq_mark(x, SQL_MARK_OVERFLOW, chain_id, p, f);
+    }
+    snprintf(b.carry, sizeof b.carry, "%s", carry_after);
+    pay = add < b.owed ? add : b.owed;
+    b.owed -= pay;
+    b.units += add - pay;
+    b.credited += add;
+    if (x->pass) {
+        if (ledger_pass_extend(&used, &expires, b.units, x->pass_price,
+                               x->pass_duration,
+                               b.has_pass ? b.pass_expires : 0, now, f) < 0)
+            return -1;
+        if (used > 0) {
+            b.units -= used;
+            b.spent += used;
+            b.has_pass = 1;
+            b.pass_expires = expires;
+        }
+    }
+    if (lsq_balance_put(x, p->worker, p->dataset_id, &b, f) < 0 ||
         lsq_entry(x, p->worker, p->dataset_id, "credit", add, chain_id,
                   p->tx, p->ordinal, now, f) < 0)
         return -1;
@@ -719,31 +856,31 @@ static int lsq_credit_one(struct lsq_ctx *x, uint64_t chain_id,
     return db_step(x->db, st, "mark a payment credited", f) < 0 ? -1 : 0;
 }
 
-/* Take one credit back. */
+/* Take one credit back: its units leave the balance (what it no longer
+ * holds becomes owed) and the credited total. */
 static int lsq_reverse_one(struct lsq_ctx *x, uint64_t chain_id,
                            const struct lsq_pick *p, int64_t now,
                            struct fault *f)
 {
-    sqlite3_stmt *st;
-    char carry[LEDGER_AMOUNT_SIZE], carry_after[LEDGER_AMOUNT_SIZE];
-    uint64_t units, owed, units_after, owed_after;
+    struct lsq_balance b;
+    char carry_after[LEDGER_AMOUNT_SIZE];
+    uint64_t units_after, owed_after, take;
 
-    if (lsq_balance_get(x, p->worker, p->dataset_id, &units, &owed, carry,
-                        f) < 0 ||
+    if (lsq_balance_get(x, p->worker, p->dataset_id, &b, f) < 0 ||
         ledger_reverse_split(&units_after, &owed_after, carry_after,
-                             p->amount, p->unit, p->units, units, owed, carry,
-                             f) < 0 ||
-        lsq_balance_put(x, p->worker, p->dataset_id, units_after, owed_after,
-                        carry_after, f) < 0 ||
+                             p->amount, p->unit, p->units, b.units, b.owed,
+                             b.carry, f) < 0)
+        return -1;
+    take = (b.units - units_after) + (owed_after - b.owed);
+    b.units = units_after;
+    b.owed = owed_after;
+    b.credited = take < b.credited ? b.credited - take : 0;
+    snprintf(b.carry, sizeof b.carry, "%s", carry_after);
+    if (lsq_balance_put(x, p->worker, p->dataset_id, &b, f) < 0 ||
         lsq_entry(x, p->worker, p->dataset_id, "reversal", p->units,
                   chain_id, p->tx, p->ordinal, now, f) < 0)
         return -1;
-    if ((st = lsq_sql(x, SQL_MARK_REVERSED, f)) == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
-    sqlite3_bind_blob(st, 2, p->tx, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, p->ordinal);
-    return db_step(x->db, st, "mark a payment reversed", f) < 0 ? -1 : 0;
+    return lsq_mark(x, SQL_MARK_REVERSED, chain_id, p, f);
 }
 
 /* Payments are picked in batches of this many. */
@@ -840,6 +977,41 @@ static int lsq_drop_after(struct ledger *l, uint64_t chain_id,
                     chain_id, block, lsq_reverse_one, now, reversed, f);
 }
 
+/* One payment's columns (ordinal, log_index, block_number, block_hash,
+ * dataset_id, worker, payer, owner, amount_wei, ref, state, reason, units)
+ * into *p (chain id and transaction hash are the caller's). Returns 0, or
+ * -1 with f set (FAULT_CORRUPT). */
+static int lsq_payment_row(sqlite3_stmt *st, struct ledger_payment *p,
+                           struct fault *f)
+{
+    memset(p, 0, sizeof *p);
+    if (sqlite3_column_bytes(st, 3) != 32 ||
+        sqlite3_column_bytes(st, 4) != 32 ||
+        sqlite3_column_bytes(st, 5) != 20 ||
+        sqlite3_column_bytes(st, 6) != 20 ||
+        sqlite3_column_bytes(st, 7) != 20 ||
+        sqlite3_column_bytes(st, 8) >= LEDGER_AMOUNT_SIZE ||
+        sqlite3_column_bytes(st, 9) != 32 ||
+        ledger_state_parse(&p->state,
+                           (const char *)sqlite3_column_text(st, 10)) < 0)
+        return fault_set(f, FAULT_CORRUPT, NULL, "a stored payment is bad");
+    p->ordinal = (uint32_t)sqlite3_column_int64(st, 0);
+    p->log_index = (uint64_t)sqlite3_column_int64(st, 1);
+    p->block_number = (uint64_t)sqlite3_column_int64(st, 2);
+    memcpy(p->block_hash, sqlite3_column_blob(st, 3), 32);
+    memcpy(p->dataset_id, sqlite3_column_blob(st, 4), 32);
+    memcpy(p->worker.bytes, sqlite3_column_blob(st, 5), 20);
+    memcpy(p->payer.bytes, sqlite3_column_blob(st, 6), 20);
+    memcpy(p->owner.bytes, sqlite3_column_blob(st, 7), 20);
+    snprintf(p->amount_wei, sizeof p->amount_wei, "%s",
+             sqlite3_column_text(st, 8));
+    memcpy(p->ref, sqlite3_column_blob(st, 9), 32);
+    p->reason = ledger_reason_parse((const char *)sqlite3_column_text(st, 11));
+    p->has_units = sqlite3_column_type(st, 12) != SQLITE_NULL;
+    p->units = p->has_units ? (uint64_t)sqlite3_column_int64(st, 12) : 0;
+    return 0;
+}
+
 static int lsq_payments_of_tx(struct ledger *l, uint64_t chain_id,
                               const uint8_t tx[32], struct ledger_payment *out,
                               size_t cap, size_t *n, struct fault *f)
@@ -866,37 +1038,10 @@ static int lsq_payments_of_tx(struct ledger *l, uint64_t chain_id,
         if (rc == 0)
             break;
         p = &out[*n];
-        memset(p, 0, sizeof *p);
-        if (sqlite3_column_bytes(st, 3) != 32 ||
-            sqlite3_column_bytes(st, 4) != 32 ||
-            sqlite3_column_bytes(st, 5) != 20 ||
-            sqlite3_column_bytes(st, 6) != 20 ||
-            sqlite3_column_bytes(st, 7) != 20 ||
-            sqlite3_column_bytes(st, 8) >= LEDGER_AMOUNT_SIZE ||
-            sqlite3_column_bytes(st, 9) != 32 ||
-            ledger_state_parse(&p->state,
-                               (const char *)sqlite3_column_text(st, 10)) <
-                0) {
-            fault_set(f, FAULT_CORRUPT, NULL, "a stored payment is bad");
+        if (lsq_payment_row(st, p, f) < 0)
             goto done;
-        }
         p->chain_id = chain_id;
         memcpy(p->tx_hash, tx, 32);
-        p->ordinal = (uint32_t)sqlite3_column_int64(st, 0);
-        p->log_index = (uint64_t)sqlite3_column_int64(st, 1);
-        p->block_number = (uint64_t)sqlite3_column_int64(st, 2);
-        memcpy(p->block_hash, sqlite3_column_blob(st, 3), 32);
-        memcpy(p->dataset_id, sqlite3_column_blob(st, 4), 32);
-        memcpy(p->worker.bytes, sqlite3_column_blob(st, 5), 20);
-        memcpy(p->payer.bytes, sqlite3_column_blob(st, 6), 20);
-        memcpy(p->owner.bytes, sqlite3_column_blob(st, 7), 20);
-        snprintf(p->amount_wei, sizeof p->amount_wei, "%s",
-                 sqlite3_column_text(st, 8));
-        memcpy(p->ref, sqlite3_column_blob(st, 9), 32);
-        p->reason =
-            ledger_reason_parse((const char *)sqlite3_column_text(st, 11));
-        p->has_units = sqlite3_column_type(st, 12) != SQLITE_NULL;
-        p->units = p->has_units ? (uint64_t)sqlite3_column_int64(st, 12) : 0;
         (*n)++;
     }
     rv = 0;
@@ -912,15 +1057,14 @@ static int lsq_balance(struct ledger *l, const struct ethaddr *worker,
                        uint64_t *owed_units, struct fault *f)
 {
     struct lsq_ctx x;
-    char carry[LEDGER_AMOUNT_SIZE];
+    struct lsq_balance b;
     int rv;
 
     lsq_ctx_init(&x, l);
-    rv = lsq_balance_get(&x, worker->bytes, dataset_id, units, owed_units,
-                         carry, f);
+    rv = lsq_balance_get(&x, worker->bytes, dataset_id, &b, f);
     lsq_ctx_end(&x);
-    if (rv < 0)
-        *units = *owed_units = 0;
+    *units = rv < 0 ? 0 : b.units;
+    *owed_units = rv < 0 ? 0 : b.owed;
     return rv;
 }
 
@@ -1108,6 +1252,488 @@ static int lsq_chain_advance(struct ledger *l, int64_t tip,
     return rc < 0 ? -1 : 0;
 }
 
+/* ---- accounts and releases ---- */
+
+static int lsq_account_row(sqlite3_stmt *st, int col,
+                           struct ledger_account *a)
+{
+    a->units = (uint64_t)sqlite3_column_int64(st, col);
+    a->owed_units = (uint64_t)sqlite3_column_int64(st, col + 1);
+    a->has_pass = sqlite3_column_type(st, col + 2) != SQLITE_NULL;
+    a->pass_expires = a->has_pass ? sqlite3_column_int64(st, col + 2) : 0;
+    a->credited_total = (uint64_t)sqlite3_column_int64(st, col + 3);
+    a->spent_total = (uint64_t)sqlite3_column_int64(st, col + 4);
+    return 0;
+}
+
+static int lsq_account(struct ledger *l, const struct ethaddr *worker,
+                       const uint8_t dataset_id[32],
+                       struct ledger_account *out, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memcpy(out->dataset_id, dataset_id, 32);
+    if (db_prepare(db, &st,
+                   "SELECT units, owed_units, pass_expires, credited_total, "
+                   "spent_total FROM balances WHERE worker = ?1 AND "
+                   "dataset_id = ?2",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(st, 1, worker->bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, dataset_id, 32, SQLITE_STATIC);
+    rc = db_step(db, st, "read an account", f);
+    if (rc == 1)
+        lsq_account_row(st, 0, out);
+    db_release(st);
+    if (rc < 0) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    return 0;
+}
+
+static int lsq_each_account(struct ledger *l, const struct ethaddr *worker,
+                            int (*fn)(void *arg,
+                                      const struct ledger_account *a,
+                                      struct fault *f),
+                            void *arg, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    struct ledger_account a;
+    int rc;
+
+    if (db_prepare(db, &st,
+                   "SELECT dataset_id, units, owed_units, pass_expires, "
+                   "credited_total, spent_total FROM balances WHERE worker "
+                   "= ?1 ORDER BY dataset_id",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(st, 1, worker->bytes, 20, SQLITE_STATIC);
+    while ((rc = db_step(db, st, "list accounts", f)) == 1) {
+        memset(&a, 0, sizeof a);
+        if (sqlite3_column_bytes(st, 0) != 32) {
+            rc = fault_set(f, FAULT_CORRUPT, NULL, "a balance is bad");
+            break;
+        }
+        memcpy(a.dataset_id, sqlite3_column_blob(st, 0), 32);
+        lsq_account_row(st, 1, &a);
+        if (fn(arg, &a, f) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    db_release(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int lsq_pending_units(struct ledger *l, const struct ethaddr *worker,
+                             const uint8_t dataset_id[32],
+                             const char *unit_wei, uint64_t *units,
+                             struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    ledger_u128 unit, amount, sum = 0;
+    int rc;
+
+    *units = 0;
+    if (ledger_amount_parse(&unit, unit_wei) < 0 || unit == 0)
+        return fault_set(f, FAULT_CORRUPT, NULL, "a plan's unit is bad");
+    if (db_prepare(db, &st,
+                   "SELECT amount_wei FROM payments WHERE worker = ?1 AND "
+                   "dataset_id = ?2 AND state = 'confirming'",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(st, 1, worker->bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, dataset_id, 32, SQLITE_STATIC);
+    while ((rc = db_step(db, st, "sum confirming payments", f)) == 1) {
+        if (ledger_amount_parse(&amount,
+                                (const char *)sqlite3_column_text(st, 0)) <
+            0) {
+            rc = fault_set(f, FAULT_CORRUPT, NULL, "a payment is bad");
+            break;
+        }
+        sum += amount / unit;
+        if (sum > LEDGER_UNITS_MAX)
+            sum = LEDGER_UNITS_MAX;
+    }
+    db_release(st);
+    if (rc < 0)
+        return -1;
+    *units = (uint64_t)sum;
+    return 0;
+}
+
+static int lsq_audit_head(struct ledger *l, uint64_t *index, uint8_t hash[32],
+                          int64_t *time, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *index = 0;
+    memset(hash, 0, 32);
+    *time = 0;
+    if (db_prepare(db, &st,
+                   "SELECT idx, hash, time FROM audit_log ORDER BY idx DESC "
+                   "LIMIT 1",
+                   f) < 0)
+        return -1;
+    rc = db_step(db, st, "read the audit head", f);
+    if (rc == 1) {
+        if (sqlite3_column_bytes(st, 1) != 32) {
+            rc = fault_set(f, FAULT_CORRUPT, NULL,
+                           "the last audit entry is damaged");
+        } else {
+            *index = (uint64_t)sqlite3_column_int64(st, 0);
+            memcpy(hash, sqlite3_column_blob(st, 1), 32);
+            *time = sqlite3_column_int64(st, 2);
+        }
+    }
+    db_release(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int lsq_release(struct ledger *l, struct ledger_release *r,
+                       struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    struct audit_entry e;
+    int64_t last_time;
+    int rc, rv = -1;
+
+    r->index = 0;
+    memset(r->hash, 0, 32);
+    r->text = NULL;
+    r->text_len = 0;
+    r->balance_after = r->credited_total = r->spent_total = 0;
+    if (r->cost > LEDGER_UNITS_MAX || (r->pass && r->cost != 0))
+        return fault_set(f, FAULT_INTERNAL, NULL, "a release's cost is bad");
+    /* The debit, checked and taken in one statement: it owes nothing and
+     * holds the cost (or its pass runs). A pair that never had a credit
+     * has a row of zeros, which covers only a query of cost 0. */
+    if (db_prepare(db, &st,
+                   "INSERT INTO balances (worker, dataset_id) VALUES (?1, "
+                   "?2) ON CONFLICT (worker, dataset_id) DO NOTHING",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(st, 1, r->worker.bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, r->dataset_id, 32, SQLITE_STATIC);
+    rc = db_step(db, st, "open an account", f);
+    db_release(st);
+    if (rc < 0)
+        return -1;
+    if (db_prepare(db, &st,
+                   "UPDATE balances SET units = units - ?3, spent_total = "
+                   "spent_total + ?3 WHERE worker = ?1 AND dataset_id = ?2 "
+                   "AND owed_units = 0 AND units >= ?3 AND (?4 = 0 OR "
+                   "(pass_expires IS NOT NULL AND pass_expires > ?5)) "
+                   "RETURNING units, credited_total, spent_total",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(st, 1, r->worker.bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, r->dataset_id, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->cost);
+    sqlite3_bind_int(st, 4, r->pass);
+    sqlite3_bind_int64(st, 5, r->now);
+    rc = db_step(db, st, "debit a query", f);
+    if (rc == 1) {
+        r->balance_after = (uint64_t)sqlite3_column_int64(st, 0);
+        r->credited_total = (uint64_t)sqlite3_column_int64(st, 1);
+        r->spent_total = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    db_release(st);
+    if (rc < 0)
+        goto fail;
+    if (rc == 0) {
+        fault_set(f, FAULT_PAYMENT, NULL,
+                  r->pass ? "no pass runs for this data-set"
+                          : "the balance does not cover the query");
+        goto fail;
+    }
+    /* The entry, linked to the last one. */
+    memset(&e, 0, sizeof e);
+    if (lsq_audit_head(l, &e.index, e.prev, &last_time, f) < 0)
+        goto fail;
+    e.index++;
+    e.time = r->now;
+    e.gateway = r->gateway;
+    memcpy(e.dataset_id, r->dataset_id, 32);
+    e.worker = r->worker;
+    memcpy(e.query_id, r->query_id, 16);
+    e.chunks = r->chunks;
+    e.nchunks = r->nchunks;
+    e.cost = r->cost;
+    e.balance_after = r->balance_after;
+    e.credited_total = r->credited_total;
+    e.spent_total = r->spent_total;
+    if (audit_entry_text(&r->text, &r->text_len, r->hash, &e, f) < 0)
+        goto fail;
+    if (db_prepare(db, &st,
+                   "INSERT INTO audit_log (idx, text, hash, time) VALUES "
+                   "(?1, ?2, ?3, ?4)",
+                   f) < 0)
+        goto fail;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e.index);
+    sqlite3_bind_text(st, 2, r->text, (int)r->text_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, r->hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, e.time);
+    rc = db_step(db, st, "append an audit entry", f);
+    db_release(st);
+    if (rc < 0)
+        goto fail;
+    if (db_prepare(db, &st,
+                   "INSERT INTO queries (query_id, at, worker, dataset_id, "
+                   "owner, chunk_count, rows, plain_bytes, cost, "
+                   "audit_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                   "?9, ?10)",
+                   f) < 0)
+        goto fail;
+    sqlite3_bind_blob(st, 1, r->query_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->now);
+    sqlite3_bind_blob(st, 3, r->worker.bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, r->dataset_id, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, r->owner.bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->nchunks);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->rows);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)r->plain_bytes);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)r->cost);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)e.index);
+    rc = db_step(db, st, "record a query", f);
+    db_release(st);
+    if (rc < 0)
+        goto fail;
+    r->index = e.index;
+    rv = 0;
+    return rv;
+fail:
+    free(r->text);
+    r->text = NULL;
+    r->text_len = 0;
+    r->index = 0;
+    memset(r->hash, 0, 32);
+    r->balance_after = r->credited_total = r->spent_total = 0;
+    return -1;
+}
+
+static int lsq_audit_each(struct ledger *l, uint64_t from,
+                          int (*fn)(void *arg, uint64_t index,
+                                    const char *text, size_t len,
+                                    const uint8_t hash[32], struct fault *f),
+                          void *arg, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    uint8_t bad[32];
+    int rc;
+
+    memset(bad, 0, sizeof bad);
+    if (db_prepare(db, &st,
+                   "SELECT idx, text, hash FROM audit_log WHERE idx >= ?1 "
+                   "ORDER BY idx",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+    while ((rc = db_step(db, st, "read the audit log", f)) == 1) {
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        /* A damaged hash is the verifier's to name: give it zeros. */
+        const uint8_t *hash = sqlite3_column_bytes(st, 2) == 32
+                                  ? sqlite3_column_blob(st, 2)
+                                  : bad;
+        if (fn(arg, (uint64_t)sqlite3_column_int64(st, 0),
+               text != NULL ? text : "", text != NULL ? len : 0, hash,
+               f) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    db_release(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int lsq_each_usage(struct ledger *l, const struct ethaddr *worker,
+                          int (*fn)(void *arg, const struct ledger_usage *u,
+                                    struct fault *f),
+                          void *arg, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    struct ledger_usage u;
+    int rc;
+
+    if (db_prepare(db, &st,
+                   "SELECT strftime('%Y-%m-%d', at, 'unixepoch') AS day, "
+                   "dataset_id, count(*), sum(chunk_count), sum(cost) FROM "
+                   "queries WHERE worker = ?1 GROUP BY day, dataset_id "
+                   "ORDER BY day, dataset_id",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_blob(st, 1, worker->bytes, 20, SQLITE_STATIC);
+    while ((rc = db_step(db, st, "sum usage", f)) == 1) {
+        memset(&u, 0, sizeof u);
+        if (sqlite3_column_bytes(st, 1) != 32) {
+            rc = fault_set(f, FAULT_CORRUPT, NULL, "a query record is bad");
+            break;
+        }
+        snprintf(u.day, sizeof u.day, "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        memcpy(u.dataset_id, sqlite3_column_blob(st, 1), 32);
+        u.queries = (uint64_t)sqlite3_column_int64(st, 2);
+        u.chunks = (uint64_t)sqlite3_column_int64(st, 3);
+        u.cost = (uint64_t)sqlite3_column_int64(st, 4);
+        if (fn(arg, &u, f) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    db_release(st);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Earnings: payments credited and queries answered, each by (day,
+ * data-set) in order, merged. */
+static int lsq_each_earning(struct ledger *l, uint64_t chain_id,
+                            const struct ethaddr *owner,
+                            int (*fn)(void *arg,
+                                      const struct ledger_earning *e,
+                                      struct fault *f),
+                            void *arg, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *pay = NULL, *qry = NULL;
+    struct ledger_earning e;
+    ledger_u128 sum = 0, amount;
+    int rp, rq, rv = -1, cmp;
+
+    if (db_prepare(db, &pay,
+                   "SELECT strftime('%Y-%m-%d', credited_at, 'unixepoch') AS "
+                   "day, dataset_id, count(*), sum(units), "
+                   "group_concat(amount_wei) FROM payments WHERE chain_id = "
+                   "?1 AND owner = ?2 AND state = 'credited' GROUP BY day, "
+                   "dataset_id ORDER BY day, dataset_id",
+                   f) < 0 ||
+        db_prepare(db, &qry,
+                   "SELECT strftime('%Y-%m-%d', at, 'unixepoch') AS day, "
+                   "dataset_id, count(*), sum(cost) FROM queries WHERE owner "
+                   "= ?1 GROUP BY day, dataset_id ORDER BY day, dataset_id",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_int64(pay, 1, (sqlite3_int64)chain_id);
+    sqlite3_bind_blob(pay, 2, owner->bytes, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(qry, 1, owner->bytes, 20, SQLITE_STATIC);
+    rp = db_step(db, pay, "sum earnings", f);
+    rq = rp < 0 ? -1 : db_step(db, qry, "sum earnings", f);
+    while (rp == 1 || rq == 1) {
+        memset(&e, 0, sizeof e);
+        if (rp == 1 && rq == 1) {
+            cmp = strcmp((const char *)sqlite3_column_text(pay, 0),
+                         (const char *)sqlite3_column_text(qry, 0));
+            if (cmp == 0)
+                cmp = memcmp(sqlite3_column_blob(pay, 1),
+                             sqlite3_column_blob(qry, 1), 32);
+        } else {
+            cmp = rp == 1 ? -1 : 1;
+        }
+        snprintf(e.amount_wei, sizeof e.amount_wei, "0");
+        if (cmp <= 0) {
+            const char *list = (const char *)sqlite3_column_text(pay, 4);
+            char one[LEDGER_AMOUNT_SIZE];
+            size_t k;
+
+            snprintf(e.day, sizeof e.day, "%s",
+                     (const char *)sqlite3_column_text(pay, 0));
+            memcpy(e.dataset_id, sqlite3_column_blob(pay, 1), 32);
+            e.payments = (uint64_t)sqlite3_column_int64(pay, 2);
+            e.units = (uint64_t)sqlite3_column_int64(pay, 3);
+            /* The wei of the day, summed exactly (SQLite's sum would
+             * round past 2^63). */
+            sum = 0;
+            while (list != NULL && *list != '\0') {
+                k = strcspn(list, ",");
+                if (k >= sizeof one) {
+                    fault_set(f, FAULT_CORRUPT, NULL, "a payment is bad");
+                    goto done;
+                }
+                memcpy(one, list, k);
+                one[k] = '\0';
+                if (ledger_amount_parse(&amount, one) < 0 ||
+                    sum + amount < sum) {
+                    fault_set(f, FAULT_CORRUPT, NULL, "a payment is bad");
+                    goto done;
+                }
+                sum += amount;
+                list += k + (list[k] == ',');
+            }
+            ledger_amount_format(e.amount_wei, sum);
+        }
+        if (cmp >= 0) {
+            snprintf(e.day, sizeof e.day, "%s",
+                     (const char *)sqlite3_column_text(qry, 0));
+            memcpy(e.dataset_id, sqlite3_column_blob(qry, 1), 32);
+            e.queries = (uint64_t)sqlite3_column_int64(qry, 2);
+            e.units_spent = (uint64_t)sqlite3_column_int64(qry, 3);
+        }
+        if (fn(arg, &e, f) < 0)
+            goto done;
+        if (cmp <= 0)
+            rp = db_step(db, pay, "sum earnings", f);
+        if (cmp >= 0)
+            rq = db_step(db, qry, "sum earnings", f);
+        if (rp < 0 || rq < 0)
+            goto done;
+    }
+    rv = rp < 0 || rq < 0 ? -1 : 0;
+done:
+    db_release(pay);
+    db_release(qry);
+    return rv;
+}
+
+static int lsq_each_payment_of(struct ledger *l, uint64_t chain_id,
+                               const struct ethaddr *address,
+                               int (*fn)(void *arg,
+                                         const struct ledger_payment *p,
+                                         struct fault *f),
+                               void *arg, struct fault *f)
+{
+    sqlite3 *db = lsq_db(l);
+    sqlite3_stmt *st = NULL;
+    struct ledger_payment p;
+    int rc;
+
+    if (db_prepare(db, &st,
+                   "SELECT ordinal, log_index, block_number, block_hash, "
+                   "dataset_id, worker, payer, owner, amount_wei, ref, "
+                   "state, reason, units, tx_hash FROM payments WHERE "
+                   "chain_id = ?1 AND (worker = ?2 OR payer = ?2) ORDER BY "
+                   "block_number, log_index",
+                   f) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)chain_id);
+    sqlite3_bind_blob(st, 2, address->bytes, 20, SQLITE_STATIC);
+    while ((rc = db_step(db, st, "list payments", f)) == 1) {
+        if (lsq_payment_row(st, &p, f) < 0 ||
+            sqlite3_column_bytes(st, 13) != 32) {
+            rc = fault_set(f, FAULT_CORRUPT, NULL, "a stored payment is bad");
+            break;
+        }
+        p.chain_id = chain_id;
+        memcpy(p.tx_hash, sqlite3_column_blob(st, 13), 32);
+        if (fn(arg, &p, f) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    db_release(st);
+    return rc < 0 ? -1 : 0;
+}
+
 static const struct ledger_ops lsq_ops = {
     .name = "sqlite",
     .close = lsq_close,
@@ -1133,6 +1759,15 @@ static const struct ledger_ops lsq_ops = {
     .chain_put_blocks = lsq_chain_put_blocks,
     .chain_trim = lsq_chain_trim,
     .chain_advance = lsq_chain_advance,
+    .account = lsq_account,
+    .each_account = lsq_each_account,
+    .pending_units = lsq_pending_units,
+    .release = lsq_release,
+    .audit_head = lsq_audit_head,
+    .audit_each = lsq_audit_each,
+    .each_usage = lsq_each_usage,
+    .each_earning = lsq_each_earning,
+    .each_payment_of = lsq_each_payment_of,
 };
 
 int ledger_sqlite_open(struct ledger **out, struct store *st, struct fault *f)

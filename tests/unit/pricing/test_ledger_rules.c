@@ -27,18 +27,26 @@ static void test_split_table(void **state)
         {"999", "0", "1000", 0, 0, "999"},
         {"1", "999", "1000", 0, 1, "0"},
         {"0", "0", "1", 5, 0, "0"},
-        /* 2^128 - 1 wei at 1 wei a unit: the balance caps at 2^63 - 1 and
-         * the rest stays in the carry, in wei. */
-        {"340282366920938463463374607431768211455", "0", "1", 0,
-         9223372036854775807ULL, "340282366920938463454151235394913435648"},
-        /* Near the cap: only the room left is added. */
-        {"5000", "0", "1000", 9223372036854775805ULL, 2, "3000"},
-        {"5000", "0", "1000", 9223372036854775807ULL, 0, "5000"},
+        /* Up to the cap exactly. */
+        {"5000", "0", "1000", 9223372036854775802ULL, 5, "0"},
+        {"9223372036854775807999", "0", "1000", 0, 9223372036854775807ULL,
+         "999"},
         /* Amount and carry divided apart: no overflow near 2^128. */
         {"340282366920938463463374607431768211455",
          "999999999999999999999999999999",
          "1000000000000000000000000000000", 0, 340282367,
          "920938463463374607431768211454"},
+    };
+    static const struct {
+        const char *amount, *carry, *unit;
+        uint64_t units;
+    } over[] = {
+        /* 2^128 - 1 wei at 1 wei a unit; one past the cap; a full one. */
+        {"340282366920938463463374607431768211455", "0", "1", 0},
+        {"9223372036854775808000", "0", "1000", 0},
+        {"5000", "0", "1000", 9223372036854775803ULL},
+        {"1000", "0", "1000", 9223372036854775807ULL},
+        {"999", "1", "1000", 9223372036854775807ULL},
     };
     char after[LEDGER_AMOUNT_SIZE];
     uint64_t add;
@@ -46,6 +54,16 @@ static void test_split_table(void **state)
     size_t i;
 
     (void)state;
+    /* Past the cap: not made (DESIGN.md 4: unmatched, "overflow"). */
+    for (i = 0; i < sizeof over / sizeof over[0]; i++) {
+        add = 7;
+        assert_int_equal(ledger_credit_split(&add, after, over[i].amount,
+                                             over[i].carry, over[i].unit,
+                                             over[i].units, &f),
+                         1);
+        assert_int_equal(add, 0);
+        assert_string_equal(after, over[i].carry);
+    }
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (ledger_credit_split(&add, after, cases[i].amount, cases[i].carry,
                                 cases[i].unit, cases[i].units, &f) < 0)
