@@ -1,5 +1,6 @@
-/* colorder: classifying and comparing column values, and the planner's
- * keep/skip answer, checked against tables. */
+/* colorder: classifying and comparing column values, the running bounds of
+ * a chunk, and the planner's keep/skip answer, checked against tables and
+ * against a model of the bounds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,23 @@
 #include <cmocka.h>
 
 #include "storage/colorder.h"
+#include "storage/jsonrow.h"
+#include "storage/numtext.h"
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static size_t rnd(size_t n)
+{
+    return n ? (size_t)(rng() % n) : 0;
+}
 
 static int sgn(int v)
 {
@@ -402,6 +420,339 @@ static void test_match_table(void **state)
     }
 }
 
+/* ---- values for the randomized tests ------------------------------------ */
+
+static const char *const num_pool[] = {
+    "0", "-0", "0.0", "-0.00", "1", "-1", "7", "8", "10", "99", "100",
+    "1e3", "1000", "1E3", "1e+3", "1000.000", "1e-3", "0.001", "1.5",
+    "1.50", "-1.5", "21.53", "-47.1", "99.99", "37.54", "15.39", "-3.21",
+    "1e400", "9e399", "-1e400", "1e-400", "5e-99999999999999999999",
+    "1e99999999999999999999", "123456789012345678901234567890",
+    "123456789012345678901234567891", "0.1", "0.1000000000000000000000000001",
+    "3.14159265358979323846264338327950288", "12345678.12345678",
+    "-12345678.12345678", "2.5E-3", "-2.5e-3", "1.7976931348623157e308",
+};
+
+static const char *const text_pool[] = {
+    "a", "b", "ab", "abc", "A", "Z", "zzz", "e", "f", "x y", "-", "NaN",
+    "007", "+5", ".5", "1.", " 1", "0x1F", "sensor-0042", "2024-01-01",
+    "\xc3\xa9", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+    "\xef\xbf\xbf", "abcdefghijklmnop", "abcdefghijklmnopq",
+    "abcdefghijklmnoq", "abcdefghijklmnopqrstuvwxyz",
+    "abcdefghijklmno\xff\xff\xff", "\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+    "\xff\xff\xff\xff\xff\xff\xff\xff", "with,comma", "with \"quote\"",
+    "37x54", "07.54",
+};
+
+#define NPOOL(a) (sizeof(a) / sizeof(a)[0])
+
+/* A random number of many shapes into buf (NUL-terminated). */
+static void gen_number(char *buf, size_t cap)
+{
+    size_t n = 0, k, d;
+
+    if (rnd(3) == 0) {
+        snprintf(buf, cap, "%s", num_pool[rnd(NPOOL(num_pool))]);
+        return;
+    }
+    if (rnd(3) == 0)
+        buf[n++] = '-';
+    d = rnd(8) == 0 ? 1 + rnd(30) : 1 + rnd(4);
+    if (rnd(5) == 0 || d == 1) {
+        buf[n++] = (char)('0' + rnd(10));
+    } else {
+        buf[n++] = (char)('1' + rnd(9));
+        for (k = 1; k < d; k++)
+            buf[n++] = (char)('0' + rnd(10));
+    }
+    if (rnd(2)) {
+        d = rnd(8) == 0 ? 1 + rnd(30) : 1 + rnd(3);
+        buf[n++] = '.';
+        for (k = 0; k < d; k++)
+            buf[n++] = (char)('0' + rnd(10));
+    }
+    if (rnd(5) == 0) {
+        buf[n++] = rnd(2) ? 'e' : 'E';
+        if (rnd(2))
+            buf[n++] = rnd(2) ? '-' : '+';
+        d = rnd(10) == 0 ? 25 : 1 + rnd(2);
+        for (k = 0; k < d; k++)
+            buf[n++] = (char)('0' + rnd(10));
+    }
+    buf[n] = '\0';
+    (void)cap;
+}
+
+/* A random text into buf (NUL-terminated, no NUL inside); utf8: valid
+ * UTF-8 only. */
+static void gen_text(char *buf, size_t cap, int utf8)
+{
+    static const char *const bits[] = {"a", "b", "z", "A", "0", "9", "-", ".",
+                                       " ", "\xc3\xa9", "\xe2\x82\xac",
+                                       "\xf0\x9f\x98\x80", "\xff", "~"};
+    size_t n = 0, k, len;
+
+    if (rnd(3) == 0) {
+        snprintf(buf, cap, "%s", text_pool[rnd(NPOOL(text_pool))]);
+    } else {
+        if (rnd(3) == 0)
+            n = (size_t)snprintf(buf, cap, "abcdefghijklmno");
+        len = 1 + rnd(rnd(4) == 0 ? 30 : 6);
+        for (k = 0; k < len; k++) {
+            const char *b = bits[rnd(NPOOL(bits))];
+            size_t bl = strlen(b);
+            memcpy(buf + n, b, bl);
+            n += bl;
+        }
+        buf[n] = '\0';
+    }
+    if (utf8 && !jsonrow_utf8_valid((const uint8_t *)buf, strlen(buf)))
+        snprintf(buf, cap, "x%zu", rnd(100));
+}
+
+/* ---- the folds against a model ----------------------------------------- */
+
+struct mval {
+    uint8_t *p; /* with COLORDER_PAD bytes after it */
+    size_t n;
+    enum colorder_kind kind;
+};
+
+static uint8_t *padded(const void *p, size_t n)
+{
+    uint8_t *b = malloc(n + COLORDER_PAD);
+
+    assert_non_null(b);
+    memcpy(b, p, n);
+    memset(b + n, 0x5a, COLORDER_PAD);
+    return b;
+}
+
+/* The cut of a text bound as the index stores it; 0 when there is none
+ * (a max of 0xff bytes only). */
+static int model_cut(uint8_t *out, size_t *outn, const struct mval *v,
+                     int is_max, size_t lim)
+{
+    size_t n = v->n < lim ? v->n : lim;
+
+    memcpy(out, v->p, n);
+    if (is_max && v->n > lim) {
+        while (n > 0 && out[n - 1] == 0xff)
+            n--;
+        if (n == 0)
+            return 0;
+        out[n - 1]++;
+    }
+    *outn = n;
+    return 1;
+}
+
+static void assert_bytes(const uint8_t *got, size_t gotn, const uint8_t *want,
+                         size_t wantn, const char *what)
+{
+    if (got == NULL)
+        fail_msg("%s: no bound", what);
+    if (gotn != wantn || memcmp(got, want, wantn) != 0)
+        fail_msg("%s: got \"%.*s\", want \"%.*s\"", what, (int)gotn,
+                 (const char *)got, (int)wantn, (const char *)want);
+    assert_int_equal(got[gotn], 0);
+}
+
+/* Check the bounds taken for one chunk against its values vals[0..n). */
+static void check_taken(const struct mval *vals, size_t n, size_t lim,
+                        const struct colorder_bound *num,
+                        const struct colorder_bound *text)
+{
+    const struct mval *nmin = NULL, *nmax = NULL, *tmin = NULL, *tmax = NULL;
+    int poison = 0;
+    uint8_t want[512];
+    size_t wn, i;
+
+    for (i = 0; i < n; i++) {
+        const struct mval *v = &vals[i];
+        if (v->kind == COLORDER_NONE)
+            continue;
+        if (v->kind == COLORDER_NUMBER) {
+            poison |= v->n > lim;
+            if (!nmin || colorder_compare(COLORDER_NUMBER, v->p, v->n,
+                                          nmin->p, nmin->n) < 0)
+                nmin = v;
+            if (!nmax || colorder_compare(COLORDER_NUMBER, v->p, v->n,
+                                          nmax->p, nmax->n) > 0)
+                nmax = v;
+        }
+        if (!tmin ||
+            colorder_compare(COLORDER_TEXT, v->p, v->n, tmin->p, tmin->n) < 0)
+            tmin = v;
+        if (!tmax ||
+            colorder_compare(COLORDER_TEXT, v->p, v->n, tmax->p, tmax->n) > 0)
+            tmax = v;
+    }
+    if (nmin == NULL || poison) {
+        assert_null(num->min);
+        assert_null(num->max);
+    } else {
+        assert_bytes(num->min, num->min_len, nmin->p, nmin->n, "num min");
+        assert_bytes(num->max, num->max_len, nmax->p, nmax->n, "num max");
+    }
+    if (tmin == NULL) {
+        assert_null(text->min);
+        assert_null(text->max);
+        return;
+    }
+    assert_true(model_cut(want, &wn, tmin, 0, lim));
+    assert_bytes(text->min, text->min_len, want, wn, "text min");
+    if (model_cut(want, &wn, tmax, 1, lim))
+        assert_bytes(text->max, text->max_len, want, wn, "text max");
+    else
+        assert_null(text->max);
+}
+
+/* Values folded every way the splitter folds them: CSV fields from a
+ * scratch copy (colorder_fold; the copy is scribbled over at once, so the
+ * column must keep nothing of it), CSV fields that stay in place
+ * (colorder_fold_at; now and then the place moves: settle, copy, scribble,
+ * colorder_ctx_moved), JSON numbers, strings and other values
+ * (colorder_fold_json). Each chunk's bounds and the column's type are
+ * checked against the model. */
+static void test_fold_model(void **state)
+{
+    size_t round;
+
+    (void)state;
+    for (round = 0; round < 3000; round++) {
+        struct colorder_ctx ctx;
+        struct colorder_col col;
+        struct fault f;
+        size_t lim = rnd(2) ? 16 : 256, chunk, nchunks = 1 + rnd(4);
+        int seen_num = 0, seen_text = 0;
+        uint64_t t_clock = rnd(1000);
+
+        assert_int_equal(colorder_ctx_init(&ctx, lim, &f), 0);
+        colorder_col_init(&col);
+        for (chunk = 0; chunk < nchunks; chunk++) {
+            struct mval vals[40];
+            struct colorder_bound num, text;
+            /* the values that stay in place: one arena per chunk */
+            uint8_t *arena = calloc(40, 512 + COLORDER_PAD);
+            size_t nv = rnd(40), i, at = 0;
+            int rising = rnd(3) == 0;
+
+            assert_non_null(arena);
+            for (i = 0; i < nv; i++) {
+                char buf[480];
+                size_t way = rnd(10);
+                struct mval *v = &vals[i];
+                if (rising && rnd(4)) {
+                    t_clock += rnd(3);
+                    snprintf(buf, sizeof buf, "2024-01-01T%02llu:%02llu:%02lluZ",
+                             (unsigned long long)(t_clock / 3600 % 24),
+                             (unsigned long long)(t_clock / 60 % 60),
+                             (unsigned long long)(t_clock % 60));
+                } else if (rnd(2)) {
+                    gen_number(buf, sizeof buf);
+                    if (rnd(30) == 0)
+                        memset(buf, '1', 300), buf[300] = '\0';
+                } else if (rnd(8)) {
+                    gen_text(buf, sizeof buf, way >= 7);
+                } else {
+                    buf[0] = '\0';
+                }
+                v->n = strlen(buf);
+                v->p = padded(buf, v->n);
+                if (way < 3) { /* a CSV field from a scratch copy */
+                    uint8_t *tmp = padded(buf, v->n);
+                    v->kind = colorder_classify_field(v->p, v->n);
+                    assert_int_equal(colorder_fold(&ctx, &col, tmp, v->n, &f),
+                                     0);
+                    memset(tmp, 0xee, v->n + COLORDER_PAD);
+                    free(tmp);
+                } else if (way < 7) { /* a CSV field in place */
+                    uint8_t *place = arena + at;
+                    memcpy(place, buf, v->n);
+                    at += v->n + COLORDER_PAD;
+                    v->kind = colorder_classify_field(v->p, v->n);
+                    assert_int_equal(
+                        colorder_fold_at(&ctx, &col, place, v->n, &f), 0);
+                    if (rnd(10) == 0) { /* the place moves */
+                        uint8_t *moved = calloc(40, 512 + COLORDER_PAD);
+                        assert_non_null(moved);
+                        assert_int_equal(colorder_col_settle(&ctx, &col, &f),
+                                         0);
+                        memcpy(moved, arena, at);
+                        memset(arena, 0xee, at);
+                        free(arena);
+                        arena = moved;
+                        colorder_ctx_moved(&ctx);
+                    }
+                } else if (way < 9 || v->n == 0) { /* a JSON string */
+                    v->kind = colorder_classify_json(COLORDER_JSON_STRING,
+                                                     v->n);
+                    assert_int_equal(
+                        colorder_fold_json(&ctx, &col, COLORDER_JSON_STRING,
+                                           v->p, v->n, NULL, &f),
+                        0);
+                } else { /* a JSON number, when it is one */
+                    struct numtext_parts np;
+                    if (numtext_parse(&np, buf, v->n)) {
+                        v->kind = COLORDER_NUMBER;
+                        assert_int_equal(
+                            colorder_fold_json(&ctx, &col,
+                                               COLORDER_JSON_NUMBER, v->p,
+                                               v->n, &np, &f),
+                            0);
+                    } else {
+                        v->kind = COLORDER_NONE; /* null, say */
+                        assert_int_equal(
+                            colorder_fold_json(&ctx, &col,
+                                               COLORDER_JSON_OTHER, v->p,
+                                               v->n, NULL, &f),
+                            0);
+                    }
+                }
+                seen_num |= v->kind == COLORDER_NUMBER;
+                seen_text |= v->kind == COLORDER_TEXT;
+                assert_int_equal(colorder_col_type(&col),
+                                 colorder_type_of(seen_num, seen_text));
+            }
+            assert_int_equal(colorder_col_take(&ctx, &col, &num, &text, &f),
+                             0);
+            colorder_ctx_moved(&ctx); /* the chunk is cut */
+            memset(arena, 0xee, 40 * (512 + COLORDER_PAD));
+            free(arena);
+            check_taken(vals, nv, lim, &num, &text);
+            colorder_bound_free(&num);
+            colorder_bound_free(&text);
+            assert_null(num.min);
+            for (i = 0; i < nv; i++)
+                free(vals[i].p);
+        }
+        assert_int_equal(colorder_col_type(&col),
+                         colorder_type_of(seen_num, seen_text));
+        colorder_col_release(&col);
+        colorder_ctx_release(&ctx);
+    }
+}
+
+static void test_ctx_misuse(void **state)
+{
+    struct colorder_ctx ctx;
+    struct fault f;
+
+    (void)state;
+    fault_clear(&f);
+    assert_int_equal(colorder_ctx_init(&ctx, 15, &f), -1);
+    assert_int_equal(f.kind, FAULT_INVALID);
+    assert_string_equal(f.field, "max_index_value");
+    assert_null(ctx.shapes);
+    colorder_ctx_release(&ctx);
+    colorder_ctx_release(NULL);
+    colorder_bound_free(NULL);
+    assert_int_equal(colorder_ctx_init(&ctx, 16, &f), 0);
+    colorder_ctx_release(&ctx);
+    assert_null(ctx.shapes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +762,8 @@ int main(void)
         cmocka_unit_test(test_cond_init),
         cmocka_unit_test(test_keep_table),
         cmocka_unit_test(test_match_table),
+        cmocka_unit_test(test_fold_model),
+        cmocka_unit_test(test_ctx_misuse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
