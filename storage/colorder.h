@@ -619,4 +619,28 @@ colorder_fold_json(struct colorder_ctx *ctx, struct colorder_col *c,
     return 0;
 }
 
+/* colorder_fold_json for a value that stays where it is, unchanged, until
+ * colorder_ctx_moved, as for colorder_fold_at (a JSON string that held no
+ * escape lies in the row): a rising column of long strings keeps its text
+ * max in place (colorder_lazy_max) rather than copying each new max.
+ * Returns 0, or -1 with f set (FAULT_INTERNAL: memory). */
+static inline __attribute__((always_inline)) int
+colorder_fold_json_at(struct colorder_ctx *ctx, struct colorder_col *c,
+                      enum colorder_json t, const uint8_t *v, size_t vn,
+                      const struct numtext_parts *np, struct fault *f)
+{
+    /* Only strings: a number's text never has the first bytes of a lazy
+     * max (colorder_slow_lazy_start), but it must reach the number
+     * bounds. */
+    int lazy = t == COLORDER_JSON_STRING && vn > 16;
+
+    if (lazy && c->lm_gen == ctx->gen && colorder_lazy_max(ctx, c, v, vn))
+        return 0;
+    if (colorder_fold_json(ctx, c, t, v, vn, np, f) < 0)
+        return -1;
+    if (lazy && c->lm_gen != ctx->gen)
+        colorder_slow_lazy_start(ctx, c, v, vn);
+    return 0;
+}
+
 #endif

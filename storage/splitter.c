@@ -1415,13 +1415,23 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
                              (unsigned long long)s->rows_total, j + 1);
         s->cols[col].stamp = s->stamp;
         s->prev_order[j] = col;
-        /* String values are decoded into jsonrow's scratch buffer and
-         * numbers lie in the working buffer: both padded for the folds. */
+        /* Numbers, and strings that hold no escape, lie in the row in
+         * the working buffer (where they stay until the chunk is cut or
+         * the buffer moves: colorder_fold_json_at); other strings are
+         * decoded into jsonrow's scratch buffer. Both are padded for the
+         * folds. */
         switch (m->kind) {
         case JSONROW_STRING:
-            rc = colorder_fold_json(&s->ord, &s->run[col],
-                                    COLORDER_JSON_STRING, m->value,
-                                    m->value_len, NULL, f);
+            if (m->value_len > 16 &&
+                (uintptr_t)m->value - (uintptr_t)(s->buf + s->done) <
+                    content)
+                rc = colorder_fold_json_at(&s->ord, &s->run[col],
+                                           COLORDER_JSON_STRING, m->value,
+                                           m->value_len, NULL, f);
+            else
+                rc = colorder_fold_json(&s->ord, &s->run[col],
+                                        COLORDER_JSON_STRING, m->value,
+                                        m->value_len, NULL, f);
             break;
         case JSONROW_NUMBER:
             rc = colorder_fold_json(&s->ord, &s->run[col],

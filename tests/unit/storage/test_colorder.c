@@ -613,7 +613,7 @@ static void check_taken(const struct mval *vals, size_t n, size_t lim,
  * column must keep nothing of it), CSV fields that stay in place
  * (colorder_fold_at; now and then the place moves: settle, copy, scribble,
  * colorder_ctx_moved), JSON numbers, strings and other values
- * (colorder_fold_json). Each chunk's bounds and the column's type are
+ * (colorder_fold_json), JSON strings in place (colorder_fold_json_at). Each chunk's bounds and the column's type are
  * checked against the model. */
 static void test_fold_model(void **state)
 {
@@ -641,10 +641,12 @@ static void test_fold_model(void **state)
             assert_non_null(arena);
             for (i = 0; i < nv; i++) {
                 char buf[480];
-                size_t way = rnd(10);
+                size_t way = rnd(12);
                 struct mval *v = &vals[i];
                 if (rising && rnd(4)) {
                     t_clock += rnd(3);
+                    if (rnd(6) == 0) /* now and then back a little */
+                        t_clock -= t_clock < 40 ? t_clock : rnd(40);
                     snprintf(buf, sizeof buf, "2024-01-01T%02llu:%02llu:%02lluZ",
                              (unsigned long long)(t_clock / 3600 % 24),
                              (unsigned long long)(t_clock / 60 % 60),
@@ -685,21 +687,32 @@ static void test_fold_model(void **state)
                         arena = moved;
                         colorder_ctx_moved(&ctx);
                     }
-                } else if (way < 9 || v->n == 0) { /* a JSON string */
+                } else if (way < 8 || v->n == 0) { /* a JSON string */
                     v->kind = colorder_classify_json(COLORDER_JSON_STRING,
                                                      v->n);
                     assert_int_equal(
                         colorder_fold_json(&ctx, &col, COLORDER_JSON_STRING,
                                            v->p, v->n, NULL, &f),
                         0);
+                } else if (way < 10) { /* a JSON string in place */
+                    uint8_t *place = arena + at;
+                    memcpy(place, buf, v->n);
+                    at += v->n + COLORDER_PAD;
+                    v->kind = COLORDER_TEXT;
+                    assert_int_equal(
+                        colorder_fold_json_at(&ctx, &col,
+                                              COLORDER_JSON_STRING, place,
+                                              v->n, NULL, &f),
+                        0);
                 } else { /* a JSON number, when it is one */
                     struct numtext_parts np;
                     if (numtext_parse(&np, buf, v->n)) {
                         v->kind = COLORDER_NUMBER;
                         assert_int_equal(
-                            colorder_fold_json(&ctx, &col,
-                                               COLORDER_JSON_NUMBER, v->p,
-                                               v->n, &np, &f),
+                            (way == 10 ? colorder_fold_json
+                                       : colorder_fold_json_at)(
+                                &ctx, &col, COLORDER_JSON_NUMBER, v->p, v->n,
+                                &np, &f),
                             0);
                     } else {
                         v->kind = COLORDER_NONE; /* null, say */
