@@ -1,6 +1,7 @@
 /* colorder: classifying and comparing column values, the running bounds of
- * a chunk, and the planner's keep/skip answer, checked against tables and
- * against a model of the bounds. */
+ * a chunk, and the planner's keep/skip answer, checked against tables, a
+ * model of the bounds, and brute force over the rows of chunks cut by the
+ * real splitter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "storage/colorder.h"
 #include "storage/jsonrow.h"
 #include "storage/numtext.h"
+#include "storage/splitter.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
@@ -766,6 +768,483 @@ static void test_ctx_misuse(void **state)
     assert_null(ctx.shapes);
 }
 
+/* ---- the planner's answer against the rows of real chunks --------------- */
+
+/* A data-set as generated: nrows x ncols values with their kinds. */
+struct dset {
+    size_t ncols, nrows;
+    struct mval *v; /* row-major */
+    char *buf;      /* the file */
+    size_t len, cap;
+};
+
+static void dput(struct dset *d, const void *p, size_t n)
+{
+    if (d->len + n + 1 > d->cap) {
+        d->cap = (d->len + n + 1) * 2;
+        d->buf = realloc(d->buf, d->cap);
+        assert_non_null(d->buf);
+    }
+    memcpy(d->buf + d->len, p, n);
+    d->len += n;
+}
+
+static void dputs(struct dset *d, const char *s)
+{
+    dput(d, s, strlen(s));
+}
+
+static void dset_free(struct dset *d)
+{
+    size_t i;
+
+    for (i = 0; i < d->ncols * d->nrows; i++)
+        free(d->v[i].p);
+    free(d->v);
+    free(d->buf);
+    memset(d, 0, sizeof *d);
+}
+
+/* Column styles: what a column holds. */
+enum dstyle {
+    DS_NUMBERS,   /* numbers of many shapes, some empty */
+    DS_MIXED,     /* numbers and text */
+    DS_TEXT,      /* text, some empty */
+    DS_RISING,    /* long rising timestamps, repeats (the lazy max) */
+    DS_LONGNUM,   /* numbers, some longer than max_index_value */
+    DS_EMPTY,     /* nothing indexed */
+    DS_COUNT
+};
+
+static void gen_value(char *buf, size_t cap, enum dstyle st, int jsonl,
+                      uint64_t *clock)
+{
+    size_t k = rnd(10);
+
+    if (st == DS_EMPTY || (st != DS_RISING && k == 0)) {
+        buf[0] = '\0';
+        return;
+    }
+    switch (st) {
+    case DS_NUMBERS:
+        gen_number(buf, cap);
+        return;
+    case DS_MIXED:
+        if (k < 5)
+            gen_number(buf, cap);
+        else
+            gen_text(buf, cap, jsonl);
+        return;
+    case DS_TEXT:
+        gen_text(buf, cap, jsonl);
+        return;
+    case DS_RISING:
+        *clock += rnd(3);
+        if (rnd(12) == 0)
+            *clock -= *clock < 30 ? *clock : rnd(30);
+        snprintf(buf, cap, "2024-01-01T00:%02llu:%02llu.%06lluZ",
+                 (unsigned long long)(*clock / 1000000 % 60),
+                 (unsigned long long)(*clock / 10000 % 60),
+                 (unsigned long long)(*clock % 1000000));
+        return;
+    case DS_LONGNUM:
+        gen_number(buf, cap);
+        if (rnd(8) == 0) {
+            size_t n = 17 + rnd(20);
+            memset(buf, '7', n);
+            buf[n] = '\0';
+        }
+        return;
+    case DS_EMPTY:
+    case DS_COUNT:
+        break;
+    }
+    buf[0] = '\0';
+}
+
+static void put_json_string(struct dset *d, const struct mval *v)
+{
+    char esc[8];
+    size_t i;
+
+    dputs(d, "\"");
+    for (i = 0; i < v->n; i++) {
+        uint8_t c = v->p[i];
+        if (c == '"' || c == '\\') {
+            dputs(d, c == '"' ? "\\\"" : "\\\\");
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            dputs(d, esc);
+        } else {
+            dput(d, &c, 1);
+        }
+    }
+    dputs(d, "\"");
+}
+
+/* Generate a CSV or JSON Lines data-set, and the kind of each value as the
+ * format makes it (CSV: by the number grammar; JSON: by JSON type). */
+static void gen_dset(struct dset *d, int jsonl)
+{
+    enum dstyle style[4];
+    uint64_t clock[4];
+    size_t r, c;
+
+    memset(d, 0, sizeof *d);
+    d->ncols = 1 + rnd(4);
+    d->nrows = 1 + rnd(80);
+    d->v = calloc(d->ncols * d->nrows, sizeof *d->v);
+    assert_non_null(d->v);
+    for (c = 0; c < d->ncols; c++) {
+        style[c] = (enum dstyle)rnd(DS_COUNT);
+        clock[c] = rnd(100000);
+        if (!jsonl) {
+            char name[32];
+            snprintf(name, sizeof name, "%sc%zu", c ? "," : "", c);
+            dputs(d, name);
+        }
+    }
+    if (!jsonl)
+        dputs(d, "\n");
+    for (r = 0; r < d->nrows; r++) {
+        int members = 0;
+        if (jsonl)
+            dputs(d, "{");
+        for (c = 0; c < d->ncols; c++) {
+            struct mval *v = &d->v[r * d->ncols + c];
+            char buf[480];
+            gen_value(buf, sizeof buf, style[c], jsonl, &clock[c]);
+            v->n = strlen(buf);
+            v->p = padded(buf, v->n);
+            if (!jsonl) {
+                int quote = strpbrk(buf, ",\"") != NULL || rnd(8) == 0 ||
+                            (v->n == 0 && d->ncols == 1);
+                v->kind = colorder_classify_field(v->p, v->n);
+                if (c)
+                    dputs(d, ",");
+                if (quote) {
+                    const char *q;
+                    dputs(d, "\"");
+                    for (q = buf; *q; q++) {
+                        if (*q == '"')
+                            dputs(d, "\"");
+                        dput(d, q, 1);
+                    }
+                    dputs(d, "\"");
+                } else {
+                    dputs(d, buf);
+                }
+                continue;
+            }
+            {
+                char key[48];
+                snprintf(key, sizeof key, "%s\"c%zu\": ",
+                         members ? ", " : "", c);
+                if (v->n == 0 && rnd(3) == 0)
+                    continue; /* the key is missing */
+                dputs(d, key);
+                members++;
+            }
+            if (v->n == 0) {
+                static const char *const none[] = {"\"\"", "null", "true",
+                                                   "false", "[]", "{}",
+                                                   "[1, \"a\"]"};
+                v->kind = COLORDER_NONE;
+                dputs(d, none[rnd(NPOOL(none))]);
+            } else if (numtext_is_number(buf, v->n) && rnd(5)) {
+                v->kind = COLORDER_NUMBER;
+                dputs(d, buf);
+            } else {
+                v->kind = COLORDER_TEXT; /* a string, even "12" */
+                put_json_string(d, v);
+            }
+        }
+        dputs(d, jsonl ? "}\n" : (rnd(4) ? "\n" : "\r\n"));
+    }
+}
+
+/* A condition value for a column of type type, near its values. */
+static size_t gen_cond_value(char *buf, size_t cap, enum colorder_kind type,
+                             const struct dset *d, size_t c, size_t lim)
+{
+    const struct mval *pick = &d->v[rnd(d->nrows) * d->ncols + c];
+    size_t k = rnd(8), n;
+
+    if (type == COLORDER_NUMBER) {
+        if (k < 3 && pick->kind == COLORDER_NUMBER && pick->n + 4 < cap) {
+            memcpy(buf, pick->p, pick->n);
+            n = pick->n;
+            /* the same value written otherwise, or a neighbour */
+            switch (rnd(5)) {
+            case 0:
+                memcpy(buf + n, "e0", 2), n += 2;
+                break;
+            case 1:
+                if (memchr(buf, '.', n) && !memchr(buf, 'e', n) &&
+                    !memchr(buf, 'E', n))
+                    buf[n++] = rnd(2) ? '0' : '1';
+                break;
+            case 2:
+                memcpy(buf + n, "e-1", 3), n += 3;
+                break;
+            default:
+                break;
+            }
+            buf[n] = '\0';
+            if (!numtext_is_number(buf, n))
+                gen_number(buf, cap);
+        } else {
+            gen_number(buf, cap);
+        }
+        return strlen(buf);
+    }
+    /* text: a value, a prefix or an extension of one, the cut length */
+    if (k < 4 && pick->n > 0 && pick->n + 2 < cap) {
+        memcpy(buf, pick->p, pick->n);
+        n = pick->n;
+        switch (rnd(6)) {
+        case 0:
+            n = rnd(n + 1);
+            break;
+        case 1:
+            buf[n++] = rnd(2) ? '\x01' : '\xff';
+            break;
+        case 2:
+            if (n > lim)
+                n = lim + rnd(2);
+            break;
+        default:
+            break;
+        }
+        return n;
+    }
+    if (k == 4)
+        return 0; /* "" */
+    gen_text(buf, cap, 0);
+    return strlen(buf);
+}
+
+/* The condition on one row, by brute force: its value is indexed and
+ * compares as op says (numbers by numtext_compare, text by memcmp). */
+static int brute_match(enum colorder_kind type, enum colorder_op op,
+                       const struct mval *v, const uint8_t *x, size_t xn)
+{
+    int cmp;
+
+    if (v->kind == COLORDER_NONE)
+        return 0;
+    if (type == COLORDER_NUMBER) {
+        assert_int_equal(v->kind, COLORDER_NUMBER);
+        cmp = sgn(numtext_compare((const char *)v->p, v->n, (const char *)x,
+                                  xn));
+    } else {
+        size_t m = v->n < xn ? v->n : xn;
+        cmp = m ? sgn(memcmp(v->p, x, m)) : 0;
+        if (cmp == 0)
+            cmp = v->n < xn ? -1 : v->n > xn;
+    }
+    switch (op) {
+    case COLORDER_EQ:
+        return cmp == 0;
+    case COLORDER_NE:
+        return cmp != 0;
+    case COLORDER_LT:
+        return cmp < 0;
+    case COLORDER_LE:
+        return cmp <= 0;
+    case COLORDER_GT:
+        return cmp > 0;
+    case COLORDER_GE:
+        return cmp >= 0;
+    }
+    return 0;
+}
+
+/* Split d with the real splitter, then for random conditions on each
+ * column check every chunk: when any row of it satisfies the condition,
+ * colorder_cond_keep keeps it; and where the chunk's bounds are its true
+ * min and max (not cut), the answer is exactly what those decide: for
+ * < <= > >= and != whether a row satisfies the condition, for = whether
+ * the value lies between them. colorder_cond_match agrees with brute
+ * force on every row. */
+static void diff_round(int jsonl, size_t round)
+{
+    struct dset d;
+    struct splitter_config cfg;
+    struct splitter *s = NULL;
+    struct splitter_chunk **ch = NULL;
+    struct splitter_chunk *one;
+    struct fault f;
+    size_t nch = 0, lim = rnd(2) ? 16 : 256, c, i;
+    uint8_t *borrowed = NULL;
+
+    gen_dset(&d, jsonl);
+    splitter_config_default(&cfg, jsonl ? SPLITTER_JSONL : SPLITTER_CSV);
+    if (rnd(2))
+        cfg.chunk_rows = 1 + rnd(12);
+    else
+        cfg.chunk_bytes = 1 + rnd(600);
+    cfg.max_index_value = lim;
+    assert_int_equal(splitter_new(&s, &cfg, &f), 0);
+    if (rnd(2)) {
+        borrowed = padded(d.buf, d.len);
+        assert_int_equal(splitter_borrow(s, borrowed, d.len, &f), 0);
+        for (i = 0; i < d.len;) {
+            size_t n = 1 + rnd(200);
+            if (n > d.len - i)
+                n = d.len - i;
+            assert_int_equal(splitter_advance(s, n, &f), 0);
+            i += n;
+        }
+    } else {
+        for (i = 0; i < d.len;) {
+            size_t n = 1 + rnd(300);
+            if (n > d.len - i)
+                n = d.len - i;
+            if (splitter_feed(s, (const uint8_t *)d.buf + i, n, &f) < 0)
+                fail_msg("round %zu: %s\n%.*s", round, f.detail, (int)d.len,
+                         d.buf);
+            i += n;
+        }
+    }
+    if (splitter_finish(s, &f) < 0)
+        fail_msg("round %zu: %s", round, f.detail);
+    while ((one = splitter_next(s)) != NULL) {
+        ch = realloc(ch, (nch + 1) * sizeof *ch);
+        assert_non_null(ch);
+        ch[nch++] = one;
+    }
+    assert_int_equal(splitter_total_rows(s), d.nrows);
+
+    for (c = 0; c < d.ncols; c++) {
+        char name[32];
+        size_t sc, k, nseen_num = 0, nseen_text = 0, r;
+        enum colorder_kind type;
+
+        snprintf(name, sizeof name, "c%zu", c);
+        for (sc = 0; sc < splitter_column_count(s); sc++)
+            if (strcmp(splitter_column_name(s, sc), name) == 0)
+                break;
+        for (r = 0; r < d.nrows; r++) {
+            nseen_num += d.v[r * d.ncols + c].kind == COLORDER_NUMBER;
+            nseen_text += d.v[r * d.ncols + c].kind == COLORDER_TEXT;
+        }
+        type = colorder_type_of(nseen_num > 0, nseen_text > 0);
+        if (sc < splitter_column_count(s))
+            assert_int_equal(splitter_column_type(s, sc) == SPLITTER_COL_NUMBER
+                                 ? COLORDER_NUMBER
+                                 : COLORDER_TEXT,
+                             type);
+        for (k = 0; k < 30; k++) {
+            struct colorder_cond cond;
+            enum colorder_op op = (enum colorder_op)rnd(6);
+            char xb[480];
+            size_t xn = gen_cond_value(xb, sizeof xb, type, &d, c, lim);
+            uint8_t *x = padded(xb, xn);
+
+            assert_int_equal(colorder_cond_init(&cond, type, op, type, x, xn,
+                                                NULL, &f),
+                             0);
+            for (i = 0; i < nch; i++) {
+                const struct colorder_bound *b = NULL;
+                const struct mval *lo = NULL, *hi = NULL;
+                int any = 0, keep, lo_exact, hi_exact;
+                for (r = ch[i]->first_row; r < ch[i]->first_row + ch[i]->rows;
+                     r++) {
+                    const struct mval *v = &d.v[r * d.ncols + c];
+                    int m = brute_match(type, op, v, x, xn);
+                    if (colorder_cond_match(&cond, v->kind, v->p, v->n) != m)
+                        fail_msg("round %zu: match differs", round);
+                    any |= m;
+                    if (v->kind == COLORDER_NONE)
+                        continue;
+                    if (!lo || colorder_compare(type, v->p, v->n, lo->p,
+                                                lo->n) < 0)
+                        lo = v;
+                    if (!hi || colorder_compare(type, v->p, v->n, hi->p,
+                                                hi->n) > 0)
+                        hi = v;
+                }
+                if (sc < ch[i]->ncols)
+                    b = type == COLORDER_NUMBER ? &ch[i]->cols[sc].num
+                                                : &ch[i]->cols[sc].text;
+                keep = b ? colorder_cond_keep(&cond, b->min, b->min_len,
+                                              b->max, b->max_len)
+                         : 1;
+                if (any && !keep)
+                    fail_msg("round %zu (%s), column %zu, chunk %zu: a row "
+                             "satisfies \"%s %.*s\" but the chunk is left "
+                             "out",
+                             round, jsonl ? "jsonl" : "csv", c, i,
+                             colorder_op_name(op), (int)xn, (const char *)x);
+                if (lo == NULL) {
+                    assert_int_equal(keep, 1); /* no bounds */
+                    continue;
+                }
+                /* Which bounds are exact: numbers always (or absent when
+                 * one is too long), text when not cut. */
+                if (type == COLORDER_NUMBER) {
+                    lo_exact = hi_exact = b->min != NULL;
+                    if (!lo_exact)
+                        assert_int_equal(keep, 1);
+                } else {
+                    lo_exact = lo->n <= lim;
+                    hi_exact = hi->n <= lim;
+                }
+                switch (op) {
+                case COLORDER_LT:
+                case COLORDER_LE:
+                    if (lo_exact)
+                        assert_int_equal(keep, any);
+                    break;
+                case COLORDER_GT:
+                case COLORDER_GE:
+                    if (hi_exact)
+                        assert_int_equal(keep, any);
+                    break;
+                case COLORDER_NE:
+                    if (lo_exact && hi_exact)
+                        assert_int_equal(keep, any);
+                    break;
+                case COLORDER_EQ:
+                    if (lo_exact && hi_exact)
+                        assert_int_equal(
+                            keep,
+                            colorder_compare(type, lo->p, lo->n, x, xn) <= 0 &&
+                                colorder_compare(type, hi->p, hi->n, x,
+                                                 xn) >= 0);
+                    break;
+                }
+            }
+            free(x);
+        }
+    }
+    for (i = 0; i < nch; i++)
+        splitter_chunk_free(ch[i]);
+    free(ch);
+    splitter_free(s);
+    free(borrowed);
+    dset_free(&d);
+}
+
+static void test_diff_csv(void **state)
+{
+    size_t round;
+
+    (void)state;
+    for (round = 0; round < 1500; round++)
+        diff_round(0, round);
+}
+
+static void test_diff_jsonl(void **state)
+{
+    size_t round;
+
+    (void)state;
+    for (round = 0; round < 1500; round++)
+        diff_round(1, round);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -777,6 +1256,8 @@ int main(void)
         cmocka_unit_test(test_match_table),
         cmocka_unit_test(test_fold_model),
         cmocka_unit_test(test_ctx_misuse),
+        cmocka_unit_test(test_diff_csv),
+        cmocka_unit_test(test_diff_jsonl),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
