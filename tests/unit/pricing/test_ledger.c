@@ -151,9 +151,12 @@ static void test_migrations(void **state)
     assert_int_equal(ledger_sqlite_open(&l, s.st, &f), -1);
     assert_null(l);
     assert_int_equal(f.kind, FAULT_CORRUPT);
-    assert_int_equal(db_exec(s.st->db, "UPDATE ledger_schema SET version = 1",
-                             &f),
+    assert_int_equal(db_prepare(s.st->db, &st,
+                                "UPDATE ledger_schema SET version = ?1", &f),
                      0);
+    sqlite3_bind_int(st, 1, version);
+    assert_int_equal(db_step(s.st->db, st, "restore", &f), 0);
+    db_release(st);
     assert_int_equal(ledger_sqlite_open(&l, s.st, &f), 0);
     sq_close(&h, l);
 }
