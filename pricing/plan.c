@@ -340,3 +340,39 @@ done:
     json_decref(j);
     return rv;
 }
+
+/* a + b * c into *acc, or -1 when any step passes PLAN_AMOUNT_MAX. */
+static int cost_add(uint64_t *acc, uint64_t b, uint64_t c)
+{
+    uint64_t term;
+
+    if (__builtin_mul_overflow(b, c, &term) || term > PLAN_AMOUNT_MAX)
+        return -1;
+    if (__builtin_add_overflow(*acc, term, acc) || *acc > PLAN_AMOUNT_MAX)
+        return -1;
+    return 0;
+}
+
+int plan_cost(uint64_t *cost, const struct plan *p, const struct plan_usage *u,
+              struct fault *f)
+{
+    /* Whole MiB, rounded up once over the summed bytes: no overflow, since
+     * (x >> 20) + 1 fits whenever x does. */
+    uint64_t mib = (u->plain_bytes >> 20) + ((u->plain_bytes & 0xfffff) != 0);
+    uint64_t acc = 0;
+
+    *cost = 0;
+    if (p->kind == PLAN_PASS)
+        return 0;
+    if (cost_add(&acc, p->per_query, 1) < 0 ||
+        cost_add(&acc, p->per_chunk, u->chunks) < 0 ||
+        cost_add(&acc, p->per_row, u->rows) < 0 ||
+        cost_add(&acc, p->per_mib, mib) < 0) {
+        fault_set(f, FAULT_INVALID, "cost",
+                  "the query would cost more than %llu units; ask for fewer "
+                  "chunks", (unsigned long long)PLAN_AMOUNT_MAX);
+        return -1;
+    }
+    *cost = acc;
+    return 0;
+}

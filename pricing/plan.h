@@ -112,4 +112,22 @@ int plan_to_text(char **out, const struct plan *p, struct fault *f)
 int plan_from_text(struct plan *out, const char *text, size_t len,
                    struct fault *f) __attribute__((warn_unused_result));
 
+/* What a query touches, for its cost: the chunks, and the sums of their
+ * rows and plaintext bytes (a chunk is paid whole). */
+struct plan_usage {
+    uint64_t chunks;
+    uint64_t rows;
+    uint64_t plain_bytes;
+};
+
+/* The cost of a query touching u under plan p (DESIGN.md 4), into *cost:
+ * a metered plan costs per_query + per_chunk * chunks + per_row * rows +
+ * per_mib * ceil(plain_bytes / 2^20), every step checked; a pass plan's
+ * queries cost 0 (they need a running pass instead). Returns 0; -1 with
+ * *cost = 0 and f set: FAULT_INVALID naming "cost" when the sum would pass
+ * PLAN_AMOUNT_MAX (a query that costs more than any balance can hold is
+ * the caller's 400, never a wrap). */
+int plan_cost(uint64_t *cost, const struct plan *p, const struct plan_usage *u,
+              struct fault *f) __attribute__((warn_unused_result));
+
 #endif
