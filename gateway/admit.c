@@ -148,7 +148,9 @@ void admit_head(void *arg, const struct reqhead *h, const char *head,
         return;
     }
     if (m.entry->auth == ROUTER_SIGNED ||
-        (m.entry->auth == ROUTER_OPTIONAL && h->count[REQHEAD_SIGNATURE])) {
+        (m.entry->auth == ROUTER_OPTIONAL &&
+         (h->count[REQHEAD_SIGNATURE] || h->count[REQHEAD_TIMESTAMP] ||
+          h->count[REQHEAD_NONCE]))) {
         admit_auth_headers(&a, h, head);
         if (auth_check_headers(&a, (int64_t)time(NULL), &v->r.fault) < 0) {
             v->refuse = 1;

@@ -16,7 +16,11 @@ static const char *auth_header(struct gw_ctx *c, const char *name)
 
 int auth_present(struct gw_ctx *c)
 {
-    return auth_header(c, REQSIG_HEADER_SIGNATURE) != NULL;
+    /* Any one of the three makes the request signed: some but not all of
+     * them is a 401, never a silent read as anyone (DESIGN.md 3.6). */
+    return auth_header(c, REQSIG_HEADER_SIGNATURE) != NULL ||
+           auth_header(c, REQSIG_HEADER_TIMESTAMP) != NULL ||
+           auth_header(c, REQSIG_HEADER_NONCE) != NULL;
 }
 
 /* The headers a signature depends on, in the order auth_collect gives

@@ -12,7 +12,8 @@
 
 #include "gateway/gateway.h"
 
-/* Return 1 if the request carries any X-Sluice-Signature header, else 0. */
+/* Return 1 if the request carries any of X-Sluice-Timestamp, -Nonce or
+ * -Signature (it is then a signed request, checked whole), else 0. */
 int auth_present(struct gw_ctx *c);
 
 /* The headers a signature depends on, as text and length (text NULL when

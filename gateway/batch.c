@@ -108,6 +108,7 @@ void batch_run(evutil_socket_t fd, short what, void *arg)
         if (!committed) {
             /* Nothing of it was kept (f says why): remember nothing. */
             c->record_nonce = 0;
+            c->retry_after = 0;
             c->fault = f;
             request_held_clear(c);
             c->batched = 0;

@@ -14,6 +14,7 @@
 #include "contracts-abi/rpc.h"
 #include "lib/ethaddr.h"
 #include "lib/hex.h"
+#include "lib/keccak.h"
 #include "lib/log.h"
 #include "lib/u256.h"
 #include "pricing/ledger.h"
@@ -240,8 +241,9 @@ static json_t *chain_payment_json(const struct gw_chain *ch,
 
     snprintf(units, sizeof units, "%" PRIu64, p->units);
     return json_pack(
-        "{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
-        "log_index", (json_int_t)p->log_index, "state",
+        "{s:I, s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+        "ordinal", (json_int_t)p->ordinal, "log_index",
+        (json_int_t)p->log_index, "state",
         ledger_state_name(p->state), "confirmations",
         (json_int_t)(p->state == LEDGER_REVERSED
                          ? 0
@@ -256,6 +258,24 @@ static json_t *chain_payment_json(const struct gw_chain *ch,
         p->reason != LEDGER_REASON_NONE
             ? json_string(ledger_reason_name(p->reason))
             : json_null());
+}
+
+json_t *gw_chain_payment_json(const struct gw_chain *ch,
+                              const struct ledger_payment *p)
+{
+    struct follower_status st;
+    json_t *doc;
+
+    if (ch == NULL)
+        return NULL;
+    follower_status(ch->fl, &st);
+    doc = chain_payment_json(ch, p, st.tip < 0 ? 0 : (uint64_t)st.tip);
+    if (doc != NULL &&
+        json_object_set_new(doc, "tx_hash", chain_hex(p->tx_hash, 32)) < 0) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
 }
 
 static json_t *chain_tx_doc(const uint8_t tx[32], json_t *payments)
@@ -593,6 +613,28 @@ void chain_watch_go(struct chain_watch *w)
 
 /* ---- GET /v1/chain ------------------------------------------------------- */
 
+int gw_chain_payable(const struct gw_chain *ch, uint64_t *chain_id,
+                     struct ethaddr *contract, struct abi_market *abi,
+                     uint64_t *poll_ms)
+{
+    struct follower_status st;
+
+    *chain_id = 0;
+    memset(contract, 0, sizeof *contract);
+    memset(abi, 0, sizeof *abi);
+    *poll_ms = 0;
+    if (ch == NULL || ch->chain_id == 0)
+        return 0;
+    follower_status(ch->fl, &st);
+    if (st.state == FOLLOWER_DEGRADED)
+        return 0;
+    *chain_id = ch->chain_id;
+    *contract = ch->contract;
+    *abi = ch->abi;
+    *poll_ms = ch->opt.poll_ms;
+    return 1;
+}
+
 int gw_chain_doc(struct gw_chain *ch, struct ledger *l,
                  const struct ethaddr *gateway, json_t **out,
                  struct fault *f)
@@ -636,6 +678,79 @@ int gw_chain_doc(struct gw_chain *ch, struct ledger *l,
                      "lag", (json_int_t)lag, "state", state);
     return *out != NULL ? 0
                         : fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+}
+
+/* ---- the contract's owed(address) ----------------------------------------- */
+
+struct chain_owed {
+    void (*done)(void *arg, const char *wei);
+    void *arg;
+};
+
+static void chain_on_owed(void *arg, const struct rpcwire_reply *r, size_t n)
+{
+    struct chain_owed *o = arg;
+    char wei[U256_DECIMAL_SIZE];
+    uint8_t word[32];
+    struct u256 v;
+    struct fault f;
+    const char *text;
+    int ok = 0;
+
+    (void)n;
+    if (r[0].status == RPCWIRE_OK && json_is_string(r[0].result)) {
+        text = json_string_value(r[0].result);
+        if (hex_decode_0x(word, sizeof word, text, strlen(text), "result",
+                          &f) == 0) {
+            u256_from_be32(&v, word);
+            u256_to_decimal(wei, &v);
+            ok = 1;
+        }
+    }
+    if (!ok)
+        log_warn("earnings: the node did not answer owed(address)");
+    o->done(o->arg, ok ? wei : NULL);
+    free(o);
+}
+
+int gw_chain_owed(struct gw_chain *ch, const struct ethaddr *who,
+                  void (*done)(void *arg, const char *wei), void *arg,
+                  struct fault *f)
+{
+    static const char sig[] = "owed(address)";
+    uint8_t data[4 + 32], hash[32];
+    char data_hex[2 * sizeof data + 3], to[ETHADDR_TEXT_SIZE];
+    struct chain_owed *o;
+    json_t *params;
+
+    if (ch == NULL || ch->stopping)
+        return fault_set(f, FAULT_UNAVAILABLE, NULL, "no chain is followed");
+    /* The selector is the first four bytes of the signature's hash; the
+     * address is one word, left-padded. */
+    keccak256(hash, (const uint8_t *)sig, sizeof sig - 1);
+    memcpy(data, hash, 4);
+    memset(data + 4, 0, 12);
+    memcpy(data + 16, who->bytes, 20);
+    ethaddr_to_text(to, &ch->contract);
+    if (hex_encode_0x(data_hex, sizeof data_hex, data, sizeof data) < 0)
+        return fault_set(f, FAULT_INTERNAL, NULL, "hex");
+    o = calloc(1, sizeof *o);
+    params = json_pack("[{s:s, s:s}, s:s]", "to", to, "data", data_hex,
+                       "latest");
+    if (o == NULL || params == NULL) {
+        free(o);
+        json_decref(params);
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    o->done = done;
+    o->arg = arg;
+    if (rpc_call(ch->rpc, "eth_call", params, chain_on_owed, o, f) < 0) {
+        free(o);
+        json_decref(params);
+        return -1;
+    }
+    json_decref(params);
+    return 0;
 }
 
 /* ---- start and stop ------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "contracts-abi/abi.h"
 #include "lib/ethaddr.h"
 #include "lib/fault.h"
 #include "pricing/ledger.h"
@@ -70,6 +71,32 @@ void gw_chain_metrics(const struct gw_chain *ch, struct evbuffer *out);
 int gw_chain_doc(struct gw_chain *ch, struct ledger *l,
                  const struct ethaddr *gateway, json_t **out,
                  struct fault *f) __attribute__((warn_unused_result));
+
+/* What a payment needs of the chain now (the `payment` of a 402, DESIGN.md
+ * 3.6): the chain's id, the contract and its ABI, and the follower's poll
+ * interval (how soon a new block is seen). Returns 1 with them set when a
+ * payment can be made and seen: the follower knows the chain's id and the
+ * node answered its last look (syncing, ok, or after a finality
+ * violation). Returns 0 with them zeroed when it cannot: no chain (ch
+ * NULL), or the node is unreachable (degraded). */
+int gw_chain_payable(const struct gw_chain *ch, uint64_t *chain_id,
+                     struct ethaddr *contract, struct abi_market *abi,
+                     uint64_t *poll_ms);
+
+/* Payment p as GET /v1/payments lists it (DESIGN.md 3.9), with its
+ * "tx_hash" too (as an account lists it, 3.11): a new reference, or NULL
+ * when memory runs out or ch is NULL. */
+json_t *gw_chain_payment_json(const struct gw_chain *ch,
+                              const struct ledger_payment *p);
+
+/* Ask the node for the contract's owed(who) (DESIGN.md 3.7: what who may
+ * withdraw). done(arg, wei) is called exactly once later, from the loop:
+ * wei is the decimal text, or NULL when the node did not answer well.
+ * Returns 0; -1 with f set when there is no chain (FAULT_UNAVAILABLE) or
+ * the call cannot be sent, and then done is never called. */
+int gw_chain_owed(struct gw_chain *ch, const struct ethaddr *who,
+                  void (*done)(void *arg, const char *wei), void *arg,
+                  struct fault *f) __attribute__((warn_unused_result));
 
 /* A watch of transaction tx's payments: what the ledger recorded, or, for
  * a transaction the follower has not reached, what the node's receipt

@@ -68,8 +68,8 @@ static json_t *datasets_view_price(const struct catalog_meta *m)
     return plan_to_json(&p);
 }
 
-static json_t *datasets_view_columns(struct gw_ctx *c,
-                                     const struct catalog_dataset *d)
+json_t *datasets_view_columns(struct gw_ctx *c,
+                              const struct catalog_dataset *d)
 {
     struct catalog_column *cols = NULL;
     size_t n = 0, i;

@@ -32,6 +32,11 @@ char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
 /* Return a chunk's manifest entry as a new JSON object, or NULL. */
 json_t *datasets_view_chunk(const struct catalog_chunk *ch);
 
+/* The columns of published data-set d as JSON, [{"name", "type"}] (type
+ * "number" or "text"), a new reference; NULL with c->fault set. */
+json_t *datasets_view_columns(struct gw_ctx *c,
+                              const struct catalog_dataset *d);
+
 /* Reply 200 with data-set id_text's view as GET shows it to c (the
  * access rule of datasets_view_load applies), from the cache of rendered
  * views when it holds a valid one; a published data-set's view, the same

@@ -19,6 +19,7 @@
 
 #include "gateway/router.h"
 #include "lib/ethaddr.h"
+#include "lib/ethkey.h"
 #include "lib/fault.h"
 #include "storage/store.h"
 
@@ -98,6 +99,7 @@ struct gateway {
     struct viewcache *views;    /* rendered data-set views (viewcache.h) */
     struct gw_chain *chain;     /* NULL: no chain */
     struct ethaddr identity;    /* the gateway's account (identity.h) */
+    struct ethkey key;          /* its key: signs receipts; wiped at free */
     void *tls_ctx;              /* SSL_CTX *, when TLS is on */
     struct event *sig_term, *sig_int, *tick;
     struct event *shutdown_timer, *drain_timer;
@@ -135,6 +137,9 @@ struct gw_ctx {
     int record_nonce;           /* the answer is to be remembered */
     int in_tx;                  /* gw_begin was called */
     int status;                 /* sent */
+    int retry_after;            /* a Retry-After for the answer; 0: none */
+    json_t *problem_extra;      /* members a problem answer adds (a 402's
+                                   quote and payment); owned */
     uint64_t reserved;          /* body memory held (conns.h) */
     int refused;                /* the gate refused it (gate.h) */
     const char *refused_route;  /* its route's name, or NULL */

@@ -45,6 +45,19 @@ struct problem_kind problem_for(enum fault_kind kind)
         p = (struct problem_kind){409, PROBLEM_URN "conflict",
                                   "Conflict with the current state", 1};
         break;
+    case FAULT_NONCE_REUSED:
+        p = (struct problem_kind){409, PROBLEM_URN "nonce-reused",
+                                  "Nonce already used for another request",
+                                  1};
+        break;
+    case FAULT_IN_FLIGHT:
+        p = (struct problem_kind){409, PROBLEM_URN "in-flight",
+                                  "The same request is still running", 1};
+        break;
+    case FAULT_MAX_COST:
+        p = (struct problem_kind){409, PROBLEM_URN "max-cost",
+                                  "The query costs more than max_cost", 1};
+        break;
     case FAULT_TOO_LARGE:
         p = (struct problem_kind){413, PROBLEM_URN "too-large",
                                   "Request too large", 1};
@@ -69,23 +82,36 @@ struct problem_kind problem_for(enum fault_kind kind)
     return p;
 }
 
-static char *problem_text(int status, const char *type, const char *title,
-                          const char *detail, const char *field)
+static char *problem_text_with(int status, const char *type,
+                               const char *title, const char *detail,
+                               const char *field, const json_t *extra)
 {
-    json_t *doc;
+    const char *key;
+    json_t *doc, *v;
     char *text = NULL;
 
     doc = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title,
                     "status", status, "detail", detail ? detail : title);
     if (doc != NULL && field != NULL && field[0] != '\0')
         json_object_set_new(doc, "field", json_string(field));
+    if (doc != NULL && extra != NULL)
+        json_object_foreach((json_t *)extra, key, v)
+            if (json_object_get(doc, key) == NULL)
+                json_object_set(doc, key, v);
     if (doc != NULL)
         text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(doc);
     return text;
 }
 
-char *problem_render(const struct fault *f, int *status)
+static char *problem_text(int status, const char *type, const char *title,
+                          const char *detail, const char *field)
+{
+    return problem_text_with(status, type, title, detail, field, NULL);
+}
+
+char *problem_render_with(const struct fault *f, const json_t *extra,
+                          int *status)
 {
     struct problem_kind p = problem_for(f->kind);
 
@@ -94,8 +120,14 @@ char *problem_render(const struct fault *f, int *status)
         log_error("%s: %s", p.title, f->detail);
         return problem_text(p.status, p.type, p.title, p.title, NULL);
     }
-    return problem_text(p.status, p.type, p.title,
-                        f->detail[0] ? f->detail : p.title, f->field);
+    return problem_text_with(p.status, p.type, p.title,
+                             f->detail[0] ? f->detail : p.title, f->field,
+                             extra);
+}
+
+char *problem_render(const struct fault *f, int *status)
+{
+    return problem_render_with(f, NULL, status);
 }
 
 static int problem_write(struct evhttp_request *req, int status,

@@ -10,6 +10,7 @@
 #define SLUICE_GATEWAY_PROBLEM_H
 
 #include <event2/http.h>
+#include <jansson.h>
 
 #include "lib/fault.h"
 
@@ -27,6 +28,12 @@ struct problem_kind problem_for(enum fault_kind kind);
  * details replaced by the title) and put its status in *status. Returns
  * the text (malloc'd, caller frees), or NULL on allocation failure. */
 char *problem_render(const struct fault *f, int *status);
+
+/* As problem_render, with the members of extra (a JSON object, or NULL)
+ * added to the problem (a 402's quote, balance and payment: DESIGN.md
+ * 3.6); they never replace type, title, status, detail or field. */
+char *problem_render_with(const struct fault *f, const json_t *extra,
+                          int *status);
 
 /* Send f to the client of req as application/problem+json with type,
  * title, status, detail and (when f names one) field. retry_after > 0 adds

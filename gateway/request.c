@@ -134,6 +134,7 @@ static int request_record(struct gw_ctx *c, int status, const char *ctype,
     r.location = (char *)(uintptr_t)location;
     r.response = (uint8_t *)(uintptr_t)body;
     r.response_len = len;
+    r.retry_after = c->retry_after;
     if (c->batched) /* inside its SAVEPOINT; the batch commits */
         return ledger_nonce_insert(c->gw->ledger, &r, f);
     if (!c->in_tx) {
@@ -218,6 +219,13 @@ void request_send(struct gw_ctx *c, int status, const char *ctype,
         evhttp_add_header(h, "Location", location);
     if (evhttp_find_header(h, "Cache-Control") == NULL)
         evhttp_add_header(h, "Cache-Control", "no-store");
+    if (c->retry_after > 0) {
+        char retry[16];
+
+        snprintf(retry, sizeof retry, "%d", c->retry_after);
+        evhttp_remove_header(h, "Retry-After");
+        evhttp_add_header(h, "Retry-After", retry);
+    }
     if (buf != NULL && len > 0)
         evbuffer_add(buf, body, len);
     c->bytes_out = reply_send(c->req, status, NULL, buf);
@@ -316,7 +324,10 @@ void request_fail(struct gw_ctx *c)
         ledger_rollback(c->gw->ledger);
         c->in_tx = 0;
     }
-    text = problem_render(&c->fault, &status);
+    text = problem_render_with(&c->fault, c->problem_extra, &status);
+    /* 503: the chain is away; say when to try again (DESIGN.md 3.9). */
+    if (status == 503 && c->retry_after == 0)
+        c->retry_after = 5;
     if (text == NULL) {
         if (c->batched) {
             request_hold(c, 500, NULL, NULL, NULL, 0);
@@ -344,10 +355,6 @@ void request_fail(struct gw_ctx *c)
             return;
         }
     }
-    /* 503: the chain is away; say when to try again (DESIGN.md 3.9). */
-    if (status == 503 && c->req != NULL)
-        evhttp_add_header(evhttp_request_get_output_headers(c->req),
-                          "Retry-After", "5");
     request_send(c, status, "application/problem+json", NULL,
                 (const uint8_t *)text, strlen(text));
     free(text);
@@ -373,6 +380,7 @@ void request_finish(struct gw_ctx *c)
         event_free(c->done_ev);
     if (c->owned_body != NULL)
         evbuffer_free(c->owned_body);
+    json_decref(c->problem_extra);
     gw->active_requests--;
     free(c);
 }

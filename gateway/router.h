@@ -33,6 +33,14 @@ enum router_body {
     ROUTER_BODY_RAW   /* up to max_part_bytes: an upload part */
 };
 
+/* Flags of a route. */
+enum router_flag {
+    /* A signed POST that changes nothing (a quote): its signature and
+     * timestamp are checked, its nonce is neither looked up nor
+     * recorded, and it runs outside the group commit. */
+    ROUTER_READ_ONLY = 1
+};
+
 struct router_entry {
     const char *method;  /* "GET", "POST", "PUT", "DELETE" */
     const char *pattern; /* "/v1/datasets/{id}" */
@@ -40,6 +48,7 @@ struct router_entry {
     enum router_body body;
     const char *name;    /* stable label for metrics and logs */
     int (*handler)(struct gw_ctx *c);
+    unsigned flags;      /* enum router_flag bits; 0 for most */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NO_PATH, ROUTER_NO_METHOD };

@@ -30,5 +30,10 @@ int h_object(struct gw_ctx *c);
 int h_web(struct gw_ctx *c);
 int h_chain(struct gw_ctx *c);
 int h_payment(struct gw_ctx *c);
+int h_query(struct gw_ctx *c);
+int h_quote(struct gw_ctx *c);
+int h_audit_head(struct gw_ctx *c);
+int h_account(struct gw_ctx *c);
+int h_earnings(struct gw_ctx *c);
 
 #endif

@@ -98,6 +98,7 @@ static const char *server_method_name(enum evhttp_cmd_type t)
 /* Answer a repeat of a recorded request with the first answer. */
 static void server_replay(struct gw_ctx *c, const struct ledger_nonce *r)
 {
+    c->retry_after = r->retry_after;
     request_send(c, r->status, r->content_type[0] ? r->content_type : NULL,
                 r->location, r->response, r->response_len);
 }
@@ -120,7 +121,7 @@ static int server_nonce_gate(struct gw_ctx *c, char *key, size_t cap,
             memcmp(r.body_sha256, c->body_sha256, 32) == 0) {
             server_replay(c, &r);
         } else {
-            fault_set(&c->fault, FAULT_CONFLICT, "X-Sluice-Nonce",
+            fault_set(&c->fault, FAULT_NONCE_REUSED, "X-Sluice-Nonce",
                       "this nonce was already used for another request");
             c->status = problem_send(c->req, &c->fault, 0);
         }
@@ -129,7 +130,7 @@ static int server_nonce_gate(struct gw_ctx *c, char *key, size_t cap,
         return 0;
     }
     if (request_inflight_add(c->gw->inflight, key) < 0) {
-        fault_set(&c->fault, FAULT_CONFLICT, "X-Sluice-Nonce",
+        fault_set(&c->fault, FAULT_IN_FLIGHT, "X-Sluice-Nonce",
                   "the same request is still being answered; retry");
         c->status = problem_send(c->req, &c->fault, 1);
         *handled = 1;
@@ -263,8 +264,8 @@ static void server_run(struct gw_ctx *c)
     int handled = 0;
 
     key[0] = '\0';
-    if (c->is_signed && strcmp(c->method, "GET") != 0 &&
-        strcmp(c->method, "HEAD") != 0) {
+    if (c->is_signed && !(c->match.entry->flags & ROUTER_READ_ONLY) &&
+        strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
         if (server_nonce_gate(c, key, sizeof key, &handled) < 0) {
             key[0] = '\0';
             request_fail(c);
@@ -479,16 +480,14 @@ void gateway_stop(struct gateway *gw)
     server_on_drain_check(-1, 0, gw);
 }
 
-/* The gateway's account, derived once (its key is wiped at once). */
+/* The gateway's account and key, derived once: the key signs receipts and
+ * the audit head (DESIGN.md 3.10) and is wiped in gateway_free. */
 static int server_identity(struct gateway *gw, struct fault *f)
 {
-    struct ethkey k;
-
-    if (identity_key(&k, gw->store) < 0)
+    if (identity_key(&gw->key, gw->store) < 0)
         return fault_set(f, FAULT_INTERNAL, NULL,
                          "the gateway's key cannot be derived");
-    gw->identity = k.addr;
-    ethkey_wipe(&k);
+    gw->identity = gw->key.addr;
     return 0;
 }
 
@@ -669,6 +668,7 @@ void gateway_free(struct gateway *gw)
     webroot_free(gw->web);
     ledger_close(gw->ledger);
     store_close(gw->store);
+    ethkey_wipe(&gw->key);
     if (gw->base != NULL)
         event_base_free(gw->base);
     request_inflight_free(gw->inflight);

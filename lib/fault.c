@@ -39,6 +39,9 @@ const char *fault_kind_name(enum fault_kind kind)
     case FAULT_FORBIDDEN: return "forbidden";
     case FAULT_NOT_FOUND: return "not_found";
     case FAULT_CONFLICT: return "conflict";
+    case FAULT_NONCE_REUSED: return "nonce_reused";
+    case FAULT_IN_FLIGHT: return "in_flight";
+    case FAULT_MAX_COST: return "max_cost";
     case FAULT_TOO_LARGE: return "too_large";
     case FAULT_RATE_LIMITED: return "rate_limited";
     case FAULT_UNAVAILABLE: return "unavailable";

@@ -22,6 +22,9 @@ enum fault_kind {
     FAULT_FORBIDDEN,    /* a valid signer without the right */
     FAULT_NOT_FOUND,    /* unknown resource */
     FAULT_CONFLICT,     /* the state does not allow it */
+    FAULT_NONCE_REUSED, /* a signed request's nonce named another request */
+    FAULT_IN_FLIGHT,    /* the same signed request is still being answered */
+    FAULT_MAX_COST,     /* a query would cost more than its max_cost */
     FAULT_TOO_LARGE,    /* a body, row or file over its bound */
     FAULT_RATE_LIMITED, /* too many requests from one client; slow down */
     FAULT_UNAVAILABLE,  /* a dependency (the chain) is down; retry later */

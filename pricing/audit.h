@@ -35,6 +35,9 @@
 #define AUDIT_FIRST_LINE "sluice-release-v1"
 #define AUDIT_HEAD_FIRST_LINE "sluice-audit-head-v1"
 
+/* Room for a head's text: the first line, two 20-digit numbers, a hash. */
+#define AUDIT_HEAD_TEXT_MAX 160
+
 /* What one entry says. */
 struct audit_entry {
     uint64_t index;          /* from 1 */

@@ -203,8 +203,9 @@ void ledger_close(struct ledger *l);
 #define LEDGER_NONCE_SIZE 65
 
 /* Each (address, nonce) that a verified signed request used is kept with
- * what was asked (method, target, body hash) and the answer it got, so
- * that a retry gets the same answer and no second effect. */
+ * what was asked (method, target, body hash) and the answer it got
+ * (status, body, and the headers Content-Type, Location and Retry-After),
+ * so that a retry gets the same answer and no second effect. */
 struct ledger_nonce {
     char address[LEDGER_ADDRESS_SIZE]; /* EIP-55 */
     char nonce[LEDGER_NONCE_SIZE];
@@ -217,6 +218,7 @@ struct ledger_nonce {
     char *location;     /* owned; NULL when none */
     uint8_t *response;  /* owned */
     size_t response_len;
+    int retry_after;    /* its Retry-After in seconds; 0: none */
 };
 
 /* Free what r owns and zero it. r may be NULL. */

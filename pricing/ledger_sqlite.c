@@ -128,7 +128,10 @@ static const char *const lsq_migrations[] = {
      * pass's expiry; payments may be unmatched for "overflow" (a credit
      * past 2^63 - 1 units), and are found by payer too; every release is
      * a row of queries (usage, earnings) and an entry of audit_log, whose
-     * text links to the previous entry's hash. */
+     * text links to the previous entry's hash. A remembered answer keeps
+     * its Retry-After (a 402 whose payments are still confirming). */
+    "ALTER TABLE request_nonces ADD COLUMN retry_after INTEGER NOT NULL"
+    "  DEFAULT 0;"
     "ALTER TABLE balances ADD COLUMN credited_total INTEGER NOT NULL"
     "  DEFAULT 0 CHECK (credited_total >= 0);"
     "ALTER TABLE balances ADD COLUMN spent_total INTEGER NOT NULL"
@@ -325,8 +328,8 @@ static int lsq_nonce_lookup(struct ledger *l, struct ledger_nonce *out,
     *found = 0;
     if (db_prepare(db, &stmt,
                    "SELECT created_at, method, target, body_sha256, status, "
-                   "content_type, location, response FROM request_nonces "
-                   "WHERE address = ?1 AND nonce = ?2",
+                   "content_type, location, response, retry_after "
+                   "FROM request_nonces WHERE address = ?1 AND nonce = ?2",
                    f) < 0)
         goto done;
     sqlite3_bind_text(stmt, 1, address, -1, SQLITE_STATIC);
@@ -359,6 +362,7 @@ static int lsq_nonce_lookup(struct ledger *l, struct ledger_nonce *out,
     if (n > 0)
         memcpy(out->response, sqlite3_column_blob(stmt, 7), (size_t)n);
     out->response_len = (size_t)n;
+    out->retry_after = sqlite3_column_int(stmt, 8);
     *found = 1;
     rv = 0;
 done:
@@ -376,8 +380,8 @@ static int lsq_nonce_insert(struct ledger *l, const struct ledger_nonce *r,
     if (db_prepare(db, &stmt,
                    "INSERT INTO request_nonces (address, nonce, created_at, "
                    "method, target, body_sha256, status, content_type, "
-                   "location, response) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                   "location, response, retry_after) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                    f) < 0)
         return -1;
     sqlite3_bind_text(stmt, 1, r->address, -1, SQLITE_STATIC);
@@ -392,6 +396,7 @@ static int lsq_nonce_insert(struct ledger *l, const struct ledger_nonce *r,
         sqlite3_bind_text(stmt, 9, r->location, -1, SQLITE_STATIC);
     sqlite3_bind_blob(stmt, 10, r->response ? (const void *)r->response : "",
                       (int)r->response_len, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 11, r->retry_after);
     rc = db_step(db, stmt, "nonce insert", f);
     db_release(stmt);
     return rc < 0 ? -1 : 0;

@@ -633,6 +633,99 @@ done:
     return rv;
 }
 
+int catalog_each_chunk_in_rows(struct store *st,
+                               const uint8_t id[CATALOG_ID_LEN],
+                               uint64_t from, uint64_t to,
+                               int (*fn)(void *arg,
+                                         const struct catalog_chunk *c,
+                                         struct fault *f),
+                               void *arg, struct fault *f)
+{
+    sqlite3 *db = db_of(st);
+    struct catalog_chunk c;
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    if (from >= to || from > (uint64_t)INT64_MAX)
+        return 0;
+    if (to > (uint64_t)INT64_MAX)
+        to = (uint64_t)INT64_MAX;
+    /* First rows rise with the index: the first chunk touched is the last
+     * one that starts at or before from, found in chunks_first_row; the
+     * rest follow it while they start before to. */
+    if (db_prepare(db, &stmt,
+                   "SELECT idx, object_id, first_row, rows, plain_bytes, "
+                   "stored_bytes FROM chunks WHERE dataset_id = ?1 "
+                   "AND idx >= COALESCE((SELECT idx FROM chunks "
+                   "  WHERE dataset_id = ?1 AND first_row <= ?2 "
+                   "  ORDER BY first_row DESC LIMIT 1), 0) "
+                   "AND first_row < ?3 ORDER BY idx",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)from);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)to);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        catalog_read_chunk(&c, stmt);
+        if (c.first_row + c.rows <= from)
+            continue; /* ends before the range (an empty data-set's edge) */
+        if (fn(arg, &c, f) < 0)
+            goto done;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "list chunks by rows", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    db_release(stmt);
+    return rv;
+}
+
+int catalog_each_bound(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       size_t position,
+                       int (*fn)(void *arg, uint64_t index,
+                                 const struct catalog_bound *b,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+{
+    sqlite3 *db = db_of(st);
+    struct catalog_bound b;
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    if (db_prepare(db, &stmt,
+                   "SELECT idx, num_min, num_max, text_min, text_max "
+                   "FROM chunk_index WHERE dataset_id = ?1 AND position = ?2 "
+                   "ORDER BY idx",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)position);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        b.num_min = sqlite3_column_blob(stmt, 1);
+        b.num_min_len = (size_t)sqlite3_column_bytes(stmt, 1);
+        b.num_max = sqlite3_column_blob(stmt, 2);
+        b.num_max_len = (size_t)sqlite3_column_bytes(stmt, 2);
+        b.text_min = sqlite3_column_blob(stmt, 3);
+        b.text_min_len = (size_t)sqlite3_column_bytes(stmt, 3);
+        b.text_max = sqlite3_column_blob(stmt, 4);
+        b.text_max_len = (size_t)sqlite3_column_bytes(stmt, 4);
+        if (fn(arg, catalog_u64(stmt, 0), &b, f) < 0)
+            goto done;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "list chunk bounds", f);
+        goto done;
+    }
+    rv = 0;
+done:
+    db_release(stmt);
+    return rv;
+}
+
 int catalog_each_dataset(struct store *st, enum catalog_state state,
                          int (*fn)(void *arg, const uint8_t id[CATALOG_ID_LEN],
                                    struct fault *f),
@@ -889,6 +982,52 @@ int catalog_set_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     }
     if (catalog_step_changed(db, stmt, "set price", f) < 0)
         goto done;
+    db_release(stmt);
+    stmt = NULL;
+    /* The history, in the same unit of work as the change. */
+    if (db_prepare(db, &stmt,
+                   "INSERT INTO price_history (dataset_id, seq, at, price) "
+                   "SELECT ?1, COALESCE(MAX(seq), 0) + 1, "
+                   "CAST(strftime('%s', 'now') AS INTEGER), ?2 "
+                   "FROM price_history WHERE dataset_id = ?1",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (price != NULL)
+        sqlite3_bind_text(stmt, 2, price, -1, SQLITE_STATIC);
+    if (catalog_step_done(db, stmt, "record the price", f) < 0)
+        goto done;
+    rv = 0;
+done:
+    db_release(stmt);
+    return rv;
+}
+
+int catalog_each_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       int (*fn)(void *arg, int64_t at, const char *price,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+{
+    sqlite3 *db = db_of(st);
+    sqlite3_stmt *stmt = NULL;
+    int rv = -1;
+    int rc;
+
+    if (db_prepare(db, &stmt,
+                   "SELECT at, price FROM price_history WHERE dataset_id = ?1 "
+                   "ORDER BY seq",
+                   f) < 0)
+        goto done;
+    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (fn(arg, sqlite3_column_int64(stmt, 0),
+               (const char *)sqlite3_column_text(stmt, 1), f) < 0)
+            goto done;
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, rc, "list prices", f);
+        goto done;
+    }
     rv = 0;
 done:
     db_release(stmt);

@@ -110,7 +110,8 @@ int catalog_put_meta(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     __attribute__((warn_unused_result));
 
 /* Set data-set id's price (canonical plan text, or NULL) and its sort key,
- * noting the time of the change. Returns 0, or -1 with f set
+ * noting the time of the change and adding it to the price history
+ * (catalog_each_price). Returns 0, or -1 with f set
  * (FAULT_NOT_FOUND). */
 int catalog_set_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                       const char *price, double price_key, struct fault *f)
@@ -282,6 +283,47 @@ int catalog_get_chunk(struct store *st, struct catalog_chunk *out,
  * Returns 0, or -1 with f set. */
 int catalog_each_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                        int (*fn)(void *arg, const struct catalog_chunk *c,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Call fn for each chunk of data-set id that holds a row in [from, to)
+ * (rows data-sets only), in ascending index, found through the chunks'
+ * first rows. Nothing when from >= to. Same contract as
+ * catalog_each_chunk. */
+int catalog_each_chunk_in_rows(struct store *st,
+                               const uint8_t id[CATALOG_ID_LEN],
+                               uint64_t from, uint64_t to,
+                               int (*fn)(void *arg,
+                                         const struct catalog_chunk *c,
+                                         struct fault *f),
+                               void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* The bounds a chunk's index holds for one column (storage/colorder.h):
+ * the number bounds and the text bounds, each NULL (length 0) when the
+ * chunk has none. Borrowed for the length of one callback. */
+struct catalog_bound {
+    const uint8_t *num_min, *num_max, *text_min, *text_max;
+    size_t num_min_len, num_max_len, text_min_len, text_max_len;
+};
+
+/* Call fn for each chunk of data-set id that has index bounds for the
+ * column at position, in ascending index (a chunk without any is not
+ * visited: it proves nothing). Same contract as catalog_each_chunk. */
+int catalog_each_bound(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       size_t position,
+                       int (*fn)(void *arg, uint64_t index,
+                                 const struct catalog_bound *b,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Call fn for each price data-set id has had, oldest first: when it was
+ * set (unix seconds) and its canonical plan text (NULL when the price was
+ * cleared). Same contract as catalog_each_chunk. */
+int catalog_each_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       int (*fn)(void *arg, int64_t at, const char *price,
                                  struct fault *f),
                        void *arg, struct fault *f)
     __attribute__((warn_unused_result));

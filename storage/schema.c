@@ -127,6 +127,24 @@ static const char *const schema_migrations[] = {
     "ALTER TABLE datasets ADD COLUMN touched_at INTEGER;"
     "CREATE INDEX datasets_owner_state"
     "  ON datasets(owner, state);",
+
+    /* 6: what a query planner needs and a buyer may ask: chunks by their
+     * first row (a range of rows finds its first chunk in the index, not
+     * by a scan), and every price a data-set has had, with its time (a
+     * change applies to later queries only; DESIGN.md 4). The prices set
+     * before this migration are recorded at the data-set's last activity,
+     * the best time known for them. */
+    "CREATE INDEX chunks_first_row ON chunks(dataset_id, first_row);"
+    "CREATE TABLE price_history ("
+    "  dataset_id BLOB NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL CHECK (seq >= 1),"
+    "  at INTEGER NOT NULL,"
+    "  price TEXT,"
+    "  PRIMARY KEY (dataset_id, seq)"
+    ");"
+    "INSERT INTO price_history (dataset_id, seq, at, price)"
+    "  SELECT id, 1, COALESCE(touched_at, created_at), price FROM datasets"
+    "  WHERE price IS NOT NULL;",
 };
 
 #define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))

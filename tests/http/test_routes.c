@@ -18,11 +18,11 @@
 #include "tests/support/gwtest.h"
 
 static const struct router_entry table[] = {
-    {"GET", "/a", ROUTER_PUBLIC, ROUTER_BODY_NONE, "a", NULL},
-    {"PUT", "/a", ROUTER_SIGNED, ROUTER_BODY_JSON, "a_put", NULL},
-    {"GET", "/a/{x}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "ax", NULL},
-    {"POST", "/a/{x}/b/{y}", ROUTER_SIGNED, ROUTER_BODY_RAW, "axby", NULL},
-    {"GET", "/{f}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "file", NULL},
+    {"GET", "/a", ROUTER_PUBLIC, ROUTER_BODY_NONE, "a", NULL, 0},
+    {"PUT", "/a", ROUTER_SIGNED, ROUTER_BODY_JSON, "a_put", NULL, 0},
+    {"GET", "/a/{x}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "ax", NULL, 0},
+    {"POST", "/a/{x}/b/{y}", ROUTER_SIGNED, ROUTER_BODY_RAW, "axby", NULL, 0},
+    {"GET", "/{f}", ROUTER_PUBLIC, ROUTER_BODY_NONE, "file", NULL, 0},
 };
 
 struct match_case {

@@ -74,6 +74,47 @@ void gwtest_start(struct gwtest *t, void (*adjust)(struct gateway_options *))
         fail_msg("gwtest: pthread_create");
 }
 
+/* A function run on the loop's thread, and the wait for it. */
+struct gwtest_call {
+    void (*fn)(struct gateway *gw, void *arg);
+    void *arg;
+    struct gateway *gw;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void gwtest_on_call(evutil_socket_t fd, short what, void *arg)
+{
+    struct gwtest_call *call = arg;
+
+    (void)fd;
+    (void)what;
+    call->fn(call->gw, call->arg);
+    pthread_mutex_lock(&call->mu);
+    call->done = 1;
+    pthread_cond_signal(&call->cv);
+    pthread_mutex_unlock(&call->mu);
+}
+
+void gwtest_on_loop(struct gwtest *t, void (*fn)(struct gateway *gw, void *arg),
+                    void *arg)
+{
+    struct gwtest_call call = {fn, arg, t->gw, PTHREAD_MUTEX_INITIALIZER,
+                               PTHREAD_COND_INITIALIZER, 0};
+    struct timeval now = {0, 0};
+
+    if (event_base_once(t->gw->base, -1, EV_TIMEOUT, gwtest_on_call, &call,
+                        &now) < 0)
+        fail_msg("gwtest: event_base_once");
+    pthread_mutex_lock(&call.mu);
+    while (!call.done)
+        pthread_cond_wait(&call.cv, &call.mu);
+    pthread_mutex_unlock(&call.mu);
+    pthread_mutex_destroy(&call.mu);
+    pthread_cond_destroy(&call.cv);
+}
+
 static void gwtest_on_stop(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;

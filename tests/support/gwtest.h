@@ -81,4 +81,9 @@ void gwtest_resp_clear(struct gwtest_resp *r);
 /* A deterministic key from one byte (secret = that byte repeated). */
 void gwtest_key(struct ethkey *k, uint8_t seed);
 
+/* Run fn(gw, arg) on the gateway's loop thread (which owns its database
+ * handles and ledger) and wait until it has returned: how a test reaches
+ * the ledger directly, to credit a payment as the chain follower would. */
+void gwtest_on_loop(struct gwtest *t, void (*fn)(struct gateway *gw, void *arg),
+                    void *arg);
 #endif

@@ -1,0 +1,436 @@
+/*
+ * h_query: metered queries and quotes (DESIGN.md 3.5, 3.6, 3.10).
+ *
+ * A query runs in the group commit (batch.h), inside its own savepoint:
+ * plan and price (pricing/quote.h), then the ledger's release (the debit
+ * and the audit entry, pricing/ledger.h), then the keys wrapped to the
+ * signer and the receipt signed; the answer is recorded with the nonce in
+ * the same unit of work, so a retry gets the same answer, keys and
+ * receipt, and is never charged twice. What cannot be paid is a 402 that
+ * holds the quote and a payment ready to send; it leaves nothing behind
+ * but its nonce record. A quote is the same planning and pricing, and
+ * changes nothing.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "contracts-abi/abi.h"
+#include "gateway/chain.h"
+#include "gateway/datasets_view.h"
+#include "gateway/routes.h"
+#include "lib/base64.h"
+#include "lib/ethsig.h"
+#include "lib/hex.h"
+#include "lib/keywrap.h"
+#include "lib/random.h"
+#include "lib/secret.h"
+#include "lib/u256.h"
+#include "pricing/ledger.h"
+#include "pricing/quote.h"
+#include "storage/dskey.h"
+
+#define HQ_PURCHASE_FUNCTION "purchase(bytes32,address,address,bytes32)"
+
+/* One query or quote while it is answered. */
+struct hq {
+    struct query q;
+    struct catalog_dataset d;
+    struct ethaddr owner;
+    struct plan plan;
+    struct quote qt;
+};
+
+static void hq_clear(struct hq *h)
+{
+    query_clear(&h->q);
+    quote_clear(&h->qt);
+}
+
+static json_t *hq_units(uint64_t v)
+{
+    char text[24];
+
+    snprintf(text, sizeof text, "%" PRIu64, v);
+    return json_string(text);
+}
+
+/* Read the body, the data-set and its plan, and price the query. */
+static int hq_prepare(struct gw_ctx *c, struct hq *h)
+{
+    struct catalog_meta m;
+    int rv = -1;
+
+    memset(&m, 0, sizeof m);
+    if (query_parse(&h->q, c->body, c->body_len, &c->fault) < 0 ||
+        datasets_view_load(c, &h->d, c->match.params[0], 0) < 0)
+        return -1;
+    /* Only its owner gets this far with a data-set not yet published. */
+    if (h->d.state != CATALOG_PUBLISHED)
+        return fault_set(&c->fault, FAULT_CONFLICT, "state",
+                         "the data-set is %s, not yet published",
+                         catalog_state_name(h->d.state));
+    if (ethaddr_parse(&h->owner, h->d.owner, strlen(h->d.owner), "owner",
+                      &c->fault) < 0 ||
+        catalog_get_meta(c->gw->store, &m, h->d.id, &c->fault) < 0)
+        goto done;
+    if (m.price == NULL) {
+        fault_set(&c->fault, FAULT_CONFLICT, "price",
+                  "the data-set has no price plan");
+        goto done;
+    }
+    if (plan_from_text(&h->plan, m.price, strlen(m.price), &c->fault) < 0 ||
+        quote_make(&h->qt, c->gw->store, &h->d, &h->plan, &h->q,
+                   &c->fault) < 0)
+        goto done;
+    rv = 0;
+done:
+    catalog_meta_clear(&m);
+    return rv;
+}
+
+/* units * unit_wei as decimal text into out. */
+static int hq_wei(char out[U256_DECIMAL_SIZE], uint64_t units,
+                  const char *unit_wei, struct fault *f)
+{
+    struct u256 unit, wei;
+
+    if (u256_parse_decimal(&unit, unit_wei, strlen(unit_wei), "price.unit_wei",
+                           f) < 0)
+        return -1;
+    if (u256_mul_u64(&wei, &unit, units) < 0)
+        return fault_set(f, FAULT_INTERNAL, NULL, "the amount passes 2^256");
+    u256_to_decimal(out, &wei);
+    return 0;
+}
+
+/* What paying for h needs, for worker a: the units short after what is
+ * already confirming (DESIGN.md 3.6: shortfall = cost - balance - pending;
+ * a pass plan needs one price; units owed after a reversal are repaid
+ * first, so they are short too), and the units to buy. */
+static int hq_shortfall(struct gw_ctx *c, const struct hq *h,
+                        const struct ledger_account *a, uint64_t *buy,
+                        int *covered)
+{
+    uint64_t pending, need, have, least;
+
+    if (ledger_pending_units(c->gw->ledger, &c->signer, h->d.id,
+                             h->plan.unit_wei, &pending, &c->fault) < 0)
+        return -1;
+    need = h->plan.kind == PLAN_PASS ? h->plan.price : h->qt.cost;
+    least = h->plan.kind == PLAN_PASS ? 0 : h->plan.min_purchase;
+    if (__builtin_add_overflow(need, a->owed_units, &need))
+        need = UINT64_MAX;
+    if (__builtin_add_overflow(a->units, pending, &have))
+        have = UINT64_MAX;
+    *covered = have >= need;
+    *buy = *covered ? 0 : need - have;
+    if (!*covered && *buy < least)
+        *buy = least;
+    return 0;
+}
+
+/* Add "balance" and "payment" (DESIGN.md 3.6) for the signer to doc.
+ * Without a chain that can take a payment now, payment is null when
+ * need_chain is 0, and the answer is 503 (FAULT_UNAVAILABLE) when it is 1.
+ * *retry_after is set when payments still confirming cover the cost. */
+static int hq_payment(struct gw_ctx *c, const struct hq *h,
+                      const struct ledger_account *a, const uint8_t ref[32],
+                      int need_chain, json_t *doc, int *retry_after)
+{
+    uint8_t data[ABI_PURCHASE_CALLDATA_LEN];
+    char data_hex[2 * ABI_PURCHASE_CALLDATA_LEN + 3], id[67], ref_hex[67];
+    char owner[ETHADDR_TEXT_SIZE], contract_text[ETHADDR_TEXT_SIZE];
+    char wei[U256_DECIMAL_SIZE];
+    struct abi_market abi;
+    struct ethaddr contract;
+    uint64_t chain_id, poll_ms, buy;
+    int covered;
+    json_t *pay;
+
+    *retry_after = 0;
+    if (json_object_set_new(doc, "balance", hq_units(a->units)) < 0)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    if (!gw_chain_payable(c->gw->chain, &chain_id, &contract, &abi,
+                          &poll_ms)) {
+        if (need_chain)
+            return fault_set(&c->fault, FAULT_UNAVAILABLE, NULL,
+                             "the balance does not cover this query, and "
+                             "the gateway cannot see the chain to take a "
+                             "payment now; retry later");
+        return json_object_set_new(doc, "payment", json_null()) < 0
+                   ? fault_set(&c->fault, FAULT_INTERNAL, NULL,
+                               "out of memory")
+                   : 0;
+    }
+    if (hq_shortfall(c, h, a, &buy, &covered) < 0 ||
+        hq_wei(wei, buy, h->plan.unit_wei, &c->fault) < 0)
+        return -1;
+    if (covered)
+        *retry_after = poll_ms >= 1000 ? (int)((poll_ms + 999) / 1000) : 1;
+    abi_encode_purchase(data, &abi, h->d.id, &h->owner, &c->signer, ref);
+    if (hex_encode_0x(data_hex, sizeof data_hex, data, sizeof data) < 0 ||
+        hex_encode_0x(id, sizeof id, h->d.id, 32) < 0 ||
+        hex_encode_0x(ref_hex, sizeof ref_hex, ref, 32) < 0)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "hex");
+    ethaddr_to_text(owner, &h->owner);
+    ethaddr_to_text(contract_text, &contract);
+    pay = json_pack("{s:I, s:s, s:s, s:[s, s, s, s], s:s, s:s}", "chain_id",
+                    (json_int_t)chain_id, "contract", contract_text,
+                    "function", HQ_PURCHASE_FUNCTION, "args", id, owner,
+                    c->signer_text, ref_hex, "data", data_hex, "value_wei",
+                    wei);
+    if (pay == NULL || json_object_set_new(doc, "payment", pay) < 0)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    return 0;
+}
+
+/* The 402 of a query the account does not cover: the quote, the balance
+ * and a payment with a fresh ref, remembered with the nonce. */
+static int hq_payment_required(struct gw_ctx *c, const struct hq *h)
+{
+    struct ledger_account a;
+    uint8_t ref[32];
+    json_t *extra;
+    int retry = 0;
+
+    if (ledger_account(c->gw->ledger, &c->signer, h->d.id, &a, &c->fault) < 0 ||
+        random_bytes(ref, sizeof ref, &c->fault) < 0)
+        return -1;
+    extra = json_object();
+    if (extra == NULL ||
+        json_object_set_new(extra, "quote", quote_to_json(&h->qt)) < 0) {
+        json_decref(extra);
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    if (hq_payment(c, h, &a, ref, 1, extra, &retry) < 0) {
+        json_decref(extra);
+        return -1;
+    }
+    json_decref(c->problem_extra);
+    c->problem_extra = extra;
+    c->retry_after = retry;
+    if (a.owed_units > 0)
+        return fault_set(&c->fault, FAULT_PAYMENT, NULL,
+                         "%" PRIu64 " units are owed after a reorg took a "
+                         "payment back; a payment repays them first",
+                         a.owed_units);
+    if (h->plan.kind == PLAN_PASS)
+        return fault_set(&c->fault, FAULT_PAYMENT, NULL,
+                         retry ? "the pass has run out; a payment still "
+                                 "confirming will renew it: retry"
+                               : "this data-set is sold as a pass, and none "
+                                 "is running for this worker");
+    return fault_set(&c->fault, FAULT_PAYMENT, NULL,
+                     retry ? "the query costs %" PRIu64 " units and the "
+                             "balance holds %" PRIu64 "; payments still "
+                             "confirming cover it: retry"
+                           : "the query costs %" PRIu64 " units and the "
+                             "balance holds %" PRIu64,
+                     h->qt.cost, a.units);
+}
+
+/* The chunk keys of the release, wrapped to the signer (DESIGN.md 3.5). */
+static json_t *hq_keys(struct gw_ctx *c, const struct hq *h,
+                       const uint8_t query_id[16])
+{
+    struct keywrap_entry *e = NULL;
+    struct keywrap w;
+    uint8_t dk[DSKEY_LEN];
+    json_t *out = NULL;
+    size_t i, n = h->qt.touched.n;
+
+    memset(&w, 0, sizeof w);
+    if (dskey_unseal(dk, c->gw->store->mk, h->d.id, h->d.dk_sealed,
+                     sizeof h->d.dk_sealed, &c->fault) < 0)
+        return NULL;
+    if (n > 0 && (e = calloc(n, sizeof *e)) == NULL) {
+        fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        e[i].index = h->qt.touched.chunks[i].index;
+        if (dskey_chunk_key(e[i].ck, dk, h->d.id, e[i].index, &c->fault) < 0)
+            goto done;
+    }
+    if (keywrap_seal(&w, NULL, &c->signer_pub, h->d.id, query_id, e, n, NULL,
+                     NULL, &c->fault) < 0)
+        goto done;
+    if (keywrap_to_json(&out, &w, &c->fault) < 0)
+        out = NULL;
+done:
+    secret_wipe(dk, sizeof dk);
+    if (e != NULL) {
+        secret_wipe(e, n * sizeof *e);
+        free(e);
+    }
+    keywrap_clear(&w);
+    return out;
+}
+
+/* The receipt of a release: its entry's text, hash, and the gateway's
+ * signature over the text (DESIGN.md 3.10). */
+static json_t *hq_receipt(struct gw_ctx *c, const struct ledger_release *r)
+{
+    uint8_t sig[ETHSIG_LEN];
+    char hash[67], sig_text[ETHSIG_TEXT_SIZE];
+
+    if (ethsig_sign_personal(sig, &c->gw->key, (const uint8_t *)r->text,
+                             r->text_len, &c->fault) < 0)
+        return NULL;
+    if (hex_encode_0x(hash, sizeof hash, r->hash, 32) < 0) {
+        fault_set(&c->fault, FAULT_INTERNAL, NULL, "hex");
+        return NULL;
+    }
+    ethsig_to_text(sig_text, sig);
+    return json_pack("{s:s%, s:s, s:s}", "text", r->text, r->text_len, "hash",
+                     hash, "signature", sig_text);
+}
+
+static json_t *hq_chunks(const struct hq *h)
+{
+    json_t *a = json_array(), *e;
+    size_t i;
+
+    for (i = 0; a != NULL && i < h->qt.touched.n; i++) {
+        e = datasets_view_chunk(&h->qt.touched.chunks[i]);
+        if (e == NULL || json_array_append_new(a, e) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Take the cost from the signer's account and answer with the keys. */
+static int hq_release(struct gw_ctx *c, struct hq *h)
+{
+    struct ledger_release r;
+    uint64_t *idx = NULL;
+    json_t *doc = NULL, *cols = NULL, *chunks = NULL, *keys = NULL,
+           *receipt = NULL;
+    char qid[35];
+    size_t i;
+    int rv = -1;
+
+    memset(&r, 0, sizeof r);
+    if (h->qt.touched.n > 0) {
+        idx = malloc(h->qt.touched.n * sizeof *idx);
+        if (idx == NULL)
+            return fault_set(&c->fault, FAULT_INTERNAL, NULL,
+                             "out of memory");
+        for (i = 0; i < h->qt.touched.n; i++)
+            idx[i] = h->qt.touched.chunks[i].index;
+    }
+    memcpy(r.dataset_id, h->d.id, 32);
+    r.worker = c->signer;
+    r.owner = h->owner;
+    r.gateway = c->gw->identity;
+    r.chunks = idx;
+    r.nchunks = h->qt.touched.n;
+    r.rows = h->qt.touched.usage.rows;
+    r.plain_bytes = h->qt.touched.usage.plain_bytes;
+    r.cost = h->qt.cost;
+    r.pass = h->plan.kind == PLAN_PASS;
+    r.now = (int64_t)time(NULL);
+    if (random_bytes(r.query_id, sizeof r.query_id, &c->fault) < 0)
+        goto done;
+    if (ledger_release(c->gw->ledger, &r, &c->fault) < 0) {
+        if (c->fault.kind == FAULT_PAYMENT)
+            hq_payment_required(c, h);
+        goto done;
+    }
+    if (hex_encode_0x(qid, sizeof qid, r.query_id, sizeof r.query_id) < 0)
+        goto oom;
+    cols = datasets_view_columns(c, &h->d);
+    chunks = hq_chunks(h);
+    if (cols == NULL || chunks == NULL)
+        goto oom;
+    keys = hq_keys(c, h, r.query_id);
+    if (keys == NULL)
+        goto done;
+    receipt = hq_receipt(c, &r);
+    if (receipt == NULL)
+        goto done;
+    doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "query_id", qid,
+                    "cost", hq_units(r.cost), "balance_after",
+                    hq_units(r.balance_after), "columns", cols, "chunks",
+                    chunks, "keys", keys, "receipt", receipt);
+    cols = chunks = keys = receipt = NULL; /* json_pack took them */
+    if (doc == NULL)
+        goto oom;
+    rv = gw_reply_json(c, 200, doc, NULL);
+    goto done;
+oom:
+    fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+done:
+    json_decref(cols);
+    json_decref(chunks);
+    json_decref(keys);
+    json_decref(receipt);
+    free(r.text);
+    free(idx);
+    return rv;
+}
+
+int h_query(struct gw_ctx *c)
+{
+    struct hq h;
+    json_t *extra;
+    int rv = -1;
+
+    memset(&h, 0, sizeof h);
+    if (hq_prepare(c, &h) < 0)
+        goto done;
+    /* max_cost is checked before the balance: nothing is charged. */
+    if (h.q.has_max_cost && h.qt.cost > h.q.max_cost) {
+        extra = json_pack("{s:o}", "quote", quote_to_json(&h.qt));
+        if (extra == NULL) {
+            fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        json_decref(c->problem_extra);
+        c->problem_extra = extra;
+        fault_set(&c->fault, FAULT_MAX_COST, "max_cost",
+                  "the query costs %" PRIu64 " units, above max_cost (%" PRIu64
+                  ")", h.qt.cost, h.q.max_cost);
+        goto done;
+    }
+    rv = hq_release(c, &h);
+done:
+    hq_clear(&h);
+    return rv;
+}
+
+int h_quote(struct gw_ctx *c)
+{
+    static const uint8_t no_ref[32];
+    struct ledger_account a;
+    struct hq h;
+    json_t *doc = NULL;
+    int rv = -1, retry = 0;
+
+    memset(&h, 0, sizeof h);
+    if (hq_prepare(c, &h) < 0)
+        goto done;
+    doc = quote_to_json(&h.qt);
+    if (doc == NULL) {
+        fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    /* Signed: what the signer holds, and what paying would take. A quote
+     * records nothing, so its payment carries no ref. */
+    if (c->is_signed &&
+        (ledger_account(c->gw->ledger, &c->signer, h.d.id, &a,
+                        &c->fault) < 0 ||
+         hq_payment(c, &h, &a, no_ref, 0, doc, &retry) < 0))
+        goto done;
+    rv = gw_reply_json(c, 200, doc, NULL);
+    doc = NULL;
+done:
+    json_decref(doc);
+    hq_clear(&h);
+    return rv;
+}
