@@ -29,6 +29,9 @@
 
 struct chain_watch;
 
+/* Payment events one step may log line by line. */
+#define CHAIN_EVENTS_MAX 256
+
 struct gw_chain {
     struct event_base *base;
     struct ledger *ledger;
@@ -41,6 +44,11 @@ struct gw_chain {
     uint64_t chain_id;     /* recorded; 0 until the node told it */
     struct chain_watch *waits;
     size_t nwaits;
+    /* What the step being applied did to payments, logged once it has
+     * committed (ledger_set_listener); the rest are only counted. */
+    struct ledger_event events[CHAIN_EVENTS_MAX];
+    size_t nevents;
+    uint64_t events_unlogged;
 };
 
 /* One watch of a transaction's payments while it looks or waits. */
@@ -132,6 +140,54 @@ static int chain_sink_load(void *arg, int64_t *tip,
     return 0;
 }
 
+static void chain_on_event(void *arg, const struct ledger_event *e)
+{
+    struct gw_chain *ch = arg;
+
+    if (ch->nevents < CHAIN_EVENTS_MAX)
+        ch->events[ch->nevents++] = *e;
+    else
+        ch->events_unlogged++;
+}
+
+/* One structured line per payment event of a committed step, for the
+ * operator: what was seen, credited, left unmatched or reversed. */
+static void chain_log_events(struct gw_chain *ch)
+{
+    char tx[67], ds[67], worker[ETHADDR_TEXT_SIZE];
+    size_t i;
+
+    for (i = 0; i < ch->nevents; i++) {
+        const struct ledger_event *e = &ch->events[i];
+        const char *what = e->state == LEDGER_CONFIRMING ? "seen"
+                           : e->state == LEDGER_CREDITED ? "credited"
+                           : e->state == LEDGER_UNMATCHED ? "unmatched"
+                                                          : "reversed";
+
+        if (hex_encode_0x(tx, sizeof tx, e->tx_hash, 32) < 0 ||
+            hex_encode_0x(ds, sizeof ds, e->dataset_id, 32) < 0)
+            continue;
+        ethaddr_to_text(worker, &e->worker);
+        if (e->state == LEDGER_CREDITED || e->state == LEDGER_REVERSED)
+            log_info("payment %s chain_id=%" PRIu64 " tx=%s ordinal=%" PRIu32
+                     " dataset=%s worker=%s amount_wei=%s units=%" PRIu64,
+                     what, e->chain_id, tx, e->ordinal, ds, worker,
+                     e->amount_wei, e->units);
+        else if (e->state == LEDGER_UNMATCHED)
+            log_warn("payment unmatched chain_id=%" PRIu64 " tx=%s ordinal=%"
+                     PRIu32 " dataset=%s worker=%s amount_wei=%s reason=%s",
+                     e->chain_id, tx, e->ordinal, ds, worker, e->amount_wei,
+                     ledger_reason_name(e->reason));
+        else
+            log_info("payment seen chain_id=%" PRIu64 " tx=%s ordinal=%" PRIu32
+                     " dataset=%s worker=%s amount_wei=%s",
+                     e->chain_id, tx, e->ordinal, ds, worker, e->amount_wei);
+    }
+    if (ch->events_unlogged > 0)
+        log_info("payment events: %" PRIu64 " more in this step, not logged "
+                 "one by one", ch->events_unlogged);
+}
+
 /* The follower's step, as the ledger's (pricing/ledger.h), applied in one
  * unit of work: the rules of a step are the ledger's (ledger_apply_step,
  * unit-tested there); here the follower's types become the ledger's. */
@@ -187,12 +243,18 @@ static int chain_sink_apply(void *arg, const struct follower_step *s,
     ls.credit_upto = s->credit_upto;
     if (ledger_begin(l, f) < 0)
         goto done;
+    ch->nevents = 0;
+    ch->events_unlogged = 0;
+    ledger_set_listener(l, chain_on_event, ch);
     if (ledger_apply_step(l, &ls, (int64_t)time(NULL), reversed, f) < 0 ||
         ledger_commit(l, f) < 0) {
+        ledger_set_listener(l, NULL, NULL);
         ledger_rollback(l);
         *reversed = 0;
         goto done;
     }
+    ledger_set_listener(l, NULL, NULL);
+    chain_log_events(ch);
     rv = 0;
 done:
     free(lp);

@@ -68,6 +68,42 @@ static json_t *datasets_view_price(const struct catalog_meta *m)
     return plan_to_json(&p);
 }
 
+static int datasets_view_price_step(void *arg, int64_t at, const char *price,
+                                    struct fault *f)
+{
+    struct plan p;
+    json_t *plan = json_null();
+
+    if (price != NULL) {
+        if (plan_from_text(&p, price, strlen(price), f) < 0)
+            return -1;
+        plan = plan_to_json(&p);
+    }
+    if (plan == NULL ||
+        json_array_append_new(arg, json_pack("{s:I, s:o}", "at",
+                                             (json_int_t)at, "price", plan)) <
+            0)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    return 0;
+}
+
+/* Every price the data-set has had, oldest first: a change applies to
+ * later queries only, and a buyer can see when it came. */
+static json_t *datasets_view_price_history(struct gw_ctx *c,
+                                           const struct catalog_dataset *d)
+{
+    json_t *a = json_array();
+
+    if (a == NULL)
+        return NULL;
+    if (catalog_each_price(c->gw->store, d->id, datasets_view_price_step, a,
+                           &c->fault) < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
 json_t *datasets_view_columns(struct gw_ctx *c,
                               const struct catalog_dataset *d)
 {
@@ -94,7 +130,7 @@ char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
 {
     struct catalog_meta m;
     char id[2 * CATALOG_ID_LEN + 3], root[67], up[160];
-    json_t *doc = NULL, *tags, *chunking, *cols;
+    json_t *doc = NULL, *tags, *chunking, *cols, *hist;
     char *text = NULL, *preview = NULL, *out = NULL;
     size_t i, tlen, plen;
 
@@ -126,6 +162,10 @@ char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
                     (json_int_t)d->created_at);
     if (doc == NULL)
         goto oom;
+    hist = datasets_view_price_history(c, d);
+    if (hist == NULL)
+        goto fail;
+    json_object_set_new(doc, "price_history", hist);
     snprintf(up, sizeof up, "/v1/datasets/%s/parts/{n}", id);
     json_object_set_new(doc, "upload_url", json_string(up));
     if (d->state == CATALOG_FAILED)

@@ -458,3 +458,17 @@ fail:
     *reversed = 0;
     return -1;
 }
+
+void ledger_set_listener(struct ledger *l,
+                         void (*fn)(void *arg, const struct ledger_event *e),
+                         void *arg)
+{
+    l->listener = fn;
+    l->listener_arg = arg;
+}
+
+void ledger_notify(struct ledger *l, const struct ledger_event *e)
+{
+    if (l->listener != NULL)
+        l->listener(l->listener_arg, e);
+}

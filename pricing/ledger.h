@@ -478,6 +478,31 @@ int ledger_each_payment_of(struct ledger *l, uint64_t chain_id,
                            void *arg, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* ---- what happened to payments, for the operator's log ---- */
+
+/* A payment that a call of this interface stored or changed: stored as
+ * confirming (first seen in a block) or unmatched (with its reason),
+ * credited (with the units it added; unmatched with reason overflow when
+ * the credit was not made), or reversed. */
+struct ledger_event {
+    enum ledger_state state;
+    enum ledger_reason reason;
+    uint64_t chain_id;
+    uint8_t tx_hash[32];
+    uint32_t ordinal;
+    uint8_t dataset_id[32];
+    struct ethaddr worker;
+    char amount_wei[LEDGER_AMOUNT_SIZE];
+    uint64_t units;          /* credited: added; reversed: taken back */
+};
+
+/* Call fn(arg, e) for every such change, as it is made inside a unit of
+ * work: what fn learns is true only once that unit commits (keep it until
+ * ledger_commit returns 0, forget it on a rollback). fn NULL: none. */
+void ledger_set_listener(struct ledger *l,
+                         void (*fn)(void *arg, const struct ledger_event *e),
+                         void *arg);
+
 /* ---- one step of the follower, applied whole ---- */
 
 /* What the follower learnt in one step (contracts-abi's follower_step,

@@ -94,7 +94,13 @@ struct ledger_ops {
 
 struct ledger {
     const struct ledger_ops *ops;
+    /* ledger_set_listener's; a backend tells it through ledger_notify. */
+    void (*listener)(void *arg, const struct ledger_event *e);
+    void *listener_arg;
 };
+
+/* Tell the listener, if any, about e. */
+void ledger_notify(struct ledger *l, const struct ledger_event *e);
 
 /* Decimal text (0|[1-9][0-9]*) below 2^128 into *out. Returns 0, or -1. */
 int ledger_amount_parse(unsigned __int128 *out, const char *text);

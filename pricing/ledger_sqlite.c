@@ -477,6 +477,7 @@ static const char *const lsq_sql_text[SQL_COUNT] = {
 };
 
 struct lsq_ctx {
+    struct ledger *l;
     struct store *store;
     sqlite3 *db;
     sqlite3_stmt *st[SQL_COUNT];
@@ -493,6 +494,7 @@ struct lsq_ctx {
 static void lsq_ctx_init(struct lsq_ctx *x, struct ledger *l)
 {
     memset(x, 0, sizeof *x);
+    x->l = l;
     x->store = ((struct ledger_sqlite *)l)->st;
     x->db = lsq_db(l);
 }
@@ -565,6 +567,30 @@ done:
     return rv;
 }
 
+/* Tell the ledger's listener what a payment became. */
+static void lsq_tell(struct lsq_ctx *x, enum ledger_state state,
+                     enum ledger_reason reason, uint64_t chain_id,
+                     const uint8_t tx[32], int64_t ordinal,
+                     const uint8_t dataset_id[32], const uint8_t worker[20],
+                     const char *amount, uint64_t units)
+{
+    struct ledger_event e;
+
+    if (x->l->listener == NULL)
+        return;
+    memset(&e, 0, sizeof e);
+    e.state = state;
+    e.reason = reason;
+    e.chain_id = chain_id;
+    memcpy(e.tx_hash, tx, 32);
+    e.ordinal = (uint32_t)ordinal;
+    memcpy(e.dataset_id, dataset_id, 32);
+    memcpy(e.worker.bytes, worker, ETHADDR_LEN);
+    snprintf(e.amount_wei, sizeof e.amount_wei, "%s", amount);
+    e.units = units;
+    ledger_notify(x->l, &e);
+}
+
 static int lsq_observe_one(struct lsq_ctx *x, const struct ledger_payment *p,
                            int64_t now, struct fault *f)
 {
@@ -624,7 +650,11 @@ static int lsq_observe_one(struct lsq_ctx *x, const struct ledger_payment *p,
     sqlite3_bind_int64(st, 15, now);
     rc = db_step(x->db, st, "record a payment", f);
     sqlite3_reset(st);
-    return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
+    lsq_tell(x, state, reason, p->chain_id, p->tx_hash, p->ordinal,
+             p->dataset_id, p->worker.bytes, p->amount_wei, 0);
+    return 0;
 }
 
 static int lsq_observe(struct ledger *l, const struct ledger_payment *p,
@@ -827,7 +857,11 @@ static int lsq_credit_one(struct lsq_ctx *x, uint64_t chain_id,
         /* DESIGN.md 4: a credit past 2^63 - 1 units is not made. */
         log_warn("ledger: a payment would take a balance past %llu units: "
                  "unmatched (overflow)", (unsigned long long)LEDGER_UNITS_MAX);
-        return lsq_mark(x, SQL_MARK_OVERFLOW, chain_id, p, f);
+        if (lsq_mark(x, SQL_MARK_OVERFLOW, chain_id, p, f) < 0)
+            return -1;
+        lsq_tell(x, LEDGER_UNMATCHED, LEDGER_OVERFLOW, chain_id, p->tx,
+                 p->ordinal, p->dataset_id, p->worker, p->amount, 0);
+        return 0;
     }
     snprintf(b.carry, sizeof b.carry, "%s", carry_after);
     pay = add < b.owed ? add : b.owed;
@@ -858,7 +892,11 @@ static int lsq_credit_one(struct lsq_ctx *x, uint64_t chain_id,
     sqlite3_bind_int64(st, 4, (sqlite3_int64)add);
     sqlite3_bind_text(st, 5, x->unit_text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, now);
-    return db_step(x->db, st, "mark a payment credited", f) < 0 ? -1 : 0;
+    if (db_step(x->db, st, "mark a payment credited", f) < 0)
+        return -1;
+    lsq_tell(x, LEDGER_CREDITED, LEDGER_REASON_NONE, chain_id, p->tx,
+             p->ordinal, p->dataset_id, p->worker, p->amount, add);
+    return 0;
 }
 
 /* Take one credit back: its units leave the balance (what it no longer
@@ -885,7 +923,11 @@ static int lsq_reverse_one(struct lsq_ctx *x, uint64_t chain_id,
         lsq_entry(x, p->worker, p->dataset_id, "reversal", p->units,
                   chain_id, p->tx, p->ordinal, now, f) < 0)
         return -1;
-    return lsq_mark(x, SQL_MARK_REVERSED, chain_id, p, f);
+    if (lsq_mark(x, SQL_MARK_REVERSED, chain_id, p, f) < 0)
+        return -1;
+    lsq_tell(x, LEDGER_REVERSED, LEDGER_REORGED, chain_id, p->tx, p->ordinal,
+             p->dataset_id, p->worker, p->amount, p->units);
+    return 0;
 }
 
 /* Payments are picked in batches of this many. */
