@@ -45,71 +45,10 @@ enum splitter_cstate {
     CS_QCR     /* after a closing quote and a CR: only LF may follow */
 };
 
-/* A running bound of one column in the chunk being built. Values longer
- * than max_index_value are stored cut to it (`cut` set). */
-struct splitter_run_bound {
-    uint8_t *b;
-    size_t len, cap;
-    uint8_t set, cut;
-    uint8_t has_nk, has_np;  /* number bounds: which of nk, np is valid */
-    numtext_key nk;          /* number bounds: a short plain decimal */
-    struct numtext_parts np; /* number bounds: when there is no key, or
-                                once compared with a value that has none */
-};
-
-/* The first 16 bytes of a text, zero-padded, big-endian: integer order is
- * memcmp's order on those bytes (splitter_tkey_of). */
-__extension__ typedef unsigned __int128 splitter_tkey;
-
-/* Short plain decimals of one shape (the same length, the same '-' and
- * '.' in the same places) sort as their bytes do, ascending when positive
- * and descending when negative: so the text of each is its number's key.
- * A slot remembers, for one shape, the least and greatest such text (lo,
- * hi: big-endian words) met strictly inside the chunk's number bounds.
- * Bounds only widen while a chunk is built, so any value of that shape
- * whose text lies in [lo, hi] lies between two numbers already strictly
- * inside them, and changes nothing: one test of the word, where the key
- * (numtext_key_word) and the window took some twenty instructions. The
- * non-digit bytes are compared too ("37x54" has the shape of "37.54");
- * a leading zero cannot pass, as lo's first digit is not one. Slots are
- * emptied when the chunk's bounds are. */
-#define SPLITTER_SHAPE_SLOTS 4
-
-struct splitter_shape_slot {
-    uint64_t lo, hi;        /* bswapped words, lo <= hi */
-    uint64_t ndmask, ndval; /* the shape's non-digit bytes (numtext_shape) */
-    unsigned tag;           /* the shape + 1; 0: empty */
-};
-
-/* The running bounds of one column in the chunk being built. Most values
- * fall strictly inside them: nk* and tk* settle those with two integer
- * comparisons each (the windows); anything else takes the exact path. */
-struct splitter_run {
-    struct splitter_shape_slot shape_slot[SPLITTER_SHAPE_SLOTS];
-    numtext_key nkmin, nkmax; /* keys of the number bounds while both
-                                 have one (else an empty window) */
-    splitter_tkey tkmin, tkmax; /* splitter_tkey of the text bounds while
-                                 they are set (else 0, 0: empty) */
-    struct splitter_run_bound nmin, nmax, tmin, tmax;
-    uint8_t num_poison; /* a number too long to keep: no num bounds */
-    /* CSV: a long value of this column already folded into the chunk
-     * being built, at buf[prev_off, + prev_len), valid while prev_gen is
-     * the splitter's. A value equal to it changes nothing. */
-    size_t prev_off, prev_len;
-    uint64_t prev_gen;
-    /* CSV: the text max, kept lazily as the value at buf[lm_off, +
-     * lm_len) rather than copied into tmax, valid while lm_gen is the
-     * splitter's prev_gen (0: not lazy; tmax.b is stale while it is).
-     * tkmax is its key. See splitter_lazy_max. */
-    size_t lm_off, lm_len;
-    uint64_t lm_gen;
-};
-
 struct splitter_column {
     char *name;
     size_t name_len;
     uint64_t stamp; /* last JSON row that named it (duplicate check) */
-    uint8_t seen_num, seen_text;
 };
 
 struct splitter_field {
@@ -151,7 +90,6 @@ struct splitter {
     size_t borrow_len;
     size_t fresh_cap; /* size of a new working buffer: the last chunk's
                          length and the slack after it, or more */
-    uint64_t prev_gen; /* changes when a chunk is cut or buf moves */
     struct splitter_spare spare[SPLITTER_KEEP];
     size_t nspare;
     enum splitter_cstate cstate;
@@ -171,8 +109,10 @@ struct splitter {
     size_t prefix_len, prefix_cap;
 
     struct splitter_column *cols;
-    struct splitter_run *run;
-    struct numtext_shape *shapes; /* 256, one per shape, made as met */
+    struct colorder_col *run; /* the index of each column */
+    struct colorder_ctx ord;  /* what the columns' indexes share; its gen
+                                 changes when a chunk is cut or buf
+                                 moves */
     size_t ncols, cols_cap;
     uint32_t *htab; /* column index + 1, open addressing; 0 = empty */
     size_t hcap;
@@ -269,7 +209,8 @@ static int splitter_settle_all(struct splitter *s, struct fault *f);
  * counted from its start: drop what precedes base, take a recycled buffer
  * or a fresh one when there is none, grow it when a row does not fit.
  * Growing copies by hand rather than realloc, so that the old memory is
- * wiped before it is freed. */
+ * wiped before it is freed. Either way the bytes move: the index settles
+ * first (colorder_fold_at). */
 static int splitter_buf_reserve(struct splitter *s, size_t need,
                                 struct fault *f)
 {
@@ -289,7 +230,7 @@ static int splitter_buf_reserve(struct splitter *s, size_t need,
         s->done -= drop;
         s->scan -= drop;
         s->base = 0;
-        s->prev_gen++;
+        colorder_ctx_moved(&s->ord);
         need -= drop;
         if (need + SPLITTER_PAD <= s->cap)
             return 0;
@@ -308,6 +249,8 @@ static int splitter_buf_reserve(struct splitter *s, size_t need,
     ncap = s->buf != NULL ? s->cap : s->fresh_cap;
     while (ncap < need + SPLITTER_PAD)
         ncap = ncap < SPLITTER_LIMIT / 2 ? ncap * 2 : need + SPLITTER_PAD;
+    if (s->buf != NULL && splitter_settle_all(s, f) < 0)
+        return -1;
     nb = malloc(ncap);
     if (nb == NULL)
         return splitter_oom(f);
@@ -315,6 +258,7 @@ static int splitter_buf_reserve(struct splitter *s, size_t need,
         if (s->len > 0)
             memcpy(nb, s->buf, s->len);
         splitter_buf_release(s->buf, s->dirty);
+        colorder_ctx_moved(&s->ord);
     }
     s->buf = nb;
     s->cap = ncap;
@@ -362,26 +306,16 @@ int splitter_new(struct splitter **out, const struct splitter_config *cfg,
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return splitter_oom(f);
-    s->shapes = calloc(256, sizeof *s->shapes);
-    if (s->shapes == NULL) {
+    if (colorder_ctx_init(&s->ord, cfg->max_index_value, f) < 0) {
         free(s);
-        return splitter_oom(f);
+        return -1;
     }
     s->cfg = *cfg;
     s->fresh_cap = splitter_buf_size(cfg->chunk_bytes);
-    s->prev_gen = 1;
     s->bom_pending = cfg->format != SPLITTER_BLOB;
     jsonrow_init(&s->jr);
     *out = s;
     return 0;
-}
-
-static void splitter_run_free(struct splitter_run *r)
-{
-    free(r->nmin.b);
-    free(r->nmax.b);
-    free(r->tmin.b);
-    free(r->tmax.b);
 }
 
 static void splitter_chunk_free_cols(struct splitter_chunk *c)
@@ -389,10 +323,8 @@ static void splitter_chunk_free_cols(struct splitter_chunk *c)
     size_t i;
 
     for (i = 0; i < c->ncols; i++) {
-        free(c->cols[i].num.min);
-        free(c->cols[i].num.max);
-        free(c->cols[i].text.min);
-        free(c->cols[i].text.max);
+        colorder_bound_free(&c->cols[i].num);
+        colorder_bound_free(&c->cols[i].text);
     }
     free(c->cols);
     c->cols = NULL;
@@ -452,11 +384,11 @@ void splitter_free(struct splitter *s)
     }
     for (i = 0; i < s->ncols; i++) {
         free(s->cols[i].name);
-        splitter_run_free(&s->run[i]);
+        colorder_col_release(&s->run[i]);
     }
     free(s->cols);
     free(s->run);
-    free(s->shapes);
+    colorder_ctx_release(&s->ord);
     free(s->htab);
     free(s->prev_order);
     free(s->fields);
@@ -537,7 +469,7 @@ static int splitter_column_add(struct splitter *s, const uint8_t *p,
     if (s->ncols == s->cols_cap) {
         size_t cap = s->cols_cap ? s->cols_cap * 2 : 16;
         struct splitter_column *c = realloc(s->cols, cap * sizeof *c);
-        struct splitter_run *r;
+        struct colorder_col *r;
         if (c == NULL)
             return splitter_oom(f);
         s->cols = c;
@@ -559,9 +491,9 @@ static int splitter_column_add(struct splitter *s, const uint8_t *p,
             splitter_hash_put(s, i);
     }
     memset(&s->cols[idx], 0, sizeof s->cols[idx]);
-    memset(&s->run[idx], 0, sizeof s->run[idx]); /* windows empty */
+    colorder_col_init(&s->run[idx]);
     s->cols[idx].name = calloc(1, n + SPLITTER_PAD); /* padded for
-                                                      splitter_key */
+                                                      colorder_key8 */
     if (s->cols[idx].name == NULL)
         return splitter_oom(f);
     if (n > 0)
@@ -575,550 +507,15 @@ static int splitter_column_add(struct splitter *s, const uint8_t *p,
 
 /* ---- the index -------------------------------------------------------- */
 
-/* The extreme keys: a window from MAX down to MIN holds nothing. */
-#define SPLITTER_KEY_MAX ((numtext_key)(~(splitter_tkey)0 >> 1))
-#define SPLITTER_KEY_MIN (-SPLITTER_KEY_MAX - 1)
-
-/* splitter_low[k]: the k low bytes of a word (k <= 8). */
-static const uint64_t splitter_low[9] = {
-    0,
-    0xffull,
-    0xffffull,
-    0xffffffull,
-    0xffffffffull,
-    0xffffffffffull,
-    0xffffffffffffull,
-    0xffffffffffffffull,
-    0xffffffffffffffffull,
-};
-
-/* The first 8 bytes of p[0..n), zero-padded, as a number whose order is
- * memcmp's order on those bytes. Every value the splitter indexes lies in
- * a buffer with at least SPLITTER_PAD readable bytes after its end (the
- * working buffer, the CSV scratch buffer, the JSON scratch buffer), and so
- * does every stored bound, so one 8-byte load is always inside the
- * allocation; bytes past n are masked off. */
-static inline uint64_t splitter_key(const uint8_t *p, size_t n)
-{
-    uint64_t k;
-
-    if (n == 0)
-        return 0;
-    memcpy(&k, p, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    k = __builtin_bswap64(k);
-#endif
-    if (n < 8)
-        k &= ~(uint64_t)0 << (64 - 8 * n);
-    return k;
-}
-
-/* The 8 bytes at p as a little-endian word (byte i in bits 8i to 8i+7),
- * whatever the host's byte order: the form numtext_key_word reads. */
-static inline uint64_t splitter_le64(const uint8_t *p)
-{
-    uint64_t w;
-
-    memcpy(&w, p, 8);
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-/* The first 16 bytes of p[0..n), as splitter_key does the first 8. */
-static inline splitter_tkey splitter_tkey_of(const uint8_t *p, size_t n)
-{
-    splitter_tkey k = (splitter_tkey)splitter_key(p, n) << 64;
-
-    if (n > 8)
-        k |= splitter_key(p + 8, n - 8);
-    return k;
-}
-
-/* Compare value p[0..n) with a stored text bound, bytewise, shorter prefix
- * first, knowing that their first 16 bytes (splitter_tkeys) are equal: 8
- * bytes at a time (a byte past the end reads as zero, which orders a
- * prefix first as the lengths do). */
-static inline int splitter_text_cmp16(const uint8_t *p, size_t n,
-                                      const struct splitter_run_bound *bd)
-{
-    size_t off;
-
-    for (off = 16; off < n && off < bd->len; off += 8) {
-        uint64_t ka = splitter_key(p + off, n - off);
-        uint64_t kb = splitter_key(bd->b + off, bd->len - off);
-        if (ka != kb)
-            return ka < kb ? -1 : 1;
-    }
-    return n < bd->len ? -1 : n > bd->len;
-}
-
-/* memcpy, without a call for the short values most bounds are. */
-static inline void splitter_copy_short(uint8_t *d, const uint8_t *p, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        memcpy(d, p, 8);
-        memcpy(d + n - 8, p + n - 8, 8);
-    } else if (n >= 16 && n <= 32) {
-        memcpy(d, p, 16);
-        memcpy(d + n - 16, p + n - 16, 16);
-    } else if (n > 0) {
-        memcpy(d, p, n);
-    }
-}
-
-/* Copy value p[0..n) into bd, cut to max_index_value. For a number bound,
- * nk (when not NULL) is its key and np (when not NULL) its parts. */
-static int splitter_bound_store(struct splitter *s,
-                                struct splitter_run_bound *bd,
-                                const uint8_t *p, size_t n, int number,
-                                const numtext_key *nk,
-                                const struct numtext_parts *np,
-                                struct fault *f)
-{
-    size_t keep = n < s->cfg.max_index_value ? n : s->cfg.max_index_value;
-
-    if (keep + SPLITTER_PAD > bd->cap) {
-        size_t cap = bd->cap ? bd->cap : 32;
-        uint8_t *b;
-        while (cap < keep + SPLITTER_PAD)
-            cap *= 2;
-        b = realloc(bd->b, cap);
-        if (b == NULL)
-            return splitter_oom(f);
-        bd->b = b;
-        bd->cap = cap;
-    }
-    splitter_copy_short(bd->b, p, keep);
-    memset(bd->b + keep, 0, 8); /* splitter_key reads up to here */
-    bd->len = keep;
-    bd->set = 1;
-    bd->cut = n > keep;
-    if (number) {
-        bd->has_nk = nk != NULL;
-        if (nk != NULL)
-            bd->nk = *nk;
-        bd->has_np = np != NULL;
-        if (np != NULL)
-            bd->np = *np;
-    }
-    return 0;
-}
-
-/* Make the lazy text max of r (if any) an ordinary stored bound again:
- * before anything reads tmax, and before the bytes it points at move or
- * are handed out with a chunk. */
-static int splitter_settle(struct splitter *s, struct splitter_run *r,
-                           struct fault *f)
-{
-    if (r->lm_gen != s->prev_gen)
-        return 0;
-    r->lm_gen = 0;
-    return splitter_bound_store(s, &r->tmax, s->buf + r->lm_off, r->lm_len,
-                                0, NULL, NULL, f);
-}
-
-/* splitter_settle for every column. */
+/* Settle the lazy text max of every column (colorder_col_settle), before
+ * the working buffer's bytes move. */
 static int splitter_settle_all(struct splitter *s, struct fault *f)
 {
     size_t i;
 
     for (i = 0; i < s->ncols; i++)
-        if (splitter_settle(s, &s->run[i], f) < 0)
+        if (colorder_col_settle(&s->ord, &s->run[i], f) < 0)
             return -1;
-    return 0;
-}
-
-/* Compare number p[0..n) (nk its key or NULL, np its parts when *np_ok)
- * with a number bound, by value. */
-static int splitter_num_cmp(const uint8_t *p, size_t n, const numtext_key *nk,
-                            struct numtext_parts *np, int *np_ok,
-                            struct splitter_run_bound *bd)
-{
-    if (nk != NULL && bd->has_nk)
-        return *nk < bd->nk ? -1 : *nk > bd->nk;
-    if (!*np_ok)
-        *np_ok = numtext_parse_padded(np, (const char *)p, n);
-    if (!bd->has_np)
-        bd->has_np = (uint8_t)numtext_parse_padded(
-            &bd->np, (const char *)bd->b, bd->len);
-    return numtext_compare_parts((const char *)p, np, (const char *)bd->b,
-                                 &bd->np);
-}
-
-/* Return 1 if a[0..n) equals b[0..n), n > 8 (both buffers padded). */
-static inline int splitter_same(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    uint64_t x, y;
-    size_t off;
-
-    for (off = 0; off + 8 < n; off += 8) {
-        memcpy(&x, a + off, 8);
-        memcpy(&y, b + off, 8);
-        if (x != y)
-            return 0;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-}
-
-/* Open the number window of r over its bounds as they now are. */
-static void splitter_num_window(struct splitter_run *r)
-{
-    if (!r->num_poison && r->nmin.set && r->nmin.has_nk && r->nmax.has_nk) {
-        r->nkmin = r->nmin.nk;
-        r->nkmax = r->nmax.nk;
-    } else {
-        r->nkmin = SPLITTER_KEY_MAX;
-        r->nkmax = SPLITTER_KEY_MIN;
-    }
-}
-
-/* Open both windows of r over its bounds as they now are. */
-static void splitter_windows(struct splitter_run *r)
-{
-    splitter_num_window(r);
-    if (r->tmin.set) {
-        r->tkmin = splitter_tkey_of(r->tmin.b, r->tmin.len);
-        r->tkmax = splitter_tkey_of(r->tmax.b, r->tmax.len);
-    } else {
-        r->tkmin = 0;
-        r->tkmax = 0;
-    }
-}
-
-/* Fold number p[0..n) into the running number bounds r of the chunk,
- * exactly: nk is its key (NULL when it has none), np its parts when np_ok
- * (else parsed here if needed; np may be NULL then). Called when the
- * number's window test failed. (That a number was met shows in
- * r->nmin.set or r->num_poison: see splitter_seen_num.) */
-static __attribute__((noinline)) int
-splitter_index_num(struct splitter *s, struct splitter_run *r,
-                   const uint8_t *p, size_t n, const numtext_key *nk,
-                   struct numtext_parts *np, int np_ok, struct fault *f)
-{
-    struct numtext_parts local;
-    int rv = 0;
-
-    if (np == NULL) {
-        np = &local;
-        np_ok = 0;
-    }
-    if (r->num_poison) {
-        /* nothing: the chunk keeps no number bound for col */
-    } else if (n > s->cfg.max_index_value) {
-        r->num_poison = 1;
-    } else if (!r->nmin.set) {
-        const struct numtext_parts *npp = np_ok ? np : NULL;
-        if (splitter_bound_store(s, &r->nmin, p, n, 1, nk, npp, f) < 0 ||
-            splitter_bound_store(s, &r->nmax, p, n, 1, nk, npp, f) < 0)
-            rv = -1;
-    } else if (splitter_num_cmp(p, n, nk, np, &np_ok, &r->nmax) > 0) {
-        rv = splitter_bound_store(s, &r->nmax, p, n, 1, nk,
-                                  np_ok ? np : NULL, f);
-    } else if (splitter_num_cmp(p, n, nk, np, &np_ok, &r->nmin) < 0) {
-        rv = splitter_bound_store(s, &r->nmin, p, n, 1, nk,
-                                  np_ok ? np : NULL, f);
-    }
-    splitter_num_window(r);
-    return rv;
-}
-
-/* Fold value p[0..n) (a number or not; key its splitter_tkey) into the
- * running text bounds r of the chunk, exactly; called when the value's
- * window test failed. The running max is compared first, then the min:
- * the first 16 bytes decide unless they equal the bound's. Running text
- * bounds are kept cut to max_index_value (>= 16, so the key of a cut bound
- * is the key of the value): cutting preserves order, so a cut min stays
- * the cut of the true min, and a cut max the cut of the true max (raised
- * only when the chunk is emitted). */
-static __attribute__((noinline)) int
-splitter_index_text(struct splitter *s, struct splitter_run *r,
-                    const uint8_t *p, size_t n, splitter_tkey key,
-                    struct fault *f)
-{
-    int c;
-
-    if (splitter_settle(s, r, f) < 0)
-        return -1;
-    if (!r->tmin.set) {
-        if (splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f) < 0 ||
-            splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f) < 0)
-            return -1;
-        r->tkmin = r->tkmax = key;
-        return 0;
-    }
-    c = key != r->tkmax ? (key < r->tkmax ? -1 : 1)
-                        : splitter_text_cmp16(p, n, &r->tmax);
-    if (c > 0) {
-        r->tkmax = key;
-        return splitter_bound_store(s, &r->tmax, p, n, 0, NULL, NULL, f);
-    }
-    c = key != r->tkmin ? (key < r->tkmin ? -1 : 1)
-                        : splitter_text_cmp16(p, n, &r->tmin);
-    if (c < 0) {
-        r->tkmin = key;
-        return splitter_bound_store(s, &r->tmin, p, n, 0, NULL, NULL, f);
-    }
-    return 0;
-}
-
-/* The text bounds: settled by the window when the value's first 16 bytes
- * (key) lie strictly between those of the bounds. */
-static inline __attribute__((always_inline)) int
-splitter_text_fold(struct splitter *s, struct splitter_run *r,
-                   const uint8_t *p, size_t n, splitter_tkey key,
-                   struct fault *f)
-{
-    if (key < r->tkmax && key > r->tkmin)
-        return 0;
-    return splitter_index_text(s, r, p, n, key, f);
-}
-
-/* A number with key k (NULL: none) and parts np (when np_ok): the number
- * bounds, settled by the window when k lies strictly inside it. */
-static inline __attribute__((always_inline)) int
-splitter_num_fold(struct splitter *s, struct splitter_run *r,
-                  const uint8_t *p, size_t n, const numtext_key *k,
-                  struct numtext_parts *np, int np_ok, struct fault *f)
-{
-    if (k != NULL && *k < r->nkmax && *k > r->nkmin)
-        return 0;
-    return splitter_index_num(s, r, p, n, k, np, np_ok, f);
-}
-
-/* Whether column i holds a number: once seen, or in the chunk being
- * built (a number sets its bounds or poisons them). */
-static int splitter_seen_num(const struct splitter *s, size_t i)
-{
-    return s->cols[i].seen_num || s->run[i].nmin.set || s->run[i].num_poison;
-}
-
-/* A value that starts like a number but is no short plain decimal (nor,
- * when long, plainly text): a number by the grammar (numtext_parse), or
- * text. */
-static __attribute__((noinline)) int
-splitter_index_other(struct splitter *s, struct splitter_run *r,
-                     struct splitter_column *c, const uint8_t *v, size_t vn,
-                     splitter_tkey key, struct fault *f)
-{
-    struct numtext_parts np;
-
-    if (numtext_parse_padded(&np, (const char *)v, vn)) {
-        if (splitter_num_fold(s, r, v, vn, NULL, &np, 1, f) < 0)
-            return -1;
-    } else {
-        c->seen_text = 1;
-    }
-    return splitter_text_fold(s, r, v, vn, key, f);
-}
-
-/* A value longer than 8 bytes that starts like a number: see
- * splitter_index_value. */
-static __attribute__((noinline)) int
-splitter_index_long(struct splitter *s, struct splitter_run *r,
-                    struct splitter_column *c, const uint8_t *v, size_t vn,
-                    splitter_tkey key, struct fault *f)
-{
-    unsigned neg = v[0] == '-', nd;
-    numtext_key k;
-
-    if (numtext_key_padded(&k, (const char *)v, vn)) {
-        if (splitter_num_fold(s, r, v, vn, &k, NULL, 0, f) < 0)
-            return -1;
-        return splitter_text_fold(s, r, v, vn, key, f);
-    }
-    /* A number's first non-digit after the sign is '.', 'e' or 'E': a
-     * date, say, is text without numtext_parse. */
-    nd = (numtext_word_shape(splitter_le64(v)) | 0x100) >> neg;
-    nd = (unsigned)__builtin_ctz(nd) + neg;
-    if (nd >= 8 || v[nd] == '.' || v[nd] == 'e' || v[nd] == 'E')
-        return splitter_index_other(s, r, c, v, vn, key, f);
-    c->seen_text = 1;
-    return splitter_text_fold(s, r, v, vn, key, f);
-}
-
-/* The slot of r that shape (0 to 255) uses. */
-static inline struct splitter_shape_slot *
-splitter_shape_slot_of(struct splitter_run *r, unsigned shape)
-{
-    return &r->shape_slot[(shape ^ shape >> 2 ^ shape >> 5) &
-                          (SPLITTER_SHAPE_SLOTS - 1)];
-}
-
-/* Note that the plain decimal of shape sh (slot ss), whose word is b
- * (bswapped), lies strictly inside the chunk's number bounds. */
-static inline void splitter_shape_note(struct splitter_shape_slot *ss,
-                                       unsigned shape,
-                                       const struct numtext_shape *sh,
-                                       uint64_t b)
-{
-    if (ss->tag != shape + 1) {
-        ss->tag = shape + 1;
-        ss->ndmask = sh->ndmask;
-        ss->ndval = sh->ndval;
-        ss->lo = ss->hi = b;
-    } else if (b < ss->lo) {
-        ss->lo = b;
-    } else if (b > ss->hi) {
-        ss->hi = b;
-    }
-}
-
-/* Fold one non-empty value v[0..vn) of a column (r its running bounds, c
- * the column) into the running bounds of the chunk: a number (by the JSON
- * number grammar) goes to the number bounds, anything else marks the
- * column as holding text; both go to the text bounds. A value of at most 8
- * bytes is loaded once into a word: the word is its text key and, through
- * its shape, gives its number key. Most values then fall inside both
- * windows: four integer comparisons. */
-static inline __attribute__((always_inline)) int
-splitter_index_value(struct splitter *s, struct splitter_run *r,
-                     struct splitter_column *c, const uint8_t *v, size_t vn,
-                     struct fault *f)
-{
-    splitter_tkey key;
-    numtext_key k;
-    uint64_t w, b;
-    unsigned c0 = v[0];
-    /* '-', '.', '/' or a digit: one comparison (the next steps tell
-     * '.' and '/' apart). */
-    int may_be_number = c0 - '-' <= '9' - '-';
-
-    /* The words are little-endian: bswap puts the first byte on top. */
-    w = splitter_le64(v);
-    if (vn > 8) {
-        uint64_t w2 = splitter_le64(v + 8);
-        if (vn < 16)
-            w2 &= splitter_low[vn - 8];
-        key = ((splitter_tkey)__builtin_bswap64(w) << 64) |
-              __builtin_bswap64(w2);
-        if (may_be_number)
-            return splitter_index_long(s, r, c, v, vn, key, f);
-        c->seen_text = 1;
-        goto text;
-    }
-    w &= splitter_low[vn];
-    b = __builtin_bswap64(w);
-    key = (splitter_tkey)b << 64;
-    if (may_be_number) {
-        unsigned shape = numtext_word_shape(w);
-        struct splitter_shape_slot *ss = splitter_shape_slot_of(r, shape);
-        struct numtext_shape *sh;
-        if (ss->tag == shape + 1 && (w & ss->ndmask) == ss->ndval &&
-            b - ss->lo <= ss->hi - ss->lo)
-            goto text; /* between two numbers inside the bounds */
-        sh = &s->shapes[shape];
-        if (!numtext_key_word(&k, sh, w, vn)) {
-            if (sh->state != NUMTEXT_SHAPE_UNKNOWN)
-                return splitter_index_other(s, r, c, v, vn, key, f);
-            numtext_shape_init(sh, shape);
-            if (!numtext_key_word(&k, sh, w, vn))
-                return splitter_index_other(s, r, c, v, vn, key, f);
-        }
-        if (k < r->nkmax && k > r->nkmin)
-            splitter_shape_note(ss, shape, sh, b);
-        else if (splitter_index_num(s, r, v, vn, &k, NULL, 0, f) < 0)
-            return -1;
-    } else {
-        c->seen_text = 1;
-    }
-text:
-    if (key < r->tkmax && key > r->tkmin)
-        return 0;
-    return splitter_index_text(s, r, v, vn, key, f);
-}
-
-/* Return 1 if a value whose first 16 bytes are v's is text whatever
- * follows them, as splitter_index_long decides it (a first byte that
- * cannot start a number, or a first non-digit after the sign, within 8
- * bytes, that no number has there: a date's '-'), else 0 (undecided). */
-static int splitter_text_prefix(const uint8_t *v)
-{
-    unsigned c0 = v[0], neg, nd;
-
-    if (c0 - '-' > '9' - '-')
-        return 1;
-    neg = c0 == '-';
-    nd = (numtext_word_shape(splitter_le64(v)) | 0x100) >> neg;
-    nd = (unsigned)__builtin_ctz(nd) + neg;
-    return nd < 8 && v[nd] != '.' && v[nd] != 'e' && v[nd] != 'E';
-}
-
-/* A rising column of long values (timestamps) makes a new text max on
- * about every other row, and repeats the last value on the others: each
- * new max was a copy, and which of the two a row is was a branch that
- * missed half the time. So, in CSV, once the column's text max is a value
- * in the working buffer that is text by its first bytes
- * (splitter_lazy_start), the max is kept as where that value lies, and a
- * value with the same first 16 bytes (that is text too, and not below the
- * min) that is not below the max becomes it, equal or not, without a copy
- * or a branch on which. Returns 1 when v was so folded (nothing else of
- * the index changes: seen_text is already set), 0 when it must take the
- * general path. */
-static inline __attribute__((always_inline)) int
-splitter_lazy_max(struct splitter *s, struct splitter_run *r, const uint8_t *v,
-                  size_t vn)
-{
-    const uint8_t *m = s->buf + r->lm_off;
-    size_t mn = r->lm_len;
-    splitter_tkey key;
-    int ge;
-
-    if (vn > s->cfg.max_index_value)
-        return 0;
-    key = ((splitter_tkey)__builtin_bswap64(splitter_le64(v)) << 64) |
-          __builtin_bswap64(splitter_le64(v + 8));
-    if (key != r->tkmax)
-        return 0;
-    if (vn <= 24 && mn <= 24) {
-        uint64_t tv = splitter_key(v + 16, vn - 16);
-        uint64_t tm = splitter_key(m + 16, mn - 16);
-        ge = (tv > tm) | ((tv == tm) & (vn >= mn));
-    } else {
-        struct splitter_run_bound bd;
-        memset(&bd, 0, sizeof bd);
-        bd.b = (uint8_t *)(uintptr_t)m;
-        bd.len = mn;
-        ge = splitter_text_cmp16(v, vn, &bd) >= 0;
-    }
-    if (!ge)
-        return 0;
-    r->lm_off = (size_t)(v - s->buf);
-    r->lm_len = vn;
-    return 1;
-}
-
-/* After v[0..vn) (longer than 16 bytes, in the working buffer) was
- * folded: when it is now the stored text max, uncut, and text by its
- * first bytes, keep the max lazily from here on (splitter_lazy_max). */
-static void splitter_lazy_start(struct splitter *s, struct splitter_run *r,
-                                const uint8_t *v, size_t vn)
-{
-    const struct splitter_run_bound *bd = &r->tmax;
-
-    if (!bd->set || bd->cut || bd->len != vn ||
-        memcmp(bd->b, v, vn) != 0 || !splitter_text_prefix(v))
-        return;
-    r->lm_off = (size_t)(v - s->buf);
-    r->lm_len = vn;
-    r->lm_gen = s->prev_gen;
-}
-
-static int splitter_copy_bytes(uint8_t **out, size_t *out_len,
-                               const uint8_t *p, size_t n)
-{
-    uint8_t *b = malloc(n + 1);
-
-    if (b == NULL)
-        return -1;
-    if (n > 0)
-        memcpy(b, p, n);
-    b[n] = '\0';
-    *out = b;
-    *out_len = n;
     return 0;
 }
 
@@ -1134,48 +531,10 @@ static int splitter_colstats(struct splitter *s, struct splitter_chunk *c,
     if (c->cols == NULL)
         return splitter_oom(f);
     c->ncols = s->ncols;
-    for (i = 0; i < s->ncols; i++) {
-        struct splitter_run *r = &s->run[i];
-        struct splitter_colstat *cs = &c->cols[i];
-        if (splitter_settle(s, r, f) < 0)
+    for (i = 0; i < s->ncols; i++)
+        if (colorder_col_take(&s->ord, &s->run[i], &c->cols[i].num,
+                              &c->cols[i].text, f) < 0)
             return -1;
-        if (r->nmin.set && !r->num_poison) {
-            if (splitter_copy_bytes(&cs->num.min, &cs->num.min_len, r->nmin.b,
-                                    r->nmin.len) < 0 ||
-                splitter_copy_bytes(&cs->num.max, &cs->num.max_len, r->nmax.b,
-                                    r->nmax.len) < 0)
-                return splitter_oom(f);
-        }
-        if (r->tmin.set) {
-            if (splitter_copy_bytes(&cs->text.min, &cs->text.min_len,
-                                    r->tmin.b, r->tmin.len) < 0)
-                return splitter_oom(f);
-            if (!r->tmax.cut) {
-                if (splitter_copy_bytes(&cs->text.max, &cs->text.max_len,
-                                        r->tmax.b, r->tmax.len) < 0)
-                    return splitter_oom(f);
-            } else {
-                /* Cut, then raise the last byte that can be raised: every
-                 * value that starts with the cut text sorts below it. */
-                size_t k = r->tmax.len;
-                while (k > 0 && r->tmax.b[k - 1] == 0xff)
-                    k--;
-                if (k > 0) {
-                    if (splitter_copy_bytes(&cs->text.max, &cs->text.max_len,
-                                            r->tmax.b, k) < 0)
-                        return splitter_oom(f);
-                    cs->text.max[k - 1]++;
-                }
-            }
-        }
-        if (r->nmin.set || r->num_poison)
-            s->cols[i].seen_num = 1;
-        r->nmin.set = r->nmax.set = r->tmin.set = r->tmax.set = 0;
-        r->num_poison = 0;
-        for (size_t k = 0; k < SPLITTER_SHAPE_SLOTS; k++)
-            r->shape_slot[k].tag = 0;
-        splitter_windows(r);
-    }
     return 0;
 }
 
@@ -1205,7 +564,7 @@ static int splitter_emit(struct splitter *s, struct fault *f)
         splitter_chunk_free(&n->c);
         return -1;
     }
-    s->prev_gen++;
+    colorder_ctx_moved(&s->ord);
     if (s->borrowed) {
         /* A slice of the caller's input: nothing to copy. */
         n->c.data = s->buf + s->base;
@@ -1546,7 +905,7 @@ after_quote:
 
 /* Split a record with no quoted field: fields are separated by commas.
  * Returns the field count, or max + 1 when there are more than max. */
-/* The first ',' in [p, e), or e. Like splitter_key, it may read up to 7
+/* The first ',' in [p, e), or e. Like colorder_key8, it may read up to 7
  * bytes past e, which the working buffer's pad keeps inside the
  * allocation. */
 static inline const uint8_t *splitter_comma(const uint8_t *p,
@@ -1843,38 +1202,20 @@ static int splitter_csv_fast(struct splitter *s, size_t *end, size_t *nf)
 
 /* Fold the n fields of a CSV row (s->fields) into the running bounds of
  * the chunk; in_buf when they lie in the working buffer (not undone into
- * the scratch buffer). Returns 0, or -1 with f set (memory). */
+ * the scratch buffer), where they stay until the chunk is cut or the
+ * buffer moves (colorder_fold_at). Returns 0, or -1 with f set
+ * (memory). */
 static inline __attribute__((always_inline)) int
 splitter_csv_index(struct splitter *s, size_t n, int in_buf, struct fault *f)
 {
     const struct splitter_field *fl = s->fields;
-    struct splitter_run *r = s->run;
-    struct splitter_column *c = s->cols;
+    struct colorder_col *r = s->run;
     size_t i;
 
-    for (i = 0; i < n; i++, fl++, r++, c++) {
-        const uint8_t *v = fl->p;
-        size_t vn = fl->n;
-        if (vn == 0)
-            continue;
-        if (vn > 16 && in_buf) {
-            if (r->lm_gen == s->prev_gen && splitter_lazy_max(s, r, v, vn))
-                continue;
-            /* Values too long for the windows to settle when their
-             * first 16 bytes equal a bound's (timestamps, say) repeat
-             * from row to row: skip one equal to the last. */
-            if (r->prev_gen == s->prev_gen &&
-                r->prev_len == vn &&
-                splitter_same(v, s->buf + r->prev_off, vn))
-                continue;
-            r->prev_gen = s->prev_gen;
-            r->prev_off = (size_t)(v - s->buf);
-            r->prev_len = vn;
-        }
-        if (splitter_index_value(s, r, c, v, vn, f) < 0)
+    for (i = 0; i < n; i++, fl++, r++) {
+        if ((in_buf ? colorder_fold_at(&s->ord, r, fl->p, fl->n, f)
+                    : colorder_fold(&s->ord, r, fl->p, fl->n, f)) < 0)
             return -1;
-        if (vn > 16 && in_buf && r->lm_gen != s->prev_gen)
-            splitter_lazy_start(s, r, v, vn);
     }
     return 0;
 }
@@ -2046,12 +1387,14 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
     for (j = 0; j < jr->count; j++) {
         const struct jsonrow_member *m = &jr->members[j];
         size_t col;
+        int rc = 0;
         const struct splitter_column *guess =
             j < s->prev_n ? &s->cols[s->prev_order[j]] : NULL;
         if (guess != NULL && guess->name_len == m->key_len &&
             (m->key_len <= 8
-                 ? splitter_key((const uint8_t *)guess->name, m->key_len) ==
-                       splitter_key(m->key, m->key_len)
+                 ? colorder_key8((const uint8_t *)guess->name,
+                                 m->key_len) ==
+                       colorder_key8(m->key, m->key_len)
                  : memcmp(guess->name, m->key, m->key_len) == 0)) {
             col = s->prev_order[j];
         } else {
@@ -2072,41 +1415,41 @@ static int splitter_jsonl_row(struct splitter *s, size_t content,
                              (unsigned long long)s->rows_total, j + 1);
         s->cols[col].stamp = s->stamp;
         s->prev_order[j] = col;
+        /* Numbers, and strings that hold no escape, lie in the row in
+         * the working buffer (where they stay until the chunk is cut or
+         * the buffer moves: colorder_fold_json_at); other strings are
+         * decoded into jsonrow's scratch buffer. Both are padded for the
+         * folds. */
         switch (m->kind) {
         case JSONROW_STRING:
-            /* "" is not indexed, as an empty CSV field is not: the same
-             * data in either format gets the same column types. */
-            if (m->value_len > 0) {
-                splitter_tkey key =
-                    splitter_tkey_of(m->value, m->value_len);
-                s->cols[col].seen_text = 1;
-                if (splitter_text_fold(s, &s->run[col], m->value,
-                                       m->value_len, key, f) < 0)
-                    return -1;
-            }
+            if (m->value_len > 16 &&
+                (uintptr_t)m->value - (uintptr_t)(s->buf + s->done) <
+                    content)
+                rc = colorder_fold_json_at(&s->ord, &s->run[col],
+                                           COLORDER_JSON_STRING, m->value,
+                                           m->value_len, NULL, f);
+            else
+                rc = colorder_fold_json(&s->ord, &s->run[col],
+                                        COLORDER_JSON_STRING, m->value,
+                                        m->value_len, NULL, f);
             break;
-        case JSONROW_NUMBER: {
-            /* The number's text lies in the working buffer, whose pad
-             * numtext_key_padded may read. */
-            numtext_key nk;
-            struct numtext_parts np = m->num;
-            int ok = numtext_key_padded(&nk, (const char *)m->value,
-                                        m->value_len);
-            if (splitter_num_fold(s, &s->run[col], m->value, m->value_len,
-                                  ok ? &nk : NULL, &np, 1, f) < 0 ||
-                splitter_text_fold(
-                    s, &s->run[col], m->value, m->value_len,
-                    splitter_tkey_of(m->value, m->value_len), f) < 0)
-                return -1;
+        case JSONROW_NUMBER:
+            rc = colorder_fold_json(&s->ord, &s->run[col],
+                                    COLORDER_JSON_NUMBER, m->value,
+                                    m->value_len, &m->num, f);
             break;
-        }
         case JSONROW_TRUE:
         case JSONROW_FALSE:
         case JSONROW_NULL:
         case JSONROW_OBJECT:
         case JSONROW_ARRAY:
+            rc = colorder_fold_json(&s->ord, &s->run[col],
+                                    COLORDER_JSON_OTHER, m->value,
+                                    m->value_len, NULL, f);
             break;
         }
+        if (rc < 0)
+            return -1;
     }
     s->prev_n = jr->count;
     if (s->rows_total < s->cfg.preview_rows) {
@@ -2436,7 +1779,7 @@ const char *splitter_column_name(const struct splitter *s, size_t i)
 
 enum splitter_coltype splitter_column_type(const struct splitter *s, size_t i)
 {
-    if (i < s->ncols && splitter_seen_num(s, i) && !s->cols[i].seen_text)
+    if (i < s->ncols && colorder_col_type(&s->run[i]) == COLORDER_NUMBER)
         return SPLITTER_COL_NUMBER;
     return SPLITTER_COL_TEXT;
 }

@@ -15,13 +15,14 @@
  * prefix followed by every chunk in order gives back the input byte for
  * byte.
  *
- * Values: a CSV field is a number iff its text matches the JSON number
- * grammar (numtext.h); a JSON Lines value is a number iff it is a JSON
- * number, text iff it is a non-empty JSON string (its decoded UTF-8).
- * Empty CSV fields, empty JSON strings, null, booleans, objects and arrays
- * are not indexed, so the same data as CSV or JSON Lines indexes alike. A column is
- * `number` when every indexed value in the data-set is a number, otherwise
- * `text`.
+ * Which values are indexed, which are numbers, how they compare, the
+ * column types and the bounds kept per chunk are colorder.h's rules (and
+ * its code, which the splitter calls for every value): a CSV field is a
+ * number iff its text matches the JSON number grammar; a JSON Lines value
+ * is a number iff it is a JSON number, text iff it is a non-empty JSON
+ * string (its decoded UTF-8); empty CSV fields, empty JSON strings, null,
+ * booleans, objects and arrays are not indexed, so the same data as CSV
+ * or JSON Lines indexes alike.
  */
 #ifndef SLUICE_STORAGE_SPLITTER_H
 #define SLUICE_STORAGE_SPLITTER_H
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include "lib/fault.h"
+#include "storage/colorder.h"
 
 enum splitter_format { SPLITTER_CSV, SPLITTER_JSONL, SPLITTER_BLOB };
 
@@ -55,17 +57,8 @@ struct splitter_config {
 void splitter_config_default(struct splitter_config *cfg,
                              enum splitter_format format);
 
-/* One bound of a column within one chunk. NULL means "no bound": the
- * planner must keep the chunk. Bytes are NUL-terminated for convenience
- * (len excludes the NUL; text may itself hold NULs). */
-struct splitter_bound {
-    uint8_t *min;
-    size_t min_len;
-    uint8_t *max;
-    size_t max_len;
-};
-
-/* The index of one column within one chunk.
+/* The index of one column within one chunk (colorder_col_take); a NULL
+ * bound means "no bound": the planner keeps the chunk (colorder_cond_keep).
  * num: over the values that are numbers, the exact number text as it
  *      appeared (compare with numtext_compare). NULL when the chunk holds
  *      no number for the column, or a number longer than max_index_value.
@@ -74,8 +67,8 @@ struct splitter_bound {
  *      bound); a max is cut and its last byte that is below 0xff raised by
  *      one (still an upper bound), or NULL when no such byte exists. */
 struct splitter_colstat {
-    struct splitter_bound num;
-    struct splitter_bound text;
+    struct colorder_bound num;
+    struct colorder_bound text;
 };
 
 struct splitter_chunk {
@@ -187,8 +180,9 @@ size_t splitter_column_count(const struct splitter *s);
 /* Name of column i (< splitter_column_count), NUL-terminated UTF-8. */
 const char *splitter_column_name(const struct splitter *s, size_t i);
 
-/* Type of column i over everything fed so far: number when every indexed
- * value was a number (and at least one was), otherwise text. */
+/* Type of column i over everything fed so far (colorder_col_type): number
+ * when every indexed value was a number (and at least one was), otherwise
+ * text. */
 enum splitter_coltype splitter_column_type(const struct splitter *s,
                                            size_t i);
 

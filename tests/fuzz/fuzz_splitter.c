@@ -15,7 +15,10 @@
  *   with numtext_parse;
  * - the keys of short plain decimals (numtext_key_padded, and
  *   numtext_key_word through shapes) exist exactly for them, agree, and
- *   order as numtext_compare does.
+ *   order as numtext_compare does;
+ * - the planner's answer on each chunk's bounds (colorder_cond_keep),
+ *   asked about the bounds themselves, keeps = <= >= at them, leaves out
+ *   < below the min and > above the max, and != only when min = max.
  * Chunks are given back in turn with splitter_chunk_free, with
  * splitter_recycle, and with splitter_recycle after the caller freed the
  * data, so that chunks are built in recycled buffers too (borrowed
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/colorder.h"
 #include "storage/numtext.h"
 #include "storage/splitter.h"
 
@@ -147,6 +151,46 @@ static int bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
     return alen < blen ? -1 : alen > blen;
 }
 
+/* The planner's answer (colorder_cond_keep) on bounds b of a column of
+ * type type, asked about the bounds themselves: a value at a bound may
+ * match (= and the inclusive ops keep the chunk), no value lies beyond it
+ * (the strict ops leave it out), and != leaves it out only when min and
+ * max are one value. */
+static int keep_at(enum colorder_kind type, enum colorder_op op,
+                   const struct colorder_bound *b, const uint8_t *v,
+                   size_t vn)
+{
+    struct colorder_cond cond;
+
+    if (colorder_cond_init(&cond, type, op, type, v, vn, NULL, NULL) != 0)
+        abort();
+    return colorder_cond_keep(&cond, b->min, b->min_len, b->max, b->max_len);
+}
+
+static void check_keep(enum colorder_kind type, const struct colorder_bound *b)
+{
+    int one;
+
+    if (b->min != NULL) {
+        if (!keep_at(type, COLORDER_EQ, b, b->min, b->min_len) ||
+            !keep_at(type, COLORDER_LE, b, b->min, b->min_len) ||
+            keep_at(type, COLORDER_LT, b, b->min, b->min_len))
+            abort();
+    }
+    if (b->max != NULL) {
+        if (!keep_at(type, COLORDER_EQ, b, b->max, b->max_len) ||
+            !keep_at(type, COLORDER_GE, b, b->max, b->max_len) ||
+            keep_at(type, COLORDER_GT, b, b->max, b->max_len))
+            abort();
+    }
+    if (b->min != NULL && b->max != NULL) {
+        one = colorder_compare(type, b->min, b->min_len, b->max,
+                               b->max_len) == 0;
+        if (keep_at(type, COLORDER_NE, b, b->min, b->min_len) == one)
+            abort();
+    }
+}
+
 static void check_chunk(const struct splitter_chunk *c, uint64_t index,
                         uint64_t *row, enum splitter_format fmt,
                         struct nums *ns)
@@ -185,6 +229,8 @@ static void check_chunk(const struct splitter_chunk *c, uint64_t index,
             abort();
         if (cs->num.min != NULL && cs->text.min == NULL)
             abort();
+        check_keep(COLORDER_NUMBER, &cs->num);
+        check_keep(COLORDER_TEXT, &cs->text);
     }
 }
 

@@ -1143,7 +1143,7 @@ static const char *pick(struct gval *v, int allow_empty)
  * then goes back; the text is a 20-byte timestamp, a 27-byte one (past
  * one word after the first 16 bytes), a 20-digit number, a text of 17 to
  * 21 bytes, or now and then a value from the pools. These are the rows for which the splitter keeps
- * a column's text max lazily (splitter_lazy_max). */
+ * a column's text max lazily (colorder_lazy_max). */
 static const char *pick_rising(struct gval *v, uint64_t *t, unsigned style)
 {
     static char buf[64];
