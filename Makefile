@@ -75,12 +75,12 @@ check: all fuzz-targets check-includes
 asan: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	    SANFLAGS="-fsanitize=address -fno-omit-frame-pointer" \
-	    SLUICE_SKIP_FUZZ=1 check
+	    SLUICE_SKIP_FUZZ=1 SLUICE_SANITIZER=address check
 
 ubsan: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build/ubsan OPT=-O1 \
 	    SANFLAGS="-fsanitize=undefined -fno-sanitize-recover=all" \
-	    SLUICE_SKIP_FUZZ=1 check
+	    SLUICE_SKIP_FUZZ=1 SLUICE_SANITIZER=undefined check
 
 bench: bootstrap
 	@$(MAKE) --no-print-directory all benches

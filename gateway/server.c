@@ -46,11 +46,6 @@
 #define SERVER_VIEWS_MAX 4096
 #define SERVER_VIEW_BYTES_MAX ((size_t)32 << 20)
 
-
-
-
-
-
 static const char *server_method_name(enum evhttp_cmd_type t)
 {
     switch (t) {
@@ -66,34 +61,6 @@ static const char *server_method_name(enum evhttp_cmd_type t)
     }
     return "?";
 }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 /* Answer a repeat of a recorded request with the first answer. */
 static void server_replay(struct gw_ctx *c, const struct ledger_nonce *r)
@@ -234,28 +201,6 @@ static int server_rate_check(struct gw_ctx *c)
     return -1;
 }
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 /* Run c, its signature (if any) verified: the nonce gate of a signed
  * write, then its handler, alone or in the next group commit. */
 static void server_run(struct gw_ctx *c)
@@ -298,16 +243,6 @@ done:
     snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
     request_finish(c);
 }
-
-
-
-
-
-
-
-
-
-
 
 /* Answer the stand-in of a request the gate refused before reading its
  * body (gate.h), and close: what else the client sent is not read. */

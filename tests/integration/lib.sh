@@ -31,8 +31,11 @@ TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$TEST_NAME.XXXXXX")
 LIB_PIDS=()
 # Under a sanitizer build every report, leaks included, fails the test
-# (a process killed with SIGKILL on purpose reports nothing).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+# (a process killed with SIGKILL on purpose reports nothing). ASan's
+# quarantine of freed memory is kept small (256 MB by default): tests that
+# bound the server's RSS would measure the quarantine, and 8 MB still
+# catches a use after free of anything freed lately.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:quarantine_size_mb=8}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 lib_cleanup() {

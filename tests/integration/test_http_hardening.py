@@ -377,8 +377,13 @@ time.sleep(2.5)   # a sweep returns freed memory once all is back
 after = rss_kib(srv)
 t.step("  body memory peak %.1f MiB; RSS %d KiB before, %d KiB after" %
        (peak_used / 2**20, base, after))
-t.check(after - base < 24 * 1024, "memory given back after the uploads: "
-        "RSS %d KiB before, %d KiB after" % (base, after))
+if os.environ.get("SLUICE_SANITIZER") == "address":
+    # ASan's allocator keeps freed memory for itself: malloc_trim hands
+    # nothing back, so what the server gives back cannot be seen here.
+    t.step("  (under ASan: memory given back is not measured)")
+else:
+    t.check(after - base < 24 * 1024, "memory given back after the uploads: "
+            "RSS %d KiB before, %d KiB after" % (base, after))
 t.check((metric(srv, "sluice_memory_trims_total") or 0) >= 1,
         "freed memory was handed back to the system")
 
