@@ -16,7 +16,8 @@
 void batch_add(struct gw_ctx *c)
 {
     struct gateway *gw = c->gw;
-    struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+    struct evhttp_connection *conn =
+        c->req != NULL ? evhttp_request_get_connection(c->req) : NULL;
 
     if (conn != NULL)
         evhttp_connection_set_closecb(conn, request_on_close, c);
@@ -28,6 +29,13 @@ void batch_add(struct gw_ctx *c)
     gw->batch_tail = c;
     if (gw->batch_len++ == 0)
         event_active(gw->batch_ev, 0, 0);
+}
+
+int gw_batch(struct gw_ctx *c, int (*then)(struct gw_ctx *c))
+{
+    c->batch_handler = then;
+    batch_add(c);
+    return GW_PENDING;
 }
 
 /* Run one queued request inside the batch's transaction. */
@@ -51,7 +59,8 @@ static void batch_one(struct gw_ctx *c)
     }
     c->batched = 1;
     c->in_tx = 1;
-    rc = c->match.entry->handler(c);
+    rc = c->batch_handler != NULL ? c->batch_handler(c)
+                                  : c->match.entry->handler(c);
     if (rc == GW_PENDING) {
         /* Not a batched route after all: it finishes on its own. */
         c->batched = 0;

@@ -19,6 +19,13 @@
  * active now, behind theirs. batch_run answers and finishes c. */
 void batch_add(struct gw_ctx *c);
 
+/* Queue c for the next group commit, where then(c) runs as its handler
+ * (inside its savepoint, answering as a handler does): how a
+ * ROUTER_PREPARE route, having done part of its work first (off the loop:
+ * gw_offload_cpu), joins the batch. The finish function or handler that
+ * calls it returns what it returns: GW_PENDING. */
+int gw_batch(struct gw_ctx *c, int (*then)(struct gw_ctx *c));
+
 /* The group commit (arg is the struct gateway): every request queued
  * since the last one, in order, each in its savepoint, then one commit;
  * the answers go out once it is durable (a failed commit keeps nothing of

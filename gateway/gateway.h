@@ -153,7 +153,10 @@ struct gw_ctx {
     struct event *done_ev;
     void (*work)(struct gw_ctx *c);
     int (*finish)(struct gw_ctx *c);
-    void *work_state;             /* the handler's, freed by finish */
+    void *work_state;             /* the handler's, freed by finish or,
+                                     when work_free is set, by it at the
+                                     end of the request */
+    void (*work_free)(void *state);
     uint8_t work_tx[32];          /* a transaction hash the handler holds */
     /* Group commit (server.c): the request runs in a batch's transaction,
      * and its answer is held until the batch commits. */
@@ -166,6 +169,7 @@ struct gw_ctx {
     uint8_t *held_body;           /* malloc'd, or NULL */
     size_t held_len;
     void (*after_commit)(struct gw_ctx *c);
+    int (*batch_handler)(struct gw_ctx *c); /* gw_batch's; NULL: the route's */
     /* A signature being checked on gw->verifiers (server.c). */
     struct auth_check *check;
     struct event *verify_ev;

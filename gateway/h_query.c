@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "contracts-abi/abi.h"
+#include "gateway/batch.h"
 #include "gateway/chain.h"
 #include "gateway/datasets_view.h"
 #include "gateway/routes.h"
@@ -232,10 +233,32 @@ static int hq_payment_required(struct gw_ctx *c, const struct hq *h)
                      h->qt.cost, a.units);
 }
 
-/* The chunk keys of the release, wrapped to the signer (DESIGN.md 3.5). */
-static json_t *hq_keys(struct gw_ctx *c, const struct hq *h,
-                       const uint8_t query_id[16])
+/* A query between its two halves: prepared on the loop, its keys wrapped
+ * on a CPU thread, then released in the group commit. */
+struct hq_job {
+    struct hq h;
+    uint8_t query_id[16];
+    int wrap;                    /* the account looked able to pay */
+    const uint8_t *mk;           /* the store's master key (never moves) */
+    secp256k1_pubkey signer_pub;
+    json_t *keys;                /* the wrap, once made */
+};
+
+static void hq_job_free(void *state)
 {
+    struct hq_job *j = state;
+
+    hq_clear(&j->h);
+    json_decref(j->keys);
+    free(j);
+}
+
+/* The chunk keys of the release, wrapped to the signer (DESIGN.md 3.5):
+ * pure computation on the job (any thread). Returns the JSON of the wrap,
+ * or NULL with f set. */
+static json_t *hq_keys(const struct hq_job *j, struct fault *f)
+{
+    const struct hq *h = &j->h;
     struct keywrap_entry *e = NULL;
     struct keywrap w;
     uint8_t dk[DSKEY_LEN];
@@ -243,22 +266,22 @@ static json_t *hq_keys(struct gw_ctx *c, const struct hq *h,
     size_t i, n = h->qt.touched.n;
 
     memset(&w, 0, sizeof w);
-    if (dskey_unseal(dk, c->gw->store->mk, h->d.id, h->d.dk_sealed,
-                     sizeof h->d.dk_sealed, &c->fault) < 0)
+    if (dskey_unseal(dk, j->mk, h->d.id, h->d.dk_sealed,
+                     sizeof h->d.dk_sealed, f) < 0)
         return NULL;
     if (n > 0 && (e = calloc(n, sizeof *e)) == NULL) {
-        fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto done;
     }
     for (i = 0; i < n; i++) {
         e[i].index = h->qt.touched.chunks[i].index;
-        if (dskey_chunk_key(e[i].ck, dk, h->d.id, e[i].index, &c->fault) < 0)
+        if (dskey_chunk_key(e[i].ck, dk, h->d.id, e[i].index, f) < 0)
             goto done;
     }
-    if (keywrap_seal(&w, NULL, &c->signer_pub, h->d.id, query_id, e, n, NULL,
-                     NULL, &c->fault) < 0)
+    if (keywrap_seal(&w, NULL, &j->signer_pub, h->d.id, j->query_id, e, n,
+                     NULL, NULL, f) < 0)
         goto done;
-    if (keywrap_to_json(&out, &w, &c->fault) < 0)
+    if (keywrap_to_json(&out, &w, f) < 0)
         out = NULL;
 done:
     secret_wipe(dk, sizeof dk);
@@ -304,13 +327,15 @@ static json_t *hq_chunks(const struct hq *h)
     return a;
 }
 
-/* Take the cost from the signer's account and answer with the keys. */
-static int hq_release(struct gw_ctx *c, struct hq *h)
+/* In the group commit: take the cost from the signer's account, append
+ * the audit entry, and answer with the keys and the signed receipt. */
+static int hq_release(struct gw_ctx *c)
 {
+    struct hq_job *j = c->work_state;
+    struct hq *h = &j->h;
     struct ledger_release r;
     uint64_t *idx = NULL;
-    json_t *doc = NULL, *cols = NULL, *chunks = NULL, *keys = NULL,
-           *receipt = NULL;
+    json_t *doc = NULL, *cols = NULL, *chunks = NULL, *receipt = NULL;
     char qid[35];
     size_t i;
     int rv = -1;
@@ -325,6 +350,7 @@ static int hq_release(struct gw_ctx *c, struct hq *h)
             idx[i] = h->qt.touched.chunks[i].index;
     }
     memcpy(r.dataset_id, h->d.id, 32);
+    memcpy(r.query_id, j->query_id, sizeof r.query_id);
     r.worker = c->signer;
     r.owner = h->owner;
     r.gateway = c->gw->identity;
@@ -335,30 +361,29 @@ static int hq_release(struct gw_ctx *c, struct hq *h)
     r.cost = h->qt.cost;
     r.pass = h->plan.kind == PLAN_PASS;
     r.now = (int64_t)time(NULL);
-    if (random_bytes(r.query_id, sizeof r.query_id, &c->fault) < 0)
-        goto done;
     if (ledger_release(c->gw->ledger, &r, &c->fault) < 0) {
         if (c->fault.kind == FAULT_PAYMENT)
             hq_payment_required(c, h);
         goto done;
     }
+    /* Paid, yet no keys: the account did not look able to pay when the
+     * query was prepared, and was credited since. Wrap them now. */
+    if (j->keys == NULL && (j->keys = hq_keys(j, &c->fault)) == NULL)
+        goto done;
     if (hex_encode_0x(qid, sizeof qid, r.query_id, sizeof r.query_id) < 0)
         goto oom;
     cols = datasets_view_columns(c, &h->d);
     chunks = hq_chunks(h);
     if (cols == NULL || chunks == NULL)
         goto oom;
-    keys = hq_keys(c, h, r.query_id);
-    if (keys == NULL)
-        goto done;
     receipt = hq_receipt(c, &r);
     if (receipt == NULL)
         goto done;
-    doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "query_id", qid,
+    doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:O, s:o}", "query_id", qid,
                     "cost", hq_units(r.cost), "balance_after",
                     hq_units(r.balance_after), "columns", cols, "chunks",
-                    chunks, "keys", keys, "receipt", receipt);
-    cols = chunks = keys = receipt = NULL; /* json_pack took them */
+                    chunks, "keys", j->keys, "receipt", receipt);
+    cols = chunks = receipt = NULL; /* json_pack took them */
     if (doc == NULL)
         goto oom;
     rv = gw_reply_json(c, 200, doc, NULL);
@@ -368,40 +393,81 @@ oom:
 done:
     json_decref(cols);
     json_decref(chunks);
-    json_decref(keys);
     json_decref(receipt);
     free(r.text);
     free(idx);
     return rv;
 }
 
+/* On a CPU thread: wrap the keys. */
+static void hq_wrap(struct gw_ctx *c)
+{
+    struct hq_job *j = c->work_state;
+
+    j->keys = hq_keys(j, &c->fault);
+}
+
+/* Back on the loop: into the group commit, unless the wrap failed. */
+static int hq_wrapped(struct gw_ctx *c)
+{
+    struct hq_job *j = c->work_state;
+
+    if (j->keys == NULL)
+        return -1;
+    return gw_batch(c, hq_release);
+}
+
+/* Whether the account looks able to pay for the query now (the release
+ * decides, in its unit of work; this only spares the wrap of a query
+ * bound for a 402). */
+static int hq_looks_paid(struct gw_ctx *c, const struct hq *h)
+{
+    struct ledger_account a;
+    struct fault f;
+
+    if (ledger_account(c->gw->ledger, &c->signer, h->d.id, &a, &f) < 0)
+        return 1; /* let the release say */
+    if (a.owed_units > 0)
+        return 0;
+    if (h->plan.kind == PLAN_PASS)
+        return a.has_pass && (int64_t)time(NULL) < a.pass_expires;
+    return a.units >= h->qt.cost;
+}
+
+/* A ROUTER_PREPARE route: read, plan and price on the loop; wrap the keys
+ * on a CPU thread (the costliest step, an ECDH, off the loop); then debit
+ * and answer in the group commit (hq_release). */
 int h_query(struct gw_ctx *c)
 {
-    struct hq h;
+    struct hq_job *j = calloc(1, sizeof *j);
     json_t *extra;
-    int rv = -1;
 
-    memset(&h, 0, sizeof h);
-    if (hq_prepare(c, &h) < 0)
-        goto done;
+    if (j == NULL)
+        return fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
+    c->work_state = j;
+    c->work_free = hq_job_free;
+    if (hq_prepare(c, &j->h) < 0)
+        return -1;
     /* max_cost is checked before the balance: nothing is charged. */
-    if (h.q.has_max_cost && h.qt.cost > h.q.max_cost) {
-        extra = json_pack("{s:o}", "quote", quote_to_json(&h.qt));
-        if (extra == NULL) {
-            fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
-            goto done;
-        }
+    if (j->h.q.has_max_cost && j->h.qt.cost > j->h.q.max_cost) {
+        extra = json_pack("{s:o}", "quote", quote_to_json(&j->h.qt));
+        if (extra == NULL)
+            return fault_set(&c->fault, FAULT_INTERNAL, NULL,
+                             "out of memory");
         json_decref(c->problem_extra);
         c->problem_extra = extra;
-        fault_set(&c->fault, FAULT_MAX_COST, "max_cost",
-                  "the query costs %" PRIu64 " units, above max_cost (%" PRIu64
-                  ")", h.qt.cost, h.q.max_cost);
-        goto done;
+        return fault_set(&c->fault, FAULT_MAX_COST, "max_cost",
+                         "the query costs %" PRIu64 " units, above max_cost "
+                         "(%" PRIu64 ")",
+                         j->h.qt.cost, j->h.q.max_cost);
     }
-    rv = hq_release(c, &h);
-done:
-    hq_clear(&h);
-    return rv;
+    if (random_bytes(j->query_id, sizeof j->query_id, &c->fault) < 0)
+        return -1;
+    j->mk = c->gw->store->mk;
+    j->signer_pub = c->signer_pub;
+    if (!hq_looks_paid(c, &j->h))
+        return gw_batch(c, hq_release); /* bound for a 402: no wrap */
+    return gw_offload_cpu(c, hq_wrap, hq_wrapped);
 }
 
 int h_quote(struct gw_ctx *c)

@@ -381,6 +381,8 @@ void request_finish(struct gw_ctx *c)
     if (c->owned_body != NULL)
         evbuffer_free(c->owned_body);
     json_decref(c->problem_extra);
+    if (c->work_free != NULL && c->work_state != NULL)
+        c->work_free(c->work_state);
     gw->active_requests--;
     free(c);
 }
@@ -404,6 +406,7 @@ static void request_on_done(evutil_socket_t fd, short what, void *arg)
 {
     struct gw_ctx *c = arg;
     struct evhttp_connection *conn;
+    int rc;
 
     (void)fd;
     (void)what;
@@ -412,15 +415,19 @@ static void request_on_done(evutil_socket_t fd, short what, void *arg)
         if (conn != NULL)
             evhttp_connection_set_closecb(conn, NULL, NULL);
     }
-    if (c->finish(c) < 0)
+    rc = c->finish(c);
+    if (rc == GW_PENDING)
+        return; /* queued for a group commit (gw_batch): batch_run ends it */
+    if (rc < 0)
         request_fail(c);
     else if (c->in_tx)
         ledger_rollback(c->gw->ledger);
     request_finish(c);
 }
 
-int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
-               int (*finish)(struct gw_ctx *c))
+static int request_offload(struct gw_ctx *c, struct offload *pool,
+                           void (*work)(struct gw_ctx *c),
+                           int (*finish)(struct gw_ctx *c))
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
 
@@ -437,12 +444,27 @@ int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
     c->body_buf = NULL;
     c->work = work;
     c->finish = finish;
-    if (offload_submit(c->gw->offload, request_run_work, c, c->done_ev,
-                       &c->fault) < 0)
+    if (offload_submit(pool, request_run_work, c, c->done_ev, &c->fault) < 0)
         return -1;
     if (conn != NULL)
         evhttp_connection_set_closecb(conn, request_on_close, c);
     return GW_PENDING;
+}
+
+int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
+               int (*finish)(struct gw_ctx *c))
+{
+    return request_offload(c, c->gw->offload, work, finish);
+}
+
+int gw_offload_cpu(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
+                   int (*finish)(struct gw_ctx *c))
+{
+    if (c->gw->verifiers == NULL) { /* no threads: on the loop, at once */
+        work(c);
+        return finish(c);
+    }
+    return request_offload(c, c->gw->verifiers, work, finish);
 }
 
 int gw_defer(struct gw_ctx *c, int (*finish)(struct gw_ctx *c))

@@ -36,6 +36,14 @@ int gw_offload(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
                int (*finish)(struct gw_ctx *c))
     __attribute__((warn_unused_result));
 
+/* As gw_offload, on the threads that verify signatures (one per core):
+ * for computation that touches no store (key wrapping). Without such
+ * threads, work and finish run at once, on the loop. Returns what finish
+ * returns then, else GW_PENDING, or -1 with c->fault set. */
+int gw_offload_cpu(struct gw_ctx *c, void (*work)(struct gw_ctx *c),
+                   int (*finish)(struct gw_ctx *c))
+    __attribute__((warn_unused_result));
+
 /* Hold c open (the handler returns GW_PENDING) until gw_resume(c); then
  * finish(c) runs on the loop's thread and replies as a handler does. If
  * the client hangs up meanwhile, finish still runs and nothing is sent.

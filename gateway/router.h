@@ -38,7 +38,11 @@ enum router_flag {
     /* A signed POST that changes nothing (a quote): its signature and
      * timestamp are checked, its nonce is neither looked up nor
      * recorded, and it runs outside the group commit. */
-    ROUTER_READ_ONLY = 1
+    ROUTER_READ_ONLY = 1,
+    /* A signed write whose handler runs first outside the group commit
+     * (to do work off the loop: gw_offload_cpu) and then joins it with
+     * gw_batch. */
+    ROUTER_PREPARE = 2
 };
 
 struct router_entry {

@@ -224,7 +224,8 @@ static void server_run(struct gw_ctx *c)
     snprintf(c->inflight_key, sizeof c->inflight_key, "%s", key);
     /* A raw body is an upload part, written on the offload threads; it
      * commits on its own. */
-    if (c->record_nonce && c->match.entry->body != ROUTER_BODY_RAW) {
+    if (c->record_nonce && c->match.entry->body != ROUTER_BODY_RAW &&
+        !(c->match.entry->flags & ROUTER_PREPARE)) {
         batch_add(c);
         return; /* batch_run answers it */
     }
