@@ -409,8 +409,10 @@ struct ledger_release {
  * append the audit entry that links to the last one. Returns 0 with r's
  * out fields set; -1 with them zeroed and f set: FAULT_PAYMENT when the
  * account does not cover it (nothing changed), FAULT_CONFLICT for a
- * query_id used before, else the store's failure (roll the unit back:
- * then no debit and no entry). */
+ * query_id used before, FAULT_IO when the audit entry cannot be written
+ * (whatever refused it), else the store's failure. After any failure but
+ * FAULT_PAYMENT the caller rolls the unit (or savepoint) back: then no
+ * debit and no entry (fail closed). */
 int ledger_release(struct ledger *l, struct ledger_release *r,
                    struct fault *f) __attribute__((warn_unused_result));
 

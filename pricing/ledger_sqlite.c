@@ -1532,8 +1532,18 @@ static int lsq_release(struct ledger *l, struct ledger_release *r,
     sqlite3_bind_int64(st, 4, e.time);
     rc = db_step(db, st, "append an audit entry", f);
     db_release(st);
-    if (rc < 0)
+    if (rc < 0) {
+        /* Whatever refused it (a full disk, a constraint, a trigger), the
+         * log could not be written: a storage failure, never a conflict
+         * to remember as the request's answer (DESIGN.md 3.10: no debit,
+         * no key; a retry may succeed). */
+        char why[FAULT_DETAIL_MAX];
+
+        snprintf(why, sizeof why, "%s", f->detail);
+        fault_set(f, FAULT_IO, NULL, "the audit log cannot be written: %s",
+                  why);
         goto fail;
+    }
     if (db_prepare(db, &st,
                    "INSERT INTO queries (query_id, at, worker, dataset_id, "
                    "owner, chunk_count, rows, plain_bytes, cost, "

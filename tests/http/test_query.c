@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <openssl/sha.h>
+#include <sqlite3.h>
 
 #include "gateway/gateway.h"
 #include "lib/base64.h"
@@ -48,6 +49,9 @@ struct fixture {
     char *csv;          /* the upload: header, then ROWS rows */
     size_t csv_len;
     uint8_t next_tx;
+    uint64_t block;     /* the last block a credit used */
+    char pass_id[67];   /* a second data-set, sold as a pass */
+    uint8_t pass_id_bytes[32];
 };
 
 static json_t *body_json(const struct gwtest_resp *r)
@@ -94,7 +98,10 @@ static char *make_csv(size_t *len)
     return s;
 }
 
-static void publish(struct fixture *fx)
+/* Create a data-set with body create, upload the CSV as its one part,
+ * publish it, and wait until it is published: its id into id and bytes. */
+static void publish_as(struct fixture *fx, const char *create, char id[67],
+                       uint8_t bytes[32])
 {
     struct gwtest_resp r;
     struct gwtest_sig s;
@@ -103,29 +110,24 @@ static void publish(struct fixture *fx)
     int tries;
 
     s = (struct gwtest_sig){0};
-    gwtest_signed(&fx->t, &fx->owner, "POST", "/v1/datasets",
-                  "{\"name\":\"q\",\"format\":\"csv\",\"chunking\":{\"rows\":"
-                  "500},\"price\":" PLAN "}",
-                  &s, &r);
+    gwtest_signed(&fx->t, &fx->owner, "POST", "/v1/datasets", create, &s, &r);
     want(&r, 201, NULL, "create");
     j = body_json(&r);
-    snprintf(fx->id, sizeof fx->id, "%s",
-             json_string_value(json_object_get(j, "id")));
+    snprintf(id, 67, "%s", json_string_value(json_object_get(j, "id")));
     json_decref(j);
     gwtest_resp_clear(&r);
-    assert_int_equal(hex_decode_0x(fx->id_bytes, 32, fx->id, 66, "id", NULL),
-                     0);
-    snprintf(target, sizeof target, "/v1/datasets/%s/parts/1", fx->id);
+    assert_int_equal(hex_decode_0x(bytes, 32, id, 66, "id", NULL), 0);
+    snprintf(target, sizeof target, "/v1/datasets/%s/parts/1", id);
     s = (struct gwtest_sig){0};
     gwtest_signed(&fx->t, &fx->owner, "PUT", target, fx->csv, &s, &r);
     want(&r, 200, NULL, "part");
     gwtest_resp_clear(&r);
-    snprintf(target, sizeof target, "/v1/datasets/%s/publish", fx->id);
+    snprintf(target, sizeof target, "/v1/datasets/%s/publish", id);
     s = (struct gwtest_sig){0};
     gwtest_signed(&fx->t, &fx->owner, "POST", target, "", &s, &r);
     want(&r, 202, NULL, "publish");
     gwtest_resp_clear(&r);
-    snprintf(target, sizeof target, "/v1/datasets/%s", fx->id);
+    snprintf(target, sizeof target, "/v1/datasets/%s", id);
     for (tries = 0; tries < 600; tries++) {
         s = (struct gwtest_sig){0};
         gwtest_signed(&fx->t, &fx->owner, "GET", target, NULL, &s, &r);
@@ -150,6 +152,20 @@ static void publish(struct fixture *fx)
     fail_msg("the data-set was not published");
 }
 
+static void publish(struct fixture *fx)
+{
+    publish_as(fx,
+               "{\"name\":\"q\",\"format\":\"csv\",\"chunking\":{\"rows\":"
+               "500},\"price\":" PLAN "}",
+               fx->id, fx->id_bytes);
+    /* A pass: 100 units buy 1 s. */
+    publish_as(fx,
+               "{\"name\":\"p\",\"format\":\"csv\",\"chunking\":{\"rows\":"
+               "500},\"price\":{\"kind\":\"pass\",\"unit_wei\":\"1000\","
+               "\"price\":\"100\",\"duration_s\":1}}",
+               fx->pass_id, fx->pass_id_bytes);
+}
+
 /* A payment of amount wei for worker, credited as the follower would:
  * seen in block b, deep enough at once. */
 struct credit {
@@ -159,6 +175,7 @@ struct credit {
     uint64_t block;
     uint8_t tx;
     int rc;
+    const uint8_t *id;
 };
 
 static void credit_on_loop(struct gateway *gw, void *arg)
@@ -177,7 +194,7 @@ static void credit_on_loop(struct gateway *gw, void *arg)
     p.tx_hash[0] = cr->tx;
     p.block_number = cr->block;
     p.block_hash[0] = (uint8_t)cr->block;
-    memcpy(p.dataset_id, cr->fx->id_bytes, 32);
+    memcpy(p.dataset_id, cr->id, 32);
     p.worker = cr->worker->addr;
     p.payer = cr->worker->addr;
     p.owner = cr->fx->owner.addr;
@@ -203,15 +220,56 @@ static void credit_on_loop(struct gateway *gw, void *arg)
     cr->rc = 0;
 }
 
+/* Credit worker amount wei on data-set id (fx->id_bytes when NULL), in
+ * the next block. Returns that block. */
+static uint64_t credit_to(struct fixture *fx, const struct ethkey *worker,
+                          const char *amount, const uint8_t *id)
+{
+    struct credit cr = {fx, worker, amount, fx->block + 1, fx->next_tx, 0,
+                        id != NULL ? id : fx->id_bytes};
+
+    fx->next_tx++;
+    fx->block++;
+    gwtest_on_loop(&fx->t, credit_on_loop, &cr);
+    assert_int_equal(cr.rc, 0);
+    return cr.block;
+}
+
 static void credit(struct fixture *fx, const struct ethkey *worker,
                    const char *amount)
 {
-    struct credit cr = {fx, worker, amount, (uint64_t)fx->next_tx + 1,
-                        fx->next_tx, 0};
+    (void)credit_to(fx, worker, amount, NULL);
+}
 
-    fx->next_tx++;
-    gwtest_on_loop(&fx->t, credit_on_loop, &cr);
-    assert_int_equal(cr.rc, 0);
+/* The blocks after `to` left the chain (a reorg): the follower's step. */
+struct rollback {
+    int64_t to;
+    uint64_t reversed;
+    int rc;
+};
+
+static void rollback_on_loop(struct gateway *gw, void *arg)
+{
+    struct rollback *rb = arg;
+    struct ledger_step st;
+    struct fault f;
+
+    memset(&st, 0, sizeof st);
+    st.chain_id = CHAIN_ID;
+    st.has_rollback = 1;
+    st.rollback_to = rb->to;
+    st.tip = rb->to;
+    rb->rc = -1;
+    if (ledger_begin(gw->ledger, &f) < 0)
+        return;
+    if (ledger_apply_step(gw->ledger, &st, (int64_t)time(NULL), &rb->reversed,
+                          &f) < 0 ||
+        ledger_commit(gw->ledger, &f) < 0) {
+        fprintf(stderr, "rollback: %s\n", f.detail);
+        ledger_rollback(gw->ledger);
+        return;
+    }
+    rb->rc = 0;
 }
 
 static int setup(void **state)
@@ -243,13 +301,45 @@ static int teardown(void **state)
     return 0;
 }
 
-static void query(struct fixture *fx, const struct ethkey *k, const char *body,
-                  struct gwtest_sig *s, struct gwtest_resp *r)
+static void query_on(struct fixture *fx, const struct ethkey *k,
+                     const char *id, const char *body, struct gwtest_sig *s,
+                     struct gwtest_resp *r)
 {
     char target[160];
 
-    snprintf(target, sizeof target, "/v1/datasets/%s/queries", fx->id);
+    snprintf(target, sizeof target, "/v1/datasets/%s/queries", id);
     gwtest_signed(&fx->t, k, "POST", target, body, s, r);
+}
+
+static void query(struct fixture *fx, const struct ethkey *k, const char *body,
+                  struct gwtest_sig *s, struct gwtest_resp *r)
+{
+    query_on(fx, k, fx->id, body, s, r);
+}
+
+/* The account of k on data-set id, from GET /v1/accounts. */
+static json_t *account_of(struct fixture *fx, const struct ethkey *k,
+                          const char *id)
+{
+    struct gwtest_resp r;
+    struct gwtest_sig s = {0};
+    char addr[ETHADDR_TEXT_SIZE], target[120];
+    json_t *a, *b, *out = NULL;
+    size_t i;
+
+    ethaddr_to_text(addr, &k->addr);
+    snprintf(target, sizeof target, "/v1/accounts/%s", addr);
+    gwtest_signed(&fx->t, k, "GET", target, NULL, &s, &r);
+    want(&r, 200, NULL, "account");
+    a = body_json(&r);
+    json_array_foreach(json_object_get(a, "balances"), i, b)
+        if (strcmp(json_string_value(json_object_get(b, "dataset_id")), id) ==
+            0)
+            out = json_incref(b);
+    json_decref(a);
+    gwtest_resp_clear(&r);
+    assert_non_null(out);
+    return out;
 }
 
 static void quote(struct fixture *fx, const struct ethkey *k,
@@ -723,12 +813,244 @@ static void test_pay_and_query(void **state)
     gwtest_resp_clear(&r);
 }
 
+/* A pass: credited units turn into time at the credit step; queries
+ * while it runs cost 0 and are still released, logged and receipted; once
+ * it has run out, no key. */
+static void test_pass(void **state)
+{
+    struct fixture *fx = *state;
+    struct gwtest_resp r;
+    struct gwtest_sig s;
+    struct ethkey k;
+    json_t *a;
+    const char *text;
+
+    gwtest_key(&k, 4);
+    /* 250,000 wei = 250 units: two prices buy 2 s, 50 stay. */
+    credit_to(fx, &k, "250000", fx->pass_id_bytes);
+    a = account_of(fx, &k, fx->pass_id);
+    assert_int_equal(units_of(a, "units"), 50);
+    assert_int_equal(units_of(a, "spent_total"), 200);
+    assert_int_equal(units_of(a, "credited_total"), 250);
+    assert_true(json_integer_value(json_object_get(a, "pass_expires")) >=
+                (json_int_t)time(NULL) + 1);
+    json_decref(a);
+    s = (struct gwtest_sig){0};
+    query_on(fx, &k, fx->pass_id, "{\"all\":true}", &s, &r);
+    want(&r, 200, NULL, "query under a pass");
+    a = body_json(&r);
+    assert_int_equal(units_of(a, "cost"), 0);
+    assert_int_equal(units_of(a, "balance_after"), 50);
+    assert_int_equal(json_array_size(json_object_get(a, "chunks")), 6);
+    text = json_string_value(
+        json_object_get(json_object_get(a, "receipt"), "text"));
+    assert_non_null(strstr(text, "\ncost: 0\nbalance_after: 50\n"
+                                 "credited_total: 250\nspent_total: 200"));
+    json_decref(a);
+    gwtest_resp_clear(&r);
+    /* The quote of a pass plan costs 0 and shows the plan. */
+    {
+        char target[160];
+        snprintf(target, sizeof target, "/v1/datasets/%s/quote", fx->pass_id);
+        gwtest_send(&fx->t, "POST", target, "{\"chunks\":[1]}", NULL, &r);
+        want(&r, 200, NULL, "pass quote");
+        a = body_json(&r);
+        assert_int_equal(units_of(a, "cost"), 0);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(a, "price"), "kind")),
+                            "pass");
+        json_decref(a);
+        gwtest_resp_clear(&r);
+    }
+    /* Once the pass has run out: no key (503 here, a 402 with a chain). */
+    sleep(3);
+    s = (struct gwtest_sig){0};
+    query_on(fx, &k, fx->pass_id, "{\"chunks\":[]}", &s, &r);
+    want(&r, 503, NULL, "expired pass");
+    gwtest_resp_clear(&r);
+    /* Another credit of one price renews it from now. */
+    credit_to(fx, &k, "100000", fx->pass_id_bytes);
+    s = (struct gwtest_sig){0};
+    query_on(fx, &k, fx->pass_id, "{\"chunks\":[]}", &s, &r);
+    want(&r, 200, NULL, "renewed pass");
+    gwtest_resp_clear(&r);
+    a = account_of(fx, &k, fx->pass_id);
+    /* 150 units left: one more price bought 1 s more. */
+    assert_int_equal(units_of(a, "units"), 50);
+    assert_int_equal(units_of(a, "spent_total"), 300);
+    json_decref(a);
+    ethkey_wipe(&k);
+}
+
+/* A reorg takes a credit back after part of it was spent: what the
+ * balance no longer holds is owed, no key is released while it is, and
+ * the next credit repays it first. */
+static void test_owed_after_reversal(void **state)
+{
+    struct fixture *fx = *state;
+    struct gwtest_resp r;
+    struct gwtest_sig s;
+    struct rollback rb = {0, 0, 0};
+    struct ethkey k;
+    uint64_t block;
+    json_t *a;
+
+    gwtest_key(&k, 5);
+    block = credit_to(fx, &k, "3000000", NULL); /* 3000 units */
+    s = (struct gwtest_sig){0};
+    query(fx, &k, "{\"chunks\":[0]}", &s, &r); /* 1610 */
+    want(&r, 200, NULL, "spend before the reorg");
+    gwtest_resp_clear(&r);
+    rb.to = (int64_t)block - 1;
+    gwtest_on_loop(&fx->t, rollback_on_loop, &rb);
+    assert_int_equal(rb.rc, 0);
+    assert_int_equal(rb.reversed, 1);
+    a = account_of(fx, &k, fx->id);
+    assert_int_equal(units_of(a, "units"), 0);
+    assert_int_equal(units_of(a, "owed_units"), 1610);
+    assert_int_equal(units_of(a, "credited_total"), 0);
+    assert_int_equal(units_of(a, "spent_total"), 1610);
+    json_decref(a);
+    fx->block = (uint64_t)rb.to;
+    /* Not even a query of no chunk while units are owed. */
+    s = (struct gwtest_sig){0};
+    query(fx, &k, "{\"chunks\":[]}", &s, &r);
+    want(&r, 503, NULL, "owed units");
+    gwtest_resp_clear(&r);
+    /* 2000 units: 1610 repay the debt, 390 stay. */
+    credit_to(fx, &k, "2000000", NULL);
+    a = account_of(fx, &k, fx->id);
+    assert_int_equal(units_of(a, "units"), 390);
+    assert_int_equal(units_of(a, "owed_units"), 0);
+    assert_int_equal(units_of(a, "credited_total"), 2000);
+    json_decref(a);
+    s = (struct gwtest_sig){0};
+    query(fx, &k, "{\"chunks\":[]}", &s, &r);
+    want(&r, 200, NULL, "debt repaid");
+    a = body_json(&r);
+    assert_int_equal(units_of(a, "balance_after"), 380);
+    json_decref(a);
+    gwtest_resp_clear(&r);
+    ethkey_wipe(&k);
+}
+
+/* A price change applies to queries priced after it; max_cost protects a
+ * worker who priced under the old plan; the history shows both. */
+static void test_price_change(void **state)
+{
+    struct fixture *fx = *state;
+    struct gwtest_resp r;
+    struct gwtest_sig s;
+    struct ethkey k;
+    char target[160], body[64];
+    uint64_t old_cost;
+    json_t *a;
+
+    gwtest_key(&k, 6);
+    credit(fx, &k, "100000000");
+    quote(fx, NULL, "{\"chunks\":[0]}", &r);
+    a = body_json(&r);
+    old_cost = units_of(a, "cost");
+    json_decref(a);
+    gwtest_resp_clear(&r);
+    snprintf(target, sizeof target, "/v1/datasets/%s/price", fx->id);
+    s = (struct gwtest_sig){0};
+    gwtest_signed(&fx->t, &fx->owner, "PUT", target,
+                  "{\"kind\":\"metered\",\"unit_wei\":\"1000\","
+                  "\"per_query\":\"20\",\"per_chunk\":\"100\","
+                  "\"per_row\":\"1\",\"per_mib\":\"1000\"}",
+                  &s, &r);
+    want(&r, 200, NULL, "new price");
+    a = body_json(&r);
+    assert_int_equal(json_array_size(json_object_get(a, "price_history")), 2);
+    json_decref(a);
+    gwtest_resp_clear(&r);
+    snprintf(body, sizeof body, "{\"chunks\":[0],\"max_cost\":\"%llu\"}",
+             (unsigned long long)old_cost);
+    s = (struct gwtest_sig){0};
+    query(fx, &k, body, &s, &r);
+    want(&r, 409, "max_cost", "priced under the old plan");
+    gwtest_resp_clear(&r);
+    s = (struct gwtest_sig){0};
+    query(fx, &k, "{\"chunks\":[0]}", &s, &r);
+    want(&r, 200, NULL, "priced under the new plan");
+    a = body_json(&r);
+    assert_int_equal(units_of(a, "cost"), old_cost + 10);
+    json_decref(a);
+    gwtest_resp_clear(&r);
+    /* Back to the first plan for the other tests. */
+    s = (struct gwtest_sig){0};
+    gwtest_signed(&fx->t, &fx->owner, "PUT", target, PLAN, &s, &r);
+    want(&r, 200, NULL, "old price again");
+    gwtest_resp_clear(&r);
+    ethkey_wipe(&k);
+}
+
+static void audit_trigger_on_loop(struct gateway *gw, void *arg)
+{
+    const char *sql = arg;
+    char *err = NULL;
+
+    if (sqlite3_exec(gw->store->db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err);
+}
+
+/* If the audit entry cannot be written, nothing is debited and no key
+ * leaves (fail closed); a retry after the fault is repaired is served. */
+static void test_audit_fail_closed(void **state)
+{
+    struct fixture *fx = *state;
+    struct gwtest_resp r;
+    struct gwtest_sig s;
+    struct ethkey k;
+    char nonce[130];
+    json_t *a;
+
+    gwtest_key(&k, 7);
+    credit(fx, &k, "100000000");
+    {
+        static char create[] =
+            "CREATE TEMP TRIGGER audit_fails BEFORE INSERT ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END";
+        gwtest_on_loop(&fx->t, audit_trigger_on_loop, create);
+    }
+    s = (struct gwtest_sig){0};
+    query(fx, &k, "{\"chunks\":[1]}", &s, &r);
+    if (r.status < 500)
+        fail_msg("a query whose audit entry fails: %d %.*s", r.status,
+                 (int)r.body_len, r.body);
+    assert_null(strstr(r.body, "keys"));
+    snprintf(nonce, sizeof nonce, "%s", s.used_nonce);
+    gwtest_resp_clear(&r);
+    a = account_of(fx, &k, fx->id);
+    assert_int_equal(units_of(a, "units"), 100000);
+    assert_int_equal(units_of(a, "spent_total"), 0);
+    json_decref(a);
+    {
+        static char drop[] = "DROP TRIGGER temp.audit_fails";
+        gwtest_on_loop(&fx->t, audit_trigger_on_loop, drop);
+    }
+    /* Not remembered (a 5xx): the same request again is served. */
+    s = (struct gwtest_sig){.nonce = nonce};
+    query(fx, &k, "{\"chunks\":[1]}", &s, &r);
+    want(&r, 200, NULL, "after the repair");
+    gwtest_resp_clear(&r);
+    a = account_of(fx, &k, fx->id);
+    assert_int_equal(units_of(a, "units"), 100000 - 1610);
+    json_decref(a);
+    ethkey_wipe(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote_selectors),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_pay_and_query),
+        cmocka_unit_test(test_pass),
+        cmocka_unit_test(test_owed_after_reversal),
+        cmocka_unit_test(test_price_change),
+        cmocka_unit_test(test_audit_fail_closed),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
