@@ -600,10 +600,16 @@ done:
     return rv;
 }
 
-int catalog_each_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
-                       int (*fn)(void *arg, const struct catalog_chunk *c,
-                                 struct fault *f),
-                       void *arg, struct fault *f)
+/* Call fn for each chunk that sql (with ?1 the data-set, ?2 and ?3 from
+ * and to) picks and that holds a row at or past from (all when from is
+ * 0), in its order. */
+static int catalog_walk_chunks(struct store *st, const char *sql,
+                               const uint8_t id[CATALOG_ID_LEN], uint64_t from,
+                               uint64_t to,
+                               int (*fn)(void *arg,
+                                         const struct catalog_chunk *c,
+                                         struct fault *f),
+                               void *arg, struct fault *f)
 {
     sqlite3 *db = db_of(st);
     struct catalog_chunk c;
@@ -611,15 +617,17 @@ int catalog_each_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     int rv = -1;
     int rc;
 
-    if (db_prepare(db, &stmt,
-                   "SELECT idx, object_id, first_row, rows, plain_bytes, "
-                   "stored_bytes FROM chunks WHERE dataset_id = ?1 "
-                   "ORDER BY idx",
-                   f) < 0)
+    if (db_prepare(db, &stmt, sql, f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(stmt) >= 3) {
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)from);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)to);
+    }
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         catalog_read_chunk(&c, stmt);
+        if (from > 0 && c.first_row + c.rows <= from)
+            continue; /* ends before the range */
         if (fn(arg, &c, f) < 0)
             goto done;
     }
@@ -633,6 +641,18 @@ done:
     return rv;
 }
 
+int catalog_each_chunk(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       int (*fn)(void *arg, const struct catalog_chunk *c,
+                                 struct fault *f),
+                       void *arg, struct fault *f)
+{
+    return catalog_walk_chunks(st,
+                               "SELECT idx, object_id, first_row, rows, "
+                               "plain_bytes, stored_bytes FROM chunks WHERE "
+                               "dataset_id = ?1 ORDER BY idx",
+                               id, 0, 0, fn, arg, f);
+}
+
 int catalog_each_chunk_in_rows(struct store *st,
                                const uint8_t id[CATALOG_ID_LEN],
                                uint64_t from, uint64_t to,
@@ -641,12 +661,6 @@ int catalog_each_chunk_in_rows(struct store *st,
                                          struct fault *f),
                                void *arg, struct fault *f)
 {
-    sqlite3 *db = db_of(st);
-    struct catalog_chunk c;
-    sqlite3_stmt *stmt = NULL;
-    int rv = -1;
-    int rc;
-
     if (from >= to || from > (uint64_t)INT64_MAX)
         return 0;
     if (to > (uint64_t)INT64_MAX)
@@ -654,33 +668,14 @@ int catalog_each_chunk_in_rows(struct store *st,
     /* First rows rise with the index: the first chunk touched is the last
      * one that starts at or before from, found in chunks_first_row; the
      * rest follow it while they start before to. */
-    if (db_prepare(db, &stmt,
-                   "SELECT idx, object_id, first_row, rows, plain_bytes, "
-                   "stored_bytes FROM chunks WHERE dataset_id = ?1 "
-                   "AND idx >= COALESCE((SELECT idx FROM chunks "
-                   "  WHERE dataset_id = ?1 AND first_row <= ?2 "
-                   "  ORDER BY first_row DESC LIMIT 1), 0) "
-                   "AND first_row < ?3 ORDER BY idx",
-                   f) < 0)
-        goto done;
-    sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)from);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)to);
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        catalog_read_chunk(&c, stmt);
-        if (c.first_row + c.rows <= from)
-            continue; /* ends before the range (an empty data-set's edge) */
-        if (fn(arg, &c, f) < 0)
-            goto done;
-    }
-    if (rc != SQLITE_DONE) {
-        db_fail(db, rc, "list chunks by rows", f);
-        goto done;
-    }
-    rv = 0;
-done:
-    db_release(stmt);
-    return rv;
+    return catalog_walk_chunks(st,
+                               "SELECT idx, object_id, first_row, rows, "
+                               "plain_bytes, stored_bytes FROM chunks WHERE "
+                               "dataset_id = ?1 AND idx >= COALESCE((SELECT "
+                               "idx FROM chunks WHERE dataset_id = ?1 AND "
+                               "first_row <= ?2 ORDER BY first_row DESC "
+                               "LIMIT 1), 0) AND first_row < ?3 ORDER BY idx",
+                               id, from, to, fn, arg, f);
 }
 
 int catalog_each_bound(struct store *st, const uint8_t id[CATALOG_ID_LEN],
