@@ -598,10 +598,72 @@ static void test_plan_from_text_refusals(void **state)
     }
 }
 
+/* DESIGN.md 4's formula, each step checked: the MiB rounded up once over
+ * the summed bytes; 2^63 - 1 is the most a cost may be. */
+static void test_plan_cost(void **state)
+{
+    struct plan p = {0};
+    struct plan_usage u = {0};
+    struct fault f;
+    uint64_t cost;
+
+    (void)state;
+    p.kind = PLAN_METERED;
+    p.per_query = 10;
+    p.per_chunk = 100;
+    p.per_row = 1;
+    p.per_mib = 1000;
+    u = (struct plan_usage){0, 0, 0};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, 10);
+    u = (struct plan_usage){3, 1500, 1};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, 10 + 300 + 1500 + 1000);
+    u = (struct plan_usage){3, 1500, 1u << 20};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, 10 + 300 + 1500 + 1000);
+    u = (struct plan_usage){3, 1500, (1u << 20) + 1};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, 10 + 300 + 1500 + 2000);
+    /* The most bytes there can be: the ceiling does not wrap. */
+    p.per_mib = 1;
+    p.per_query = p.per_chunk = p.per_row = 0;
+    u = (struct plan_usage){0, 0, UINT64_MAX};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, (UINT64_MAX >> 20) + 1);
+    /* Exactly 2^63 - 1 is a cost; one more is 400 "cost", never a wrap. */
+    p.per_mib = 0;
+    p.per_query = PLAN_AMOUNT_MAX;
+    u = (struct plan_usage){0, 0, 0};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, PLAN_AMOUNT_MAX);
+    p.per_chunk = 1;
+    u = (struct plan_usage){1, 0, 0};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), -1);
+    assert_int_equal(cost, 0);
+    assert_int_equal(f.kind, FAULT_INVALID);
+    assert_string_equal(f.field, "cost");
+    p.per_query = 0;
+    p.per_row = PLAN_AMOUNT_MAX;
+    u = (struct plan_usage){0, 3, 0}; /* the product overflows */
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), -1);
+    p.per_row = (UINT64_MAX / 3) + 1; /* the product wraps past 2^64 */
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), -1);
+    /* A pass plan's queries cost 0. */
+    memset(&p, 0, sizeof p);
+    p.kind = PLAN_PASS;
+    p.price = 5;
+    p.duration_s = 60;
+    u = (struct plan_usage){100, 100, 100};
+    assert_int_equal(plan_cost(&cost, &p, &u, &f), 0);
+    assert_int_equal(cost, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_table),
+        cmocka_unit_test(test_plan_cost),
         cmocka_unit_test(test_plan_body_refusals),
         cmocka_unit_test(test_plan_canonical),
         cmocka_unit_test(test_plan_check_misuse),
