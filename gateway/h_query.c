@@ -127,7 +127,12 @@ static int hq_shortfall(struct gw_ctx *c, const struct hq *h,
     if (__builtin_add_overflow(a->units, pending, &have))
         have = UINT64_MAX;
     *covered = have >= need;
-    *buy = *covered ? 0 : need - have;
+    /* Units turn into pass time only at a credit: with none confirming, a
+     * balance that holds a price already (after the price was lowered)
+     * still needs a payment, of one unit at least, to run a pass. */
+    if (h->plan.kind == PLAN_PASS && pending == 0)
+        *covered = 0;
+    *buy = *covered ? 0 : need > have ? need - have : 1;
     if (!*covered && *buy < least)
         *buy = least;
     return 0;
