@@ -13,7 +13,8 @@
 #    zlib payload of each object, object ids, the ECDH and HKDF steps of
 #    each key wrap, and each receipt's text, hash, link to the one before
 #    and signature (DESIGN.md 3.10). AES-GCM itself is checked by
-#    gen_vectors, which opens every object and wrap it prints.
+#    gen_vectors, which opens every object and wrap it prints, and by
+#    tests/integration/test_vectors_node.sh, independently.
 # 3. Check that the worked examples of docs/PROTOCOL.md still quote the
 #    file's values.
 #
@@ -849,7 +850,8 @@ if manual is not None:
 for name, decoded in sections.items():
     print("ok: %s: %d entries decoded" % (name, len(decoded)))
 print("skipped here: AES-256-GCM (not in Python's standard library); "
-      "gen_vectors opens every object and wrap it prints")
+      "gen_vectors opens every object and wrap it prints, and "
+      "test_vectors_node.sh every wrap")
 if errors:
     for msg in errors:
         print("FAIL: " + msg)
