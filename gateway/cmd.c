@@ -23,6 +23,11 @@ static const struct cmd_entry cmd_table[] = {
     {"fsck", "--data-dir DIR",
      "re-hash and decrypt every object; exit 1 naming each damaged one",
      cmd_fsck},
+    {"audit", "verify|export [--data-dir DIR] [-o FILE]",
+     "verify: recompute every audit entry's hash and link, exit 1 naming "
+     "the first broken one; export: write the entries as JSON Lines to "
+     "FILE (or standard output)",
+     cmd_audit},
 };
 
 const struct cmd_entry *cmd_find(const char *name)

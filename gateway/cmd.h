@@ -17,7 +17,8 @@ struct cmd_entry {
     const char *usage;   /* the arguments after the name */
     const char *summary; /* one line for --help */
     /* Run with argv[0] = the command name. Return the exit status: 0 on
-     * success, 1 when the command ran and found a problem (fsck), or -1
+     * success, 1 when the command ran and found a problem (fsck, audit
+     * verify), or -1
      * with f set on failure. */
     int (*run)(int argc, char **argv, struct fault *f);
 };
@@ -47,5 +48,6 @@ int cmd_serve(int argc, char **argv, struct fault *f);
 int cmd_ingest(int argc, char **argv, struct fault *f);
 int cmd_export(int argc, char **argv, struct fault *f);
 int cmd_fsck(int argc, char **argv, struct fault *f);
+int cmd_audit(int argc, char **argv, struct fault *f);
 
 #endif

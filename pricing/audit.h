@@ -76,19 +76,40 @@ int audit_entry_links(uint64_t *index, uint8_t prev[32], int64_t *time,
                       const char *text, size_t len, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Parse text[0..len) as an entry into *out. Only the text audit_entry_text
+ * writes is an entry: the thirteen lines in their order, EIP-55
+ * addresses, lowercase hex, decimals without a leading zero, index, time
+ * and amounts at most 2^63 - 1, chunks strictly ascending; so the text
+ * made again from *out is text, byte for byte, and its hash is the same.
+ * Returns 0 with *out set and its chunks in *chunks (malloc'd, the caller
+ * frees it; NULL when there are none; out->chunks is *chunks); on failure
+ * -1 with *out zeroed, *chunks = NULL and f set (FAULT_CORRUPT, the detail
+ * naming the line that is wrong; FAULT_INTERNAL when out of memory). */
+int audit_entry_parse(struct audit_entry *out, uint64_t **chunks,
+                      const char *text, size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* The state of a check over a log, entry by entry (audit_check_next). */
 struct audit_check {
     uint64_t count;       /* entries checked */
     uint8_t last[32];     /* the hash of the last one */
+    int64_t last_time;    /* the time line of the last one */
+    uint64_t broken;      /* the entry the failing call named; 0 while none */
 };
 
 /* Start a check from the first entry. */
 void audit_check_start(struct audit_check *c);
 
 /* Check the next entry, stored as text[0..len) with stored_hash under
- * stored_index: its hash is SHA-256 of its text, its index is the next,
- * its prev is the last one's hash. Returns 0 (c moves on); -1 with f set
- * (FAULT_CORRUPT, the detail naming the entry and what breaks). */
+ * stored_index, in this order: its hash is SHA-256 of its text; its text
+ * is an entry (audit_entry_parse); it is the next entry (no index
+ * skipped); its text says the index it is stored under; its prev is the
+ * last one's hash (32 zero bytes for the first); its amounts add up
+ * (balance_after = credited_total - spent_total, cost <= spent_total, as
+ * every release leaves them). Returns 0 (c moves on); -1 with f set
+ * (FAULT_CORRUPT, the detail "entry N: what breaks") and c->broken = N,
+ * the entry named: the one that fails, or for a gap the first one
+ * missing; the rest of c is then as before the call. */
 int audit_check_next(struct audit_check *c, uint64_t stored_index,
                      const char *text, size_t len,
                      const uint8_t stored_hash[32], struct fault *f)

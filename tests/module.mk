@@ -53,6 +53,19 @@ $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 
 -include $(FUZZ_LIB_OBJS:.o=.d)
 
+# Helper programs of the integration tests (tests/tools/<name>.c), one
+# file each, linked against the library: they put a data dir in a state
+# that only the gateway's own calls make (mk_audit_log: real audit
+# entries, for test_audit_cli.sh). tests/run.sh does not run them.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+PROGRAMS += $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBSLUICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(patsubst tests/tools/%.c,$(BUILD)/obj/tests/tools/%.d,$(TOOL_SRCS))
+
 # The test-vector generator (DESIGN.md 3.8): `make vectors` rewrites
 # docs/vectors/v1.json; tests/integration/test_vectors.sh regenerates it
 # into a temporary file and fails on any difference.

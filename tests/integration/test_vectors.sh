@@ -10,9 +10,11 @@
 #    every value that can be recomputed without AES-GCM: Keccak-256,
 #    EIP-55 addresses, request messages and signatures (RFC 6979, with a
 #    small pure-Python secp256k1), chunk keys (HKDF), the SLC1 header and
-#    zlib payload of each object, object ids, and the ECDH and HKDF steps of
-#    each key wrap. AES-GCM itself is checked by gen_vectors, which opens
-#    every object and wrap it prints.
+#    zlib payload of each object, object ids, the ECDH and HKDF steps of
+#    each key wrap, and each receipt's text, hash, link to the one before
+#    and signature (DESIGN.md 3.10). AES-GCM itself is checked by
+#    gen_vectors, which opens every object and wrap it prints, and by
+#    tests/integration/test_vectors_node.sh, independently.
 # 3. Check that the worked examples of docs/PROTOCOL.md still quote the
 #    file's values.
 #
@@ -344,6 +346,8 @@ SCHEMA = {
     "key_wraps": {"worker_private_key": hexn(32),
                   "ephemeral_secret": hexn(32), "dataset_id": hexn(32),
                   "query_id": hexn(16), "chunks": "list", "wrap": "object"},
+    "receipts": {"gateway_private_key": hexn(32), "text": "text",
+                 "hash": hexn(32), "signature": hexn(65)},
 }
 # Intermediates that entries may carry (3.8).
 OPTIONAL = {
@@ -352,7 +356,7 @@ OPTIONAL = {
                   "plaintext_hex": "hex"},
 }
 MINIMUM = {"keccak256": 3, "accounts": 1, "request_signatures": 2,
-           "chunk_keys": 2, "objects": 2, "key_wraps": 1}
+           "chunk_keys": 2, "objects": 2, "key_wraps": 1, "receipts": 2}
 CHUNK_SCHEMA = {"index": "dec", "ck": hexn(32)}
 WRAP_SCHEMA = {"alg": "text", "epk": hexn(33), "nonce": hexn(12),
                "ciphertext": "b64"}
@@ -638,6 +642,78 @@ if 0 not in sizes:
 if not any(n >= 2 for n in sizes):
     fail("key_wraps", "has no wrap of two or more chunks")
 
+# ---- receipts (3.10) -----------------------------------------------------
+
+RECEIPT_LINES = ["index", "prev", "time", "gateway", "dataset", "worker",
+                 "query", "chunks", "cost", "balance_after", "credited_total",
+                 "spent_total"]
+HEXLINE = {"prev": 32, "dataset": 32, "query": 16}
+last_hash, last_index, empty_chunks = bytes(32), 0, False
+for i, e in sections.get("receipts", []):
+    where = "receipts[%d]" % i
+    text = e["text"]
+    lines = text.split("\n")
+    if lines[0] != "sluice-release-v1" or len(lines) != 1 + len(RECEIPT_LINES):
+        fail(where, "text is not the 13 lines of 3.10")
+        continue
+    fields = {}
+    for name, line in zip(RECEIPT_LINES, lines[1:]):
+        if not line.startswith(name + ": "):
+            fail(where, "the line for %r is %r" % (name, line[:40]))
+        fields[name] = line[len(name) + 2:]
+    if len(fields) != len(RECEIPT_LINES):
+        continue
+    for name in ("index", "time", "cost", "balance_after", "credited_total",
+                 "spent_total"):
+        if not DEC.fullmatch(fields[name]):
+            fail(where, "%s is not decimal without a leading zero" % name)
+    for name, n in HEXLINE.items():
+        if not HEX.fullmatch(fields[name]) or len(fields[name]) != 2 + 2 * n:
+            fail(where, "%s is not 0x + %d lowercase hex bytes" % (name, n))
+    for name in ("gateway", "worker"):
+        if not ADDR.fullmatch(fields[name]) or \
+                eip55(bytes.fromhex(fields[name][2:])) != fields[name]:
+            fail(where, "%s is not an EIP-55 address" % name)
+    chunks = fields["chunks"].split(",") if fields["chunks"] else []
+    if not all(DEC.fullmatch(c) for c in chunks) or \
+            [int(c) for c in chunks] != sorted(set(int(c) for c in chunks)):
+        fail(where, "chunks are not ascending decimals joined by ','")
+    empty_chunks = empty_chunks or not chunks
+    if hashlib.sha256(text.encode("utf-8")).digest() != e["hash"]:
+        fail(where, "hash is not SHA-256 of text")
+    if fields["index"] != str(last_index + 1):
+        fail(where, "index is not %d (the entries are numbered from 1, "
+             "in order)" % (last_index + 1))
+    if fields["prev"] != "0x" + last_hash.hex():
+        fail(where, "prev is not the hash of the entry before (32 zero "
+             "bytes for the first)")
+    last_hash, last_index = e["hash"], last_index + 1
+    if DEC.fullmatch(fields["balance_after"]) and \
+            int(fields["balance_after"]) != int(fields["credited_total"]) - \
+            int(fields["spent_total"]):
+        fail(where, "balance_after is not credited_total - spent_total")
+    secret = int.from_bytes(e["gateway_private_key"], "big")
+    if not 1 <= secret < N:
+        fail(where, "gateway_private_key is not in [1, n)")
+        continue
+    if eip55(address_of(ec_mul(secret, G))) != fields["gateway"]:
+        fail(where, "the gateway line is not the address of "
+             "gateway_private_key")
+    sig = e["signature"]
+    h = personal_hash(text.encode("utf-8"))
+    if sig[64] not in (27, 28):
+        fail(where, "signature's v must be 27 + recovery id")
+    elif sign(secret, h) != sig:
+        fail(where, "signature is not the RFC 6979 low-s EIP-191 signature "
+             "of text")
+    else:
+        q = recover(sig, h)
+        if q is None or eip55(address_of(q)) != fields["gateway"]:
+            fail(where, "the signer recovered from signature is not the "
+                 "gateway")
+if "receipts" in sections and not empty_chunks:
+    fail("receipts", "has no entry with an empty chunks list")
+
 # ---- abi (3.7): purchase calldata and decoded Purchased logs ---------------
 
 # The surface of DESIGN.md 3.7, and the same surface read from the committed
@@ -751,6 +827,17 @@ if manual is not None:
     if 0 in ob:
         quoted.append(("objects[0] header", ob[0]["object_hex"][:36].hex()[:8]))
         quoted.append(("objects[0].nonce", ob[0]["object_hex"][24:36].hex()))
+    rc = dict(sections.get("receipts", []))
+    if 0 in rc and 1 in rc:
+        quoted += [("receipts[0].hash", rc[0]["hash"].hex()),
+                   ("receipts[0].signature r", rc[0]["signature"][:32].hex()),
+                   ("receipts[0].signature s",
+                    rc[0]["signature"][32:64].hex()),
+                   ("EIP-191 hash of receipts[0].text",
+                    personal_hash(rc[0]["text"].encode()).hex()),
+                   ("receipts[1].hash", rc[1]["hash"].hex())]
+        quoted += [("receipts[0].text line %d" % (n + 1), "    " + line + "\n")
+                   for n, line in enumerate(rc[0]["text"].split("\n"))]
     ck = dict(sections.get("chunk_keys", []))
     if 0 in ck:
         quoted.append(("chunk_keys[0].ck", ck[0]["ck"].hex()))
@@ -763,11 +850,12 @@ if manual is not None:
 for name, decoded in sections.items():
     print("ok: %s: %d entries decoded" % (name, len(decoded)))
 print("skipped here: AES-256-GCM (not in Python's standard library); "
-      "gen_vectors opens every object and wrap it prints")
+      "gen_vectors opens every object and wrap it prints, and "
+      "test_vectors_node.sh every wrap")
 if errors:
     for msg in errors:
         print("FAIL: " + msg)
     print("%d problem(s) in %s" % (len(errors), path))
     sys.exit(1)
-print("ok: %s agrees with DESIGN.md 3.1-3.5 and 3.8" % path)
+print("ok: %s agrees with DESIGN.md 3.1-3.5, 3.8 and 3.10" % path)
 PY

@@ -34,6 +34,7 @@
 #include "lib/reqsig.h"
 #include "lib/secret.h"
 #include "lib/u256.h"
+#include "pricing/audit.h"
 #include "storage/chunkobj.h"
 #include "storage/dskey.h"
 #include "storage/store.h"
@@ -172,6 +173,24 @@ static const struct vec_wrap vec_wraps[] = {
      "6a1f4cf2bf4f95889e3b3c2f57e6c459cf31d33c754c129f1194e27fd8f4d1cb",
      VEC_DK_A, VEC_DS_A, "c8a1d0929ce73e5b8b47c5e7605c4215",
      "4bdea3569cf9234b3ec72711", 0, {0}},
+};
+
+/* Receipts (DESIGN.md 3.10): the audit entries of the two queries whose
+ * keys vec_wraps wraps, the second linked to the first, signed by a
+ * gateway key (anvil's third development key). Amounts as a metered plan
+ * of 1 unit a query and 2 a chunk leaves them after a credit of 1000. */
+#define VEC_KEY_GATEWAY "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+#define VEC_RECEIPT_CREDITED 1000
+
+struct vec_receipt {
+    const struct vec_wrap *query; /* data-set, worker, query id, chunks */
+    int64_t time;
+    uint64_t cost;
+};
+
+static const struct vec_receipt vec_receipts[] = {
+    {&vec_wraps[0], 1700001000, 1 + 2 * 3},
+    {&vec_wraps[1], 1700001060, 1}, /* the empty answer */
 };
 
 /* The market's surface as DESIGN.md 3.7 writes it: the selectors and the
@@ -906,6 +925,145 @@ static int vec_wraps_section(json_t *root, struct fault *f)
     return 0;
 }
 
+/* ---- receipts (DESIGN.md 3.10) ----------------------------------------- */
+
+/* The text of 3.10 written out a second way, to check audit_entry_text
+ * against. */
+static int vec_receipt_direct(char **out, const struct audit_entry *e,
+                              struct fault *f)
+{
+    char prev[67], ds[67], q[35], gw[ETHADDR_TEXT_SIZE], wk[ETHADDR_TEXT_SIZE];
+    char chunks[VEC_MAX_WRAP_CHUNKS * 22 + 1];
+    size_t n = 0;
+
+    *out = NULL;
+    chunks[0] = '\0';
+    for (size_t i = 0; i < e->nchunks; i++)
+        n += (size_t)snprintf(chunks + n, sizeof chunks - n, "%s%" PRIu64,
+                              i ? "," : "", e->chunks[i]);
+    if (hex_encode_0x(prev, sizeof prev, e->prev, 32) != 0 ||
+        hex_encode_0x(ds, sizeof ds, e->dataset_id, 32) != 0 ||
+        hex_encode_0x(q, sizeof q, e->query_id, 16) != 0)
+        return fault_set(f, FAULT_INTERNAL, NULL, "cannot write hex");
+    ethaddr_to_text(gw, &e->gateway);
+    ethaddr_to_text(wk, &e->worker);
+    if (asprintf(out,
+                 "sluice-release-v1\nindex: %" PRIu64 "\nprev: %s\ntime: "
+                 "%" PRId64 "\ngateway: %s\ndataset: %s\nworker: %s\n"
+                 "query: %s\nchunks: %s\ncost: %" PRIu64 "\nbalance_after: "
+                 "%" PRIu64 "\ncredited_total: %" PRIu64 "\nspent_total: "
+                 "%" PRIu64,
+                 e->index, prev, e->time, gw, ds, wk, q, chunks, e->cost,
+                 e->balance_after, e->credited_total, e->spent_total) < 0) {
+        *out = NULL;
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
+}
+
+/* One receipt: entry index of the log, after the entry whose hash is
+ * prev and the spending so far (*spent, moved on). Checked before it is
+ * printed: the text both ways, parsed back, the chain check, the hash,
+ * the signature twice (RFC 6979) and its signer. */
+static int vec_receipt_entry(json_t *list, struct audit_check *chain,
+                             const struct vec_receipt *v, uint64_t index,
+                             uint64_t *spent, struct fault *f)
+{
+    struct ethkey gw, worker;
+    struct audit_entry e, back;
+    uint8_t secret[32], hash[32], again[32], sig[ETHSIG_LEN],
+        sig2[ETHSIG_LEN];
+    uint64_t *back_chunks = NULL;
+    struct ethaddr signer;
+    char *text = NULL, *direct = NULL;
+    size_t len;
+    json_t *obj = json_object();
+    int rv = -1;
+
+    memset(&gw, 0, sizeof gw);
+    memset(&worker, 0, sizeof worker);
+    memset(&e, 0, sizeof e);
+    if (vec_append(list, obj, f) != 0 ||
+        vec_unhex(secret, sizeof secret, VEC_KEY_GATEWAY, f) != 0 ||
+        ethkey_from_secret(&gw, secret, f) != 0 ||
+        vec_unhex(secret, sizeof secret, v->query->worker_secret, f) != 0 ||
+        ethkey_from_secret(&worker, secret, f) != 0 ||
+        vec_unhex(e.dataset_id, 32, v->query->dataset_id, f) != 0 ||
+        vec_unhex(e.query_id, 16, v->query->query_id, f) != 0)
+        goto done;
+    *spent += v->cost;
+    e.index = index;
+    memcpy(e.prev, chain->last, 32);
+    e.time = v->time;
+    e.gateway = gw.addr;
+    e.worker = worker.addr;
+    e.chunks = v->query->index;
+    e.nchunks = v->query->n;
+    e.cost = v->cost;
+    e.credited_total = VEC_RECEIPT_CREDITED;
+    e.spent_total = *spent;
+    e.balance_after = VEC_RECEIPT_CREDITED - *spent;
+    if (audit_entry_text(&text, &len, hash, &e, f) != 0 ||
+        vec_receipt_direct(&direct, &e, f) != 0 ||
+        vec_check(strlen(direct) == len && memcmp(direct, text, len) == 0,
+                  "receipts.text", "audit_entry_text differs from the text "
+                  "of 3.10", f) != 0)
+        goto done;
+    SHA256((const uint8_t *)text, len, again);
+    if (vec_same(hash, again, 32, "receipts.hash", f) != 0 ||
+        audit_entry_parse(&back, &back_chunks, text, len, f) != 0 ||
+        vec_check(back.index == e.index && back.nchunks == e.nchunks &&
+                      back.spent_total == e.spent_total,
+                  "receipts.text", "does not parse back to its entry", f) !=
+            0 ||
+        audit_check_next(chain, index, text, len, hash, f) != 0)
+        goto done;
+    if (ethsig_sign_personal(sig, &gw, (const uint8_t *)text, len, f) != 0 ||
+        ethsig_sign_personal(sig2, &gw, (const uint8_t *)text, len, f) != 0 ||
+        vec_check(memcmp(sig, sig2, sizeof sig) == 0, "receipts.signature",
+                  "signing twice gave two signatures (not RFC 6979)", f) !=
+            0 ||
+        vec_check(sig[64] == 27 || sig[64] == 28, "receipts.signature",
+                  "v is not 27 + recovery id", f) != 0)
+        goto done;
+    /* Recovery refuses a high s, so success also proves low-s. */
+    if (ethsig_recover_personal(NULL, &signer, sig, (const uint8_t *)text,
+                                len, f) != 0 ||
+        vec_check(ethaddr_equal(&signer, &gw.addr), "receipts.signature",
+                  "the recovered signer is not the gateway's address", f) != 0)
+        goto done;
+    if (vec_put_hex(obj, "gateway_private_key", gw.secret, 32, f) != 0 ||
+        vec_put(obj, "text", json_stringn(text, len), f) != 0 ||
+        vec_put_hex(obj, "hash", hash, 32, f) != 0 ||
+        vec_put_hex(obj, "signature", sig, sizeof sig, f) != 0)
+        goto done;
+    rv = 0;
+done:
+    free(text);
+    free(direct);
+    free(back_chunks);
+    ethkey_wipe(&gw);
+    ethkey_wipe(&worker);
+    secret_wipe(secret, sizeof secret);
+    return rv;
+}
+
+static int vec_receipts_section(json_t *root, struct fault *f)
+{
+    json_t *list = json_array();
+    struct audit_check chain;
+    uint64_t spent = 0;
+
+    if (vec_put(root, "receipts", list, f) != 0)
+        return -1;
+    audit_check_start(&chain);
+    for (size_t c = 0; c < VEC_COUNT(vec_receipts); c++)
+        if (vec_receipt_entry(list, &chain, &vec_receipts[c], c + 1, &spent,
+                              f) != 0)
+            return -1;
+    return 0;
+}
+
 /* ---- abi (DESIGN.md 3.7) ----------------------------------------------- */
 
 static int vec_addr(struct ethaddr *out, const char *text, struct fault *f)
@@ -1109,6 +1267,7 @@ int main(void)
         vec_chunk_keys_section(root, &f) != 0 ||
         vec_objects_section(root, &f) != 0 ||
         vec_wraps_section(root, &f) != 0 ||
+        vec_receipts_section(root, &f) != 0 ||
         vec_abi_section(root, &f) != 0)
         goto done;
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
