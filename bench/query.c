@@ -25,8 +25,8 @@
  *
  * Also printed, each run: p50 and p99 latency, the server's CPU and
  * queries per CPU second, and the group commits made (the gateway's
- * /metrics); with --perf FILE, `perf record -g` of sluiced during the last
- * run of ours.
+ * /metrics); with --perf FILE, `perf record --call-graph dwarf` of sluiced
+ * during the last run of ours.
  *
  * The load generator (bench_load.h) is one thread pinned to CPU 1, with
  * --conns keep-alive connections each with one query in flight; queries
@@ -421,13 +421,16 @@ static int counters(uint16_t port, double *batches, double *batched,
                : 0;
 }
 
-/* Start perf record -g on pid for secs seconds, writing to path. */
+/* Start perf record on pid for secs seconds, writing to path: 499 samples
+ * a second with DWARF call chains (sluiced is built without frame
+ * pointers, so -g alone stops at the first frame of ours). */
 static int perf_start(pid_t *perf, pid_t pid, const char *path, double secs,
                       const char *tmp, struct fault *f)
 {
     char pid_text[24], secs_text[24], log[BENCH_PATH_MAX];
-    const char *argv[] = {"perf", "record", "-g", "-o", path, "-p", pid_text,
-                          "--", "sleep", secs_text, NULL};
+    const char *argv[] = {"perf", "record", "-F", "499", "--call-graph",
+                          "dwarf", "-o", path, "-p", pid_text, "--",
+                          "sleep", secs_text, NULL};
 
     snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
     snprintf(secs_text, sizeof secs_text, "%.0f", secs);
@@ -572,8 +575,8 @@ int main(int argc, char **argv)
         {"anvil", BENCH_FLAG_STR, &o.anvil, 0, 0,
          "anvil (default $SLUICE_ANVIL, else node_modules/.bin/anvil)"},
         {"perf", BENCH_FLAG_STR, &o.perf, 0, 0,
-         "record `perf record -g` of sluiced into this file during the "
-         "last run of ours"},
+         "record `perf record --call-graph dwarf` of sluiced into this file "
+         "during the last run of ours"},
     };
     char tmp[BENCH_PATH_MAX] = "", file[BENCH_PATH_MAX], bin[BENCH_PATH_MAX];
     char data_dir[BENCH_PATH_MAX], exe[BENCH_PATH_MAX];
