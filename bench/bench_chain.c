@@ -371,3 +371,45 @@ int bench_chain_wait_credited(struct bench_chain *c, uint16_t port,
         bench_chain_sleep_ms(20);
     }
 }
+
+/* ---- a gateway following the chain ---------------------------------- */
+
+int bench_paid_start(struct bench_paid *p, const char *sluiced_exe,
+                     const char *anvil, const char *argv0,
+                     const char *data_dir, const char *tmp, int cpu,
+                     uint64_t confirmations, uint64_t poll_ms,
+                     struct fault *f)
+{
+    char bin[BENCH_PATH_MAX], confs[24], poll[24];
+    const char *extra[] = {"--rpc-url", NULL, "--contract", NULL,
+                           "--confirmations", confs, "--poll-ms", poll,
+                           NULL};
+
+    memset(p, 0, sizeof *p);
+    snprintf(confs, sizeof confs, "%llu", (unsigned long long)confirmations);
+    snprintf(poll, sizeof poll, "%llu", (unsigned long long)poll_ms);
+    if (bench_repo_file(bin, sizeof bin, argv0, "contracts-abi/Market.bin",
+                        f) < 0 ||
+        bench_anvil_start(&p->node, anvil, argv0, tmp, BENCH_CPU_ANY, NULL,
+                          f) < 0 ||
+        bench_chain_open(&p->chain, p->node.url, bin, f) < 0)
+        goto fail;
+    extra[1] = p->node.url;
+    extra[3] = p->chain.market_text;
+    if (bench_sluiced_start(&p->gw, sluiced_exe, data_dir, tmp, cpu, extra,
+                            f) < 0)
+        goto fail;
+    return 0;
+fail:
+    bench_paid_stop(p);
+    return -1;
+}
+
+int bench_paid_stop(struct bench_paid *p)
+{
+    int rv = bench_sluiced_stop(&p->gw);
+
+    bench_chain_close(&p->chain);
+    bench_anvil_stop(&p->node);
+    return rv;
+}

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bench/bench_http.h"
 #include "bench/bench_util.h"
 #include "contracts-abi/abi.h"
 #include "contracts-abi/ethclient.h"
@@ -114,5 +115,27 @@ int bench_chain_wait_credited(struct bench_chain *c, uint16_t port,
                               const uint8_t tx[32], unsigned mine_ms,
                               double timeout_s, struct fault *f)
     __attribute__((warn_unused_result));
+
+/* A gateway following a chain: anvil, the market on it, and sluiced. */
+struct bench_paid {
+    struct bench_anvil node;
+    struct bench_chain chain;
+    struct bench_sluiced gw;
+};
+
+/* Start anvil (anvil: as bench_anvil_start's path; unpinned), deploy the
+ * market (contracts-abi/Market.bin of the checkout of argv0), then the
+ * gateway sluiced_exe on data_dir pinned to cpu, following the chain with
+ * --confirmations and --poll-ms. Returns 0 with *p set (bench_paid_stop
+ * ends it); on failure -1 with f set and what had started stopped. */
+int bench_paid_start(struct bench_paid *p, const char *sluiced_exe,
+                     const char *anvil, const char *argv0,
+                     const char *data_dir, const char *tmp, int cpu,
+                     uint64_t confirmations, uint64_t poll_ms,
+                     struct fault *f) __attribute__((warn_unused_result));
+
+/* Stop p's gateway, client and anvil; p may be zeroed or stopped already.
+ * Returns as bench_sluiced_stop (0 when sluiced exited 0 by itself). */
+int bench_paid_stop(struct bench_paid *p);
 
 #endif

@@ -242,15 +242,10 @@ int main(int argc, char **argv)
         {"anvil", BENCH_FLAG_STR, &o.anvil, 0, 0,
          "anvil (default $SLUICE_ANVIL, else node_modules/.bin/anvil)"},
     };
-    char tmp[BENCH_PATH_MAX] = "", file[BENCH_PATH_MAX], bin[BENCH_PATH_MAX];
+    char tmp[BENCH_PATH_MAX] = "", file[BENCH_PATH_MAX];
     char data_dir[BENCH_PATH_MAX], exe[BENCH_PATH_MAX];
-    char owner_text[ETHADDR_TEXT_SIZE], confs[24], poll[24];
-    const char *extra[] = {"--rpc-url", NULL, "--contract", NULL,
-                           "--confirmations", confs, "--poll-ms", poll,
-                           NULL};
-    struct bench_sluiced gw;
-    struct bench_anvil node;
-    struct bench_chain chain;
+    char owner_text[ETHADDR_TEXT_SIZE];
+    struct bench_paid paid;
     struct bench_dataset ds;
     struct sample s[MAX_PURCHASES];
     double ms[MAX_PURCHASES], worst = 0, goal;
@@ -264,9 +259,7 @@ int main(int argc, char **argv)
     int rv = 1;
 
     fault_clear(&f);
-    memset(&gw, 0, sizeof gw);
-    memset(&node, 0, sizeof node);
-    memset(&chain, 0, sizeof chain);
+    memset(&paid, 0, sizeof paid);
     memset(&ds, 0, sizeof ds);
     memset(&w, 0, sizeof w);
     memset(&owner, 0, sizeof owner);
@@ -281,11 +274,7 @@ int main(int argc, char **argv)
     bench_signals_install();
     rng = o.seed;
     goal = (double)o.poll_ms + 50;
-    snprintf(confs, sizeof confs, "%llu", (unsigned long long)o.confirmations);
-    snprintf(poll, sizeof poll, "%llu", (unsigned long long)o.poll_ms);
     if (bench_sluiced_find(exe, sizeof exe, o.sluiced, argv[0], &f) < 0 ||
-        bench_repo_file(bin, sizeof bin, argv[0], "contracts-abi/Market.bin",
-                        &f) < 0 ||
         bench_tmpdir_make(tmp, sizeof tmp, o.dir, &f) < 0)
         goto done;
     printf("bench/keyrelease: %llu purchases, confirmations %llu, poll %llu "
@@ -310,26 +299,20 @@ int main(int argc, char **argv)
                               "\"1000000000\",\"per_query\":\"100\","
                               "\"per_chunk\":\"2\"}",
                               &f) < 0 ||
-        bench_anvil_start(&node, o.anvil, argv[0], tmp, BENCH_CPU_ANY, NULL,
-                          &f) < 0 ||
-        bench_chain_open(&chain, node.url, bin, &f) < 0)
-        goto done;
-    extra[1] = node.url;
-    extra[3] = chain.market_text;
-    if (bench_sluiced_start(&gw, exe, data_dir, tmp, BENCH_CPU_ANY, extra,
-                            &f) < 0)
+        bench_paid_start(&paid, exe, o.anvil, argv[0], data_dir, tmp,
+                         BENCH_CPU_ANY, o.confirmations, o.poll_ms, &f) < 0)
         goto done;
     printf("data-set %s (%zu chunks), market %s\n", ds.id_text, ds.nobjects,
-           chain.market_text);
+           paid.chain.market_text);
     fflush(stdout);
     w.id_text = ds.id_text;
-    w.port = gw.port;
+    w.port = paid.gw.port;
     for (i = 0; i < o.purchases; i++) {
         ethkey_wipe(&w.key);
         if (ethkey_generate(&w.key, &f) < 0)
             goto done;
         ethaddr_to_text(w.addr_text, &w.key.addr);
-        if (one_purchase(&s[i], &chain, &w, &o, &rng, &f) < 0)
+        if (one_purchase(&s[i], &paid.chain, &w, &o, &rng, &f) < 0)
             goto done;
         ms[i] = s[i].ms;
         if (s[i].ms > worst)
@@ -349,7 +332,7 @@ int main(int argc, char **argv)
            worst, goal, worst <= goal ? "met" : "missed",
            (double)retries / (double)o.purchases);
     bench_print_load("end");
-    if (bench_sluiced_stop(&gw) < 0) {
+    if (bench_paid_stop(&paid) < 0) {
         fault_set(&f, FAULT_INTERNAL, NULL, "sluiced did not stop cleanly");
         goto done;
     }
@@ -360,9 +343,7 @@ done:
     if (rv != 0)
         fprintf(stderr, "bench/keyrelease: %s\n",
                 bench_interrupted() ? "interrupted" : f.detail);
-    bench_sluiced_stop(&gw);
-    bench_chain_close(&chain);
-    bench_anvil_stop(&node);
+    bench_paid_stop(&paid);
     bench_proc_stop_all();
     bench_dataset_clear(&ds);
     ethkey_wipe(&owner);

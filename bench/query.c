@@ -578,16 +578,10 @@ int main(int argc, char **argv)
          "record `perf record --call-graph dwarf` of sluiced into this file "
          "during the last run of ours"},
     };
-    char tmp[BENCH_PATH_MAX] = "", file[BENCH_PATH_MAX], bin[BENCH_PATH_MAX];
+    char tmp[BENCH_PATH_MAX] = "", file[BENCH_PATH_MAX];
     char data_dir[BENCH_PATH_MAX], exe[BENCH_PATH_MAX];
     char owner_text[ETHADDR_TEXT_SIZE], worker_text[ETHADDR_TEXT_SIZE];
-    char confs[8] = "1", poll[16] = "1000";
-    const char *extra[] = {"--rpc-url", NULL, "--contract", NULL,
-                           "--confirmations", confs, "--poll-ms", poll,
-                           NULL};
-    struct bench_sluiced gw;
-    struct bench_anvil node;
-    struct bench_chain chain;
+    struct bench_paid paid;
     struct bench_dataset ds;
     struct limit_input lin;
     struct series s;
@@ -603,9 +597,7 @@ int main(int argc, char **argv)
     int rv = 1;
 
     fault_clear(&f);
-    memset(&gw, 0, sizeof gw);
-    memset(&node, 0, sizeof node);
-    memset(&chain, 0, sizeof chain);
+    memset(&paid, 0, sizeof paid);
     memset(&ds, 0, sizeof ds);
     memset(&lin, 0, sizeof lin);
     memset(&s, 0, sizeof s);
@@ -629,8 +621,6 @@ int main(int argc, char **argv)
         goto done;
     }
     if (bench_sluiced_find(exe, sizeof exe, o.sluiced, argv[0], &f) < 0 ||
-        bench_repo_file(bin, sizeof bin, argv[0], "contracts-abi/Market.bin",
-                        &f) < 0 ||
         bench_tmpdir_make(tmp, sizeof tmp, o.dir, &f) < 0)
         goto done;
     printf("bench/query: %llu MiB CSV data-set in %llu KiB chunks, %llu "
@@ -662,28 +652,24 @@ int main(int argc, char **argv)
                               plan_json, &f) < 0)
         goto done;
 
-    /* The chain: anvil, the market, and the gateway following it. */
-    if (bench_anvil_start(&node, o.anvil, argv[0], tmp, BENCH_CPU_ANY, NULL,
-                          &f) < 0 ||
-        bench_chain_open(&chain, node.url, bin, &f) < 0)
-        goto done;
-    extra[1] = node.url;
-    extra[3] = chain.market_text;
-    if (bench_sluiced_start(&gw, exe, data_dir, tmp,
-                            o.server_cpus == 1 ? CPU_SERVER : BENCH_CPU_ANY,
-                            extra, &f) < 0)
+    /* The chain: anvil, the market, and the gateway following it (one
+     * confirmation, a poll a second). */
+    if (bench_paid_start(&paid, exe, o.anvil, argv[0], data_dir, tmp,
+                         o.server_cpus == 1 ? CPU_SERVER : BENCH_CPU_ANY, 1,
+                         1000, &f) < 0)
         goto done;
     /* The worker's balance: a real purchase, credited by the follower. */
     t0 = bench_now();
-    if (bench_chain_purchase(&chain, tx, &block, ds.id, &owner.addr,
+    if (bench_chain_purchase(&paid.chain, tx, &block, ds.id, &owner.addr,
                              &worker.addr, PURCHASE_WEI, &f) < 0 ||
-        bench_chain_wait_credited(&chain, gw.port, tx, 0, 60, &f) < 0)
+        bench_chain_wait_credited(&paid.chain, paid.gw.port, tx, 0, 60, &f) <
+            0)
         goto done;
     printf("data-set %s: %llu rows in %zu chunks; plan %s\n", ds.id_text,
            (unsigned long long)ds.rows, ds.nobjects, plan_json);
     printf("worker %s: 100 ETH bought in block %llu (market %s), credited "
            "after %.2f s\n", worker_text, (unsigned long long)block,
-           chain.market_text, bench_now() - t0);
+           paid.chain.market_text, bench_now() - t0);
     printf("disk: 4 KiB write + fdatasync takes %.0f us (median of 101)\n",
            bench_fsync_probe(tmp));
     fflush(stdout);
@@ -691,7 +677,7 @@ int main(int argc, char **argv)
         goto done;
     m.worker = &worker;
     m.id_text = ds.id_text;
-    m.port = gw.port;
+    m.port = paid.gw.port;
     m.nchunks = ds.nobjects;
     if (check_one(&m, ds.id, &f) < 0)
         goto done;
@@ -704,16 +690,16 @@ int main(int argc, char **argv)
            "entry\n", lin.msg_len[0], lin.entry_len);
     fflush(stdout);
 
-    if (run_ours(&s, 0, &m, &pool, gw.pid, &o, tmp, 1, 0, &f) < 0)
+    if (run_ours(&s, 0, &m, &pool, paid.gw.pid, &o, tmp, 1, 0, &f) < 0)
         goto done;
     for (r = 0; r < o.runs; r++) {
         int perf = o.perf != NULL && r + 1 == o.runs;
         if (r % 2 == 0) {
             if (run_limit(&s, r, &lin, &o, &f) < 0 ||
-                run_ours(&s, r, &m, &pool, gw.pid, &o, tmp, 0, perf, &f) < 0)
+                run_ours(&s, r, &m, &pool, paid.gw.pid, &o, tmp, 0, perf, &f) < 0)
                 goto done;
         } else {
-            if (run_ours(&s, r, &m, &pool, gw.pid, &o, tmp, 0, perf, &f) <
+            if (run_ours(&s, r, &m, &pool, paid.gw.pid, &o, tmp, 0, perf, &f) <
                     0 ||
                 run_limit(&s, r, &lin, &o, &f) < 0)
                 goto done;
@@ -739,7 +725,7 @@ int main(int argc, char **argv)
            bench_fsync_probe(tmp));
     printf("goals: ours >= 0.7 of the limit (%.2f); ours >= 3000 "
            "queries/s (%.0f)\n", limit > 0 ? ours / limit : 0.0, ours);
-    if (bench_sluiced_stop(&gw) < 0) {
+    if (bench_paid_stop(&paid) < 0) {
         fault_set(&f, FAULT_INTERNAL, NULL, "sluiced did not stop cleanly");
         goto done;
     }
@@ -751,9 +737,7 @@ done:
                 bench_interrupted() ? "interrupted" : f.detail);
     bench_pool_free(&pool);
     limit_input_clear(&lin);
-    bench_sluiced_stop(&gw);
-    bench_chain_close(&chain);
-    bench_anvil_stop(&node);
+    bench_paid_stop(&paid);
     bench_proc_stop_all();
     bench_dataset_clear(&ds);
     ethkey_wipe(&owner);
