@@ -71,6 +71,7 @@ struct bench_conn {
     size_t hlen;
     long long need;        /* bytes of the answer still to read; -1: head */
     int status;
+    int closing;           /* the answer said Connection: close */
     double t0;
 };
 
@@ -98,6 +99,28 @@ static int bench_load_connect(uint16_t port, struct fault *f)
         return fault_set(f, FAULT_IO, NULL, "fcntl: %s", strerror(errno));
     }
     return fd;
+}
+
+/* Close c and connect it again, watched by ep as number idx. */
+static int bench_load_reopen(int ep, struct bench_conn *c, uint32_t idx,
+                             uint16_t port, struct fault *f)
+{
+    struct epoll_event ev;
+
+    close(c->fd);
+    c->closing = 0;
+    c->fd = bench_load_connect(port, f);
+    if (c->fd < 0)
+        return -1;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+    ev.data.u32 = idx;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        int e = errno;
+        close(c->fd);
+        c->fd = -1;
+        return fault_set(f, FAULT_IO, NULL, "epoll_ctl: %s", strerror(e));
+    }
+    return 0;
 }
 
 /* Give c its next request. Returns 1 when there is one, 0 when the pool
@@ -156,6 +179,9 @@ static int bench_load_parse_head(struct bench_conn *c)
     if (clen < 0)
         return -1;
     c->need = clen;
+    for (p = strstr(c->head, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n"))
+        if (strncasecmp(p + 2, "Connection: close\r\n", 19) == 0)
+            c->closing = 1;
     return 0;
 }
 
@@ -309,19 +335,10 @@ int bench_load_run(struct bench_load *l, uint16_t port, unsigned nconns,
             if (r < 0) {
                 /* The server closed or broke it: count, reconnect, and
                  * send the next request. */
-                struct epoll_event ev;
                 l->errors++;
-                close(c->fd);
-                c->fd = bench_load_connect(port, f);
-                if (c->fd < 0)
+                if (bench_load_reopen(ep, c, (uint32_t)(c - conns), port,
+                                      f) < 0)
                     goto done;
-                ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-                ev.data.u32 = (uint32_t)(c - conns);
-                if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-                    fault_set(f, FAULT_IO, NULL, "epoll_ctl: %s",
-                              strerror(errno));
-                    goto done;
-                }
                 r = 1;
                 c->status = -1;
             } else if (r == 1) {
@@ -333,6 +350,13 @@ int bench_load_run(struct bench_load *l, uint16_t port, unsigned nconns,
                     l->unexpected++;
                 bench_load_latency(l, t - c->t0);
                 l->ended = t;
+                if (c->closing) {
+                    /* Said so: not an error, but a new connection. */
+                    l->closed++;
+                    if (bench_load_reopen(ep, c, (uint32_t)(c - conns), port,
+                                          f) < 0)
+                        goto done;
+                }
             }
             if (r == 1) {
                 if (!bench_load_next(l, c)) {

@@ -52,6 +52,8 @@ struct bench_load {
     uint64_t bytes;         /* bytes read, heads included */
     uint64_t unexpected;    /* answers whose status was not expect */
     uint64_t errors;        /* connections closed or broken (reopened) */
+    uint64_t closed;        /* answers that said Connection: close: their
+                               connections reopened, not errors */
     int last_status;        /* the first unexpected status, and the */
     char last_body[256];    /* start of its answer's body */
     uint64_t lat[BENCH_LAT_BUCKETS + 1];
@@ -62,7 +64,9 @@ struct bench_load {
 /* Open nconns connections to 127.0.0.1:port and drive them with l's
  * requests for secs seconds or until the pool is used up (the rate is
  * l->done over l->ended - l->started). A connection the server closes is
- * counted in l->errors and opened again. Returns 0; on failure (a socket
+ * counted in l->errors and opened again; one closed after an answer that
+ * said "Connection: close" is opened again and counted in l->closed.
+ * Returns 0; on failure (a socket
  * call failed, or an interruption: bench_interrupted) -1 with f set. */
 int bench_load_run(struct bench_load *l, uint16_t port, unsigned nconns,
                    double secs, struct fault *f)
