@@ -26,7 +26,7 @@
  * core can give signed requests, and the group commits the PUTs made
  * (from the gateway's /metrics).
  *
- * The load generator is in this file: one thread, epoll, --conns
+ * The load generator (bench_load.h): one thread, epoll, --conns
  * keep-alive connections each with one request in flight (no pipelining),
  * pinned to CPU 1. sluiced runs on both CPUs (--server-cpus 2, its event
  * loop and its signature-checking threads, where the scheduler puts them)
@@ -35,21 +35,13 @@
  * --secs or when its pool is used up, and the rate is over the time it
  * ran), so the generator's signing costs nothing during the run.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bench/bench_http.h"
+#include "bench/bench_load.h"
 #include "bench/bench_util.h"
 #include "lib/log.h"
 #include "lib/reqsig.h"
@@ -59,7 +51,6 @@
 #define CPU_LOAD 1
 #define WARMUP_SECS 2.0
 #define WARMUP_POOL 4000
-#define LAT_BUCKETS 200000 /* 10 us each: up to 2 s */
 
 struct opts {
     uint64_t mib, runs, level, secs, conns, pool_max, server_cpus;
@@ -76,57 +67,6 @@ static const char *const kind_label[K_COUNT] = {
 };
 static const int kind_status[K_COUNT] = {200, 200, 200, 401};
 static const int kind_signed[K_COUNT] = {0, 1, 1, 0};
-
-/* Requests, back to back in one buffer. */
-struct pool {
-    char *buf;
-    size_t used, cap;
-    size_t *off, *len;
-    size_t n, cap_n;
-};
-
-static void pool_free(struct pool *p)
-{
-    free(p->buf);
-    free(p->off);
-    free(p->len);
-    memset(p, 0, sizeof *p);
-}
-
-static int pool_add(struct pool *p, const char *text, size_t len,
-                    struct fault *f)
-{
-    if (p->used + len > p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : (size_t)1 << 20;
-        char *b;
-        while (cap < p->used + len)
-            cap *= 2;
-        b = realloc(p->buf, cap);
-        if (b == NULL)
-            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-        p->buf = b;
-        p->cap = cap;
-    }
-    if (p->n == p->cap_n) {
-        size_t cap_n = p->cap_n ? p->cap_n * 2 : 1024;
-        size_t *o = realloc(p->off, cap_n * sizeof *o);
-        size_t *l;
-        if (o == NULL)
-            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-        p->off = o;
-        l = realloc(p->len, cap_n * sizeof *l);
-        if (l == NULL)
-            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-        p->len = l;
-        p->cap_n = cap_n;
-    }
-    memcpy(p->buf + p->used, text, len);
-    p->off[p->n] = p->used;
-    p->len[p->n] = len;
-    p->used += len;
-    p->n++;
-    return 0;
-}
 
 struct req_maker {
     const struct ethkey *key;
@@ -209,372 +149,23 @@ static size_t make_request(char *out, size_t cap, struct req_maker *m,
 
 /* Fill p with count requests of kind k (count 1 for an unsigned kind: it
  * is sent again and again). */
-static int pool_fill(struct pool *p, struct req_maker *m, enum kind k,
+static int pool_fill(struct bench_pool *p, struct req_maker *m, enum kind k,
                      size_t count, struct fault *f)
 {
     char req[2048];
     size_t i, len;
 
-    pool_free(p);
+    bench_pool_free(p);
     if (!kind_signed[k])
         count = 1;
     for (i = 0; i < count; i++) {
         if ((i & 1023) == 0 && bench_interrupted())
             return fault_set(f, FAULT_IO, NULL, "interrupted");
         len = make_request(req, sizeof req, m, k, m->seq, f);
-        if (len == 0 || pool_add(p, req, len, f) < 0)
+        if (len == 0 || bench_pool_add(p, req, len, f) < 0)
             return -1;
     }
     return 0;
-}
-
-/* ---- the load generator --------------------------------------------- */
-
-struct conn {
-    int fd;
-    size_t req;            /* pool index being sent */
-    size_t sent;
-    char head[8192];       /* the answer's head, up to its blank line */
-    size_t hlen;
-    long long need;        /* bytes of the answer still to read; -1: head */
-    int status;
-    double t0;
-};
-
-struct load {
-    const struct pool *pool;
-    int reuse;             /* send pool entry 0 forever */
-    size_t next;
-    uint64_t done, bytes, unexpected, errors;
-    int expect;
-    int last_status;
-    char last_body[256];
-    uint64_t lat[LAT_BUCKETS + 1];
-    double started, ended;
-    int exhausted;
-};
-
-static int load_connect(uint16_t port, struct fault *f)
-{
-    struct sockaddr_in sa;
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return fault_set(f, FAULT_IO, NULL, "socket: %s", strerror(errno));
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        int e = errno;
-        close(fd);
-        return fault_set(f, FAULT_IO, NULL, "connect: %s", strerror(e));
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-        close(fd);
-        return fault_set(f, FAULT_IO, NULL, "fcntl: %s", strerror(errno));
-    }
-    return fd;
-}
-
-/* Give c its next request. Returns 1 when there is one, 0 when the pool
- * is used up. */
-static int load_next(struct load *l, struct conn *c)
-{
-    if (l->reuse) {
-        c->req = 0;
-    } else {
-        if (l->next >= l->pool->n)
-            return 0;
-        c->req = l->next++;
-    }
-    c->sent = 0;
-    c->hlen = 0;
-    c->need = -1;
-    c->status = 0;
-    c->t0 = bench_now();
-    return 1;
-}
-
-static int load_send(const struct load *l, struct conn *c)
-{
-    const char *p = l->pool->buf + l->pool->off[c->req];
-    size_t len = l->pool->len[c->req];
-
-    while (c->sent < len) {
-        ssize_t w = send(c->fd, p + c->sent, len - c->sent, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (w < 0)
-            return -1;
-        c->sent += (size_t)w;
-    }
-    return 0;
-}
-
-/* Parse the head at c->head[0..c->hlen): status and Content-Length. */
-static int load_parse_head(struct conn *c)
-{
-    const char *p;
-    long long clen = -1;
-
-    c->head[c->hlen] = '\0';
-    if (sscanf(c->head, "HTTP/1.%*c %d", &c->status) != 1)
-        return -1;
-    for (p = strstr(c->head, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n")) {
-        if (strncasecmp(p + 2, "Content-Length:", 15) == 0) {
-            clen = strtoll(p + 17, NULL, 10);
-            break;
-        }
-    }
-    if (clen < 0)
-        return -1;
-    c->need = clen;
-    return 0;
-}
-
-/* Read what c has. Returns 1 when its answer is complete, 0 when more is
- * to come, -1 on a closed or broken connection. */
-static int load_read(struct load *l, struct conn *c, char *buf, size_t cap)
-{
-    for (;;) {
-        ssize_t r = recv(c->fd, buf, cap, 0);
-        size_t i = 0;
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (r <= 0)
-            return -1;
-        l->bytes += (uint64_t)r;
-        if (c->need < 0) {
-            char *end;
-            size_t take = (size_t)r;
-            if (take > sizeof c->head - 1 - c->hlen)
-                take = sizeof c->head - 1 - c->hlen;
-            memcpy(c->head + c->hlen, buf, take);
-            c->hlen += take;
-            c->head[c->hlen] = '\0';
-            end = strstr(c->head, "\r\n\r\n");
-            if (end == NULL) {
-                if (c->hlen == sizeof c->head - 1)
-                    return -1;
-                continue;
-            }
-            i = (size_t)r - (c->hlen - (size_t)(end + 4 - c->head));
-            c->hlen = (size_t)(end + 4 - c->head);
-            if (load_parse_head(c) < 0)
-                return -1;
-            if (c->status != l->expect && l->last_status == 0) {
-                size_t b = (size_t)r - i;
-                if (b > sizeof l->last_body - 1)
-                    b = sizeof l->last_body - 1;
-                memcpy(l->last_body, buf + i, b);
-                l->last_body[b] = '\0';
-                l->last_status = c->status;
-            }
-        }
-        c->need -= (long long)((size_t)r - i);
-        if (c->need < 0)
-            return -1; /* more than the answer: we never pipeline */
-        if (c->need == 0)
-            return 1;
-    }
-}
-
-static void load_latency(struct load *l, double secs)
-{
-    size_t b = (size_t)(secs * 1e5);
-
-    l->lat[b < LAT_BUCKETS ? b : LAT_BUCKETS]++;
-}
-
-static double load_percentile(const struct load *l, double pct)
-{
-    uint64_t want = (uint64_t)((double)l->done * pct / 100.0), seen = 0;
-    size_t b;
-
-    for (b = 0; b <= LAT_BUCKETS; b++) {
-        seen += l->lat[b];
-        if (seen > want)
-            return (double)b / 100.0; /* ms */
-    }
-    return (double)LAT_BUCKETS / 100.0;
-}
-
-/* Drive conns connections with the requests of l->pool for secs seconds
- * (or until the pool is used up). */
-static int load_run(struct load *l, uint16_t port, unsigned nconns,
-                    double secs, struct fault *f)
-{
-    struct epoll_event evs[256];
-    struct conn *conns = NULL;
-    char *buf = NULL;
-    double end;
-    unsigned i, active = 0;
-    int ep = -1;
-    int rv = -1;
-
-    conns = calloc(nconns, sizeof *conns);
-    buf = malloc(1 << 16);
-    if (conns == NULL || buf == NULL) {
-        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-        goto done;
-    }
-    for (i = 0; i < nconns; i++)
-        conns[i].fd = -1;
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) {
-        fault_set(f, FAULT_IO, NULL, "epoll: %s", strerror(errno));
-        goto done;
-    }
-    for (i = 0; i < nconns; i++) {
-        struct epoll_event ev;
-        conns[i].fd = load_connect(port, f);
-        if (conns[i].fd < 0)
-            goto done;
-        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-        ev.data.u32 = i;
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) < 0) {
-            fault_set(f, FAULT_IO, NULL, "epoll_ctl: %s", strerror(errno));
-            goto done;
-        }
-    }
-    l->started = bench_now();
-    end = l->started + secs;
-    for (i = 0; i < nconns; i++) {
-        if (!load_next(l, &conns[i]))
-            break;
-        if (load_send(l, &conns[i]) < 0) {
-            fault_set(f, FAULT_IO, NULL, "send: %s", strerror(errno));
-            goto done;
-        }
-        active++;
-    }
-    while (active > 0) {
-        double now = bench_now();
-        int n, k, wait_ms;
-
-        if (now >= end || bench_interrupted())
-            break;
-        wait_ms = (int)((end - now) * 1000) + 1;
-        n = epoll_wait(ep, evs, 256, wait_ms > 100 ? 100 : wait_ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fault_set(f, FAULT_IO, NULL, "epoll_wait: %s", strerror(errno));
-            goto done;
-        }
-        for (k = 0; k < n; k++) {
-            struct conn *c = &conns[evs[k].data.u32];
-            int r;
-
-            if (c->fd < 0)
-                continue;
-            if (load_send(l, c) < 0) {
-                r = -1;
-            } else if (c->sent < l->pool->len[c->req]) {
-                continue;
-            } else {
-                r = load_read(l, c, buf, 1 << 16);
-            }
-            if (r < 0) {
-                /* The server closed or broke it: count, reconnect, and
-                 * send the next request. */
-                struct epoll_event ev;
-                l->errors++;
-                close(c->fd);
-                c->fd = load_connect(port, f);
-                if (c->fd < 0)
-                    goto done;
-                ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-                ev.data.u32 = (uint32_t)(c - conns);
-                if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-                    fault_set(f, FAULT_IO, NULL, "epoll_ctl: %s",
-                              strerror(errno));
-                    goto done;
-                }
-                r = 1;
-                c->status = -1;
-            } else if (r == 1) {
-                double t = bench_now();
-                if (t > end)
-                    break;
-                l->done++;
-                if (c->status != l->expect)
-                    l->unexpected++;
-                load_latency(l, t - c->t0);
-                l->ended = t;
-            }
-            if (r == 1) {
-                if (!load_next(l, c)) {
-                    active--;
-                    l->exhausted = 1;
-                    continue;
-                }
-                if (load_send(l, c) < 0) {
-                    fault_set(f, FAULT_IO, NULL, "send: %s",
-                              strerror(errno));
-                    goto done;
-                }
-            }
-        }
-    }
-    if (bench_interrupted()) {
-        fault_set(f, FAULT_IO, NULL, "interrupted");
-        goto done;
-    }
-    if (!l->exhausted || l->ended <= l->started)
-        l->ended = bench_now() < end ? bench_now() : end;
-    rv = 0;
-done:
-    for (i = 0; conns != NULL && i < nconns; i++)
-        if (conns[i].fd >= 0)
-            close(conns[i].fd);
-    if (ep >= 0)
-        close(ep);
-    free(conns);
-    free(buf);
-    return rv;
-}
-
-/* ---- the disk ------------------------------------------------------- */
-
-/* Return the median time in microseconds of a 4 KiB write plus fdatasync
- * appended to a file in dir (what one SQLite WAL commit waits for at
- * least), or -1. */
-static double fsync_probe(const char *dir)
-{
-    enum { N = 101 };
-    char path[BENCH_PATH_MAX], block[4096];
-    double v[N];
-    struct fault f;
-    int fd, i;
-
-    if (bench_pathf(path, sizeof path, &f, "%s/fsync-probe", dir) < 0)
-        return -1;
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    memset(block, 'f', sizeof block);
-    for (i = 0; i < N; i++) {
-        double t0 = bench_now();
-        if (write(fd, block, sizeof block) != (ssize_t)sizeof block ||
-            fdatasync(fd) < 0) {
-            close(fd);
-            unlink(path);
-            return -1;
-        }
-        v[i] = (bench_now() - t0) * 1e6;
-    }
-    close(fd);
-    unlink(path);
-    return bench_median(v, N);
 }
 
 /* ---- runs ----------------------------------------------------------- */
@@ -587,10 +178,10 @@ struct series {
 };
 
 static int run_kind(struct series *s, size_t run, enum kind k,
-                    struct req_maker *m, struct pool *p, pid_t server,
+                    struct req_maker *m, struct bench_pool *p, pid_t server,
                     const struct opts *o, int warmup, struct fault *f)
 {
-    struct load *l = NULL;
+    struct bench_load *l = NULL;
     double secs = warmup ? WARMUP_SECS : (double)o->secs;
     double t0, c0, c1, signing = 0, elapsed, rps;
     size_t count = WARMUP_POOL;
@@ -612,7 +203,7 @@ static int run_kind(struct series *s, size_t run, enum kind k,
     l->reuse = !kind_signed[k];
     l->expect = kind_status[k];
     c0 = bench_proc_cpu(server);
-    if (load_run(l, m->port, (unsigned)o->conns, secs, f) < 0)
+    if (bench_load_run(l, m->port, (unsigned)o->conns, secs, f) < 0)
         goto done;
     c1 = bench_proc_cpu(server);
     elapsed = l->ended - l->started;
@@ -638,7 +229,7 @@ static int run_kind(struct series *s, size_t run, enum kind k,
                "B/answer  p50 %6.2f ms  p99 %6.2f ms  server cpu %3.0f%% "
                "(%.0f req/cpu-s)",
                run + 1, kind_label[k], rps, p->len[0], s->resp_bytes,
-               load_percentile(l, 50), load_percentile(l, 99),
+               bench_load_percentile(l, 50), bench_load_percentile(l, 99),
                c0 >= 0 && c1 >= 0 && elapsed > 0
                    ? 100 * (c1 - c0) / elapsed
                    : -1.0,
@@ -694,24 +285,15 @@ done:
 /* Print the group commits the gateway made so far (its /metrics). */
 static void print_batches(uint16_t port)
 {
-    struct bench_http_reply r;
-    unsigned long long b = 0, n = 0;
-    const char *p, *q;
+    double b = 0, n = 0;
     struct fault f;
 
-    if (bench_http_do(&r, port, "GET", "/metrics", NULL, NULL, 0, -1, 0, 10,
-                      &f) < 0)
-        return;
-    p = r.body ? strstr(r.body, "\nsluice_write_batches_total ") : NULL;
-    q = r.body ? strstr(r.body, "\nsluice_write_batch_requests_total ")
-               : NULL;
-    if (p != NULL && q != NULL &&
-        sscanf(p, "\nsluice_write_batches_total %llu", &b) == 1 &&
-        sscanf(q, "\nsluice_write_batch_requests_total %llu", &n) == 1 &&
+    if (bench_metric(&b, port, "sluice_write_batches_total", &f) == 0 &&
+        bench_metric(&n, port, "sluice_write_batch_requests_total", &f) ==
+            0 &&
         b > 0)
-        printf("group commit: %llu signed writes in %llu commits (%.1f per "
-               "commit, warm-ups included)\n", n, b, (double)n / (double)b);
-    bench_http_reply_clear(&r);
+        printf("group commit: %.0f signed writes in %.0f commits (%.1f per "
+               "commit, warm-ups included)\n", n, b, n / b);
 }
 
 int main(int argc, char **argv)
@@ -743,7 +325,7 @@ int main(int argc, char **argv)
     struct bench_dataset ds;
     struct series s[K_COUNT];
     struct req_maker m;
-    struct pool pool;
+    struct bench_pool pool;
     struct ethkey owner;
     double med[K_COUNT], cpu_us[K_COUNT], verify_s;
     uint64_t written = 0, size = 0;
@@ -825,7 +407,7 @@ int main(int argc, char **argv)
     printf("data-set %s: %llu rows; every request is %zu bytes\n",
            ds.id_text, (unsigned long long)ds.rows, m.size);
     printf("disk: 4 KiB write + fdatasync takes %.0f us (median of 101)\n",
-           fsync_probe(tmp));
+           bench_fsync_probe(tmp));
     fflush(stdout);
 
     for (k = 0; k < K_COUNT; k++)
@@ -840,7 +422,7 @@ int main(int argc, char **argv)
                 goto done;
         }
     }
-    pool_free(&pool);
+    bench_pool_free(&pool);
     for (k = 0; k < K_COUNT; k++) {
         med[k] = bench_median(s[k].rps, o.runs);
         printf("%-22s %8.0f req/s (median)  %.2f of the limit  %.0f per "
@@ -850,7 +432,7 @@ int main(int argc, char **argv)
     }
     bench_print_load("end");
     printf("disk: 4 KiB write + fdatasync takes %.0f us (median of 101)\n",
-           fsync_probe(tmp));
+           bench_fsync_probe(tmp));
     print_batches(gw.port);
     for (k = 0; k < K_COUNT; k++)
         cpu_us[k] = bench_median(s[k].per_cpu, o.runs);
@@ -881,7 +463,7 @@ done:
     if (rv != 0)
         fprintf(stderr, "bench/signed: %s\n",
                 bench_interrupted() ? "interrupted" : f.detail);
-    pool_free(&pool);
+    bench_pool_free(&pool);
     bench_sluiced_stop(&gw);
     bench_proc_stop_all();
     bench_dataset_clear(&ds);
