@@ -53,6 +53,19 @@ $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 
 -include $(FUZZ_LIB_OBJS:.o=.d)
 
+# Test tools (tests/tools/<name>.c): small programs the live-binary tests
+# run beside sluiced, e.g. ledger_credit, which credits a stopped
+# gateway's ledger as its chain follower would. Built with `all`, not run
+# by tests/run.sh (they are not under tests/unit or tests/http).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+PROGRAMS += $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBSLUICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(patsubst tests/tools/%.c,$(BUILD)/obj/tests/tools/%.d,$(TOOL_SRCS))
+
 # The test-vector generator (DESIGN.md 3.8): `make vectors` rewrites
 # docs/vectors/v1.json; tests/integration/test_vectors.sh regenerates it
 # into a temporary file and fails on any difference.
