@@ -18,6 +18,10 @@
  *   range, so does query_parse;
  * - written back as a canonical body and read again, it is the same
  *   query.
+ * Once, before the first input, the limits are tried at and just past
+ * each edge (inputs the fuzzer's 4 KiB would never reach): 100,000 chunk
+ * indexes and 100,001, a body of 1 MiB and one byte more, 32 conditions
+ * and 33, rows.to of 2^53 and 2^53 + 1, max_cost of 2^63 - 1 and 2^63.
  */
 #include <math.h>
 #include <stddef.h>
@@ -303,9 +307,67 @@ static void check_against(const struct query *q, const json_t *doc)
     }
 }
 
+/* Parse body[0..len) (len 0: the string) and check that it is read, or
+ * refused naming field. */
+static void edge(const char *body, size_t len, const char *field)
+{
+    struct query q;
+    struct fault f;
+    int rv = query_parse(&q, (const uint8_t *)body, len ? len : strlen(body),
+                         &f);
+
+    if (field == NULL) {
+        if (rv != 0)
+            abort();
+        check_shape(&q);
+        query_clear(&q);
+    } else if (rv == 0 || strcmp(f.field, field) != 0) {
+        abort();
+    }
+}
+
+static void check_edges(void)
+{
+    struct fqb_buf b = {NULL, 0, 0};
+    size_t i;
+
+    for (i = QUERY_CHUNKS_MAX; i <= QUERY_CHUNKS_MAX + 1; i++) {
+        size_t k;
+        b.len = 0;
+        fqb_puts(&b, "{\"chunks\":[");
+        for (k = 0; k < i; k++)
+            fqb_puts(&b, k ? ",7" : "7");
+        fqb_puts(&b, "]}");
+        edge(b.p, b.len, i > QUERY_CHUNKS_MAX ? "chunks" : NULL);
+    }
+    for (i = QUERY_BODY_MAX; i <= QUERY_BODY_MAX + 1; i++) {
+        b.len = 0;
+        fqb_puts(&b, "{\"all\":true}");
+        while (b.len < i)
+            fqb_puts(&b, " ");
+        edge(b.p, b.len, i > QUERY_BODY_MAX ? "body" : NULL);
+    }
+    for (i = QUERY_WHERE_MAX; i <= QUERY_WHERE_MAX + 1; i++) {
+        size_t k;
+        b.len = 0;
+        fqb_puts(&b, "{\"where\":[");
+        for (k = 0; k < i; k++)
+            fqb_puts(&b, k ? ",[\"a\",\"<\",-1.5e-3]" : "[\"a\",\"<\",1]");
+        fqb_puts(&b, "]}");
+        edge(b.p, b.len, i > QUERY_WHERE_MAX ? "where" : NULL);
+    }
+    edge("{\"rows\":{\"from\":0,\"to\":9007199254740992}}", 0, NULL);
+    edge("{\"rows\":{\"from\":0,\"to\":9007199254740993}}", 0, "rows.to");
+    edge("{\"all\":true,\"max_cost\":\"9223372036854775807\"}", 0, NULL);
+    edge("{\"all\":true,\"max_cost\":\"9223372036854775808\"}", 0,
+         "max_cost");
+    free(b.p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct query zero;
+    static int edges_done;
     struct query q, q2;
     struct fault f;
     json_error_t err;
@@ -314,6 +376,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t back_len;
     int rv;
 
+    if (!edges_done) {
+        check_edges();
+        edges_done = 1;
+    }
     memset(&q, 0xa5, sizeof q);
     fault_clear(&f);
     rv = query_parse(&q, data, size, &f);
