@@ -27,8 +27,9 @@ k-th answer). With the gateway dead, its SQLite file must show:
   balance_after = credited_total - spent_total >= 0, and the balance row
   agreeing with the rows' sum;
 - every 200 a client received: its query_id has a row and an entry, its
-  receipt is the entry's text and hash, and the remembered answer is the
-  received body byte for byte.
+  receipt is the entry's text and hash (and, for a sample, signed by the
+  gateway), and the remembered answer is the received body byte for byte;
+- after the restart, GET /v1/audit/head is that last entry, signed.
 Answers no client received may or may not have been kept: either is fine.
 At the end the gateway is stopped with SIGTERM and must exit 0 with no
 sanitizer report.
@@ -84,6 +85,7 @@ class Outcome:
         self.sent = 0
         self.kept = 0        # lost answers whose debit had been kept
         self.rows = set()    # query ids in the file at the last check
+        self.last_entry = None  # (index, hash, time) of its last entry
 
 
 seen = Outcome()
@@ -168,6 +170,35 @@ def replay(server, keys):
         t.check(resp.body == body,
                 "a replay after a restart differs from the first answer",
                 resp)
+
+
+def signer_of(sig_hex_text, text):
+    return sh.recover_address(bytes.fromhex(sig_hex_text[2:]),
+                              sh.personal_hash(text))
+
+
+def check_head(server, gateway):
+    """After a restart, before anything runs: GET /v1/audit/head is the
+    last entry the file held at the crash, signed by the gateway."""
+    c = sh.Client(server, timeout=20)
+    h = t.expect_json(c.get("/v1/audit/head"), 200, "the audit head")
+    last = seen.last_entry
+    want = (0, ZERO_HASH, 0) if last is None else last
+    t.eq((h["index"], h["hash"], h["time"]), want,
+         "the audit head after a restart")
+    text = "sluice-audit-head-v1\n%d\n%s\n%d" % (h["index"], h["hash"],
+                                                  h["time"])
+    t.eq(signer_of(h["signature"], text), gateway,
+         "the signer of the audit head")
+
+
+def check_receipts(keys, gateway):
+    """Receipts are signed by the gateway, over their text."""
+    for key in keys:
+        doc = json.loads(seen.acked[key][1])
+        r = doc["receipt"]
+        t.eq(signer_of(r["signature"], r["text"]), gateway,
+             "the signer of receipt %s" % doc["query_id"])
 
 
 def entry_lines(text):
@@ -273,6 +304,10 @@ def check_ledger(server, ds_id, what):
                     "%s: the remembered answer of %s differs from the one "
                     "received" % (what, nonce))
     seen.rows = set(entries)
+    if audit:
+        idx, text, h = audit[-1]
+        seen.last_entry = (idx, "0x" + h.hex(),
+                           int(entry_lines(text)[1]["time"]))
     t.eq(len(answered), len(queries),
          "%s: remembered answers vs queries rows" % what)
     # Every 200 received is there, receipt and all.
@@ -318,6 +353,8 @@ def main():
                            csv.encode())
     t.eq(d["chunk_count"], NCHUNKS, "chunk_count")
     ds_id = d["id"]
+    gateway = t.expect_json(c.get("/v1/chain"), 200, "GET /v1/chain")[
+        "gateway"]
     server.stop()
     credit(server, ds_id, rich, RICH_UNITS, 1)
     credit(server, ds_id, poor, POOR_UNITS, 2)
@@ -328,10 +365,12 @@ def main():
     rows = 0
     for rnum in range(1, ROUNDS + 1):
         server.start()
+        check_head(server, gateway)
         totals["settled"] += settle(server, ds_id)
         keys = list(seen.acked)
         sample = rnd.sample(keys, min(len(keys), 6))
         replay(server, sample)
+        check_receipts(sample[:3], gateway)
         totals["replayed"] += len(sample)
         shape = shapes[rnum % len(shapes)]
         stop = threading.Event()
@@ -370,6 +409,7 @@ def main():
                 len(seen.refused), len(seen.unknown), rows))
     # The end: settle, replay more, stop cleanly.
     server.start()
+    check_head(server, gateway)
     totals["settled"] += settle(server, ds_id)
     keys = list(seen.acked)
     sample = rnd.sample(keys, min(len(keys), 40))
