@@ -21,7 +21,9 @@
  * - the audit chain verifies (audit_check_next over ledger_audit_each).
  * Three rounds: all at once behind a barrier; staggered; and with retries
  * of the same nonce mixed in (at once from two threads, again after the
- * answer, and with another body, which is 409 and charges nothing). */
+ * answer, and with another body, which is 409 and charges nothing), with
+ * four threads checking signatures so that requests reach the loop out of
+ * the order they came in. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -90,7 +92,6 @@ struct race_answer {
 
 struct race_thread {
     struct fixture *fx;
-    int id;
     struct race_query qs[PER_THREAD];
     struct race_answer *as;
     size_t nas, cap;
@@ -431,13 +432,20 @@ static void credit_on_loop(struct gateway *gw, void *arg)
     cr->rc = 0;
 }
 
-static int setup(void **state)
+/* Four threads check signatures, so that requests reach the loop (and
+ * the nonce gate and the group commit) in an order of their own. */
+static void four_verifiers(struct gateway_options *o)
+{
+    o->verify_threads = 4;
+}
+
+static int setup_with(void **state, void (*adjust)(struct gateway_options *))
 {
     struct fixture *fx = calloc(1, sizeof *fx);
     struct credit cr;
 
     assert_non_null(fx);
-    gwtest_start(&fx->t, NULL);
+    gwtest_start(&fx->t, adjust);
     gwtest_key(&fx->owner, 1);
     gwtest_key(&fx->worker, 2);
     ethaddr_to_text(fx->worker_text, &fx->worker.addr);
@@ -449,6 +457,16 @@ static int setup(void **state)
     assert_int_equal(cr.rc, 0);
     *state = fx;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, NULL);
+}
+
+static int setup_verifiers(void **state)
+{
+    return setup_with(state, four_verifiers);
 }
 
 static int teardown(void **state)
@@ -491,7 +509,6 @@ static void race_plan(struct fixture *fx, uint64_t seed, int modes,
 
         memset(rt, 0, sizeof *rt);
         rt->fx = fx;
-        rt->id = (int)i;
         rt->sock = -1;
         rt->stagger_ms = stagger_ms;
         rt->seed = seed + i;
@@ -941,7 +958,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_race_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_staggered, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_race_retries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_race_retries, setup_verifiers,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
