@@ -12,8 +12,9 @@ are refused (503: a 402 would need the chain).
 Each round: start the gateway; first settle the requests whose answer was
 lost in the last crash (the same nonce and body, signed again: 200 either
 from the record, if the debit was committed, or from running it now), and
-replay a sample of the answers received before (the same nonce after the
-restart must give the same bytes); then several client threads send
+replay every answer received since the last restart and a few older ones
+(the same nonce after the restart must give the same bytes: so every 200
+is replayed after a restart at least once); then several client threads send
 signed queries (chunks, rows, where) until the gateway is killed, after a
 delay drawn from several shapes (at once, short, long, right after the
 k-th answer). With the gateway dead, its SQLite file must show:
@@ -86,6 +87,7 @@ class Outcome:
         self.kept = 0        # lost answers whose debit had been kept
         self.rows = set()    # query ids in the file at the last check
         self.last_entry = None  # (index, hash, time) of its last entry
+        self.unreplayed = []  # acked since the last restart's replays
 
 
 seen = Outcome()
@@ -129,6 +131,7 @@ def client_loop(server, ds_id, account, seed, stop, acks):
                 seen.unknown.append((account, p))
             elif resp.status == 200:
                 seen.acked[key] = (p, resp.body)
+                seen.unreplayed.append(key)
                 acks[0] += 1
             elif resp.status == 503 and account is poor:
                 seen.refused.add(key)
@@ -150,6 +153,7 @@ def settle(server, ds_id):
         key = (account.address, p.nonce)
         if resp.status == 200:
             seen.acked[key] = (p, resp.body)
+            seen.unreplayed.append(key)
             if json.loads(resp.body)["query_id"] in seen.rows:
                 seen.kept += 1  # committed before the crash: the record
         elif resp.status == 503 and account is poor:
@@ -157,6 +161,18 @@ def settle(server, ds_id):
         else:
             t.fail("settling a request lost in the crash", resp)
     return len(left)
+
+
+def replay_after_restart(server, older):
+    """Replay every answer received since the last restart, and a sample
+    of `older` ones from before. Returns how many were replayed."""
+    fresh = seen.unreplayed
+    seen.unreplayed = []
+    done = set(fresh)
+    rest = [k for k in seen.acked if k not in done]
+    keys = fresh + rnd.sample(rest, min(len(rest), older))
+    replay(server, keys)
+    return keys
 
 
 def replay(server, keys):
@@ -367,11 +383,9 @@ def main():
         server.start()
         check_head(server, gateway)
         totals["settled"] += settle(server, ds_id)
-        keys = list(seen.acked)
-        sample = rnd.sample(keys, min(len(keys), 6))
-        replay(server, sample)
-        check_receipts(sample[:3], gateway)
-        totals["replayed"] += len(sample)
+        keys = replay_after_restart(server, 4)
+        totals["replayed"] += len(keys)
+        check_receipts(rnd.sample(keys, min(len(keys), 3)), gateway)
         shape = shapes[rnum % len(shapes)]
         stop = threading.Event()
         acks = [0]
@@ -411,10 +425,13 @@ def main():
     server.start()
     check_head(server, gateway)
     totals["settled"] += settle(server, ds_id)
-    keys = list(seen.acked)
-    sample = rnd.sample(keys, min(len(keys), 40))
-    replay(server, sample)
-    totals["replayed"] += len(sample)
+    server.stop()
+    # ... and once more, so that the answers settled just now are
+    # replayed after a restart too.
+    server.start()
+    keys = replay_after_restart(server, 20)
+    totals["replayed"] += len(keys)
+    t.check(not seen.unreplayed, "answers left unreplayed")
     server.stop()
     rows = check_ledger(server, ds_id, "after the last restart")
     t.hush -= 1
