@@ -53,10 +53,12 @@ $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 
 -include $(FUZZ_LIB_OBJS:.o=.d)
 
-# Helper programs of the integration tests (tests/tools/<name>.c), one
+# Helper programs of the live-binary tests (tests/tools/<name>.c), one
 # file each, linked against the library: they put a data dir in a state
-# that only the gateway's own calls make (mk_audit_log: real audit
-# entries, for test_audit_cli.sh). tests/run.sh does not run them.
+# that only the gateway's own calls or its chain follower make
+# (mk_audit_log: real audit entries, for test_audit_cli.sh; ledger_credit:
+# a stopped gateway's ledger credited as its follower would). Built with
+# `all`; tests/run.sh does not run them.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 PROGRAMS += $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
