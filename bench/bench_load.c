@@ -203,7 +203,7 @@ static int bench_load_read(struct bench_load *l, struct bench_conn *c,
         l->bytes += (uint64_t)r;
         if (c->need < 0) {
             char *end;
-            size_t take = (size_t)r;
+            size_t before = c->hlen, take = (size_t)r;
             if (take > sizeof c->head - 1 - c->hlen)
                 take = sizeof c->head - 1 - c->hlen;
             memcpy(c->head + c->hlen, buf, take);
@@ -215,8 +215,11 @@ static int bench_load_read(struct bench_load *l, struct bench_conn *c,
                     return -1;
                 continue;
             }
-            i = (size_t)r - (c->hlen - (size_t)(end + 4 - c->head));
+            /* The body starts in this read right after the head's end:
+             * what this read held past it (even beyond what fitted in
+             * the head buffer) is body. */
             c->hlen = (size_t)(end + 4 - c->head);
+            i = c->hlen - before;
             if (bench_load_parse_head(c) < 0)
                 return -1;
             if (c->status != l->expect && l->last_status == 0) {

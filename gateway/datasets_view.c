@@ -87,8 +87,12 @@ static int datasets_view_price_step(void *arg, int64_t at, const char *price,
     return 0;
 }
 
-/* Every price the data-set has had, oldest first: a change applies to
- * later queries only, and a buyer can see when it came. */
+/* The prices a view shows: the last ones, so that an owner who changes
+ * the price all day does not grow every reader's view without bound. */
+#define DATASETS_VIEW_PRICES 20
+
+/* The last prices the data-set has had, oldest first: a change applies
+ * to later queries only, and a buyer can see when it came. */
 static json_t *datasets_view_price_history(struct gw_ctx *c,
                                            const struct catalog_dataset *d)
 {
@@ -96,8 +100,8 @@ static json_t *datasets_view_price_history(struct gw_ctx *c,
 
     if (a == NULL)
         return NULL;
-    if (catalog_each_price(c->gw->store, d->id, datasets_view_price_step, a,
-                           &c->fault) < 0) {
+    if (catalog_each_price(c->gw->store, d->id, DATASETS_VIEW_PRICES,
+                           datasets_view_price_step, a, &c->fault) < 0) {
         json_decref(a);
         return NULL;
     }

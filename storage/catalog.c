@@ -999,6 +999,7 @@ done:
 }
 
 int catalog_each_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       size_t last,
                        int (*fn)(void *arg, int64_t at, const char *price,
                                  struct fault *f),
                        void *arg, struct fault *f)
@@ -1009,11 +1010,14 @@ int catalog_each_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
     int rc;
 
     if (db_prepare(db, &stmt,
-                   "SELECT at, price FROM price_history WHERE dataset_id = ?1 "
-                   "ORDER BY seq",
+                   "SELECT at, price FROM (SELECT seq, at, price FROM "
+                   "price_history WHERE dataset_id = ?1 ORDER BY seq DESC "
+                   "LIMIT ?2) ORDER BY seq",
                    f) < 0)
         goto done;
     sqlite3_bind_blob(stmt, 1, id, CATALOG_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, last > INT64_MAX ? INT64_MAX
+                                                 : (sqlite3_int64)last);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (fn(arg, sqlite3_column_int64(stmt, 0),
                (const char *)sqlite3_column_text(stmt, 1), f) < 0)

@@ -319,10 +319,11 @@ int catalog_each_bound(struct store *st, const uint8_t id[CATALOG_ID_LEN],
                        void *arg, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* Call fn for each price data-set id has had, oldest first: when it was
- * set (unix seconds) and its canonical plan text (NULL when the price was
- * cleared). Same contract as catalog_each_chunk. */
+/* Call fn for each of the last `last` prices data-set id has had, oldest
+ * first: when it was set (unix seconds) and its canonical plan text (NULL
+ * when the price was cleared). Same contract as catalog_each_chunk. */
 int catalog_each_price(struct store *st, const uint8_t id[CATALOG_ID_LEN],
+                       size_t last,
                        int (*fn)(void *arg, int64_t at, const char *price,
                                  struct fault *f),
                        void *arg, struct fault *f)

@@ -978,10 +978,41 @@ static void test_price_change(void **state)
     assert_int_equal(units_of(a, "cost"), old_cost + 10);
     json_decref(a);
     gwtest_resp_clear(&r);
-    /* Back to the first plan for the other tests. */
+    /* Back to the first plan for the other tests, after 24 more changes:
+     * the view shows the last 20 prices, the current one last. */
+    {
+        int i;
+        for (i = 0; i < 24; i++) {
+            char plan[200];
+            snprintf(plan, sizeof plan,
+                     "{\"kind\":\"metered\",\"unit_wei\":\"1000\","
+                     "\"per_query\":\"%d\"}", 30 + i);
+            s = (struct gwtest_sig){0};
+            gwtest_signed(&fx->t, &fx->owner, "PUT", target, plan, &s, &r);
+            want(&r, 200, NULL, "a price change");
+            gwtest_resp_clear(&r);
+        }
+    }
     s = (struct gwtest_sig){0};
     gwtest_signed(&fx->t, &fx->owner, "PUT", target, PLAN, &s, &r);
     want(&r, 200, NULL, "old price again");
+    a = body_json(&r);
+    assert_int_equal(json_array_size(json_object_get(a, "price_history")), 20);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(a, "price_history"),
+                                           19),
+                            "price"),
+            "per_query")),
+        "10");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(a, "price_history"),
+                                           0),
+                            "price"),
+            "per_query")),
+        "34");
+    json_decref(a);
     gwtest_resp_clear(&r);
     ethkey_wipe(&k);
 }
