@@ -1011,7 +1011,7 @@ static void test_price_change(void **state)
                                            0),
                             "price"),
             "per_query")),
-        "34");
+        "35");
     json_decref(a);
     gwtest_resp_clear(&r);
     ethkey_wipe(&k);
