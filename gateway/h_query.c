@@ -61,8 +61,8 @@ static json_t *hq_units(uint64_t v)
 /* Read the body, the data-set and its plan, and price the query. */
 static int hq_prepare(struct gw_ctx *c, struct hq *h)
 {
-    struct catalog_meta m;
-    int rv = -1;
+    struct catalog_terms m;
+    int found, rv = -1;
 
     memset(&m, 0, sizeof m);
     if (query_parse(&h->q, c->body, c->body_len, &c->fault) < 0 ||
@@ -75,7 +75,7 @@ static int hq_prepare(struct gw_ctx *c, struct hq *h)
                          catalog_state_name(h->d.state));
     if (ethaddr_parse(&h->owner, h->d.owner, strlen(h->d.owner), "owner",
                       &c->fault) < 0 ||
-        catalog_get_meta(c->gw->store, &m, h->d.id, &c->fault) < 0)
+        catalog_get_terms(c->gw->store, &m, &found, h->d.id, &c->fault) < 0)
         goto done;
     if (m.price == NULL) {
         fault_set(&c->fault, FAULT_CONFLICT, "price",
@@ -88,7 +88,7 @@ static int hq_prepare(struct gw_ctx *c, struct hq *h)
         goto done;
     rv = 0;
 done:
-    catalog_meta_clear(&m);
+    catalog_terms_clear(&m);
     return rv;
 }
 
