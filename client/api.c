@@ -10,6 +10,7 @@
 #include "lib/ethsig.h"
 #include "lib/random.h"
 #include "lib/reqsig.h"
+#include "storage/jsonrow.h"
 
 #define API_TARGET_MAX 4096
 
@@ -199,6 +200,52 @@ int api_exchange(struct api *a, struct http_response *r,
         }
         return 0;
     }
+}
+
+int api_json_parse(json_t **out, const uint8_t *body, size_t len,
+                   const char *omit, struct fault *f)
+{
+    const struct jsonrow_member *m;
+    json_error_t jerr, jerr2;
+    struct jsonrow jr;
+    struct fault jf;
+    uint8_t *copy = NULL;
+    size_t i, off, n;
+
+    *out = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*out != NULL && json_is_object(*out))
+        return 0;
+    json_decref(*out);
+    *out = NULL;
+    jsonrow_init(&jr);
+    if (omit != NULL && jsonrow_parse(&jr, body, len, 0, &jf) == 0) {
+        for (i = 0; i < jr.count; i++) {
+            m = &jr.members[i];
+            if (m->key_len != strlen(omit) ||
+                memcmp(m->key, omit, m->key_len) != 0 ||
+                m->value < body || m->value + m->value_len > body + len)
+                continue;
+            off = (size_t)(m->value - body);
+            n = m->value_len;
+            copy = malloc(len - n + 5);
+            if (copy == NULL)
+                break;
+            memcpy(copy, body, off);
+            memcpy(copy + off, "null", 4);
+            memcpy(copy + off + 4, body + off + n, len - off - n);
+            *out = json_loadb((const char *)copy, len - n + 4,
+                              JSON_REJECT_DUPLICATES, &jerr2);
+            free(copy);
+            break;
+        }
+    }
+    jsonrow_release(&jr);
+    if (*out != NULL && json_is_object(*out))
+        return 0;
+    json_decref(*out);
+    *out = NULL;
+    return fault_set(f, FAULT_CORRUPT, NULL,
+                     "the gateway's answer is not JSON (%s)", jerr.text);
 }
 
 int api_request(struct api *a, json_t **doc, int *status,

@@ -91,6 +91,17 @@ int api_exchange(struct api *a, struct http_response *r,
  * (field: F)". Always returns -1. */
 int api_problem_fault(const struct http_response *r, struct fault *f);
 
+/* Parse body[0..len) as a JSON object (no duplicate keys). When jansson
+ * cannot hold a number in it (1e400, integers past 64 bits: data-sets'
+ * preview rows may hold them), parse it again with the top-level member
+ * omit (e.g. "preview") read as null, its own text left to the caller.
+ * Returns 0 with *out a new reference (the caller json_decref's it); on
+ * failure -1 with *out = NULL and f FAULT_CORRUPT ("the gateway's answer
+ * is not JSON"). */
+int api_json_parse(json_t **out, const uint8_t *body, size_t len,
+                   const char *omit, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Return the fault kind that an HTTP error status stands for. */
 enum fault_kind api_status_kind(int status);
 

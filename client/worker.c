@@ -509,6 +509,7 @@ done:
 static int worker_view(struct worker *w, const char *dataset, struct fault *f)
 {
     struct worker_view *v = &w->view;
+    struct http_response r;
     struct api_call call;
     char path[WORKER_PATH_MAX], lower[67];
     const char *state, *format;
@@ -530,7 +531,17 @@ static int worker_view(struct worker *w, const char *dataset, struct fault *f)
     snprintf(path, sizeof path, "/v1/datasets/%s", lower);
     call.method = "GET";
     call.path = path;
-    if (api_request(&w->api, &doc, &status, &call, f) < 0)
+    /* Read past preview rows whose numbers jansson cannot hold. */
+    if (api_exchange(&w->api, &r, &call, f) < 0)
+        return -1;
+    if (r.status != 200) {
+        api_problem_fault(&r, f);
+        http_response_clear(&r);
+        return -1;
+    }
+    status = api_json_parse(&doc, r.body, r.body_len, "preview", f);
+    http_response_clear(&r);
+    if (status < 0)
         return -1;
     state = json_string_value(json_object_get(doc, "state"));
     format = json_string_value(json_object_get(doc, "format"));
@@ -1359,9 +1370,9 @@ static int worker_step(struct worker_query *q, struct worker_row *row,
             row->data = q->plain + wr.off;
             row->number = c->first_row + q->row_k;
             row->chunk = c->index;
+            row->eol = wr.eol == 2 ? "\r\n" : wr.eol == 1 ? "\n" : "";
         }
         row->len = (size_t)(q->plain + wr.off + wr.len - row->data);
-        row->eol = wr.eol == 2 ? "\r\n" : wr.eol == 1 ? "\n" : "";
         q->pos = wr.off + wr.len;
         q->row_k++;
         q->stats.rows++;

@@ -290,9 +290,8 @@ int worker_next(struct worker_query *q, struct worker_row *row,
                 struct fault *f) __attribute__((warn_unused_result));
 
 /* As worker_next, but yield a run: as many rows as follow one another in
- * a chunk, all asked for, as one span of bytes (row: the first row's
- * number, the span's bytes, the last row's line end), and their count in
- * *rows. The fastest way to copy rows out. Returns as worker_next (*rows
+ * a chunk, all asked for, as one span of bytes (run: the span's bytes, and
+ * the first row's number and line end), and their count in *rows. The fastest way to copy rows out. Returns as worker_next (*rows
  * is 0 unless it returns 1). */
 int worker_next_run(struct worker_query *q, struct worker_row *run,
                     uint64_t *rows, struct fault *f)

@@ -198,11 +198,11 @@ static int wreceipt_parse(struct wreceipt_fields *fl, const char *text,
                 return fault_set(f, FAULT_CORRUPT, "receipt.text",
                                  "the receipt's %s line is malformed",
                                  wreceipt_names[k]);
-            if (k == 11)
-                snprintf(fl->credited_total, sizeof fl->credited_total, "%s",
-                         v);
-            if (k == 12)
-                snprintf(fl->spent_total, sizeof fl->spent_total, "%s", v);
+            n = strlen(v); /* an amount: below WRECEIPT_AMOUNT_MAX */
+            if (k == 11 && n < sizeof fl->credited_total)
+                memcpy(fl->credited_total, v, n + 1);
+            if (k == 12 && n < sizeof fl->spent_total)
+                memcpy(fl->spent_total, v, n + 1);
         }
         k++;
         if (nl == NULL)
@@ -241,11 +241,49 @@ static int wreceipt_mismatch(const char *got, size_t glen, const char *want,
                      (int)(we - ls > 90 ? 90 : we - ls), want + ls);
 }
 
-int wreceipt_check(struct wreceipt_fields *out, const json_t *r,
-                   const struct wreceipt_expect *e, struct fault *f)
+int wreceipt_verify(struct wreceipt_fields *out, struct ethaddr *signer,
+                    const json_t *r, struct fault *f)
 {
     const char *text, *hash, *sig;
     uint8_t want_hash[32], sigb[ETHSIG_LEN];
+    struct wreceipt_fields fl;
+    size_t tlen;
+
+    memset(out, 0, sizeof *out);
+    memset(signer, 0, sizeof *signer);
+    memset(&fl, 0, sizeof fl);
+    text = json_string_value(json_object_get(r, "text"));
+    hash = json_string_value(json_object_get(r, "hash"));
+    sig = json_string_value(json_object_get(r, "signature"));
+    if (!json_is_object(r) || text == NULL || hash == NULL || sig == NULL)
+        return fault_set(f, FAULT_CORRUPT, "receipt",
+                         "the receipt lacks its text, hash or signature");
+    tlen = json_string_length(json_object_get(r, "text"));
+    if (wreceipt_parse(&fl, text, tlen, f) < 0)
+        return -1;
+    SHA256((const unsigned char *)text, tlen, want_hash);
+    if (strlen(hash) != 66 ||
+        hex_decode_0x(fl.hash, 32, hash, 66, NULL, NULL) < 0 ||
+        !secret_equal(fl.hash, want_hash, 32))
+        return fault_set(f, FAULT_CORRUPT, "receipt.hash",
+                         "the receipt's hash is not the SHA-256 of its text");
+    if (strlen(sig) != 2 + 2 * ETHSIG_LEN ||
+        hex_decode_0x(sigb, sizeof sigb, sig, strlen(sig), NULL, NULL) < 0 ||
+        ethsig_recover_personal(NULL, signer, sigb, (const uint8_t *)text,
+                                tlen, NULL) < 0) {
+        memset(signer, 0, sizeof *signer);
+        return fault_set(f, FAULT_CORRUPT, "receipt.signature",
+                         "the receipt's signature is malformed or recovers "
+                         "no key");
+    }
+    *out = fl;
+    return 0;
+}
+
+int wreceipt_check(struct wreceipt_fields *out, const json_t *r,
+                   const struct wreceipt_expect *e, struct fault *f)
+{
+    const char *text;
     struct wreceipt_fields fl;
     struct u256 cr, sp, ba, diff;
     struct ethaddr signer;
@@ -256,9 +294,9 @@ int wreceipt_check(struct wreceipt_fields *out, const json_t *r,
     memset(out, 0, sizeof *out);
     memset(&fl, 0, sizeof fl);
     text = json_string_value(json_object_get(r, "text"));
-    hash = json_string_value(json_object_get(r, "hash"));
-    sig = json_string_value(json_object_get(r, "signature"));
-    if (!json_is_object(r) || text == NULL || hash == NULL || sig == NULL) {
+    if (!json_is_object(r) || text == NULL ||
+        json_string_value(json_object_get(r, "hash")) == NULL ||
+        json_string_value(json_object_get(r, "signature")) == NULL) {
         fault_set(f, FAULT_CORRUPT, "receipt",
                   "the answer's receipt lacks its text, hash or signature");
         goto done;
@@ -284,22 +322,8 @@ int wreceipt_check(struct wreceipt_fields *out, const json_t *r,
                   fl.spent_total);
         goto done;
     }
-    SHA256((const unsigned char *)text, tlen, want_hash);
-    if (strlen(hash) != 66 ||
-        hex_decode_0x(fl.hash, 32, hash, 66, NULL, NULL) < 0 ||
-        !secret_equal(fl.hash, want_hash, 32)) {
-        fault_set(f, FAULT_CORRUPT, "receipt.hash",
-                  "the receipt's hash is not the SHA-256 of its text");
+    if (wreceipt_verify(&fl, &signer, r, f) < 0)
         goto done;
-    }
-    if (strlen(sig) != 2 + 2 * ETHSIG_LEN ||
-        hex_decode_0x(sigb, sizeof sigb, sig, strlen(sig), NULL, NULL) < 0 ||
-        ethsig_recover_personal(NULL, &signer, sigb, (const uint8_t *)text,
-                                tlen, NULL) < 0) {
-        fault_set(f, FAULT_CORRUPT, "receipt.signature",
-                  "the receipt's signature is malformed or recovers no key");
-        goto done;
-    }
     if (!ethaddr_equal(&signer, &e->gateway)) {
         ethaddr_to_text(who, &signer);
         fault_set(f, FAULT_CORRUPT, "receipt.signature",

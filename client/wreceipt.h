@@ -60,6 +60,16 @@ int wreceipt_check(struct wreceipt_fields *out, const json_t *r,
                    const struct wreceipt_expect *e, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Check a receipt r ({"text", "hash", "signature"}) on its own, as a
+ * kept receipt is checked later: the text has the shape of 3.10, hash is
+ * the SHA-256 of the text, and signature is a valid EIP-191 signature of
+ * it. Returns 0 with *out (index, prev, time, credited_total,
+ * spent_total, hash) and *signer set; on failure -1 with both zeroed and
+ * f FAULT_CORRUPT saying which check failed. */
+int wreceipt_verify(struct wreceipt_fields *out, struct ethaddr *signer,
+                    const json_t *r, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Build the text of a receipt from e and the lines in fl (what a gateway
  * writes; tests sign it). Returns 0 with *out malloc'd (NUL-terminated,
  * *len bytes; the caller frees it); on failure -1 with *out = NULL, *len
