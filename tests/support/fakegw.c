@@ -103,6 +103,20 @@ static void fakegw_view(struct fakegw *g, struct fakegw_ds *d,
                           "columns", cols, "rows", (json_int_t)d->rows,
                           "chunk_count", (json_int_t)d->n, "owner", owner,
                           "price", fakegw_plan()));
+    if (g->preview_raw != NULL) {
+        /* As the gateway does: the stored text spliced in, not parsed. */
+        size_t n = resp->body_len, k = strlen(g->preview_raw);
+        uint8_t *b = malloc(n + k + 16);
+        if (b == NULL)
+            FAKEGW_DIE("oom");
+        memcpy(b, resp->body, n - 1);
+        memcpy(b + n - 1, ",\"preview\":", 11);
+        memcpy(b + n + 10, g->preview_raw, k);
+        b[n + 10 + k] = '}';
+        free(resp->body);
+        resp->body = b;
+        resp->body_len = n + 11 + k;
+    }
 }
 
 /* The chunks (positions in d->chunks) that body selects. */

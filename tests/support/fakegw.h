@@ -80,6 +80,7 @@ struct fakegw {
     unsigned retry_after;     /* Retry-After of those 402s; 0: none */
     uint64_t per_chunk;       /* the cost: 1 + per_chunk x chunks */
     int no_gateway_in_chain;  /* GET /v1/chain without "gateway" */
+    const char *preview_raw;  /* spliced into views as "preview" */
     /* what happened */
     unsigned object_gets, other_gets, queries, quotes, views, chains;
     unsigned unsigned_quotes;
