@@ -74,6 +74,14 @@ static const char *const jsonl_rows[] = {
 
 #define BLOB_LEN 5000
 
+/* AddressSanitizer keeps freed memory in quarantine: peak RSS says
+ * nothing about the library then, and its bounds are not checked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_CHECKED 0
+#else
+#define RSS_CHECKED 1
+#endif
+
 struct fixture {
     struct fakegw g;
     size_t csv, jsonl, blob;
@@ -1052,7 +1060,7 @@ static void test_memory_bounded(void **state)
             "start and a peak of %ld KiB (+%ld KiB; the server's threads "
             "included)\n",
             (unsigned long long)bytes, ds->n, base, peak, peak - base);
-    if (reset)
+    if (reset && RSS_CHECKED)
         assert_true(peak - base < 32 * 1024);
     /* The example program, a process of its own: its whole peak. */
     build_dir(build, sizeof build);
@@ -1070,7 +1078,8 @@ static void test_memory_bounded(void **state)
     fprintf(stderr, "memory: example_worker all: peak RSS %ld KiB for %llu "
                     "bytes of rows\n",
             child_kb, (unsigned long long)bytes);
-    assert_true(child_kb < 40 * 1024);
+    if (RSS_CHECKED)
+        assert_true(child_kb < 40 * 1024);
     worker_close(w);
     free(g);
 }
