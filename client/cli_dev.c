@@ -74,6 +74,8 @@ static int cli_dev_fund_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     struct cli_dev_opts *o = opts;
     const char *url = o->rpc_url, *env, *from, *hash_text;
     char to[ETHADDR_TEXT_SIZE], value[70], eth[ETHER_WEI_TEXT_SIZE];
+    char from_text[ETHADDR_TEXT_SIZE];
+    struct ethaddr from_addr;
     struct ethjson_receipt rc;
     struct cli_chain chain;
     json_t *accounts = NULL, *params = NULL, *res = NULL;
@@ -123,8 +125,12 @@ static int cli_dev_fund_run(struct cli_ctx *ctx, void *opts, struct fault *f)
         goto done;
     if (ether_eth_text(eth, sizeof eth, o->wei) < 0)
         snprintf(eth, sizeof eth, "?");
+    if (ethaddr_parse(&from_addr, from, strlen(from), NULL, NULL) == 0)
+        ethaddr_to_text(from_text, &from_addr);
+    else
+        snprintf(from_text, sizeof from_text, "?");
     printf("funded %s with %s ETH from %s (dev account 0) in block %llu\n",
-           to, eth, from, (unsigned long long)rc.block_number);
+           to, eth, from_text, (unsigned long long)rc.block_number);
     rv = 0;
 done:
     ethjson_receipt_clear(&rc);

@@ -384,6 +384,16 @@ def main():
             timeout=10).read())["payments"][0]
         t.eq(pay["state"], "credited", "the gateway's view of it")
         t.eq(pay["units"], str(units), "its units")
+
+        # --- every command honours --gateway: withdraw finds the contract
+        # through the gateway given on the command line, not through a
+        # wrong $SLUICE_GATEWAY -------------------------------------------
+        t.step("withdraw with --gateway (and a wrong $SLUICE_GATEWAY)")
+        p = cli_ok("--gateway", "http://127.0.0.1:%d" % gw.port, "withdraw",
+                   "--rpc-url", node.url, key="owner",
+                   extra_env={"SLUICE_GATEWAY": "http://127.0.0.1:1"})
+        t.check(p.stdout.startswith("withdrawing 0.24375 ETH"),
+                "withdraw --gateway printed %r" % p.stdout)
     t.finish()
 
 
