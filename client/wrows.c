@@ -240,6 +240,8 @@ void wrows_filter_free(struct wrows_filter *w)
     free(w->field);
     free(w->field_len);
     secret_free(w->scratch, w->scratch_cap);
+    /* Decoded strings of the last row may sit in the scanner's scratch. */
+    secret_wipe(w->jr.scratch, w->jr.scratch_cap);
     jsonrow_release(&w->jr);
     memset(w, 0, sizeof *w);
 }
