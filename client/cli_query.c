@@ -465,6 +465,7 @@ static int cli_query_cache_dir(const struct cli_query_opts *o, char *out,
 struct cli_query_prog {
     struct progress p;
     int on;
+    int bar; /* draw a bar: stderr is a terminal the rows do not go to */
 };
 
 static void cli_query_progress(void *arg, uint64_t done, uint64_t total)
@@ -472,8 +473,7 @@ static void cli_query_progress(void *arg, uint64_t done, uint64_t total)
     struct cli_query_prog *qp = arg;
 
     if (!qp->on) {
-        progress_init(&qp->p, stderr, isatty(2) && !isatty(1), "download",
-                      total);
+        progress_init(&qp->p, stderr, qp->bar, "download", total);
         qp->on = 1;
     }
     progress_update(&qp->p, done, done, 0);
@@ -719,6 +719,8 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     int r, header_done = 0, rv = -1;
 
     memset(&prog, 0, sizeof prog);
+    prog.bar = isatty(2) &&
+               ((o->out != NULL && strcmp(o->out, "-") != 0) || !isatty(1));
     tmp[0] = '\0';
     if (cli_query_cache_dir(o, cache, sizeof cache, f) < 0)
         return -1;
@@ -823,11 +825,20 @@ done:
         fclose(out);
     if (tmp[0] != '\0')
         unlink(tmp);
-    if (rv < 0 && q != NULL && cache[0] != '\0')
-        fprintf(stderr, "sluice query: the objects verified so far stay in "
-                        "%s; finish with: sluice query %s --resume %s%s%s\n",
-                cache, o->dataset, worker_query_release(q)->query_id,
-                o->out != NULL ? " -o " : "", o->out != NULL ? o->out : "");
+    if (rv < 0 && q != NULL) {
+        /* Paid for and kept: say how to finish without paying again, in
+         * the one line of the failure when it fits. */
+        char d[FAULT_DETAIL_MAX + 80];
+        int n = snprintf(d, sizeof d, "%s (the answer is kept: finish with "
+                                      "--resume %s)",
+                         f->detail, worker_query_release(q)->query_id);
+        if (n > 0 && (size_t)n < sizeof f->detail)
+            memcpy(f->detail, d, (size_t)n + 1);
+        else
+            fprintf(stderr, "sluice query: the answer is kept; finish with: "
+                            "sluice query %s --resume %s\n",
+                    o->dataset, worker_query_release(q)->query_id);
+    }
     free(header);
     worker_query_free(q);
     worker_close(w);

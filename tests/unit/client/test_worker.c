@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "client/progress.h"
 #include "client/wfetch.h"
 #include "client/worker.h"
 #include "client/wreceipt.h"
@@ -1078,6 +1079,29 @@ static void test_memory_bounded(void **state)
     fprintf(stderr, "memory: example_worker all: peak RSS %ld KiB for %llu "
                     "bytes of rows\n",
             child_kb, (unsigned long long)bytes);
+    if (RSS_CHECKED)
+        assert_true(child_kb < 40 * 1024);
+    /* sluice query --all, the CLI a user runs, with its progress, the
+     * file written and renamed, the receipt kept. */
+    snprintf(exe, sizeof exe, "%s/sluice", build);
+    {
+        char *argv[] = {exe, (char *)"--gateway", fx->g.url,
+                        (char *)"--key", fx->keyfile, (char *)"query",
+                        ds->id_text, (char *)"--all", (char *)"--no-cache",
+                        (char *)"-o", out, NULL};
+        char err[4400];
+        int64_t t0 = progress_now_ms(), ms;
+        snprintf(err, sizeof err, "%s/sluice.err", fx->g.dir);
+        assert_int_equal(spawn(argv, err, &child_kb), 0);
+        ms = progress_now_ms() - t0;
+        assert_int_equal(stat(out, &sb), 0);
+        assert_int_equal((uint64_t)sb.st_size,
+                         bytes + strlen("ts,sensor,temp,status\n"));
+        fprintf(stderr, "memory: sluice query --all: peak RSS %ld KiB, "
+                        "%lld ms for %llu bytes of rows\n",
+                child_kb, (long long)ms, (unsigned long long)bytes);
+    }
+    unlink(out);
     if (RSS_CHECKED)
         assert_true(child_kb < 40 * 1024);
     worker_close(w);
