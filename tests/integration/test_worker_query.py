@@ -36,8 +36,7 @@ worker library's example program, and raw HTTP checked from the handbook:
   - `sluice query --all` of a ~64 MiB data-set (SLUICE_WORKER_BIG_MB) in
     1 MiB chunks writes the source exactly with a peak RSS below 64 MiB.
 
-Pending until the gateway's query endpoint lands: tests/run.sh skips
-*.pending.sh."""
+"""
 
 import base64
 import csv
@@ -406,6 +405,11 @@ def main():
                 "wrote 10 rows" in p.stderr and out in p.stderr,
                 "sluice query said %r" % p.stderr)
 
+        # A balance is the worker's on one data-set: pay for the others.
+        for ds in (jl_ds, blob_ds):
+            cli_ok("query", ds["id"], "--all", "--pay", "0.000001", "-o",
+                   os.path.join(t.tmp, "paid.out"))
+
         # --- every selector -------------------------------------------------
         t.step("every selector, every format")
         cols = [c["name"] for c in csv_ds["view"]["columns"]]
@@ -482,6 +486,7 @@ def main():
             k["receipt"]["text"])["index"]))
         t.check(len(kept) >= 30, "%d receipts kept" % len(kept))
         prev_fields = prev_hash = None
+        last_of = {}
         for k in kept:
             rc, ans = k["receipt"], k["answer"]
             text = rc["text"]
@@ -506,9 +511,14 @@ def main():
             if prev_fields is not None and \
                     int(f["index"]) == int(prev_fields["index"]) + 1:
                 t.eq(f["prev"], prev_hash, "receipt %s links" % f["index"])
+            # Totals are the (worker, data-set) pair's: follow them from
+            # the pair's previous receipt.
+            before = last_of.get(f["dataset"])
+            if before is not None:
                 t.eq(int(f["spent_total"]),
-                     int(prev_fields["spent_total"]) + int(f["cost"]),
+                     int(before["spent_total"]) + int(f["cost"]),
                      "spent_total grows by the cost")
+            last_of[f["dataset"]] = f
             prev_fields, prev_hash = f, rc["hash"]
         head = json.loads(urllib.request.urlopen(url + "/v1/audit/head",
                                                  timeout=10).read())
