@@ -31,6 +31,7 @@ const struct cli_command *const cli_commands[] = {
     &cli_cmd_quote,
     &cli_cmd_query,
     &cli_cmd_receipts,
+    &cli_cmd_account,
     &cli_cmd_dev_fund,
 };
 

@@ -368,7 +368,7 @@ int cli_buy_follow(struct api *a, const char *hash, FILE *out,
 
 /* --- the commands (cli_key.c, cli_dataset.c, cli_upload.c,
  * cli_publish.c, cli_catalog.c, cli_buy.c, cli_withdraw.c, cli_query.c,
- * cli_receipts.c, cli_dev.c) --- */
+ * cli_receipts.c, cli_account.c, cli_dev.c) --- */
 extern const struct cli_command cli_cmd_key_new;
 extern const struct cli_command cli_cmd_key_show;
 extern const struct cli_command cli_cmd_key_address;
@@ -384,6 +384,7 @@ extern const struct cli_command cli_cmd_withdraw;
 extern const struct cli_command cli_cmd_query;
 extern const struct cli_command cli_cmd_quote;
 extern const struct cli_command cli_cmd_receipts;
+extern const struct cli_command cli_cmd_account;
 extern const struct cli_command cli_cmd_dev_fund;
 
 #endif

@@ -770,7 +770,10 @@ static void chain_on_owed(void *arg, const struct rpcwire_reply *r, size_t n)
         }
     }
     if (!ok)
-        log_warn("earnings: the node did not answer owed(address)");
+        log_warn("earnings: the node did not answer owed(address): %s",
+                 r[0].status != RPCWIRE_OK ? r[0].fault.detail
+                 : json_is_string(r[0].result) ? json_string_value(r[0].result)
+                                               : "not a string");
     o->done(o->arg, ok ? wei : NULL);
     free(o);
 }
@@ -797,7 +800,7 @@ int gw_chain_owed(struct gw_chain *ch, const struct ethaddr *who,
     if (hex_encode_0x(data_hex, sizeof data_hex, data, sizeof data) < 0)
         return fault_set(f, FAULT_INTERNAL, NULL, "hex");
     o = calloc(1, sizeof *o);
-    params = json_pack("[{s:s, s:s}, s:s]", "to", to, "data", data_hex,
+    params = json_pack("[{s:s, s:s}, s]", "to", to, "data", data_hex,
                        "latest");
     if (o == NULL || params == NULL) {
         free(o);

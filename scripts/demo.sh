@@ -20,12 +20,14 @@ port=${SLUICE_PORT:-8080}
 anvil_port=${SLUICE_ANVIL_PORT:-8545}
 # anvil's first account (its default mnemonic): the deployer.
 deployer_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-worker=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 rows=${SLUICE_DEMO_ROWS:-200000}
+
+# One line per step, so that the story reads from the terminal.
+step() { printf '\n== %s\n' "$*"; }
 
 rm -rf "$dir"
 mkdir -p "$dir"
-echo "demo: generating $rows rows of sensor CSV"
+step "an owner's data: $rows rows of sensor CSV"
 python3 - "$dir/sensors.csv" "$rows" <<'PY'
 import random, sys
 random.seed(1)
@@ -50,6 +52,7 @@ for _ in $(seq 100); do
     kill -0 "$anvil_pid" 2>/dev/null || { cat "$dir/anvil.log" >&2; exit 1; }
     sleep 0.1
 done
+step "a local chain, the market contract, the gateway"
 market=$(scripts/deploy-market.sh "$rpc" "$deployer_key" 250 | tail -n 1)
 echo "demo: local chain at $rpc, market contract $market (2.5 % fee)"
 
@@ -66,6 +69,7 @@ done
 url=$(sed -n 's/^sluiced: listening on //p' "$dir/sluiced.out")
 export SLUICE_GATEWAY=$url SLUICE_KEY=$dir/owner.key
 
+step "the owner publishes it, priced per query and per chunk"
 owner=$("$sluice" key new)
 echo "demo: the owner's key: $owner"
 id=$("$sluice" dataset create --name "Sensor log (demo)" --format csv \
@@ -79,21 +83,45 @@ echo "demo: data-set $id"
 
 # The buyer: a key of the sluice CLI of its own, funded from anvil's first
 # account by `sluice dev fund`; `sluice buy` signs and sends the purchase
-# (EIP-1559), then
-# shows the confirmations until the gateway credits it.
-buyer_keyfile=$dir/buyer.key
-SLUICE_KEY=$buyer_keyfile "$sluice" key new >/dev/null
-buyer=$(SLUICE_KEY=$buyer_keyfile "$sluice" key address)
+# (EIP-1559) for the worker's address, then shows the confirmations until
+# the gateway credits it.
+step "a buyer pays for a worker's access"
+worker_key=$dir/worker.key
+SLUICE_KEY=$worker_key "$sluice" key new >/dev/null
+worker=$(SLUICE_KEY=$worker_key "$sluice" key address)
+buyer_key=$dir/buyer.key
+SLUICE_KEY=$buyer_key "$sluice" key new >/dev/null
+buyer=$(SLUICE_KEY=$buyer_key "$sluice" key address)
 "$sluice" dev fund "$buyer" --rpc-url "$rpc" >/dev/null
-echo "demo: a buyer ($buyer, funded with 1 ETH) buys 0.01 ETH of access for worker $worker"
-SLUICE_KEY=$buyer_keyfile SLUICE_RPC_URL=$rpc \
-    "$sluice" buy "$id" --worker "$worker" --amount 0.01
+echo "demo: buyer $buyer (funded with 1 ETH) buys 0.01 ETH of access for worker $worker"
+SLUICE_KEY=$buyer_key "$sluice" buy "$id" --worker "$worker" --amount 0.01 \
+    --rpc-url "$rpc"
+
+# The worker: a signed, metered query; the gateway releases the keys of
+# exactly the chunks it touches, wrapped to the worker's key, with a
+# signed receipt; sluice query downloads, checks, decrypts and writes the
+# rows it asked for.
+step "the worker queries: the rows of sensor-0007 where temp >= 21"
+w=("$sluice" --gateway "$url" --key "$worker_key")
+"${w[@]}" quote "$id" --where 'sensor=sensor-0007' --where 'temp>=21'
+"${w[@]}" query "$id" --where 'sensor=sensor-0007' --where 'temp>=21' \
+    -o "$dir/rows.csv"
+echo "demo: the first rows the worker decrypted ($dir/rows.csv):"
+head -n 4 "$dir/rows.csv" | sed 's/^/    /'
+
 # The owner pays gas to withdraw: a little ETH from the dev chain.
 "$sluice" dev fund "$owner" --amount 0.1 --rpc-url "$rpc" >/dev/null
-echo "demo: the owner's earnings are withdrawn with: $sluice --gateway $url --key $SLUICE_KEY withdraw --rpc-url $rpc"
-echo "demo: a key of your own gets ETH on this chain with: $sluice dev fund ADDRESS --rpc-url $rpc"
-echo
-echo "demo: the buyer's page:  $url/"
-echo "demo: the API:           $url/v1/datasets   $url/v1/chain"
-echo "demo: gateway log:       $dir/sluiced.log  (Ctrl-C stops the gateway)"
+cat <<EOT
+
+demo: everything runs until Ctrl-C. Try, as printed:
+  the buyers' page:     $url/
+  the API:              curl $url/v1/datasets/$id
+  another query:        ${w[*]} query $id --rows 0:1000 -o $dir/first.csv
+  a quote:              ${w[*]} quote $id --all
+  the worker's receipts ${w[*]} receipts
+  the worker's account: ${w[*]} account
+  the owner withdraws:  $sluice --gateway $url --key $SLUICE_KEY withdraw --rpc-url $rpc
+  fund a key of yours:  $sluice dev fund ADDRESS --rpc-url $rpc
+  the gateway's log:    $dir/sluiced.log
+EOT
 wait "$pid"

@@ -531,6 +531,25 @@ def main():
         t.eq(sh.recover_address(bytes.fromhex(head["signature"][2:]),
                                 sh.personal_hash(msg)),
              gateway, "audit head signer")
+        # The account, as sluice account shows it: the gateway's figures.
+        acct = json.loads(cli_ok("account", "--json").stdout)
+        t.eq(acct["address"], worker, "sluice account's address")
+        bal = {b["dataset_id"]: b for b in acct["balances"]}
+        t.eq(bal[csv_ds["id"]]["spent_total"],
+             last_of[csv_ds["id"]]["spent_total"],
+             "the account's spent_total is the last receipt's")
+        t.check(sum(u["queries"] for u in acct["usage"]) >= len(kept),
+                "usage counts every query: %r" % acct["usage"])
+        p = cli_ok("account")
+        t.check(csv_ds["id"] in p.stdout and "usage:" in p.stdout,
+                "sluice account printed %r" % p.stdout)
+        earn = json.loads(cli_ok("account", "--earnings", "--json",
+                                 key="owner").stdout)
+        t.eq(earn["address"], owner, "earnings address")
+        t.check(earn["owed_wei"] is not None and int(earn["owed_wei"]) > 0,
+                "the contract owes the owner: %r" % earn)
+        t.check(sum(d["queries"] for d in earn["days"]) >= len(kept),
+                "earnings count the queries: %r" % earn["days"])
         p = cli_ok("receipts")
         t.check("%d receipts, %d checked ok" % (len(kept), len(kept))
                 in p.stderr, "sluice receipts: %r" % p.stderr)
