@@ -327,7 +327,8 @@ static const char *cli_query_safe(const char *s)
 {
     size_t i;
 
-    if (s == NULL || strlen(s) > 200)
+    /* Calldata is the longest text shown: 2 + 2 * 132 characters. */
+    if (s == NULL || strlen(s) > 300)
         return "?";
     for (i = 0; s[i] != '\0'; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -364,6 +365,11 @@ static void cli_query_print_quote(FILE *out, const json_t *quote,
         fprintf(out, "balance    %s units\n", balance);
     if (payment == NULL)
         return;
+    if (strcmp(cli_query_str(payment, "value_wei"), "0") == 0) {
+        fprintf(out, "payment    none needed now (the balance, or payments "
+                     "still confirming, cover it)\n");
+        return;
+    }
     snprintf(eth, sizeof eth, "?");
     if (u256_parse_decimal(&v, cli_query_str(payment, "value_wei"),
                            strlen(cli_query_str(payment, "value_wei")), NULL,
