@@ -246,7 +246,8 @@ def main():
     # Undo the migrations after 3 that this test knows of.
     undo = {4: ["DROP TABLE dataset_published_parts"],
             5: ["DROP INDEX datasets_owner_state",
-                "ALTER TABLE datasets DROP COLUMN touched_at"]}
+                "ALTER TABLE datasets DROP COLUMN touched_at"],
+            6: ["DROP INDEX chunks_first_row", "DROP TABLE price_history"]}
     (v,) = db.execute("PRAGMA user_version").fetchone()
     t.check(v <= max(undo), "schema %d: teach this test to undo the "
             "migrations after %d" % (v, max(undo)))
