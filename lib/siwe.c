@@ -644,6 +644,8 @@ int siwe_find_nonce(char out[SIWE_NONCE_MAX + 1], const char *text,
     while (siwe_line(text, len, &pos, &line, &n)) {
         if (!siwe_label(line, n, "Nonce: ", &v, &vn))
             continue;
+        if (vn > 0 && v[vn - 1] == '\r') /* a message sent with CR LF */
+            vn--;
         if (!siwe_nonce_ok(v, vn))
             return 0;
         siwe_copy(out, v, vn);

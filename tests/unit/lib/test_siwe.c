@@ -397,7 +397,11 @@ static void test_find_nonce(void **state)
     (void)state;
     assert_int_equal(siwe_find_nonce(n, VECTOR, strlen(VECTOR)), 1);
     assert_string_equal(n, NONCE);
-    assert_int_equal(siwe_find_nonce(n, "x\nNonce: " NONCE "\r", 43), 0);
+    assert_int_equal(siwe_find_nonce(n, "x\r\nNonce: " NONCE "\r\ny",
+                                     strlen("x\r\nNonce: " NONCE "\r\ny")),
+                     1);
+    assert_string_equal(n, NONCE);
+    assert_int_equal(siwe_find_nonce(n, "x\nNonce: " NONCE "_", 42), 0);
     assert_string_equal(n, "");
     assert_int_equal(siwe_find_nonce(n, "garbage\nNonce: " NONCE,
                                      strlen("garbage\nNonce: " NONCE)),
