@@ -42,6 +42,7 @@ const struct router_entry routes_table[] = {
     {"DELETE", "/v1/session", P, NONE, "session_delete", h_session_delete,
      0},
     {"GET", "/", P, NONE, "web", h_web, 0},
+    {"GET", "/favicon.ico", P, NONE, "favicon", h_web, 0},
     {"GET", "/{file}", P, NONE, "web", h_web, 0},
 };
 
