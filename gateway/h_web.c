@@ -1,4 +1,5 @@
-/* GET / and GET /<file>: the buyer's page, from the start-up allow-list. */
+/* GET / and GET /<file>: the buyer's page, from the start-up allow-list,
+ * with the headers webroot.h explains. */
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 
 int h_web(struct gw_ctx *c)
 {
-    const char *name = c->match.nparams ? c->match.params[0] : "";
+    /* "/{file}" names it; a literal route ("/", "/favicon.ico") is its
+     * own path. */
+    const char *name = c->match.nparams ? c->match.params[0] : c->path + 1;
     struct evkeyvalq *out = evhttp_request_get_output_headers(c->req);
     const char *inm = evhttp_find_header(
         evhttp_request_get_input_headers(c->req), "If-None-Match");
@@ -21,13 +24,11 @@ int h_web(struct gw_ctx *c)
                          "no such resource: %s", c->path);
     evhttp_add_header(out, "Content-Type", wf->type);
     evhttp_add_header(out, "ETag", wf->etag);
-    evhttp_add_header(out, "Cache-Control", "no-cache");
-    if (wf->is_html) {
-        evhttp_add_header(out, "Content-Security-Policy", WEBROOT_CSP);
-        evhttp_add_header(out, "Referrer-Policy", "no-referrer");
-        evhttp_add_header(out, "X-Frame-Options", "DENY");
-    }
-    if (inm != NULL && strstr(inm, wf->etag) != NULL) {
+    evhttp_add_header(out, "Cache-Control", WEBROOT_CACHE_CONTROL);
+    evhttp_add_header(out, "Content-Security-Policy", WEBROOT_CSP);
+    evhttp_add_header(out, "Referrer-Policy", WEBROOT_REFERRER_POLICY);
+    evhttp_add_header(out, "X-Frame-Options", "DENY");
+    if (webroot_etag_match(inm, wf->etag)) {
         reply_send(c->req, 304, NULL, NULL);
         c->status = 304;
         return 0;

@@ -24,6 +24,7 @@ static const struct {
 } webroot_types[] = {
     {".html", "text/html; charset=utf-8"},
     {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
     {".css", "text/css; charset=utf-8"},
     {".svg", "image/svg+xml"},
     {".png", "image/png"},
@@ -106,7 +107,7 @@ int webroot_load(struct webroot **out, const char *dir, struct fault *f)
         wf->is_html = strstr(type, "text/html") != NULL;
         EVP_Digest(wf->data, wf->len, digest, &dlen, EVP_sha256(), NULL);
         wf->etag[0] = '"';
-        if (hex_encode(wf->etag + 1, sizeof wf->etag - 2, digest, 16) < 0)
+        if (hex_encode(wf->etag + 1, sizeof wf->etag - 2, digest, 32) < 0)
             wf->etag[1] = '\0';
         memcpy(wf->etag + strlen(wf->etag), "\"", 2);
         w->n++;
@@ -129,4 +130,37 @@ const struct webroot_file *webroot_find(const struct webroot *w,
         if (strcmp(w->files[i].name, name) == 0)
             return &w->files[i];
     return NULL;
+}
+
+int webroot_etag_match(const char *inm, const char *etag)
+{
+    size_t elen = strlen(etag), n;
+    const char *p = inm;
+    int match = 0;
+
+    if (p == NULL)
+        return 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '*') /* "*" alone matches any file */
+        return p[1 + strspn(p + 1, " \t")] == '\0';
+    /* 1#entity-tag: a value that is not such a list matches nothing. */
+    for (;;) {
+        p += strspn(p, " \t,");
+        if (*p == '\0')
+            return match;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"')
+            return 0;
+        n = strcspn(p + 1, "\"");
+        if (p[1 + n] != '"')
+            return 0;
+        if (n + 2 == elen && memcmp(p, etag, elen) == 0)
+            match = 1;
+        p += n + 2;
+        p += strspn(p, " \t");
+        if (*p != ',' && *p != '\0')
+            return 0;
+    }
 }
