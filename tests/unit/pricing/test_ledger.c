@@ -99,25 +99,32 @@ static void sq_add_dataset(struct ledger_harness *h, const uint8_t id[32],
         assert_int_equal(catalog_set_price(s->st, id, price, 1.0, &f), 0);
 }
 
-static void sq_spend(struct ledger_harness *h, struct ledger *l,
-                     const struct ethaddr *worker, const uint8_t id[32],
-                     uint64_t units)
+static void sq_set_price(struct ledger_harness *h, const uint8_t id[32],
+                         const char *price)
 {
     struct sq *s = h->ctx;
-    sqlite3_stmt *st = NULL;
+    struct fault f;
+
+    assert_int_equal(catalog_set_price(s->st, id, price, 1.0, &f), 0);
+}
+
+/* The audit log refuses writes as a full disk would: a TEMP trigger (on
+ * this connection only, gone when it closes) aborts every insert. */
+static void sq_fail_audit(struct ledger_harness *h, struct ledger *l,
+                          int fail)
+{
+    struct sq *s = h->ctx;
     struct fault f;
 
     (void)l;
-    assert_int_equal(db_prepare(s->st->db, &st,
-                                "UPDATE balances SET units = units - ?1 "
-                                "WHERE worker = ?2 AND dataset_id = ?3",
-                                &f),
-                     0);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)units);
-    sqlite3_bind_blob(st, 2, worker->bytes, 20, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, id, 32, SQLITE_STATIC);
-    assert_int_equal(db_step(s->st->db, st, "spend", &f), 0);
-    db_release(st);
+    assert_int_equal(
+        db_exec(s->st->db,
+                fail ? "CREATE TEMP TRIGGER sluice_test_audit_fails BEFORE "
+                       "INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
+                       "audit log refuses writes'); END"
+                     : "DROP TRIGGER temp.sluice_test_audit_fails",
+                &f),
+        0);
 }
 
 /* The ledger migrates its own tables, once, and a data dir made when the
@@ -126,7 +133,7 @@ static void test_migrations(void **state)
 {
     struct sq s = {0};
     struct ledger_harness h = {"m", &s, sq_open, sq_close, sq_reopen, NULL,
-                               NULL};
+                               NULL, NULL};
     struct ledger *l = NULL;
     sqlite3_stmt *st = NULL;
     struct fault f;
@@ -166,7 +173,7 @@ int main(void)
     struct sq s = {0};
     struct ledger_harness h = {"ledger contract on SQLite", &s, sq_open,
                                sq_close, sq_reopen, sq_add_dataset,
-                               sq_spend};
+                               sq_set_price, sq_fail_audit};
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
     };
