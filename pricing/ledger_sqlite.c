@@ -1414,20 +1414,40 @@ static int lsq_release(struct ledger *l, struct ledger_release *r,
     r->balance_after = r->credited_total = r->spent_total = 0;
     if (r->cost > LEDGER_UNITS_MAX || (r->pass && r->cost != 0))
         return fault_set(f, FAULT_INTERNAL, NULL, "a release's cost is bad");
-    /* The debit, checked and taken in one statement: it owes nothing and
-     * holds the cost (or its pass runs). A pair that never had a credit
-     * has a row of zeros, which covers only a query of cost 0. */
-    if (db_prepare(db, &st,
-                   "INSERT INTO balances (worker, dataset_id) VALUES (?1, "
-                   "?2) ON CONFLICT (worker, dataset_id) DO NOTHING",
+    /* A query id used before is refused before anything moves (the
+     * queries row, written last, would refuse it too, but only after the
+     * debit and the entry: a caller that kept its unit would have paid
+     * for nothing). */
+    if (db_prepare(db, &st, "SELECT 1 FROM queries WHERE query_id = ?1",
                    f) < 0)
         return -1;
-    sqlite3_bind_blob(st, 1, r->worker.bytes, 20, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, r->dataset_id, 32, SQLITE_STATIC);
-    rc = db_step(db, st, "open an account", f);
+    sqlite3_bind_blob(st, 1, r->query_id, 16, SQLITE_STATIC);
+    rc = db_step(db, st, "look up a query id", f);
     db_release(st);
     if (rc < 0)
         return -1;
+    if (rc == 1)
+        return fault_set(f, FAULT_CONFLICT, NULL,
+                         "this query id was released before");
+    /* The debit, checked and taken in one statement: it owes nothing and
+     * holds the cost (or its pass runs). A pair that never had a credit
+     * gets a row of zeros, which covers only a metered query of cost 0:
+     * so only such a query opens one, and a refused release leaves no
+     * account behind. */
+    if (r->cost == 0 && !r->pass) {
+        if (db_prepare(db, &st,
+                       "INSERT INTO balances (worker, dataset_id) VALUES "
+                       "(?1, ?2) ON CONFLICT (worker, dataset_id) DO "
+                       "NOTHING",
+                       f) < 0)
+            return -1;
+        sqlite3_bind_blob(st, 1, r->worker.bytes, 20, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, r->dataset_id, 32, SQLITE_STATIC);
+        rc = db_step(db, st, "open an account", f);
+        db_release(st);
+        if (rc < 0)
+            return -1;
+    }
     if (db_prepare(db, &st,
                    "UPDATE balances SET units = units - ?3, spent_total = "
                    "spent_total + ?3 WHERE worker = ?1 AND dataset_id = ?2 "

@@ -755,8 +755,8 @@ static void test_step_whole_or_nothing(void **state)
 /* ---- releases (DESIGN.md 3.6, 3.10, 4) ---- */
 
 /* A release takes exactly its cost; balance_after is credited_total -
- * spent_total; a release the balance does not cover changes nothing; a
- * query of cost 0 needs no units. */
+ * spent_total; a release the balance does not cover, or with a query id
+ * used before, changes nothing; a query of cost 0 needs no units. */
 static void test_release_debits(void **state)
 {
     static const uint8_t zero[32];
@@ -801,6 +801,57 @@ static void test_release_debits(void **state)
     assert_int_equal(r.spent_total, 10);
     rel_init(&r, x->ds, &x->worker, 0x05, 1, 0, DAY0 + 5);
     assert_int_equal(release(x, &r), FAULT_PAYMENT);
+    /* A query id used before: a conflict, with units to cover it; nothing
+     * moves. */
+    payment(&p, x->ds, 0x12, 11, OWNER, "5000"); /* 5500: 5 units */
+    pay(x, &p, DAY0 + 6);
+    rel_init(&r, x->ds, &x->worker, 0x01, 1, 0, DAY0 + 7);
+    assert_int_equal(release(x, &r), FAULT_CONFLICT);
+    account_is(x, &x->worker, x->ds, 5, 0, 15, 10);
+    assert_int_equal(audit_index(x), 3);
+    /* The id of a refused query is free for the next. */
+    rel_init(&r, x->ds, &x->worker, 0x02, 5, 0, DAY0 + 8);
+    release_ok(x, &r);
+    assert_int_equal(r.index, 4);
+    account_is(x, &x->worker, x->ds, 0, 0, 15, 15);
+}
+
+static int count_account(void *arg, const struct ledger_account *a,
+                         struct fault *f)
+{
+    (void)a;
+    (void)f;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* A pair that was never credited: a query of cost 0 is released (and
+ * opens the account), one that costs, or needs a pass, is refused
+ * without leaving an account behind. */
+static void test_release_without_credit(void **state)
+{
+    struct lc *x = *state;
+    struct ledger_release r;
+    struct fault f;
+    int n = 0;
+
+    rel_init(&r, x->ds, &x->worker, 0x01, 1, 0, DAY0);
+    assert_int_equal(release(x, &r), FAULT_PAYMENT);
+    rel_init(&r, x->pass, &x->worker, 0x02, 0, 1, DAY0);
+    assert_int_equal(release(x, &r), FAULT_PAYMENT);
+    assert_int_equal(ledger_each_account(x->l, &x->worker, count_account, &n,
+                                         &f),
+                     0);
+    assert_int_equal(n, 0);
+    assert_int_equal(audit_index(x), 0);
+    rel_init(&r, x->ds, &x->worker, 0x03, 0, 0, DAY0);
+    release_ok(x, &r);
+    assert_int_equal(r.index, 1);
+    assert_int_equal(ledger_each_account(x->l, &x->worker, count_account, &n,
+                                         &f),
+                     0);
+    assert_int_equal(n, 1);
+    account_is(x, &x->worker, x->ds, 0, 0, 0, 0);
 }
 
 /* Only the worker named in a credited payment spends it, whoever paid. */
@@ -1620,6 +1671,8 @@ int ledger_contract_run(struct ledger_harness *h)
         cmocka_unit_test_setup_teardown(test_step_whole_or_nothing, lc_setup,
                                         lc_teardown),
         cmocka_unit_test_setup_teardown(test_release_debits, lc_setup,
+                                        lc_teardown),
+        cmocka_unit_test_setup_teardown(test_release_without_credit, lc_setup,
                                         lc_teardown),
         cmocka_unit_test_setup_teardown(test_only_the_worker_spends, lc_setup,
                                         lc_teardown),
