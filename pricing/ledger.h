@@ -47,10 +47,11 @@
  * and keeps the rest as that pair's carry for its next payment
  * (ledger_credit_split, the rule every backend applies). Units owed after
  * a reversal are repaid first. A credit that would take the balance or
- * its total past LEDGER_UNITS_MAX is not made: the payment is unmatched,
- * reason "overflow". Under a pass plan, each whole `price` of units in the
- * balance then adds `duration_s` to max(now, expiry) and counts as spent
- * (ledger_pass_extend). For every pair, always:
+ * its total past LEDGER_UNITS_MAX, or its pass past INT64_MAX seconds, is
+ * not made: the payment is unmatched, reason "overflow". Under a pass
+ * plan, each whole `price` of units in the balance then adds `duration_s`
+ * to max(now, expiry) and counts as spent (ledger_pass_extend). For every
+ * pair, always:
  *     units - owed_units = credited_total - spent_total.
  *
  * Every operation but the unit-of-work ones works inside the caller's

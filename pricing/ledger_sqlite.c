@@ -830,10 +830,23 @@ static int lsq_credit_one(struct lsq_ctx *x, uint64_t chain_id,
     b.units += add - pay;
     b.credited += add;
     if (x->pass) {
+        if (x->pass_price == 0 || x->pass_duration == 0)
+            return fault_set(f, FAULT_CORRUPT, NULL,
+                             "a pass plan without a price or a duration");
+        /* A pass that would run past the end of time (2^63 - 1 seconds)
+         * is an overflow as a balance past 2^63 - 1 units is: the payment
+         * is not credited. Failing the step instead would fail every
+         * retry of it, and the follower would never move again (one
+         * payment of 3e10 wei does it, under a plan of 1 wei a unit and a
+         * unit for ten years). */
         if (ledger_pass_extend(&used, &expires, b.units, x->pass_price,
                                x->pass_duration,
-                               b.has_pass ? b.pass_expires : 0, now, f) < 0)
-            return -1;
+                               b.has_pass ? b.pass_expires : 0, now,
+                               NULL) < 0) {
+            log_warn("ledger: a payment would run a pass past the end of "
+                     "time: unmatched (overflow)");
+            return lsq_mark(x, SQL_MARK_OVERFLOW, chain_id, p, f);
+        }
         if (used > 0) {
             b.units -= used;
             b.spent += used;

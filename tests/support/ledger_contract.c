@@ -1079,6 +1079,34 @@ static void test_overflow(void **state)
     account_is(x, &x->worker, x->ds2, 1, 0, 1, 0);
 }
 
+/* A pass that a credit would run past the end of time (unix seconds past
+ * 2^63 - 1) is an overflow too: the payment is unmatched and the
+ * follower's step goes on, instead of failing on it for ever. */
+static void test_pass_overflow(void **state)
+{
+    struct lc *x = *state;
+    struct ledger_payment p;
+    enum ledger_reason why = LEDGER_REASON_NONE;
+    uint8_t longest[32];
+
+    memset(longest, 0xda, sizeof longest);
+    /* 1 unit (1 wei) buys ten years. */
+    x->h->add_dataset(x->h, longest, OWNER, 1,
+                      "{\"kind\":\"pass\",\"unit_wei\":\"1\",\"price\":\"1\","
+                      "\"duration_s\":315360000}");
+    payment(&p, longest, 0x71, 10, OWNER, "30000000000"); /* 3e10 passes */
+    pay(x, &p, DAY0);
+    assert_int_equal(state_of(x, 0x71, &why, NULL), LEDGER_UNMATCHED);
+    assert_int_equal(why, LEDGER_OVERFLOW);
+    account_is(x, &x->worker, longest, 0, 0, 0, 0);
+    payment(&p, longest, 0x72, 11, OWNER, "2");
+    pay(x, &p, DAY0);
+    assert_int_equal(state_of(x, 0x72, NULL, NULL), LEDGER_CREDITED);
+    assert_int_equal(account(x, &x->worker, longest).pass_expires,
+                     DAY0 + 2 * 315360000LL);
+    account_is(x, &x->worker, longest, 0, 0, 2, 2);
+}
+
 /* The units that payments still confirming will add, by worker and
  * data-set: floor(amount / unit) each, carries not counted. */
 static void test_pending_units(void **state)
@@ -1682,6 +1710,8 @@ int ledger_contract_run(struct ledger_harness *h)
         cmocka_unit_test_setup_teardown(test_price_change, lc_setup,
                                         lc_teardown),
         cmocka_unit_test_setup_teardown(test_overflow, lc_setup, lc_teardown),
+        cmocka_unit_test_setup_teardown(test_pass_overflow, lc_setup,
+                                        lc_teardown),
         cmocka_unit_test_setup_teardown(test_pending_units, lc_setup,
                                         lc_teardown),
         cmocka_unit_test_setup_teardown(test_audit_chain, lc_setup,
