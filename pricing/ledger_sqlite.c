@@ -134,7 +134,10 @@ static const char *const lsq_migrations[] = {
     "ALTER TABLE balances ADD COLUMN spent_total INTEGER NOT NULL"
     "  DEFAULT 0 CHECK (spent_total >= 0);"
     "ALTER TABLE balances ADD COLUMN pass_expires INTEGER;"
-    "UPDATE balances SET credited_total = max(units - owed_units, 0);"
+    /* A balance that owes units has spent them: its totals keep units -
+     * owed_units = credited_total - spent_total from the start. */
+    "UPDATE balances SET credited_total = max(units - owed_units, 0),"
+    "  spent_total = max(owed_units - units, 0);"
     "CREATE TABLE payments_v2 ("
     "  chain_id INTEGER NOT NULL CHECK (chain_id > 0),"
     "  tx_hash BLOB NOT NULL CHECK (length(tx_hash) = 32),"
