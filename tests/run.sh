@@ -32,8 +32,13 @@ for t in $(find "$build/tests/unit" "$build/tests/http" -type f -perm -u+x \
     log="$log_dir/$(echo "$name" | tr / _).log"
     "$t" >"$log" 2>&1
     rc=$?
-    n=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' || true)
-    cases=$((cases + ${n:-0}))
+    # A binary may run several groups (test_ledger: the contract suite,
+    # then its own): add up every group's count. One number per line
+    # added as is made the arithmetic fail, and bash then left this loop
+    # silently, skipping every binary after test_ledger.
+    n=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' |
+        awk '{ s += $1 } END { print s + 0 }')
+    cases=$((cases + n))
     # A sanitizer report fails the test even if the binary exited 0.
     if grep -q -E '^(==[0-9]+==ERROR|.*runtime error:)' "$log"; then rc=1; fi
     record "$name" "$rc" "$log"
