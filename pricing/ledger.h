@@ -407,9 +407,11 @@ struct ledger_release {
  * must run: now < expiry), record the query for usage and earnings, and
  * append the audit entry that links to the last one. Returns 0 with r's
  * out fields set; -1 with them zeroed and f set: FAULT_PAYMENT when the
- * account does not cover it (nothing changed), FAULT_CONFLICT for a
- * query_id used before, else the store's failure (roll the unit back:
- * then no debit and no entry). */
+ * account does not cover it, FAULT_CONFLICT for a query_id used before
+ * (both: nothing changed, no account opened), else the store's failure
+ * (roll the unit back: then no debit and no entry; a store's failure may
+ * be FAULT_CONFLICT too, a busy store for one, so roll back on anything
+ * but FAULT_PAYMENT). */
 int ledger_release(struct ledger *l, struct ledger_release *r,
                    struct fault *f) __attribute__((warn_unused_result));
 
