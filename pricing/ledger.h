@@ -47,10 +47,11 @@
  * and keeps the rest as that pair's carry for its next payment
  * (ledger_credit_split, the rule every backend applies). Units owed after
  * a reversal are repaid first. A credit that would take the balance or
- * its total past LEDGER_UNITS_MAX is not made: the payment is unmatched,
- * reason "overflow". Under a pass plan, each whole `price` of units in the
- * balance then adds `duration_s` to max(now, expiry) and counts as spent
- * (ledger_pass_extend). For every pair, always:
+ * its total past LEDGER_UNITS_MAX, or its pass past INT64_MAX seconds, is
+ * not made: the payment is unmatched, reason "overflow". Under a pass
+ * plan, each whole `price` of units in the balance then adds `duration_s`
+ * to max(now, expiry) and counts as spent (ledger_pass_extend). For every
+ * pair, always:
  *     units - owed_units = credited_total - spent_total.
  *
  * Every operation but the unit-of-work ones works inside the caller's
@@ -408,9 +409,10 @@ struct ledger_release {
  * must run: now < expiry), record the query for usage and earnings, and
  * append the audit entry that links to the last one. Returns 0 with r's
  * out fields set; -1 with them zeroed and f set: FAULT_PAYMENT when the
- * account does not cover it (nothing changed), FAULT_CONFLICT for a
- * query_id used before, FAULT_IO when the audit entry cannot be written
- * (whatever refused it), else the store's failure. After any failure but
+ * account does not cover it, FAULT_CONFLICT for a query_id used before
+ * (both: nothing changed, no account opened), FAULT_IO when the audit
+ * entry cannot be written (whatever refused it), else the store's failure
+ * (a busy store may be FAULT_CONFLICT too). After any failure but
  * FAULT_PAYMENT the caller rolls the unit (or savepoint) back: then no
  * debit and no entry (fail closed). */
 int ledger_release(struct ledger *l, struct ledger_release *r,

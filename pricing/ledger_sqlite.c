@@ -137,7 +137,10 @@ static const char *const lsq_migrations[] = {
     "ALTER TABLE balances ADD COLUMN spent_total INTEGER NOT NULL"
     "  DEFAULT 0 CHECK (spent_total >= 0);"
     "ALTER TABLE balances ADD COLUMN pass_expires INTEGER;"
-    "UPDATE balances SET credited_total = max(units - owed_units, 0);"
+    /* A balance that owes units has spent them: its totals keep units -
+     * owed_units = credited_total - spent_total from the start. */
+    "UPDATE balances SET credited_total = max(units - owed_units, 0),"
+    "  spent_total = max(owed_units - units, 0);"
     "CREATE TABLE payments_v2 ("
     "  chain_id INTEGER NOT NULL CHECK (chain_id > 0),"
     "  tx_hash BLOB NOT NULL CHECK (length(tx_hash) = 32),"
@@ -869,10 +872,23 @@ static int lsq_credit_one(struct lsq_ctx *x, uint64_t chain_id,
     b.units += add - pay;
     b.credited += add;
     if (x->pass) {
+        if (x->pass_price == 0 || x->pass_duration == 0)
+            return fault_set(f, FAULT_CORRUPT, NULL,
+                             "a pass plan without a price or a duration");
+        /* A pass that would run past the end of time (2^63 - 1 seconds)
+         * is an overflow as a balance past 2^63 - 1 units is: the payment
+         * is not credited. Failing the step instead would fail every
+         * retry of it, and the follower would never move again (one
+         * payment of 3e10 wei does it, under a plan of 1 wei a unit and a
+         * unit for ten years). */
         if (ledger_pass_extend(&used, &expires, b.units, x->pass_price,
                                x->pass_duration,
-                               b.has_pass ? b.pass_expires : 0, now, f) < 0)
-            return -1;
+                               b.has_pass ? b.pass_expires : 0, now,
+                               NULL) < 0) {
+            log_warn("ledger: a payment would run a pass past the end of "
+                     "time: unmatched (overflow)");
+            return lsq_mark(x, SQL_MARK_OVERFLOW, chain_id, p, f);
+        }
         if (used > 0) {
             b.units -= used;
             b.spent += used;
@@ -1461,20 +1477,40 @@ static int lsq_release(struct ledger *l, struct ledger_release *r,
     r->balance_after = r->credited_total = r->spent_total = 0;
     if (r->cost > LEDGER_UNITS_MAX || (r->pass && r->cost != 0))
         return fault_set(f, FAULT_INTERNAL, NULL, "a release's cost is bad");
-    /* The debit, checked and taken in one statement: it owes nothing and
-     * holds the cost (or its pass runs). A pair that never had a credit
-     * has a row of zeros, which covers only a query of cost 0. */
-    if (db_prepare(db, &st,
-                   "INSERT INTO balances (worker, dataset_id) VALUES (?1, "
-                   "?2) ON CONFLICT (worker, dataset_id) DO NOTHING",
+    /* A query id used before is refused before anything moves (the
+     * queries row, written last, would refuse it too, but only after the
+     * debit and the entry: a caller that kept its unit would have paid
+     * for nothing). */
+    if (db_prepare(db, &st, "SELECT 1 FROM queries WHERE query_id = ?1",
                    f) < 0)
         return -1;
-    sqlite3_bind_blob(st, 1, r->worker.bytes, 20, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, r->dataset_id, 32, SQLITE_STATIC);
-    rc = db_step(db, st, "open an account", f);
+    sqlite3_bind_blob(st, 1, r->query_id, 16, SQLITE_STATIC);
+    rc = db_step(db, st, "look up a query id", f);
     db_release(st);
     if (rc < 0)
         return -1;
+    if (rc == 1)
+        return fault_set(f, FAULT_CONFLICT, NULL,
+                         "this query id was released before");
+    /* The debit, checked and taken in one statement: it owes nothing and
+     * holds the cost (or its pass runs). A pair that never had a credit
+     * gets a row of zeros, which covers only a metered query of cost 0:
+     * so only such a query opens one, and a refused release leaves no
+     * account behind. */
+    if (r->cost == 0 && !r->pass) {
+        if (db_prepare(db, &st,
+                       "INSERT INTO balances (worker, dataset_id) VALUES "
+                       "(?1, ?2) ON CONFLICT (worker, dataset_id) DO "
+                       "NOTHING",
+                       f) < 0)
+            return -1;
+        sqlite3_bind_blob(st, 1, r->worker.bytes, 20, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, r->dataset_id, 32, SQLITE_STATIC);
+        rc = db_step(db, st, "open an account", f);
+        db_release(st);
+        if (rc < 0)
+            return -1;
+    }
     if (db_prepare(db, &st,
                    "UPDATE balances SET units = units - ?3, spent_total = "
                    "spent_total + ?3 WHERE worker = ?1 AND dataset_id = ?2 "

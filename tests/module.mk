@@ -22,6 +22,20 @@ $(BUILD)/tests/http/%: $(BUILD)/obj/tests/http/%.o $(TEST_SUPPORT_OBJS) $(LIBSLU
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 -include $(patsubst tests/http/%.c,$(BUILD)/obj/tests/http/%.d,$(HTTP_SRCS))
+
+# Seeded simulations (tests/sim/sim_<part>.c): the real code driven by
+# random steps and checked against a model after each one; tests/run.sh
+# runs each with a fixed seed, `make soak-ledger` with many.
+SIM_SRCS := $(wildcard tests/sim/sim_*.c)
+SIMS := $(patsubst tests/sim/%.c,$(BUILD)/tests/sim/%,$(SIM_SRCS))
+UNIT_TESTS += $(SIMS)
+
+$(BUILD)/tests/sim/%: $(BUILD)/obj/tests/sim/%.o $(TEST_SUPPORT_OBJS) $(LIBSLUICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(patsubst tests/sim/%.c,$(BUILD)/obj/tests/sim/%.d,$(SIM_SRCS))
+
 -include $(TEST_SUPPORT_OBJS:.o=.d)
 
 # Fuzz targets (tests/fuzz/fuzz_<name>.c) are built with clang's libFuzzer,
@@ -93,6 +107,20 @@ soak-chain: all
 	SLUICE_BUILD=$(BUILD) SLUICED=$(CURDIR)/$(BUILD)/sluiced \
 	    SLUICE_CHAIN_FAULT_SEEDS=$${SLUICE_CHAIN_FAULT_SEEDS:-300} \
 	    python3 tests/integration/test_chain_property.py faults
+
+# A long run of the ledger simulation (tests/sim/sim_ledger.c):
+# SLUICE_SIM_SEEDS seeds (default 8) of SLUICE_SIM_STEPS steps each
+# (default 50000), from SLUICE_SIM_SEED on (default: the time); stops at
+# the first failure, which prints the command that replays it.
+.PHONY: soak-ledger
+soak-ledger: $(BUILD)/tests/sim/sim_ledger
+	@seed=$${SLUICE_SIM_SEED:-$$(date +%s)}; n=$${SLUICE_SIM_SEEDS:-8}; \
+	steps=$${SLUICE_SIM_STEPS:-50000}; \
+	echo "soak-ledger: $$n seeds from $$seed, $$steps steps each"; \
+	for i in $$(seq 0 $$((n - 1))); do \
+	    $(BUILD)/tests/sim/sim_ledger --seed $$((seed + i)) \
+	        --steps $$steps || exit 1; \
+	done
 
 # test_secret checks that secret_free wipes a block before freeing it: the
 # binary's calls to free() go through the test's own __wrap_free.

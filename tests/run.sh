@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run the whole suite against one build folder: every cmocka unit binary,
-# every integration script, and (unless SLUICE_SKIP_FUZZ is set) every fuzz
-# target for a short, bounded run. Prints one line per test file and ends
-# with "total: N passed, N failed"; exits non-zero on any failure.
+# every seeded simulation, every integration script, and (unless
+# SLUICE_SKIP_FUZZ is set) every fuzz target for a short, bounded run.
+# Prints one line per test file and ends with "total: N passed, N
+# failed"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -36,6 +37,19 @@ for t in $(find "$build/tests/unit" "$build/tests/http" -type f -perm -u+x \
         awk '{ s += $NF } END { print s + 0 }')
     cases=$((cases + n))
     # A sanitizer report fails the test even if the binary exited 0.
+    if grep -q -E '^(==[0-9]+==ERROR|.*runtime error:)' "$log"; then rc=1; fi
+    record "$name" "$rc" "$log"
+done
+
+# Seeded simulations (tests/sim): one run each with a fixed seed, so that
+# a failure here is reproducible (SLUICE_SIM_SEED and SLUICE_SIM_STEPS
+# override; `make soak-ledger` runs many seeds for longer).
+for t in $(find "$build/tests/sim" -type f -perm -u+x 2>/dev/null | sort); do
+    name=${t#"$build"/tests/}
+    log="$log_dir/$(echo "$name" | tr / _).log"
+    "$t" --seed "${SLUICE_SIM_SEED:-20260101}" \
+        --steps "${SLUICE_SIM_STEPS:-10000}" >"$log" 2>&1
+    rc=$?
     if grep -q -E '^(==[0-9]+==ERROR|.*runtime error:)' "$log"; then rc=1; fi
     record "$name" "$rc" "$log"
 done

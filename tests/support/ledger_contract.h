@@ -4,8 +4,9 @@
  * only, so that every backend runs the very same cases (SQLite now in
  * tests/unit/pricing/test_ledger.c, PostgreSQL next). A backend's test
  * gives a harness: how to open a fresh, empty ledger, how to add a
- * data-set to the catalogue it reads, and (until the ledger has debits)
- * how to spend from a balance.
+ * data-set to the catalogue it reads and change its price, and (if its
+ * store can be made to) how to make the audit log refuse a write, for the
+ * fail-closed case.
  */
 #ifndef SLUICE_TESTS_LEDGER_CONTRACT_H
 #define SLUICE_TESTS_LEDGER_CONTRACT_H
@@ -27,10 +28,15 @@ struct ledger_harness {
      * price (a plan's JSON, or NULL for none). */
     void (*add_dataset)(struct ledger_harness *h, const uint8_t id[32],
                         const char *owner, int published, const char *price);
-    /* Take units from (worker, id)'s balance, as a query's debit will. */
-    void (*spend)(struct ledger_harness *h, struct ledger *l,
-                  const struct ethaddr *worker, const uint8_t id[32],
-                  uint64_t units);
+    /* Replace data-set id's price with price (a plan's JSON), as an
+     * owner's price change does. */
+    void (*set_price)(struct ledger_harness *h, const uint8_t id[32],
+                      const char *price);
+    /* From now on make every write of an audit entry fail inside the
+     * store (fail = 1: as a full disk would, at the last write of a
+     * release), or work again (fail = 0). NULL when the backend's store
+     * cannot be made to: the fail-closed case is then skipped. */
+    void (*fail_audit)(struct ledger_harness *h, struct ledger *l, int fail);
 };
 
 /* Run every case of the suite against h. Returns what cmocka's group run

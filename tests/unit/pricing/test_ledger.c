@@ -99,25 +99,32 @@ static void sq_add_dataset(struct ledger_harness *h, const uint8_t id[32],
         assert_int_equal(catalog_set_price(s->st, id, price, 1.0, &f), 0);
 }
 
-static void sq_spend(struct ledger_harness *h, struct ledger *l,
-                     const struct ethaddr *worker, const uint8_t id[32],
-                     uint64_t units)
+static void sq_set_price(struct ledger_harness *h, const uint8_t id[32],
+                         const char *price)
 {
     struct sq *s = h->ctx;
-    sqlite3_stmt *st = NULL;
+    struct fault f;
+
+    assert_int_equal(catalog_set_price(s->st, id, price, 1.0, &f), 0);
+}
+
+/* The audit log refuses writes as a full disk would: a TEMP trigger (on
+ * this connection only, gone when it closes) aborts every insert. */
+static void sq_fail_audit(struct ledger_harness *h, struct ledger *l,
+                          int fail)
+{
+    struct sq *s = h->ctx;
     struct fault f;
 
     (void)l;
-    assert_int_equal(db_prepare(s->st->db, &st,
-                                "UPDATE balances SET units = units - ?1 "
-                                "WHERE worker = ?2 AND dataset_id = ?3",
-                                &f),
-                     0);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)units);
-    sqlite3_bind_blob(st, 2, worker->bytes, 20, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, id, 32, SQLITE_STATIC);
-    assert_int_equal(db_step(s->st->db, st, "spend", &f), 0);
-    db_release(st);
+    assert_int_equal(
+        db_exec(s->st->db,
+                fail ? "CREATE TEMP TRIGGER sluice_test_audit_fails BEFORE "
+                       "INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'the "
+                       "audit log refuses writes'); END"
+                     : "DROP TRIGGER temp.sluice_test_audit_fails",
+                &f),
+        0);
 }
 
 /* The ledger migrates its own tables, once, and a data dir made when the
@@ -126,7 +133,7 @@ static void test_migrations(void **state)
 {
     struct sq s = {0};
     struct ledger_harness h = {"m", &s, sq_open, sq_close, sq_reopen, NULL,
-                               NULL};
+                               NULL, NULL};
     struct ledger *l = NULL;
     sqlite3_stmt *st = NULL;
     struct fault f;
@@ -161,14 +168,67 @@ static void test_migrations(void **state)
     sq_close(&h, l);
 }
 
+/* A data dir of schema version 1 (balances without totals) moves to 2
+ * keeping the rule of every pair, units - owed_units = credited_total -
+ * spent_total, for a balance that owes units too. */
+static void test_migration_2_totals(void **state)
+{
+    static const char *const to_v1[] = {
+        "DROP TABLE queries",
+        "DROP TABLE audit_log",
+        "ALTER TABLE balances DROP COLUMN credited_total",
+        "ALTER TABLE balances DROP COLUMN spent_total",
+        "ALTER TABLE balances DROP COLUMN pass_expires",
+        "UPDATE ledger_schema SET version = 1",
+        "INSERT INTO balances (worker, dataset_id, units, owed_units) "
+        "VALUES (x'0000000000000000000000000000000000000001', "
+        "x'd5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5', "
+        "0, 2), (x'0000000000000000000000000000000000000001', "
+        "x'd6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6', "
+        "5, 0)",
+    };
+    struct sq s = {0};
+    struct ledger_harness h = {"m", &s, sq_open, sq_close, sq_reopen, NULL,
+                               NULL, NULL};
+    struct ledger *l = NULL;
+    struct ledger_account a;
+    struct ethaddr w;
+    uint8_t ds[32];
+    struct fault f;
+    size_t i;
+
+    (void)state;
+    memset(ds, 0xd5, sizeof ds);
+    memset(&w, 0, sizeof w);
+    w.bytes[19] = 1;
+    assert_int_equal(sq_open(&h, &l), 0);
+    /* Back to what version 1 left (db_exec runs one statement). */
+    for (i = 0; i < sizeof to_v1 / sizeof to_v1[0]; i++)
+        assert_int_equal(db_exec(s.st->db, to_v1[i], &f), 0);
+    assert_int_equal(sq_reopen(&h, &l), 0);
+    assert_int_equal(ledger_account(l, &w, ds, &a, &f), 0);
+    assert_int_equal(a.units, 0);
+    assert_int_equal(a.owed_units, 2);
+    assert_int_equal(a.credited_total, 0);
+    assert_int_equal(a.spent_total, 2);
+    assert_int_equal(a.has_pass, 0);
+    memset(ds, 0xd6, sizeof ds);
+    assert_int_equal(ledger_account(l, &w, ds, &a, &f), 0);
+    assert_int_equal(a.units, 5);
+    assert_int_equal(a.credited_total, 5);
+    assert_int_equal(a.spent_total, 0);
+    sq_close(&h, l);
+}
+
 int main(void)
 {
     struct sq s = {0};
     struct ledger_harness h = {"ledger contract on SQLite", &s, sq_open,
                                sq_close, sq_reopen, sq_add_dataset,
-                               sq_spend};
+                               sq_set_price, sq_fail_audit};
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_migration_2_totals),
     };
     int failed = ledger_contract_run(&h);
 

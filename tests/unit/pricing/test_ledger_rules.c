@@ -2,7 +2,7 @@
  * (pricing/ledger.c): the credit split with its carry and the cap on a
  * balance, its reversal (borrow and carry of a unit, owed units), and a
  * seeded run of credits then reversals in reverse order that must give
- * every balance back exactly. */
+ * every balance back exactly; a pass's time bought with whole prices. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +132,67 @@ static void test_reverse_restores(void **state)
     (void)owed;
 }
 
+/* Whole prices of units turn into time from max(now, expiry); the rest
+ * is not used; a pass past the end of time is refused whole. */
+static void test_pass_extend(void **state)
+{
+    static const struct {
+        uint64_t units, price, duration;
+        int64_t expires, now;
+        uint64_t used;
+        int64_t after;
+    } cases[] = {
+        {7, 3, 100, 0, 500, 6, 700},          /* the first pass */
+        {2, 3, 100, 0, 500, 0, 0},            /* less than a price */
+        {2, 3, 100, 650, 500, 0, 650},
+        {3, 3, 100, 700, 1000, 3, 1100},      /* expired: from now */
+        {3, 3, 100, 1200, 1000, 3, 1300},     /* running: from its end */
+        {3, 3, 100, 1000, 1000, 3, 1100},
+        {0, 1, 1, 5, 10, 0, 5},
+        {LEDGER_UNITS_MAX, LEDGER_UNITS_MAX, 1, 0, 0, LEDGER_UNITS_MAX, 1},
+        {1, 1, 10, INT64_MAX - 10, 0, 1, INT64_MAX},
+        {29, 10, 315360000, 0, 1767225600, 20, 1767225600LL + 630720000LL},
+    };
+    static const struct {
+        uint64_t units, price, duration;
+        int64_t expires, now;
+    } bad[] = {
+        {5, 0, 100, 0, 0},                    /* no price */
+        {5, 1, 0, 0, 0},                      /* no duration */
+        {1, 1, 11, INT64_MAX - 10, 0},        /* one second too far */
+        {1, 1, 11, 0, INT64_MAX - 10},
+        {30000000000ULL, 1, 315360000, 0, 1767225600},
+        {LEDGER_UNITS_MAX, 1, 2, 0, 0},       /* n * duration wraps */
+    };
+    uint64_t used;
+    int64_t after;
+    struct fault f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (ledger_pass_extend(&used, &after, cases[i].units, cases[i].price,
+                               cases[i].duration, cases[i].expires,
+                               cases[i].now, &f) < 0)
+            fail_msg("case %zu: %s", i, f.detail);
+        if (used != cases[i].used || after != cases[i].after)
+            fail_msg("case %zu: used %llu, expires %lld", i,
+                     (unsigned long long)used, (long long)after);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        used = 7;
+        after = 7;
+        fault_clear(&f);
+        assert_int_equal(ledger_pass_extend(&used, &after, bad[i].units,
+                                            bad[i].price, bad[i].duration,
+                                            bad[i].expires, bad[i].now, &f),
+                         -1);
+        assert_int_equal(f.kind, FAULT_CORRUPT);
+        assert_int_equal(used, 0);
+        assert_int_equal(after, bad[i].expires);
+    }
+}
+
 static void test_names(void **state)
 {
     enum ledger_state s;
@@ -157,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_table),
         cmocka_unit_test(test_reverse_restores),
+        cmocka_unit_test(test_pass_extend),
         cmocka_unit_test(test_names),
     };
 
