@@ -1150,6 +1150,7 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR instr(lower(description), lower(?1)) > 0)"
             " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
             "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?8 IS NULL OR owner = ?8)"
             " AND (?3 = 0 OR published_at < ?4 OR (published_at = ?4 AND id > ?6))"
             " ORDER BY published_at DESC, id LIMIT ?7",
         [CATALOG_SORT_NAME] =
@@ -1158,6 +1159,7 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR instr(lower(description), lower(?1)) > 0)"
             " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
             "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?8 IS NULL OR owner = ?8)"
             " AND (?3 = 0 OR name > ?5 OR (name = ?5 AND id > ?6))"
             " ORDER BY name, id LIMIT ?7",
         [CATALOG_SORT_PRICE] =
@@ -1166,6 +1168,7 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR instr(lower(description), lower(?1)) > 0)"
             " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
             "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?8 IS NULL OR owner = ?8)"
             " AND (?3 = 0 OR coalesce(price_key, 0) > ?4 OR"
             "      (coalesce(price_key, 0) = ?4 AND id > ?6))"
             " ORDER BY coalesce(price_key, 0), id LIMIT ?7",
@@ -1175,6 +1178,7 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR instr(lower(description), lower(?1)) > 0)"
             " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
             "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?8 IS NULL OR owner = ?8)"
             " AND (?3 = 0 OR plain_bytes < ?4 OR (plain_bytes = ?4 AND id > ?6))"
             " ORDER BY plain_bytes DESC, id LIMIT ?7",
     };
@@ -1198,6 +1202,8 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
         sqlite3_bind_text(stmt, 1, q->q, -1, SQLITE_STATIC);
     if (q->tag != NULL)
         sqlite3_bind_text(stmt, 2, q->tag, -1, SQLITE_STATIC);
+    if (q->owner != NULL)
+        sqlite3_bind_text(stmt, 8, q->owner, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 3, q->has_after ? 1 : 0);
     sqlite3_bind_double(stmt, 4, q->after_num);
     sqlite3_bind_text(stmt, 5, q->after_text ? q->after_text : "", -1,
