@@ -10,6 +10,7 @@
 #include "lib/ethsig.h"
 #include "lib/random.h"
 #include "lib/reqsig.h"
+#include "storage/jsonrow.h"
 
 #define API_TARGET_MAX 4096
 
@@ -88,8 +89,7 @@ static void api_clean(char *out, size_t cap, const char *text, size_t len)
     out[n] = '\0';
 }
 
-/* Turn an error answer into f. */
-static int api_problem(const struct http_response *r, struct fault *f)
+int api_problem_fault(const struct http_response *r, struct fault *f)
 {
     const char *detail = NULL, *field = NULL, *title = NULL, *ctype;
     char d[FAULT_DETAIL_MAX], fl[FAULT_FIELD_MAX], ti[64];
@@ -143,20 +143,16 @@ static int api_sign(struct api *a, const struct api_call *call,
     return rv;
 }
 
-int api_request(struct api *a, json_t **doc, int *status,
-                struct api_call *call, struct fault *f)
+int api_exchange(struct api *a, struct http_response *r,
+                 struct api_call *call, struct fault *f)
 {
     struct http_header hdrs[6];
-    struct http_response r;
     char target[API_TARGET_MAX], ts[24], sig[ETHSIG_TEXT_SIZE];
     const char *retry;
-    json_error_t jerr;
     size_t nh;
-    int tries, rv = -1;
+    int tries;
 
-    *doc = NULL;
-    *status = 0;
-    memset(&r, 0, sizeof r);
+    memset(r, 0, sizeof *r);
     if (snprintf(target, sizeof target, "%s%s", a->http.url.prefix,
                  call->path) >= (int)sizeof target)
         return fault_set(f, FAULT_INVALID, NULL, "the request path is too "
@@ -174,7 +170,7 @@ int api_request(struct api *a, json_t **doc, int *status,
                                               call->content_type};
         if (call->sign) {
             if (api_sign(a, call, target, ts, sig, f) < 0)
-                goto done;
+                return -1;
             hdrs[nh++] = (struct http_header){REQSIG_HEADER_TIMESTAMP, ts};
             hdrs[nh++] = (struct http_header){REQSIG_HEADER_NONCE,
                                               call->nonce};
@@ -182,14 +178,13 @@ int api_request(struct api *a, json_t **doc, int *status,
             hdrs[nh++] = (struct http_header){REQSIG_HEADER_ADDRESS,
                                               a->address};
         }
-        if (http_client_request(&a->http, &r, call->method, target, hdrs, nh,
+        if (http_client_request(&a->http, r, call->method, target, hdrs, nh,
                                 call->body, call->body_len, call->progress,
                                 call->progress_arg, f) < 0)
-            goto done;
-        *status = r.status;
-        retry = http_response_header(&r, "Retry-After");
+            return -1;
+        retry = http_response_header(r, "Retry-After");
         if (retry != NULL && tries < API_RETRY_MAX &&
-            ((r.status == 409 && call->sign) || r.status == 429)) {
+            ((r->status == 409 && call->sign) || r->status == 429)) {
             /* 409: the same request is still being answered: wait, then
              * ask again with the same nonce to get its answer. 429: too
              * many requests; the gateway refused before looking at the
@@ -199,14 +194,74 @@ int api_request(struct api *a, json_t **doc, int *status,
                 secs = 1;
             if (secs > 30)
                 secs = 30;
-            http_response_clear(&r);
+            http_response_clear(r);
             sleep((unsigned)secs);
             continue;
         }
-        break;
+        return 0;
     }
+}
+
+int api_json_parse(json_t **out, const uint8_t *body, size_t len,
+                   const char *omit, struct fault *f)
+{
+    const struct jsonrow_member *m;
+    json_error_t jerr, jerr2;
+    struct jsonrow jr;
+    struct fault jf;
+    uint8_t *copy = NULL;
+    size_t i, off, n;
+
+    *out = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*out != NULL && json_is_object(*out))
+        return 0;
+    json_decref(*out);
+    *out = NULL;
+    jsonrow_init(&jr);
+    if (omit != NULL && jsonrow_parse(&jr, body, len, 0, &jf) == 0) {
+        for (i = 0; i < jr.count; i++) {
+            m = &jr.members[i];
+            if (m->key_len != strlen(omit) ||
+                memcmp(m->key, omit, m->key_len) != 0 ||
+                m->value < body || m->value + m->value_len > body + len)
+                continue;
+            off = (size_t)(m->value - body);
+            n = m->value_len;
+            copy = malloc(len - n + 5);
+            if (copy == NULL)
+                break;
+            memcpy(copy, body, off);
+            memcpy(copy + off, "null", 4);
+            memcpy(copy + off + 4, body + off + n, len - off - n);
+            *out = json_loadb((const char *)copy, len - n + 4,
+                              JSON_REJECT_DUPLICATES, &jerr2);
+            free(copy);
+            break;
+        }
+    }
+    jsonrow_release(&jr);
+    if (*out != NULL && json_is_object(*out))
+        return 0;
+    json_decref(*out);
+    *out = NULL;
+    return fault_set(f, FAULT_CORRUPT, NULL,
+                     "the gateway's answer is not JSON (%s)", jerr.text);
+}
+
+int api_request(struct api *a, json_t **doc, int *status,
+                struct api_call *call, struct fault *f)
+{
+    struct http_response r;
+    json_error_t jerr;
+    int rv = -1;
+
+    *doc = NULL;
+    *status = 0;
+    if (api_exchange(a, &r, call, f) < 0)
+        return -1;
+    *status = r.status;
     if (r.status < 200 || r.status > 299) {
-        api_problem(&r, f);
+        api_problem_fault(&r, f);
         goto done;
     }
     if (r.body_len > 0) {

@@ -76,6 +76,32 @@ int api_request(struct api *a, json_t **doc, int *status,
 int api_new_nonce(char nonce[API_NONCE_LEN + 1], struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Send call as api_request does (signing it, waiting out a 409 or 429
+ * with Retry-After) and hand back the answer whatever its status, for
+ * callers that read the body of some error answers themselves (a 402's
+ * quote, a page's exact text). Returns 0 with *r filled (any status; the
+ * caller http_response_clear's it); on failure -1 with *r cleared and f
+ * set (the transport's fault, or signing's). */
+int api_exchange(struct api *a, struct http_response *r,
+                 struct api_call *call, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Turn the error answer r into f as api_request does: the kind that
+ * matches the status and a detail "the gateway answered S Title: detail
+ * (field: F)". Always returns -1. */
+int api_problem_fault(const struct http_response *r, struct fault *f);
+
+/* Parse body[0..len) as a JSON object (no duplicate keys). When jansson
+ * cannot hold a number in it (1e400, integers past 64 bits: data-sets'
+ * preview rows may hold them), parse it again with the top-level member
+ * omit (e.g. "preview") read as null, its own text left to the caller.
+ * Returns 0 with *out a new reference (the caller json_decref's it); on
+ * failure -1 with *out = NULL and f FAULT_CORRUPT ("the gateway's answer
+ * is not JSON"). */
+int api_json_parse(json_t **out, const uint8_t *body, size_t len,
+                   const char *omit, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Return the fault kind that an HTTP error status stands for. */
 enum fault_kind api_status_kind(int status);
 

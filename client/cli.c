@@ -28,6 +28,10 @@ const struct cli_command *const cli_commands[] = {
     &cli_cmd_delete,
     &cli_cmd_buy,
     &cli_cmd_withdraw,
+    &cli_cmd_quote,
+    &cli_cmd_query,
+    &cli_cmd_receipts,
+    &cli_cmd_dev_fund,
 };
 
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];
@@ -168,7 +172,9 @@ static void cli_usage_text(char *line, size_t cap,
     line[0] = '\0';
     for (a = cmd->args; a != NULL && a->name != NULL; a++) {
         cli_cat(line, cap, line[0] ? " " : "");
+        cli_cat(line, cap, a->optional ? "[" : "");
         cli_cat(line, cap, a->name);
+        cli_cat(line, cap, a->optional ? "]" : "");
     }
     for (o = cmd->options; o != NULL && o->name != NULL; o++) {
         if (o->group != 0 && o != cmd->options && o[-1].group == o->group)
@@ -393,19 +399,22 @@ static int cli_take_args(const struct cli_command *cmd, void *opts, int argc,
                          char **argv, struct fault *f)
 {
     char what[256];
-    size_t want = 0, i;
+    size_t want = 0, need = 0, i;
 
-    while (cmd->args != NULL && cmd->args[want].name != NULL)
+    while (cmd->args != NULL && cmd->args[want].name != NULL) {
+        if (!cmd->args[want].optional)
+            need = want + 1;
         want++;
-    if ((size_t)argc < want) {
-        cli_arg_names(what, sizeof what, cmd->args, want);
+    }
+    if ((size_t)argc < need) {
+        cli_arg_names(what, sizeof what, cmd->args, need);
         return fault_set(f, FAULT_INVALID, NULL, "%s %s required", what,
-                         want > 1 ? "are" : "is");
+                         need > 1 ? "are" : "is");
     }
     if ((size_t)argc > want)
         return fault_set(f, FAULT_INVALID, NULL, "unexpected argument '%s'",
                          argv[want]);
-    for (i = 0; i < want; i++) {
+    for (i = 0; i < want && i < (size_t)argc; i++) {
         if (cmd->args[i].type == CLI_ARG_ID && cli_check_id(argv[i], f) < 0)
             return -1;
         *(const char **)((char *)opts + cmd->args[i].slot) = argv[i];

@@ -42,6 +42,7 @@
 #include "client/keyfile.h"
 #include "lib/ethkey.h"
 #include "lib/fault.h"
+#include "lib/u256.h"
 #include "lib/units.h"
 
 #define CLI_GATEWAY_ENV "SLUICE_GATEWAY"
@@ -112,13 +113,16 @@ enum cli_arg_type {
     CLI_ARG_ID        /* a data-set id: "0x" and 64 hex digits */
 };
 
-/* One positional argument (a NULL name ends the list); all are
- * required, in order. The slot is a const char * of the options struct. */
+/* One positional argument (a NULL name ends the list), in order. All are
+ * required but those marked optional, which come last (usage shows them
+ * as [NAME]). The slot is a const char * of the options struct (NULL for
+ * an optional one not given). */
 struct cli_arg {
     const char *name; /* "ID", "FILE" */
     enum cli_arg_type type;
     const char *help;
     size_t slot;
+    int optional;
 };
 
 /* Command flags: what cli_main does for the command before its run. */
@@ -251,6 +255,8 @@ struct cli_chain_opts {
 
 /* The node and contract a chain command sends to, once checked. */
 struct cli_chain {
+    FILE *out;               /* where a sent transaction's hash is printed:
+                                NULL for stdout */
     struct ethclient *rpc;   /* NULL when closed */
     uint64_t chain_id;       /* the node's, equal to what was expected */
     struct ethaddr contract; /* holds code on that chain */
@@ -283,7 +289,8 @@ void cli_chain_close(struct cli_chain *c);
  * value (32 bytes big-endian wei) and data[0..len): the nonce is the
  * key's pending count, the gas limit the node's estimate plus a fifth,
  * the fees the node's tip and twice the next base fee plus the tip.
- * Prints the hash on stdout as soon as the node took it. Returns 0 with
+ * Prints the hash on c->out (stdout when NULL) as soon as the node took
+ * it. Returns 0 with
  * hash set; on failure -1 with hash zeroed and f set (a call that would
  * revert, or too little ETH, is the node's FAULT_CONFLICT). */
 int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
@@ -303,8 +310,65 @@ int cli_chain_wait_mined(struct cli_chain *c, struct ethjson_receipt *out,
 
 #define CLI_MINE_TIMEOUT_S 600
 
+/* --- buying (cli_buy.c), for sluice buy and sluice query --pay --- */
+
+/* What a data-set's plan says about crediting a payment (DESIGN.md 4). */
+struct cli_buy_plan {
+    struct u256 unit_wei;   /* wei per ledger unit, > 0 */
+    struct u256 min_units;  /* metered: min_purchase (0 when none) */
+    struct u256 pass_units; /* pass: the price of one pass */
+    int pass;               /* a pass plan */
+};
+
+/* Read data-set id's owner and plan from the gateway (GET
+ * /v1/datasets/<id>). Returns 0 with *owner and *plan set; on failure -1
+ * with f set (FAULT_CONFLICT for a data-set not published, FAULT_CORRUPT
+ * for a record without owner or plan, the gateway's fault otherwise). */
+int cli_buy_record(struct api *a, struct ethaddr *owner,
+                   struct cli_buy_plan *plan, const char *id,
+                   struct fault *f) __attribute__((warn_unused_result));
+
+#define CLI_BUY_NOTE_MAX 256
+
+/* Work out what wei will credit under plan (floor(wei / unit_wei) units)
+ * and refuse, before anything is signed, an amount that credits less
+ * than one unit, the metered plan's min_purchase or one pass, unless
+ * force (then say so on stderr and go on). Returns 0 with note[0..cap)
+ * "it will credit N ledger units (1 unit = W wei = E ETH)", for the line
+ * that tells of the payment; on failure -1 with note = "" and f
+ * FAULT_INVALID naming field, saying what it would credit and the least
+ * that is enough. */
+int cli_buy_check_amount(char *note, size_t cap,
+                         const struct cli_buy_plan *plan,
+                         const uint8_t wei[32], const char *field,
+                         int force, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Pay wei from ctx's key to the market contract for worker's access to
+ * dataset ("0x" + 64 hex) of owner, with ref: open the chain as
+ * cli_chain_open does (refusing, before anything is signed, a contract
+ * other than contract when that is not NULL), send purchase() and say so
+ * on stderr (with note, from cli_buy_check_amount, when not NULL), wait
+ * until it is mined (printing the hash and the block on out) and, with
+ * wait, until the gateway credits it. Returns 0; on failure -1 with f
+ * set. */
+int cli_buy_pay(struct cli_ctx *ctx, const struct cli_chain_opts *chain_opts,
+                const char *dataset, const struct ethaddr *owner,
+                const struct ethaddr *worker, const uint8_t ref[32],
+                const uint8_t wei[32], const struct ethaddr *contract,
+                const char *note, int wait, FILE *out, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Follow GET /v1/payments/<hash> (long polls), showing each payment's
+ * progress on stderr, until every payment of the transaction is credited
+ * (printing "credited N units" on out), or one never will be. Returns 0,
+ * or -1 with f set. */
+int cli_buy_follow(struct api *a, const char *hash, FILE *out,
+                   struct fault *f) __attribute__((warn_unused_result));
+
 /* --- the commands (cli_key.c, cli_dataset.c, cli_upload.c,
- * cli_publish.c, cli_catalog.c, cli_buy.c, cli_withdraw.c) --- */
+ * cli_publish.c, cli_catalog.c, cli_buy.c, cli_withdraw.c, cli_query.c,
+ * cli_receipts.c, cli_dev.c) --- */
 extern const struct cli_command cli_cmd_key_new;
 extern const struct cli_command cli_cmd_key_show;
 extern const struct cli_command cli_cmd_key_address;
@@ -317,5 +381,9 @@ extern const struct cli_command cli_cmd_price;
 extern const struct cli_command cli_cmd_delete;
 extern const struct cli_command cli_cmd_buy;
 extern const struct cli_command cli_cmd_withdraw;
+extern const struct cli_command cli_cmd_query;
+extern const struct cli_command cli_cmd_quote;
+extern const struct cli_command cli_cmd_receipts;
+extern const struct cli_command cli_cmd_dev_fund;
 
 #endif

@@ -7,6 +7,7 @@
 #include "client/cli.h"
 #include "client/priceopt.h"
 #include "client/progress.h"
+#include "storage/jsonrow.h"
 
 #define CLI_CATALOG_NAME_COLS 28
 #define CLI_CATALOG_PREVIEW_COLS 160
@@ -42,6 +43,20 @@ static void cli_catalog_put(FILE *out, const char *text, size_t max,
     }
     for (; cols < width; cols++)
         fputc(' ', out);
+}
+
+/* Print text[0..n) as cli_catalog_put does, at most max bytes. */
+static void cli_catalog_put_n(FILE *out, const char *text, size_t n,
+                              size_t max)
+{
+    char buf[CLI_CATALOG_PREVIEW_COLS + 8];
+    size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
+
+    /* buf is longer than max: a cut text still ends in "...". A NUL
+     * inside would end it early; JSON text holds none. */
+    memcpy(buf, text, k);
+    buf[k] = '\0';
+    cli_catalog_put(out, buf, max, 0);
 }
 
 static uint64_t cli_catalog_num(const json_t *doc, const char *key)
@@ -223,7 +238,83 @@ static void cli_catalog_time(const char *label, uint64_t t)
     cli_catalog_field(label, text);
 }
 
-static void cli_catalog_print(const json_t *d)
+/* The end of the JSON value that starts at p (valid JSON up to e): past
+ * its closing bracket, brace or quote, or its last character. */
+static const uint8_t *cli_catalog_skip(const uint8_t *p, const uint8_t *e)
+{
+    int depth = 0;
+
+    while (p < e) {
+        if (*p == '"') {
+            for (p++; p < e && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            p++;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+            p++;
+        } else if (depth == 0 &&
+                   (*p == ',' || *p == ' ' || *p == '\t' || *p == '\n' ||
+                    *p == '\r')) {
+            return p;
+        } else {
+            p++;
+        }
+        if (depth == 0 && (p[-1] == '}' || p[-1] == ']' || p[-1] == '"'))
+            return p;
+    }
+    return p;
+}
+
+/* Print the preview rows of the view body[0..len) as their own text, so
+ * that numbers from the data show as written (0.639, not
+ * 0.63900000000000001; 1e400 at all): the rows are cut out of the body,
+ * never decoded and encoded again. Returns 0, or -1 (nothing printed)
+ * when the body's preview cannot be found as an array. */
+static int cli_catalog_preview_raw(const uint8_t *body, size_t len)
+{
+    const struct jsonrow_member *m = NULL;
+    const uint8_t *p, *e, *end;
+    struct jsonrow jr;
+    struct fault f;
+    size_t i;
+    int rv = -1;
+
+    jsonrow_init(&jr);
+    if (jsonrow_parse(&jr, body, len, 0, &f) < 0)
+        goto done;
+    for (i = 0; i < jr.count; i++)
+        if (jr.members[i].key_len == 7 &&
+            memcmp(jr.members[i].key, "preview", 7) == 0)
+            m = &jr.members[i];
+    if (m == NULL || m->kind != JSONROW_ARRAY || m->value_len < 2)
+        goto done;
+    p = m->value + 1;
+    e = m->value + m->value_len - 1; /* the closing bracket */
+    for (;;) {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' ||
+                         *p == '\r' || *p == ','))
+            p++;
+        if (p >= e)
+            break;
+        end = cli_catalog_skip(p, e);
+        fputs("  ", stdout);
+        cli_catalog_put_n(stdout, (const char *)p, (size_t)(end - p),
+                          CLI_CATALOG_PREVIEW_COLS);
+        fputc('\n', stdout);
+        p = end;
+    }
+    rv = 0;
+done:
+    jsonrow_release(&jr);
+    return rv;
+}
+
+static void cli_catalog_print(const json_t *d, const uint8_t *raw,
+                              size_t raw_len)
 {
     const char *state = json_string_value(json_object_get(d, "state"));
     const json_t *tags = json_object_get(d, "tags"), *v, *cols, *prev;
@@ -310,15 +401,21 @@ static void cli_catalog_print(const json_t *d)
     if (text[0])
         cli_catalog_field("columns", text);
     prev = json_object_get(d, "preview");
-    if (json_array_size(prev) > 0) {
+    if (json_is_null(prev) && raw != NULL) {
+        /* Numbers jansson cannot hold: the rows' own text only. */
+        printf("preview:\n");
+        if (cli_catalog_preview_raw(raw, raw_len) < 0)
+            printf("  (not shown: it does not parse)\n");
+    } else if (json_array_size(prev) > 0) {
         printf("preview (%zu rows):\n", json_array_size(prev));
-        json_array_foreach(prev, i, v) {
-            char *row = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            fputs("  ", stdout);
-            cli_catalog_put(stdout, row, CLI_CATALOG_PREVIEW_COLS, 0);
-            fputc('\n', stdout);
-            free(row);
-        }
+        if (raw == NULL || cli_catalog_preview_raw(raw, raw_len) < 0)
+            json_array_foreach(prev, i, v) {
+                char *row = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                fputs("  ", stdout);
+                cli_catalog_put(stdout, row, CLI_CATALOG_PREVIEW_COLS, 0);
+                fputc('\n', stdout);
+                free(row);
+            }
     }
 }
 
@@ -329,10 +426,11 @@ struct cli_show_opts {
 static int cli_catalog_show(struct cli_ctx *ctx, void *opts, struct fault *f)
 {
     struct cli_show_opts *o = opts;
+    struct http_response r;
     struct api_call call;
     char path[128];
     json_t *doc = NULL;
-    int status;
+    int rv = -1;
 
     snprintf(path, sizeof path, "/v1/datasets/%s", o->id);
     memset(&call, 0, sizeof call);
@@ -340,11 +438,21 @@ static int cli_catalog_show(struct cli_ctx *ctx, void *opts, struct fault *f)
     call.path = path;
     /* Signed when there is a key, so that the owner sees a draft. */
     call.sign = ctx->have_key;
-    if (api_request(&ctx->api, &doc, &status, &call, f) < 0)
+    /* The body is kept: the preview is printed from its own text. */
+    if (api_exchange(&ctx->api, &r, &call, f) < 0)
         return -1;
-    cli_catalog_print(doc);
+    if (r.status < 200 || r.status > 299) {
+        api_problem_fault(&r, f);
+        goto done;
+    }
+    if (api_json_parse(&doc, r.body, r.body_len, "preview", f) < 0)
+        goto done;
+    cli_catalog_print(doc, r.body, r.body_len);
+    rv = 0;
+done:
     json_decref(doc);
-    return 0;
+    http_response_clear(&r);
+    return rv;
 }
 
 const struct cli_command cli_cmd_show = {

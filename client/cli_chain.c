@@ -190,8 +190,8 @@ int cli_chain_send(struct cli_chain *c, uint8_t hash[32],
         goto done;
     memcpy(hash, s.hash, 32);
     if (hex_encode_0x(text, sizeof text, hash, 32) == 0)
-        printf("%s\n", text);
-    fflush(stdout);
+        fprintf(c->out != NULL ? c->out : stdout, "%s\n", text);
+    fflush(c->out != NULL ? c->out : stdout);
     rv = 0;
 done:
     return rv;

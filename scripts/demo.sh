@@ -5,10 +5,11 @@
 # following it with a fresh data dir under var/demo, then, as a data owner
 # with a new key, creates a priced data-set with the sluice CLI, uploads a
 # generated sensor CSV in parts, publishes it; then a buyer with a CLI key
-# of its own (funded from one of anvil's accounts) pays for a worker's
-# access with `sluice buy`, which shows the payment confirming until the
-# gateway credits it; and it prints the URL of the buyer's page. Everything keeps running until
-# Ctrl-C.
+# of its own (funded from anvil's first account with `sluice dev fund`)
+# pays for a worker's access with `sluice buy`, which shows the payment
+# confirming until the gateway credits it; and it prints the URL of the
+# buyer's page and commands that work as printed, on any port. Everything
+# keeps running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -17,11 +18,8 @@ sluice=$PWD/$build/sluice
 dir=$PWD/${SLUICE_DEMO_DIR:-var/demo}
 port=${SLUICE_PORT:-8080}
 anvil_port=${SLUICE_ANVIL_PORT:-8545}
-cast=$PWD/node_modules/.bin/cast
-# anvil's first accounts (its default mnemonic): the deployer, and the
-# account that funds the buyer's key.
+# anvil's first account (its default mnemonic): the deployer.
 deployer_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-funder_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 worker=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 rows=${SLUICE_DEMO_ROWS:-200000}
 
@@ -68,7 +66,8 @@ done
 url=$(sed -n 's/^sluiced: listening on //p' "$dir/sluiced.out")
 export SLUICE_GATEWAY=$url SLUICE_KEY=$dir/owner.key
 
-echo "demo: the owner's key: $("$sluice" key new)"
+owner=$("$sluice" key new)
+echo "demo: the owner's key: $owner"
 id=$("$sluice" dataset create --name "Sensor log (demo)" --format csv \
         --description "One reading a second from 50 sensors: temperature, pressure, humidity." \
         --tag iot --tag demo --license CC-BY-4.0 \
@@ -78,18 +77,21 @@ echo "demo: data-set $id"
 "$sluice" publish "$id"
 "$sluice" show "$id"
 
-# The buyer: a key of the sluice CLI of its own, funded from one of anvil's
-# accounts; `sluice buy` signs and sends the purchase (EIP-1559), then
+# The buyer: a key of the sluice CLI of its own, funded from anvil's first
+# account by `sluice dev fund`; `sluice buy` signs and sends the purchase
+# (EIP-1559), then
 # shows the confirmations until the gateway credits it.
 buyer_keyfile=$dir/buyer.key
 SLUICE_KEY=$buyer_keyfile "$sluice" key new >/dev/null
 buyer=$(SLUICE_KEY=$buyer_keyfile "$sluice" key address)
-"$cast" send --rpc-url "$rpc" --private-key "$funder_key" --value 1ether \
-    "$buyer" >/dev/null
+"$sluice" dev fund "$buyer" --rpc-url "$rpc" >/dev/null
 echo "demo: a buyer ($buyer, funded with 1 ETH) buys 0.01 ETH of access for worker $worker"
 SLUICE_KEY=$buyer_keyfile SLUICE_RPC_URL=$rpc \
     "$sluice" buy "$id" --worker "$worker" --amount 0.01
-echo "demo: the owner's earnings are withdrawn with: SLUICE_KEY=$SLUICE_KEY SLUICE_RPC_URL=$rpc $sluice withdraw"
+# The owner pays gas to withdraw: a little ETH from the dev chain.
+"$sluice" dev fund "$owner" --amount 0.1 --rpc-url "$rpc" >/dev/null
+echo "demo: the owner's earnings are withdrawn with: $sluice --gateway $url --key $SLUICE_KEY withdraw --rpc-url $rpc"
+echo "demo: a key of your own gets ETH on this chain with: $sluice dev fund ADDRESS --rpc-url $rpc"
 echo
 echo "demo: the buyer's page:  $url/"
 echo "demo: the API:           $url/v1/datasets   $url/v1/chain"

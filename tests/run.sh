@@ -41,6 +41,8 @@ done
 # Integration tests: scripts that drive the real binaries.
 for t in tests/integration/test_*.sh; do
     [ -e "$t" ] || continue
+    # test_X.pending.sh: written ahead of what it tests; not run yet.
+    case $t in *.pending.sh) continue ;; esac
     name=${t#tests/}
     log="$log_dir/$(basename "$t").log"
     bash "$t" >"$log" 2>&1

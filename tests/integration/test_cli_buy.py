@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sluice buy and sluice withdraw against a real anvil and a live sluiced
+"""sluice buy, sluice withdraw and sluice dev fund against a real anvil and a live sluiced
 (DESIGN.md 1, 3.7): an owner publishes a data-set with the CLI; a buyer's
 CLI key, funded from an unlocked anvil account, buys a worker's access with
 --contract, --rpc-url and --no-wait (the owner is looked up on the
@@ -28,6 +28,52 @@ from chain import ACCOUNTS, CONTRACTS, Anvil  # noqa: E402
 
 HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
 WEI = 10 ** 18
+
+
+class FakeNode:
+    """A JSON-RPC node of chain chain_id that knows no anvil_ method: a
+    real chain, as far as sluice dev fund can tell."""
+
+    def __init__(self, chain_id):
+        import http.server
+        node = self
+        self.chain_id = chain_id
+        self.sends = 0
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                req = json.loads(self.rfile.read(
+                    int(self.headers["Content-Length"])))
+                if req["method"] == "eth_chainId":
+                    body = {"jsonrpc": "2.0", "id": req["id"],
+                            "result": hex(node.chain_id)}
+                else:
+                    if req["method"].startswith("eth_send"):
+                        node.sends += 1
+                    body = {"jsonrpc": "2.0", "id": req["id"],
+                            "error": {"code": -32601,
+                                      "message": "method not found"}}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        self.th = threading.Thread(target=self.srv.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.th.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 
 def main():
@@ -90,6 +136,13 @@ def main():
                                    for i in range(100)))
     cli_ok("upload", dataset, data, key="owner")
     cli_ok("publish", dataset, key="owner")
+    # A plan with a minimum purchase of 1000 units (1000 gwei).
+    ds_min = cli_ok("dataset", "create", "--name", "buy test min", "--format",
+                    "csv", "--price-metered",
+                    "per_query=1,min_purchase=1000", key="owner")
+    dataset_min = ds_min.stdout.strip()
+    cli_ok("upload", dataset_min, data, key="owner")
+    cli_ok("publish", dataset_min, key="owner")
 
     with Anvil(log_dir=os.path.join(t.tmp, "anvil")) as node:
         worker = ACCOUNTS[3]
@@ -114,6 +167,9 @@ def main():
         t.check("paying 1.234567890123456789 ETH (%d wei)" % amount in
                 p.stderr and owner in p.stderr,
                 "buy did not say what it pays: %r" % p.stderr)
+        t.check("it will credit 1234567890 ledger units (1 unit = "
+                "1000000000 wei = 0.000000001 ETH)" in p.stderr,
+                "buy did not say what the amount credits: %r" % p.stderr)
         tx = node.rpc("eth_getTransactionByHash", tx_hash)
         rc = node.rpc("eth_getTransactionReceipt", tx_hash)
         t.eq(int(rc["status"], 16), 1, "receipt status")
@@ -213,8 +269,58 @@ def main():
         cli_bad(1,
                 r"(give --contract|follows no chain)", "buy", dataset,
                 "--worker", worker, "--amount", "1", "--rpc-url", node.url)
+        # Below one ledger unit (1 gwei here), or below the plan's
+        # min_purchase: said before anything is sent, and refused.
+        cli_bad(2, r"^sluice buy: --amount 0\.0000000001 ETH is below one "
+                r"ledger unit of this data-set: it would credit 0 units; pay "
+                r"at least 0\.000000001 ETH \(1 units\), or give --force$",
+                "buy", dataset, "--worker", worker, "--amount",
+                "0.0000000001", *chain)
+        cli_bad(2, r"^sluice buy: --amount 0\.0000005 ETH is below the "
+                r"plan's min_purchase: it would credit 500 units; pay at "
+                r"least 0\.000001 ETH \(1000 units\), or give --force$",
+                "buy", dataset_min, "--worker", worker, "--amount",
+                "0.0000005", *chain)
         t.eq(node.rpc("eth_getTransactionCount", buyer, "latest"), nonce,
              "the buyer's nonce after the refused buys")
+        # --force pays it anyway, saying so.
+        p = cli_ok("buy", dataset, "--worker", worker, "--amount",
+                   "0.0000000001", "--force", "--no-wait", *chain)
+        t.check("paying it anyway (--force)" in p.stderr and
+                "it will credit 0 ledger units" in p.stderr,
+                "buy --force did not say what it does: %r" % p.stderr)
+        owed += 100000000 - 100000000 * 250 // 10000
+        p = cli_ok("buy", dataset_min, "--worker", worker, "--amount",
+                   "0.000001", "--no-wait", *chain)
+        t.check("it will credit 1000 ledger units" in p.stderr,
+                "buy at the minimum: %r" % p.stderr)
+        owed += 10 ** 12 - 10 ** 12 * 250 // 10000
+
+        # --- dev fund: a new key gets ETH on the dev chain only -----------
+        t.step("dev fund")
+        fresh = cli_ok("key", "new", key="fresh").stdout.strip()
+        p = cli_ok("dev", "fund", fresh, "--amount", "2.5", "--rpc-url",
+                   node.url, key="fresh")
+        out = p.stdout.strip().splitlines()
+        t.check(len(out) == 2 and HASH_RE.match(out[0]) and
+                re.match(r"^funded %s with 2\.5 ETH from 0x[0-9a-fA-F]{40} "
+                         r"\(dev account 0\) in block \d+$" % fresh, out[1]),
+                "dev fund printed %r" % p.stdout)
+        t.eq(int(node.cast("balance", fresh, "--rpc-url", node.url)),
+             25 * WEI // 10, "the funded balance")
+        # The default amount (1 ETH), with the node from $SLUICE_RPC_URL.
+        cli_ok("dev", "fund", fresh, extra_env={"SLUICE_RPC_URL": node.url})
+        t.eq(int(node.cast("balance", fresh, "--rpc-url", node.url)),
+             35 * WEI // 10, "the balance after the second funding")
+        with FakeNode(chain_id=1) as fake:
+            cli_bad(2, r"^sluice dev fund: the Ethereum node at "
+                    r"127\.0\.0\.1:\d+ \(--rpc-url\) is on chain 1 and does "
+                    r"not answer "
+                    r"anvil_ methods: dev fund gives dev-account ETH on a "
+                    r"local dev chain only", "dev", "fund", fresh,
+                    "--rpc-url", fake.url)
+            t.eq(fake.sends, 0, "transactions sent to a real chain")
+        cli_bad(2, r"ADDR", "dev", "fund", "0x1234", "--rpc-url", node.url)
 
         # --- withdraw -------------------------------------------------------
         t.step("owner withdraws %d wei" % owed)
@@ -278,6 +384,16 @@ def main():
             timeout=10).read())["payments"][0]
         t.eq(pay["state"], "credited", "the gateway's view of it")
         t.eq(pay["units"], str(units), "its units")
+
+        # --- every command honours --gateway: withdraw finds the contract
+        # through the gateway given on the command line, not through a
+        # wrong $SLUICE_GATEWAY -------------------------------------------
+        t.step("withdraw with --gateway (and a wrong $SLUICE_GATEWAY)")
+        p = cli_ok("--gateway", "http://127.0.0.1:%d" % gw.port, "withdraw",
+                   "--rpc-url", node.url, key="owner",
+                   extra_env={"SLUICE_GATEWAY": "http://127.0.0.1:1"})
+        t.check(p.stdout.startswith("withdrawing 0.24375 ETH"),
+                "withdraw --gateway printed %r" % p.stdout)
     t.finish()
 
 

@@ -50,10 +50,10 @@ cli help --help
 [ ! -s "$T/help.err" ] || soft_fail "sluice --help wrote on stderr"
 head -n 1 "$T/help.out" | grep -q '^usage: sluice ' || soft_fail "sluice --help does not start with its usage"
 # The commands, as the help lists them: "  sluice WORD [WORD] ...".
-sed -n 's/^  sluice \(key [a-z]*\|dataset [a-z]*\|[a-z]*\)\( .*\)\{0,1\}$/\1/p' "$T/help.out" >"$T/commands"
+sed -n 's/^  sluice \(key [a-z]*\|dataset [a-z]*\|dev [a-z]*\|[a-z]*\)\( .*\)\{0,1\}$/\1/p' "$T/help.out" >"$T/commands"
 n=$(wc -l <"$T/commands")
-[ "$n" -ge 12 ] || fail "sluice --help lists $n commands: $(cat "$T/commands")"
-for want in "key new" "key show" "key address" "dataset create" upload publish ls show price delete buy withdraw; do
+[ "$n" -ge 16 ] || fail "sluice --help lists $n commands: $(cat "$T/commands")"
+for want in "key new" "key show" "key address" "dataset create" upload publish ls show price delete buy withdraw quote query receipts "dev fund"; do
     grep -qx "$want" "$T/commands" || soft_fail "sluice --help does not list $want"
 done
 for opt in --gateway --key --help; do
@@ -118,6 +118,9 @@ while read -r cmd; do
             bad "$tag-badid" "^sluice $(lit "$cmd"): ID: '0x12' is not a data-set id \\(0x and 64 hex digits\\)$" \
                 "$@" 0x12 "${rest[@]}"
         fi
+    elif head -n 1 "$T/$tag-help.out" | sed "s/^usage: sluice $cmd//" | grep -q '^ \[[A-Z][A-Z]*\]'; then
+        # An optional argument (receipts [DATASET]): one too many after it.
+        bad "$tag-extra" "^sluice $(lit "$cmd"): unexpected argument 'surplus'$" "$@" "0x$(printf 'ab%.0s' {1..32})" surplus
     else
         bad "$tag-extra" "^sluice $(lit "$cmd"): unexpected argument 'surplus'$" "$@" surplus
     fi

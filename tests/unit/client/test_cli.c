@@ -50,7 +50,10 @@ static void check_option(const struct cli_command *c,
     if (o->slot + slot_size(o->type) > opts_size)
         fail_msg("%s --%s: slot %zu outside the options struct (%zu)",
                  c ? c->name : "", o->name, o->slot, opts_size);
-    if ((o->type == CLI_OPT_FLAG) != (o->value == NULL))
+    /* A custom option may be a flag too (--all of a selector group). */
+    if ((o->type == CLI_OPT_FLAG && o->value != NULL) ||
+        (o->type != CLI_OPT_FLAG && o->type != CLI_OPT_CUSTOM &&
+         o->value == NULL))
         fail_msg("%s --%s: a flag has no value name, others have one",
                  c ? c->name : "", o->name);
     if (o->type == CLI_OPT_CUSTOM && o->take == NULL)
@@ -236,8 +239,13 @@ static void test_usage_of_every_command(void **state)
                 fail_msg("%s --help does not list %s", c->name, a->name);
         }
         for (o = c->options; o != NULL && o->name != NULL; o++) {
-            snprintf(want, sizeof want, "\n  --%s%s%s", o->name,
-                     o->value ? " " : "", o->value ? o->value : "");
+            if (o->short_name != 0)
+                snprintf(want, sizeof want, "\n  -%c, --%s%s%s",
+                         o->short_name, o->name, o->value ? " " : "",
+                         o->value ? o->value : "");
+            else
+                snprintf(want, sizeof want, "\n  --%s%s%s", o->name,
+                         o->value ? " " : "", o->value ? o->value : "");
             if (strstr(text, want) == NULL)
                 fail_msg("%s --help does not list %s", c->name, want + 3);
             /* ...and its usage line names it too, before the summary. */

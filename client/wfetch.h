@@ -1,0 +1,96 @@
+/*
+ * wfetch: the worker library's downloads (worker.h): the chunk objects of
+ * one answered query, several at once, each checked against its object
+ * id, decrypted and inflated, and handed over in index order.
+ *
+ * A pool of threads, each with its own connection, takes the next object
+ * to fetch, at most `window` objects ahead of the one the caller is
+ * reading, so that memory holds a few chunks whatever the query's size.
+ * An object comes from the cache folder when one is given and it holds a
+ * file of that name whose bytes hash to it (a file that does not is
+ * removed); otherwise from its url: a path on the gateway, or an absolute
+ * http:// URL on another server. Every object is checked before use: its
+ * size is the manifest's stored_bytes, its SHA-256 its object id, and then
+ * the chunk object reader (storage/chunkobj.h) checks its header and
+ * index, decrypts it under its chunk key and inflates it to exactly its
+ * plain_bytes. A verified download is written to the cache (atomically:
+ * a temporary file renamed), so that a later run need not fetch it again.
+ * A fetch that fails for a reason worth retrying (the connection, a 5xx)
+ * is tried again after a pause that doubles; anything else (404, a wrong
+ * hash or size, a damaged object) ends the downloads with that fault.
+ */
+#ifndef SLUICE_CLIENT_WFETCH_H
+#define SLUICE_CLIENT_WFETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/http.h"
+#include "lib/fault.h"
+
+#define WFETCH_PARALLEL_MAX 32
+#define WFETCH_RETRIES 4
+#define WFETCH_BACKOFF_MS 250
+
+/* One object to fetch. The chunk key is secret: wfetch wipes its copy. */
+struct wfetch_item {
+    uint64_t index;
+    char object_id[65];    /* 64 lowercase hex digits */
+    uint8_t digest[32];    /* the same, as bytes */
+    char *url;             /* malloc'd; wfetch_start takes it over */
+    uint64_t stored_bytes;
+    uint64_t plain_bytes;
+    uint8_t ck[32];
+};
+
+struct wfetch_config {
+    struct http_url gateway; /* where paths are fetched from */
+    const char *cache_dir;   /* NULL: no cache */
+    unsigned parallel;       /* threads, 1 to WFETCH_PARALLEL_MAX */
+    unsigned window;         /* objects held ahead, >= parallel */
+    uint8_t dataset_id[32];
+    int timeout_ms;          /* per wait on a socket; 0: the default */
+};
+
+/* What the downloads did so far. */
+struct wfetch_stats {
+    uint64_t objects;        /* fetched or read from the cache, verified */
+    uint64_t from_cache;     /* of them, read from the cache */
+    uint64_t bytes;          /* their stored bytes */
+    uint64_t fetched_bytes;  /* stored bytes that came over the network */
+    uint64_t retries;
+};
+
+struct wfetch;
+
+/* Start fetching items[0..n) (in that order) with cfg. wfetch takes the
+ * array over (its urls and keys too) whether it succeeds or not: the
+ * caller must not use or free it afterwards. Returns 0 with *out set (the
+ * caller wfetch_stop's it); on failure -1 with *out = NULL, the items
+ * wiped and freed, and f set (FAULT_INTERNAL, or FAULT_IO when the cache
+ * folder cannot be made). */
+int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
+                 const struct wfetch_config *cfg, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Wait for the next object, in order, and take its plaintext. Returns 1
+ * with *plain (malloc'd; the caller wipes and frees it: secret_free) and
+ * *len set; 0 when every object was taken; on failure -1 with *plain =
+ * NULL, *len = 0 and f the fault of that object (the downloads stop). */
+int wfetch_take(struct wfetch *w, uint8_t **plain, size_t *len,
+                struct fault *f) __attribute__((warn_unused_result));
+
+/* Copy what the downloads did so far into *out. */
+void wfetch_stats(struct wfetch *w, struct wfetch_stats *out);
+
+/* Stop the downloads, wait for the threads, wipe the keys and every
+ * plaintext not taken, and free w. w may be NULL. */
+void wfetch_stop(struct wfetch *w);
+
+/* Write the path of object_id's file in the cache folder dir into
+ * out[0..cap). Returns 0, or -1 when it does not fit. */
+int wfetch_cache_path(char *out, size_t cap, const char *dir,
+                      const char *object_id)
+    __attribute__((warn_unused_result));
+
+#endif
