@@ -145,6 +145,20 @@ static const char *const schema_migrations[] = {
     "INSERT INTO price_history (dataset_id, seq, at, price)"
     "  SELECT id, 1, COALESCE(touched_at, created_at), price FROM datasets"
     "  WHERE price IS NOT NULL;",
+
+    /* 7: the catalogue's pages in each sort order, from an index over the
+     * listed data-sets only: a page reads its 21 rows, not every data-set
+     * (10,000 of them took 20 to 40 ms to scan and sort). A text search
+     * still reads them all. */
+    "CREATE INDEX datasets_list_newest ON datasets(published_at DESC, id)"
+    "  WHERE state = 'published' AND listed = 1;"
+    "CREATE INDEX datasets_list_name ON datasets(name, id)"
+    "  WHERE state = 'published' AND listed = 1;"
+    "CREATE INDEX datasets_list_price"
+    "  ON datasets(coalesce(price_key, 0), id)"
+    "  WHERE state = 'published' AND listed = 1;"
+    "CREATE INDEX datasets_list_size ON datasets(plain_bytes DESC, id)"
+    "  WHERE state = 'published' AND listed = 1;",
 };
 
 #define SCHEMA_COUNT ((int)(sizeof schema_migrations / sizeof schema_migrations[0]))
