@@ -4,9 +4,7 @@
 // withdrawal.
 import uPlot from './uPlot.esm.js';
 import * as api from './api.js';
-import * as wallet from './wallet.js';
-import { h, eth, ethWords, unitsWei, count, dateTime, shortHash, addrEl, priceShort } from './fmt.js';
-import { formatEther } from './ethers.min.js';
+import { h, eth, ethWords, unitsWei, count, dateTime, shortHash, addrEl, priceShort, decimals } from './fmt.js';
 
 const SESSION_KEY = 'sluice.session';
 const errorBox = (text) => h('p', { class: 'error', role: 'alert' }, text);
@@ -25,8 +23,12 @@ function remember(s) {
   } catch { /* storage off: sign in again after a reload */ }
 }
 
+let wallet;
+
 export async function account(ctx) {
   const { mount, focus, signal } = ctx;
+  delete document.body.dataset.ready;
+  wallet = await import('./wallet.js');
   const heading = h('h1', { tabindex: '-1' }, 'My account');
   const body = h('div', { id: 'account' }, h('p', { class: 'loading' }, 'Loading…'));
   mount('My account', [heading, body], focus);
@@ -130,7 +132,7 @@ function table(caption, headers, rows, id) {
       h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c)))))));
 }
 
-const ethNum = (wei) => Number(formatEther(BigInt(wei)));
+const ethNum = (wei) => Number(decimals(wei, 18));
 const dayTs = (day) => Date.parse(`${day}T00:00:00Z`) / 1000;
 
 // A bar chart of counts (left axis) with a line of ETH (right axis), one

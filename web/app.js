@@ -9,9 +9,11 @@
 import * as api from './api.js';
 import { h, $, eth, ethWords, unitsWei, bytes, count, date, duration, checksummed, shortHash, addrEl,
   priceWords, priceShort, planDetails } from './fmt.js';
-import * as wallet from './wallet.js';
-import { account as accountView } from './account.js';
-import { isAddress, getAddress, parseEther } from './ethers.min.js';
+
+// The wallet (with ethers) and the account view (with uPlot) load when a
+// page needs them, so that the catalogue shows without them.
+let wallet = null;
+const loadWallet = async () => (wallet ||= await import('./wallet.js'));
 
 const PAGE = 20;
 let viewAbort = new AbortController();
@@ -54,7 +56,9 @@ function route(focus) {
   viewAbort = new AbortController();
   const u = new URLSearchParams(location.search);
   if (u.get('d')) return showDataset(u.get('d'), u.get('tx'), focus, viewAbort.signal);
-  if (u.get('view') === 'account') return accountView({ mount, focus, signal: viewAbort.signal, chain: getChain, walletBox });
+  if (u.get('view') === 'account') {
+    return import('./account.js').then((m) => m.account({ mount, focus, signal: viewAbort.signal, chain: getChain, walletBox }));
+  }
   return showCatalogue(u, focus, viewAbort.signal);
 }
 
@@ -99,6 +103,7 @@ function banner() {
 
 export async function walletBox() {
   const box = $('wallet');
+  await loadWallet();
   if (!wallet.present()) {
     box.replaceChildren(h('span', { class: 'muted' }, 'No wallet'));
     return null;
@@ -115,12 +120,14 @@ export async function walletBox() {
     onclick: async () => {
       try { await wallet.connect(); } catch (e) { box.append(h('span', { class: 'error' }, ` ${e.message}`)); return; }
       walletBox();
-      route(false);
+      walletChanged();
     },
   }, 'Connect wallet'));
   return null;
 }
-wallet.onChange(() => { walletBox(); route(false); });
+// The wallet changed account or chain: the header and the pay panel
+// follow (the rest of the page, and what the user typed, stay).
+const walletChanged = () => { walletBox(); document.dispatchEvent(new Event('walletchange')); };
 
 // ---------------------------------------------------------------------------
 // Catalogue
@@ -156,6 +163,7 @@ async function showCatalogue(u, focus, signal) {
   const sort = u.get('sort') || 'newest';
   const cursor = u.get('cursor') || '';
   const page = Math.max(1, parseInt(u.get('p') || '1', 10) || 1);
+  delete document.body.dataset.ready;
 
   const qIn = h('input', { id: 'q', name: 'q', type: 'search', value: q, autocomplete: 'off', placeholder: 'name or description' });
   const tagIn = h('input', { id: 'tag', name: 'tag', type: 'text', value: tag, autocomplete: 'off', placeholder: 'any', spellcheck: 'false' });
@@ -262,7 +270,7 @@ async function showDataset(id, tx, focus, signal) {
   mount('Data-set', [h('p', { class: 'loading' }, 'Loading the data-set…')], false);
   let d;
   try {
-    d = await api.datasetCached(id);
+    [d] = await Promise.all([api.datasetCached(id), loadWallet()]);
   } catch (e) {
     mount('Not found', [h('h1', { tabindex: '-1' }, 'Data-set not found'),
       errorBox(e.status === 404 ? 'No published data-set has this id here.' : `It could not be loaded: ${e.message}`),
@@ -503,7 +511,7 @@ function paySection(d, quoteBox, tx, signal) {
       return null;
     }
     const mixed = /[a-f]/.test(v.slice(2)) && /[A-F]/.test(v.slice(2));
-    if (!isAddress(v) || (mixed && getAddress(v) !== v)) {
+    if (!wallet.isAddress(v) || (mixed && wallet.getAddress(v) !== v)) {
       workerCheck.classList.add('bad');
       workerCheck.textContent = 'The checksum (the letters’ case, EIP-55) does not match: a letter was mistyped.';
       workerIn.setAttribute('aria-invalid', 'true');
@@ -511,7 +519,7 @@ function paySection(d, quoteBox, tx, signal) {
     }
     workerIn.removeAttribute('aria-invalid');
     workerCheck.classList.add('good');
-    const c = getAddress(v);
+    const c = wallet.getAddress(v);
     workerCheck.textContent = `✓ ${mixed ? 'Checksum valid' : 'Valid address'}: ${c}${me && c === me ? ' (you)' : ''}`;
     return c;
   };
@@ -519,7 +527,7 @@ function paySection(d, quoteBox, tx, signal) {
     const p = d.price;
     amountCheck.className = 'check';
     let w;
-    try { w = parseEther(amountIn.value.trim() || 'x'); } catch {
+    try { w = wallet.parseEther(amountIn.value.trim() || 'x'); } catch {
       amountCheck.classList.add('bad');
       amountCheck.textContent = 'Write an amount of ETH, such as 0.01 (at most 18 decimals).';
       amountIn.setAttribute('aria-invalid', 'true');
@@ -570,6 +578,7 @@ function paySection(d, quoteBox, tx, signal) {
     if (me) { checkWorker(); checkAmount(); }
   };
   section.addEventListener('chain', refresh);
+  document.addEventListener('walletchange', refresh, { signal });
 
   connectBtn.addEventListener('click', async () => {
     msg.replaceChildren();
@@ -692,6 +701,7 @@ async function followPayment(box, tx, d, signal) {
 
 // ---------------------------------------------------------------------------
 
-walletBox();
-getChain();
-route(false);
+route(false).finally(() => {
+  getChain();
+  walletBox().then(() => wallet.onChange(walletChanged));
+});

@@ -26,21 +26,26 @@ export function h(tag, attrs, ...kids) {
 
 export const $ = (id) => document.getElementById(id);
 
-// Wei (a decimal string or bigint) as ETH, every digit kept, zeros trimmed.
-export function eth(wei) {
-  const s = formatEther(BigInt(wei));
-  return `${s.endsWith('.0') ? s.slice(0, -2) : s} ETH`;
+// An integer amount (a decimal string or bigint) with `places` decimals,
+// every digit kept, trailing zeros trimmed: decimals(1500000000000000n, 18)
+// is "0.0015".
+export function decimals(n, places) {
+  const v = BigInt(n);
+  const a = v < 0n ? -v : v;
+  const unit = 10n ** BigInt(places);
+  const frac = (a % unit).toString().padStart(places, '0').replace(/0+$/, '');
+  return `${v < 0n ? '-' : ''}${a / unit}${frac ? `.${frac}` : ''}`;
 }
+
+// Wei as ETH, every digit kept.
+export const eth = (wei) => `${decimals(wei, 18)} ETH`;
 
 // ETH, with the same amount in gwei beside it when it is tiny (a buyer
 // reads 15 gwei more easily than 0.000000015 ETH).
 export function ethWords(wei) {
   const w = BigInt(wei);
   const base = eth(w);
-  if (w > 0n && w < 10n ** 14n) {
-    const g = formatEther(w * 10n ** 9n);
-    return `${base} (${g.endsWith('.0') ? g.slice(0, -2) : g} gwei)`;
-  }
+  if (w > 0n && w < 10n ** 14n) return `${base} (${decimals(w, 9)} gwei)`;
   return base;
 }
 
@@ -69,10 +74,9 @@ export const date = (unix) => new Date(unix * 1000).toISOString().slice(0, 10);
 export const dateTime = (unix) =>
   `${new Date(unix * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-// EIP-55 form of an address (as given when it does not parse).
-export function checksummed(a) {
-  try { return getAddress(a); } catch { return String(a); }
-}
+// Addresses arrive in EIP-55 form (the gateway writes them so, and the
+// wallet module checksums what the wallet gives): shown as they are.
+export const checksummed = (a) => String(a);
 
 export function shortAddr(a) {
   const c = checksummed(a);
@@ -103,7 +107,10 @@ export function priceWords(p) {
 // A shorter line for a card.
 export function priceShort(p) {
   if (!p) return 'not for sale yet';
-  if (p.kind === 'pass') return `${duration(p.duration_s)} pass: ${eth(unitsWei(p.price, p))}`;
+  if (p.kind === 'pass') {
+    const d = p.duration_s % 86400 === 0 ? `${p.duration_s / 86400}-day` : duration(p.duration_s);
+    return `${d} pass: ${eth(unitsWei(p.price, p))}`;
+  }
   const [k, w] = PARTS.find(([key]) => p[key] && p[key] !== '0') || PARTS[0];
   const more = PARTS.filter(([key]) => p[key] && p[key] !== '0').length > 1 ? ' + more' : '';
   return `${eth(unitsWei(p[k] || '0', p))} per ${w}${more}`;

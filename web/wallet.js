@@ -3,6 +3,8 @@
 // person can act on (no wallet, locked, wrong chain, rejected, ...).
 import { BrowserProvider, Contract, ZeroHash, getAddress } from './ethers.min.js';
 
+export { getAddress, isAddress, parseEther } from './ethers.min.js';
+
 const MARKET_ABI = [
   'function purchase(bytes32 datasetId, address owner, address worker, bytes32 ref) payable',
   'function withdraw()',
