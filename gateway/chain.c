@@ -697,6 +697,11 @@ int gw_chain_payable(const struct gw_chain *ch, uint64_t *chain_id,
     return 1;
 }
 
+uint64_t gw_chain_id(const struct gw_chain *ch)
+{
+    return ch != NULL ? ch->chain_id : 0;
+}
+
 int gw_chain_doc(struct gw_chain *ch, struct ledger *l,
                  const struct ethaddr *gateway, json_t **out,
                  struct fault *f)

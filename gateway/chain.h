@@ -72,6 +72,10 @@ int gw_chain_doc(struct gw_chain *ch, struct ledger *l,
                  const struct ethaddr *gateway, json_t **out,
                  struct fault *f) __attribute__((warn_unused_result));
 
+/* Return the chain's id as GET /v1/chain shows it: 0 when ch is NULL or
+ * the node has not told it yet. */
+uint64_t gw_chain_id(const struct gw_chain *ch);
+
 /* What a payment needs of the chain now (the `payment` of a 402, DESIGN.md
  * 3.6): the chain's id, the contract and its ABI, and the follower's poll
  * interval (how soon a new block is seen). Returns 1 with them set when a

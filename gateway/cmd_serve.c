@@ -132,6 +132,8 @@ int cmd_serve(int argc, char **argv, struct fault *f)
     opt.shutdown_grace_s = serve_seconds(s.shutdown_grace_ms);
     opt.rate_limit = (unsigned)s.rate_limit;
     opt.rate_burst = (unsigned)s.rate_burst;
+    opt.max_sessions = (size_t)s.max_sessions;
+    opt.max_session_nonces = (size_t)s.max_session_nonces;
     opt.publish_threads = (unsigned)s.publish_threads;
     opt.ingest_threads = (unsigned)s.ingest_threads;
     opt.verify_threads = (unsigned)s.verify_threads;

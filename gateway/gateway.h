@@ -34,6 +34,7 @@ struct inflight;
 struct gw_chain;
 struct viewcache;
 struct ledger;
+struct session_store;
 
 /* What the server runs with (filled from the settings by cmd_serve). */
 struct gateway_options {
@@ -58,6 +59,8 @@ struct gateway_options {
     int shutdown_grace_s;
     unsigned rate_limit;       /* requests per second per address; 0 off */
     unsigned rate_burst;
+    size_t max_sessions;       /* browser sessions (session.h); 0: default */
+    size_t max_session_nonces; /* sign-in nonces outstanding; 0: default */
     unsigned publish_threads;
     unsigned ingest_threads;
     unsigned verify_threads;   /* signature checks off the loop; 0: on it */
@@ -97,6 +100,7 @@ struct gateway {
     struct offload *verifiers;  /* signature checks; NULL: on the loop */
     struct webroot *web;
     struct viewcache *views;    /* rendered data-set views (viewcache.h) */
+    struct session_store *sessions; /* sign-in nonces and browser sessions */
     struct gw_chain *chain;     /* NULL: no chain */
     struct ethaddr identity;    /* the gateway's account (identity.h) */
     struct ethkey key;          /* its key: signs receipts; wiped at free */

@@ -35,6 +35,12 @@ const struct router_entry routes_table[] = {
     {"GET", "/v1/accounts/{address}", O, NONE, "account", h_account, 0},
     {"GET", "/v1/owners/{address}/earnings", O, NONE, "earnings",
      h_earnings, 0},
+    {"GET", "/v1/session/nonce", P, NONE, "session_nonce", h_session_nonce,
+     0},
+    {"POST", "/v1/session", P, JSON, "session_create", h_session_create, 0},
+    {"GET", "/v1/session", P, NONE, "session_get", h_session_get, 0},
+    {"DELETE", "/v1/session", P, NONE, "session_delete", h_session_delete,
+     0},
     {"GET", "/", P, NONE, "web", h_web, 0},
     {"GET", "/{file}", P, NONE, "web", h_web, 0},
 };

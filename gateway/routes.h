@@ -35,5 +35,9 @@ int h_quote(struct gw_ctx *c);
 int h_audit_head(struct gw_ctx *c);
 int h_account(struct gw_ctx *c);
 int h_earnings(struct gw_ctx *c);
+int h_session_nonce(struct gw_ctx *c);
+int h_session_create(struct gw_ctx *c);
+int h_session_get(struct gw_ctx *c);
+int h_session_delete(struct gw_ctx *c);
 
 #endif

@@ -34,6 +34,7 @@
 #include "gateway/ratelimit.h"
 #include "gateway/reply.h"
 #include "gateway/routes.h"
+#include "gateway/session.h"
 #include "gateway/tls.h"
 #include "gateway/viewcache.h"
 #include "gateway/verify.h"
@@ -365,7 +366,8 @@ static void server_on_grace_end(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(gw->base, NULL);
 }
 
-/* Once a minute: forget nonces older than twice the signature window. */
+/* Once a minute: forget nonces older than twice the signature window, and
+ * sign-in nonces and browser sessions that expired. */
 static void server_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct gateway *gw = arg;
@@ -373,6 +375,7 @@ static void server_on_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    session_expire(gw->sessions, (int64_t)time(NULL));
     if (ledger_nonce_expire(gw->ledger, (int64_t)time(NULL) - 900, &f) < 0)
         log_warn("nonce expiry failed: %s", f.detail);
 }
@@ -474,6 +477,12 @@ int gateway_start(struct gateway **out, const struct gateway_options *opt,
         metrics_new(&gw->metrics, f) < 0 ||
         viewcache_new(&gw->views, SERVER_VIEWS_MAX, SERVER_VIEW_BYTES_MAX,
                       f) < 0 ||
+        session_store_new(&gw->sessions,
+                          opt->max_sessions ? opt->max_sessions
+                                            : SESSION_MAX_DEFAULT,
+                          opt->max_session_nonces ? opt->max_session_nonces
+                                                  : SESSION_NONCES_MAX_DEFAULT,
+                          f) < 0 ||
         publisher_start(&gw->publisher, gw->store, opt->publish_threads,
                         opt->ingest_threads, f) < 0)
         goto fail;
@@ -601,6 +610,7 @@ void gateway_free(struct gateway *gw)
         event_free(gw->drain_timer);
     metrics_free(gw->metrics);
     viewcache_free(gw->views);
+    session_store_free(gw->sessions);
     webroot_free(gw->web);
     ledger_close(gw->ledger);
     store_close(gw->store);

@@ -152,6 +152,18 @@ static const struct settings_entry settings_table[] = {
      .help = "Requests one client address may send at once before the rate "
              "applies and it gets 429; at least rate_limit while limiting is "
              "on."},
+    {.name = "max_sessions", .flag = "--max-sessions", .group = g_limits,
+     UINT(max_sessions), .metavar = "N", .def = "100000", .min = 1,
+     .max = 10000000,
+     .help = "Browser sessions (Sign-In with Ethereum) held at once, in "
+             "memory, some 80 bytes each; one more sign-in ends the oldest "
+             "session. Sessions do not survive a restart."},
+    {.name = "max_session_nonces", .flag = "--max-session-nonces",
+     .group = g_limits, UINT(max_session_nonces), .metavar = "N",
+     .def = "10000", .min = 1, .max = 10000000,
+     .help = "Sign-in nonces outstanding at once (each lives 5 minutes); "
+             "one more ends the oldest, whose sign-in then fails and is "
+             "retried. Anyone may ask for nonces: this bounds their memory."},
 
     /* Timeouts. */
     {.name = "read_timeout", .flag = "--read-timeout", .group = g_time,

@@ -77,6 +77,8 @@ struct settings {
     uint64_t max_body_memory;
     uint64_t rate_limit;         /* requests per second per address; 0: off */
     uint64_t rate_burst;
+    uint64_t max_sessions;       /* browser sessions held (session.h) */
+    uint64_t max_session_nonces; /* sign-in nonces outstanding */
     /* Timeouts, in milliseconds. */
     uint64_t read_timeout_ms;
     uint64_t header_timeout_ms;

@@ -65,6 +65,8 @@ void gwtest_start(struct gwtest *t, void (*adjust)(struct gateway_options *))
     o->confirmations = 1;
     o->poll_ms = 1000;
     o->max_log_range = 2000;
+    o->max_sessions = 100000;
+    o->max_session_nonces = 10000;
     if (adjust != NULL)
         adjust(o);
     if (gateway_start(&t->gw, o, &f) < 0)
