@@ -607,10 +607,10 @@ size_t fakegw_ingest_fn(struct fakegw *g, enum splitter_format fmt,
     if (store_create_dataset(g->st, d->id, &spec, CATALOG_PUBLISHING, &f) <
             0 ||
         ingest_run(g->st, NULL, d->id, read, arg, &opt, &f) < 0 ||
-        catalog_get_dataset(g->st->db, &cd, d->id, &f) < 0 ||
+        catalog_get_dataset(g->st, &cd, d->id, &f) < 0 ||
         store_dataset_key(g->st, d->dk, &cd, &f) < 0 ||
-        catalog_each_chunk(g->st->db, d->id, fakegw_collect, d, &f) < 0 ||
-        catalog_get_columns(g->st->db, &d->cols, &d->ncols, d->id, &f) < 0)
+        catalog_each_chunk(g->st, d->id, fakegw_collect, d, &f) < 0 ||
+        catalog_get_columns(g->st, &d->cols, &d->ncols, d->id, &f) < 0)
         FAKEGW_DIE("ingest: %s", f.detail);
     d->fmt = fmt;
     d->rows = cd.rows;
