@@ -802,7 +802,7 @@ int gw_chain_owed(struct gw_chain *ch, const struct ethaddr *who,
     if (hex_encode_0x(data_hex, sizeof data_hex, data, sizeof data) < 0)
         return fault_set(f, FAULT_INTERNAL, NULL, "hex");
     o = calloc(1, sizeof *o);
-    params = json_pack("[{s:s, s:s}, s:s]", "to", to, "data", data_hex,
+    params = json_pack("[{s:s, s:s}, s]", "to", to, "data", data_hex,
                        "latest");
     if (o == NULL || params == NULL) {
         free(o);
