@@ -1171,7 +1171,8 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR description LIKE ?9 ESCAPE '\\')"
             " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
             "      WHERE tag = ?2))"
-            " AND (?8 IS NULL OR owner = ?8)"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR published_at < ?4 OR (published_at = ?4 AND id > ?6))"
             " ORDER BY published_at DESC, id LIMIT ?7",
         [CATALOG_SORT_NAME] =
@@ -1180,7 +1181,8 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR description LIKE ?9 ESCAPE '\\')"
             " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
             "      WHERE tag = ?2))"
-            " AND (?8 IS NULL OR owner = ?8)"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR name > ?5 OR (name = ?5 AND id > ?6))"
             " ORDER BY name, id LIMIT ?7",
         [CATALOG_SORT_PRICE] =
@@ -1189,7 +1191,8 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR description LIKE ?9 ESCAPE '\\')"
             " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
             "      WHERE tag = ?2))"
-            " AND (?8 IS NULL OR owner = ?8)"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR coalesce(price_key, 0) > ?4 OR"
             "      (coalesce(price_key, 0) = ?4 AND id > ?6))"
             " ORDER BY coalesce(price_key, 0), id LIMIT ?7",
@@ -1199,7 +1202,8 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
             "      OR description LIKE ?9 ESCAPE '\\')"
             " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
             "      WHERE tag = ?2))"
-            " AND (?8 IS NULL OR owner = ?8)"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR plain_bytes < ?4 OR (plain_bytes = ?4 AND id > ?6))"
             " ORDER BY plain_bytes DESC, id LIMIT ?7",
     };

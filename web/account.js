@@ -133,15 +133,21 @@ function table(caption, headers, rows, id) {
 }
 
 const ethNum = (wei) => Number(decimals(wei, 18));
-const dayTs = (day) => Date.parse(`${day}T00:00:00Z`) / 1000;
 
-// A bar chart of counts (left axis) with a line of ETH (right axis), one
-// point per day. Returns a figure; the numbers are also in a table below.
-function chart(id, label, days, counts, countLabel, amounts, amountLabel) {
+// A bar chart of counts (left axis) with a line of amounts (right axis),
+// one slot per day given. Returns a figure; the numbers are in a table
+// below it too. Amounts are wei (bigint); the axis shows ETH, or gwei when
+// they are all tiny.
+function chart(id, label, days, counts, countLabel, amountsWei, amountWhat) {
   const fig = h('figure', { class: 'chart', id, role: 'img', 'aria-label': label });
   const holder = h('div', { class: 'chart-box' });
   fig.append(holder, h('figcaption', null, label));
-  const xs = days.map(dayTs);
+  const max = amountsWei.reduce((m, w) => (w > m ? w : m), 0n);
+  const gwei = max < 10n ** 15n;
+  const amounts = amountsWei.map((w) => (gwei ? Number(decimals(w, 9)) : ethNum(w)));
+  const amountLabel = `${gwei ? 'gwei' : 'ETH'} ${amountWhat}`;
+  const xs = days.map((_, i) => i);
+  const num = (v) => (v === null || v === undefined ? '—' : Number(v.toPrecision(6)).toLocaleString('en-US'));
   const draw = () => {
     const width = Math.max(260, Math.min(holder.clientWidth || fig.clientWidth || 600, 900));
     holder.replaceChildren();
@@ -149,16 +155,20 @@ function chart(id, label, days, counts, countLabel, amounts, amountLabel) {
     new uPlot({
       width,
       height: 220,
-      scales: { x: { time: true, range: (u, lo, hi) => [lo - 86400, hi + 86400] }, n: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.15)] }, e: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.15 : 1] } },
+      scales: {
+        x: { time: false, range: () => [-0.6, days.length - 0.4] },
+        n: { range: (u, lo, hi) => [0, Math.max(1, Math.ceil(hi * 1.15))] },
+        e: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.15 : 1] },
+      },
       axes: [
-        { stroke: '#1d2330', grid: { stroke: '#e3e7ee' }, values: (u, splits) => splits.map((v) => new Date(v * 1000).toISOString().slice(5, 10)) },
-        { scale: 'n', label: countLabel, stroke: '#1d2330', grid: { stroke: '#e3e7ee' } },
-        { scale: 'e', side: 1, label: amountLabel, stroke: '#8a3a0f', grid: { show: false }, size: 70 },
+        { stroke: '#1d2330', grid: { show: false }, incrs: [1], values: (u, splits) => splits.map((i) => (days[i] ? days[i].slice(5) : '')) },
+        { scale: 'n', label: countLabel, stroke: '#1d2330', grid: { stroke: '#e3e7ee' }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10000, 100000], values: (u, s) => s.map(num) },
+        { scale: 'e', side: 1, label: amountLabel, stroke: '#8a3a0f', grid: { show: false }, size: 70, values: (u, s) => s.map(num) },
       ],
       series: [
-        { value: (u, v) => (v === null ? '—' : new Date(v * 1000).toISOString().slice(0, 10)) },
-        { label: countLabel, scale: 'n', stroke: '#1f5fa8', fill: 'rgba(31,95,168,0.35)', width: 1, paths: uPlot.paths.bars({ size: [0.5, 60] }), points: { show: false } },
-        { label: amountLabel, scale: 'e', stroke: '#8a3a0f', width: 2, points: { show: true, size: 8, fill: '#8a3a0f' } },
+        { label: 'Day', value: (u, i) => (days[i] || '—') },
+        { label: countLabel, scale: 'n', stroke: '#1f5fa8', fill: 'rgba(31,95,168,0.35)', width: 1, paths: uPlot.paths.bars({ size: [0.6, 80] }), points: { show: false }, value: (u, v) => num(v) },
+        { label: amountLabel, scale: 'e', stroke: '#8a3a0f', width: 2, points: { show: true, size: 8, fill: '#8a3a0f' }, value: (u, v) => num(v) },
       ],
     }, [xs, counts, amounts], holder);
   };
@@ -177,6 +187,11 @@ async function buyerView(box, acc) {
   const plan = (id) => m.get(id)?.price;
   const money = (id, units) => (plan(id) ? ethWords(unitsWei(units, plan(id))) : `${units} units`);
   const now = Date.now() / 1000;
+  if (!acc.balances.length && !acc.usage.length && !acc.payments.length) {
+    box.replaceChildren(h('h2', { tabindex: '-1' }, 'As a buyer'),
+      h('p', { class: 'muted' }, 'You have paid for no data-set yet: pay for a worker on a data-set’s page, and its balance, usage and payments show here.'));
+    return;
+  }
   const parts = [h('h2', { tabindex: '-1' }, 'What you can spend')];
   parts.push(acc.balances.length
     ? table('Balances per data-set', ['Data-set', 'Balance', 'Pass', 'Paid in', 'Spent'], acc.balances.map((b) => [
@@ -198,7 +213,7 @@ async function buyerView(box, acc) {
     }
     const days = [...byDay.keys()].sort();
     parts.push(chart('usage-chart', 'Queries and spend per day (UTC)', days, days.map((d) => byDay.get(d).q), 'queries',
-      days.map((d) => ethNum(byDay.get(d).wei)), 'ETH spent'));
+      days.map((d) => byDay.get(d).wei), 'spent'));
     parts.push(table('Usage per day and data-set', ['Day', 'Data-set', 'Queries', 'Chunks', 'Spent'],
       acc.usage.map((u) => [u.day, dsLink(m, u.dataset_id), String(u.queries), String(u.chunks), money(u.dataset_id, u.cost)]), 'usage'));
   } else parts.push(h('p', { class: 'muted' }, 'No queries yet.'));
@@ -260,9 +275,10 @@ async function ownerView(ctx, box, address, earn) {
     }
     const days = [...byDay.keys()].sort();
     parts.push(chart('earnings-chart', 'Payments received and queries answered per day (UTC)', days,
-      days.map((d) => byDay.get(d).q), 'queries', days.map((d) => ethNum(byDay.get(d).wei)), 'ETH received'));
-    parts.push(table('Earnings per day and data-set', ['Day', 'Data-set', 'Payments', 'Received', 'Queries', 'Units spent'],
-      earn.days.map((e) => [e.day, dsLink(m, e.dataset_id), String(e.payments), eth(e.amount_wei), String(e.queries), String(e.units_spent)]), 'earnings'));
+      days.map((d) => byDay.get(d).q), 'queries', days.map((d) => byDay.get(d).wei), 'received'));
+    const spent = (e) => (m.get(e.dataset_id)?.price ? eth(unitsWei(e.units_spent, m.get(e.dataset_id).price)) : `${e.units_spent} units`);
+    parts.push(table('Earnings per day and data-set', ['Day', 'Data-set', 'Payments', 'Received', 'Queries', 'Spent by workers'],
+      earn.days.map((e) => [e.day, dsLink(m, e.dataset_id), String(e.payments), eth(e.amount_wei), String(e.queries), spent(e)]), 'earnings'));
   } else parts.push(h('p', { class: 'muted' }, 'No payments or queries on your data-sets yet.'));
   if (mine.length) {
     parts.push(h('h3', null, 'Listed'));

@@ -26,8 +26,8 @@ async function call(method, path, body, signal) {
   if (r.status === 204) return null;
   let doc = null;
   try { doc = await r.json(); } catch { /* not JSON: leave null */ }
-  if (!r.ok) {
-    const err = new ApiError(r.status, doc);
+  if (!r.ok || doc === null) {
+    const err = new ApiError(r.status, doc || { detail: `the gateway's answer (${r.status}) is not JSON` });
     err.retryAfter = Number(r.headers.get('Retry-After')) || 0;
     throw err;
   }

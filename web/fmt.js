@@ -1,7 +1,8 @@
 // Small helpers shared by the views: DOM building (text only: whatever the
 // gateway sends is shown as text, never parsed as HTML), and the words a
 // buyer reads for amounts, sizes, times, addresses and price plans.
-import { formatEther, getAddress } from './ethers.min.js';
+// No library here: the catalogue shows without waiting for ethers, which
+// the wallet's pages load when they need it.
 
 // h('p', {class: 'x', onclick: f}, 'text', child, ...): an element. Strings
 // become text nodes; attributes are set as attributes (never innerHTML).

@@ -188,31 +188,32 @@ try {
 
   // ---------------------------------------------------------------------------
   step(`catalogue of ${cfg.seeded + 4} data-sets: first page, timed`);
-  const page = await newPage();
-  // The browser itself warms up first (its first text layout reads the
-  // fonts): a user's browser is already running.
-  await page.goto('data:text/html,<p>warm up</p>');
-  await gotoCatalogue(page);
-  const usable = await page.evaluate(() => performance.getEntriesByName('sluice-catalogue-ready')[0].startTime);
-  const timing = async () => page.evaluate(() => {
+  // Timed in a browser tab as a visitor has it: no test wallet injected
+  // (Playwright's bindings cost time at each navigation), and a browser
+  // that has already started (its first text layout reads the fonts).
+  const visitor = await newPage({ withWallet: false });
+  await visitor.goto('data:text/html,<p>warm up</p>');
+  await gotoCatalogue(visitor);
+  const timing = async () => visitor.evaluate(() => {
     const r = performance.getEntriesByType('resource');
     const api = r.find((x) => x.name.includes('/v1/datasets?'));
-    const eth = r.find((x) => x.name.endsWith('/ethers.min.js'));
     const nav = performance.getEntriesByType('navigation')[0];
     return { ready: performance.getEntriesByName('sluice-catalogue-ready')[0].startTime,
-      dcl: nav.domContentLoadedEventEnd, apiStart: api.startTime, apiEnd: api.responseEnd,
-      apiServer: api.responseStart - api.requestStart, ethersEnd: eth.responseEnd };
+      dcl: nav.domContentLoadedEventEnd, apiStart: api.startTime,
+      apiServer: api.responseStart - api.requestStart };
   });
   const cold = await timing();
-  writeFileSync(path.join(cfg.art, 'first-visit-timing.json'), JSON.stringify(await page.evaluate(() => ({
+  writeFileSync(path.join(cfg.art, 'first-visit-timing.json'), JSON.stringify(await visitor.evaluate(() => ({
     nav: performance.getEntriesByType('navigation')[0].toJSON(),
     resources: performance.getEntriesByType('resource').map((x) => [x.name.replace(location.origin, ''), Math.round(x.startTime), Math.round(x.requestStart), Math.round(x.responseStart), Math.round(x.responseEnd)]) })), null, 1));
-  await page.reload();
-  await ready(page, 'catalogue');
+  await visitor.reload();
+  await ready(visitor, 'catalogue');
   const warm = await timing();
-  const words = (x) => `${x.ready.toFixed(0)} ms (modules loaded ${x.dcl.toFixed(0)} ms, catalogue asked at ${x.apiStart.toFixed(0)} ms, answered in ${x.apiServer.toFixed(1)} ms of server time)`;
-  figures.push(`first page usable, ${cfg.seeded + 4} data-sets (target < 1000 ms): first visit ${words(cold)}; again ${words(warm)}`);
-  void usable;
+  const words = (x) => `${x.ready.toFixed(0)} ms (modules run at ${x.dcl.toFixed(0)} ms, catalogue asked at ${x.apiStart.toFixed(0)} ms, answered in ${x.apiServer.toFixed(1)} ms from request to first byte)`;
+  figures.push(`first page usable, ${cfg.seeded + 4} data-sets (target < 1000 ms): first visit ${words(cold)}; again (files revalidated) ${words(warm)}`);
+  await visitor.close();
+  const page = await newPage();
+  await gotoCatalogue(page);
   const first = await cardNames(page);
   eq(first.length, 20, 'cards on the first page');
   check(first.includes('Air quality, Lyon 2024') && first.includes('Port calls, North Sea'), `the newest first: ${first.slice(0, 5)}`);
@@ -297,8 +298,15 @@ try {
   eq(params(page).get('p'), null, 'page 1 has no p');
   // A shared link to page 2 in a new tab: it works, and offers the first page.
   const shared = await newPage();
-  await shared.goto(`${cfg.url}?${new URLSearchParams({ cursor: new URL(page.url()).searchParams.get('cursor') || '', p: '2' })}`.replace('cursor=&', ''));
+  await page.click('a[rel=next]');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('p') === '2');
+  await shared.goto(page.url());
+  await ready(shared, 'catalogue');
+  eq(JSON.stringify(await cardNames(shared)), JSON.stringify(p2), 'a shared link to page 2');
+  check(await shared.isVisible('a:text("First page")'), 'a shared page 2 offers the first page');
   await shared.close();
+  await page.goBack();
+  await page.waitForFunction((n) => document.querySelector('#cards .card h2')?.textContent === n, p1[0]);
   noProblems('browsing');
 
   // ---------------------------------------------------------------------------
@@ -579,14 +587,19 @@ try {
   wallet.reject.add('personal_sign');
   await page.click('#signin');
   await page.waitForSelector('#signin-msg .error');
-  check((await page.innerText('#signin-msg')).includes('You declined the sign-in'), 'a declined sign-in');
+  check((await page.innerText('#signin-msg')).includes('You declined the signature in your wallet'), 'a declined sign-in');
   wallet.reject.clear();
   noProblems('a declined sign-in');
 
   step('the chain goes away: the page says payments wait');
   process.kill(cfg.anvil_pid, 'SIGSTOP');
   try {
-    await page.waitForFunction(async () => (await (await fetch('/v1/chain')).json()).state === 'degraded', null, { timeout: 30000, polling: 500 });
+    // The follower gives the node 10 s to answer, then calls it degraded.
+    const until = Date.now() + 45000;
+    while (JSON.parse((await gw('/v1/chain')).body).state !== 'degraded') {
+      check(Date.now() < until, 'the gateway says degraded within 45 s of the node stopping');
+      await new Promise((r) => setTimeout(r, 500));
+    }
     await page.goto(`${cfg.url}?d=${DS.air}`);
     await page.waitForSelector('#banner:not([hidden])');
     check((await page.innerText('#banner')).includes('cannot follow its chain'), 'the degraded banner');
