@@ -142,6 +142,7 @@ function chart(id, label, days, counts, countLabel, amountsWei, amountWhat) {
   const fig = h('figure', { class: 'chart', id, role: 'img', 'aria-label': label });
   const holder = h('div', { class: 'chart-box' });
   fig.append(holder, h('figcaption', null, label));
+  if (!document.querySelector('link[href="uPlot.min.css"]')) document.head.append(h('link', { rel: 'stylesheet', href: 'uPlot.min.css' }));
   const max = amountsWei.reduce((m, w) => (w > m ? w : m), 0n);
   const gwei = max < 10n ** 15n;
   const amounts = amountsWei.map((w) => (gwei ? Number(decimals(w, 9)) : ethNum(w)));

@@ -304,14 +304,14 @@ async function showDataset(id, tx, focus, signal) {
     tagLinks(d.tags),
     h('div', { class: 'ds-grid' },
       h('div', { class: 'ds-main' },
-        h('section', { 'aria-labelledby': 'price-h' }, h('h2', { id: 'price-h' }, 'Price'),
+        h('section', { class: 'o-price', 'aria-labelledby': 'price-h' }, h('h2', { id: 'price-h' }, 'Price'),
           h('p', { class: 'price big' }, priceWords(d.price)),
           h('ul', { class: 'plan' }, planDetails(d.price).map((t) => h('li', null, t)))),
-        h('section', { 'aria-labelledby': 'about-h' }, h('h2', { id: 'about-h' }, 'About'),
+        h('section', { class: 'o-about', 'aria-labelledby': 'about-h' }, h('h2', { id: 'about-h' }, 'About'),
           h('p', { class: 'desc' }, d.description || 'No description.'), facts),
-        h('section', { 'aria-labelledby': 'schema-h' }, h('h2', { id: 'schema-h' }, 'Schema'), schema),
-        h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, 'Preview'), previewTable(d)),
-        h('section', { 'aria-labelledby': 'others-h' }, h('h2', { id: 'others-h' }, 'More from this owner'), others)),
+        h('section', { class: 'o-schema', 'aria-labelledby': 'schema-h' }, h('h2', { id: 'schema-h' }, 'Schema'), schema),
+        h('section', { class: 'o-preview', 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, 'Preview'), previewTable(d)),
+        h('section', { class: 'o-others', 'aria-labelledby': 'others-h' }, h('h2', { id: 'others-h' }, 'More from this owner'), others)),
       h('aside', { class: 'ds-side' }, quoteBox, payBox)),
   ], focus);
 
@@ -574,6 +574,15 @@ function paySection(d, quoteBox, tx, signal) {
     form.hidden = !me;
     who.replaceChildren(me ? h('span', null, 'Paying from ', addrEl(me), chain && chain.chain_id ? ` on chain ${chain.chain_id}.` : '.')
       : 'Connect your wallet to pay from it.');
+    // Say at once when the wallet is on another chain (Pay checks again).
+    if (me && chain && chain.chain_id) {
+      try {
+        await wallet.checkChain(chain.chain_id);
+        if (msg.querySelector('[data-kind=chain]')) msg.replaceChildren();
+      } catch (e) {
+        if (!msg.querySelector('[data-kind=chain]')) msg.replaceChildren(walletError(e, chain.chain_id));
+      }
+    }
     if (me && !touchedWorker && !workerIn.value) workerIn.value = me;
     if (me) { checkWorker(); checkAmount(); }
   };

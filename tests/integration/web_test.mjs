@@ -498,6 +498,7 @@ try {
   const fits = () => phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
   check(await fits(), 'the catalogue fits the phone');
   await snap(phone, 'phone-catalogue');
+  await phone.screenshot({ path: path.join(cfg.art, `${String(++shot).padStart(2, '0')}-phone-catalogue-top.png`) });
   await phone.goto(`${cfg.url}?d=${DS.air}`);
   await phone.waitForSelector('h1.ds-name');
   check(await fits(), 'the data-set page fits the phone');
@@ -523,6 +524,11 @@ try {
   });
   eq(broken.join(' '), '', 'words broken across lines on a phone');
   await snap(phone, 'phone-dataset');
+  await phone.screenshot({ path: path.join(cfg.art, `${String(++shot).padStart(2, '0')}-phone-dataset-top.png`) });
+  await phone.locator('#quote').scrollIntoViewIfNeeded();
+  await phone.screenshot({ path: path.join(cfg.art, `${String(++shot).padStart(2, '0')}-phone-dataset-quote.png`) });
+  check(await phone.evaluate(() => document.querySelector('#quote').getBoundingClientRect().top < document.querySelector('.o-schema').getBoundingClientRect().top),
+    'on a phone the quote comes before the tables');
   await phone.goto(`${cfg.url}?view=account`);
   await phone.waitForSelector('#signin');
   await snap(phone, 'phone-account');
