@@ -33,8 +33,9 @@ for t in $(find "$build/tests/unit" "$build/tests/http" -type f -perm -u+x \
     log="$log_dir/$(echo "$name" | tr / _).log"
     "$t" >"$log" 2>&1
     rc=$?
-    n=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' || true)
-    cases=$((cases + ${n:-0}))
+    # A binary may run several groups, each with its PASSED line.
+    n=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s += $NF} END {print s + 0}')
+    cases=$((cases + n))
     # A sanitizer report fails the test even if the binary exited 0.
     if grep -q -E '^(==[0-9]+==ERROR|.*runtime error:)' "$log"; then rc=1; fi
     record "$name" "$rc" "$log"

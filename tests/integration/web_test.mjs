@@ -78,6 +78,7 @@ async function walletRpc(source, method, params) {
   if (wallet.reject.has(method)) return err(4001, 'User rejected the request.');
   switch (method) {
     case 'eth_requestAccounts':
+      if (wallet.locked) return { result: [] };
       wallet.connected = true;
       return { result: [wallet.account.toLowerCase()] };
     case 'eth_accounts':
@@ -476,6 +477,20 @@ try {
   wallet.reject.clear();
   wallet.reject.clear();
   noProblems('wrong chain and rejections');
+
+  step('a locked wallet shares no account: told to unlock it');
+  wallet.locked = true;
+  wallet.connected = false;
+  await page.goto(`${cfg.url}?d=${DS.air}`);
+  await page.waitForSelector('#connect:not([hidden])');
+  await page.click('#connect');
+  await page.waitForSelector('#pay-msg [data-kind=locked]');
+  check((await page.innerText('#pay-msg')).includes('unlock it'), 'the locked wallet in words');
+  await snap(page, 'locked-wallet');
+  wallet.locked = false;
+  await page.click('#connect');
+  await page.waitForSelector('#pay-form:not([hidden])');
+  noProblems('a locked wallet');
 
   step('no wallet: browsing and quotes work; paying and signing in say why not');
   const bare = await newPage({ withWallet: false });
