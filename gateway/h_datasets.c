@@ -17,6 +17,7 @@
 #include "gateway/datasets_view.h"
 #include "gateway/publisher.h"
 #include "gateway/routes.h"
+#include "lib/ethaddr.h"
 #include "lib/hex.h"
 #include "lib/jsonv.h"
 #include "pricing/plan.h"
@@ -465,6 +466,8 @@ int h_dataset_list(struct gw_ctx *c)
     struct catalog_meta m;
     uint8_t (*ids)[CATALOG_ID_LEN] = NULL;
     char qtext[256], tag[64], sort[16], limit[16], cursor[1100], key[300];
+    char owner[64];
+    struct ethaddr owner_addr;
     char next[1100];
     struct evbuffer *out = NULL;
     size_t n = 0, i, shown;
@@ -478,6 +481,7 @@ int h_dataset_list(struct gw_ctx *c)
         gw_query_param(c, tag, sizeof tag, "tag") < 0 ||
         gw_query_param(c, sort, sizeof sort, "sort") < 0 ||
         gw_query_param(c, limit, sizeof limit, "limit") < 0 ||
+        gw_query_param(c, owner, sizeof owner, "owner") < 0 ||
         (has_cursor = gw_query_param(c, cursor, sizeof cursor, "cursor")) < 0)
         return -1;
     /* Given but empty (or %00): not a cursor this server gave out. The
@@ -488,6 +492,15 @@ int h_dataset_list(struct gw_ctx *c)
                          "first page");
     q.q = qtext[0] ? qtext : NULL;
     q.tag = tag[0] ? tag : NULL;
+    /* Owners are stored as EIP-55 text: any case is taken, the stored form
+     * is compared. */
+    if (owner[0] != '\0') {
+        if (ethaddr_parse(&owner_addr, owner, strlen(owner), "owner",
+                          &c->fault) < 0)
+            return -1;
+        ethaddr_to_text(owner, &owner_addr);
+        q.owner = owner;
+    }
     q.sort = CATALOG_SORT_NEWEST;
     if (sort[0] != '\0') {
         for (s = 0; s < 4 && strcmp(sort, sorts[s]) != 0; s++)

@@ -12,7 +12,7 @@ debs=(build-essential pkg-config clang libclang-rt-14-dev
       libevent-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
       libsecp256k1-dev zlib1g-dev nettle-dev libcmocka-dev
       nodejs npm python3 curl ca-certificates openssl
-      wrk nginx-light)
+      wrk nginx-light chromium fonts-dejavu-core)
 
 missing=()
 for p in "${debs[@]}"; do
@@ -37,6 +37,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# The browser tests drive Debian's chromium (DESIGN.md 5); its package
+# brings no fonts with --no-install-recommends, hence fonts-dejavu-core.
+
 # npm packages, pinned by package-lock.json, into ./node_modules. The stamp
 # makes a second run free; a changed lock file installs again.
 stamp=node_modules/.sluice-lock-stamp
@@ -45,3 +48,16 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
     npm ci --no-audit --no-fund --loglevel=error >&2
     cp package-lock.json "$stamp"
 fi
+
+# The page's libraries, copied from the pinned npm packages into web/ (the
+# gateway serves the files directly in web_dir; these copies are
+# gitignored): ethers for the wallet, uPlot for the charts. Copied on every
+# run, and only when they differ, so a changed lock file brings new ones.
+vendor=(node_modules/ethers/dist/ethers.min.js:web/ethers.min.js
+        node_modules/uplot/dist/uPlot.esm.js:web/uPlot.esm.js
+        node_modules/uplot/dist/uPlot.min.css:web/uPlot.min.css)
+for pair in "${vendor[@]}"; do
+    src=${pair%%:*} dst=${pair#*:}
+    [ -f "$src" ] || { echo "bootstrap: $src is missing" >&2; exit 1; }
+    cmp -s "$src" "$dst" 2>/dev/null || cp "$src" "$dst"
+done

@@ -1136,6 +1136,27 @@ done:
     return rv;
 }
 
+/* "%text%" for LIKE, with %, _ and the escape itself escaped: LIKE folds
+ * ASCII case as lower() does, without making a lowered copy of every name
+ * and description it reads. malloc'd; NULL when out of memory. */
+static char *catalog_like_pattern(const char *text)
+{
+    size_t len = strlen(text), i, o = 0;
+    char *p = malloc(2 * len + 3);
+
+    if (p == NULL)
+        return NULL;
+    p[o++] = '%';
+    for (i = 0; i < len; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+            p[o++] = '\\';
+        p[o++] = text[i];
+    }
+    p[o++] = '%';
+    p[o] = '\0';
+    return p;
+}
+
 int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
                  const struct catalog_query *q, struct fault *f)
 {
@@ -1145,40 +1166,49 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
     static const char *const sql[] = {
         [CATALOG_SORT_NEWEST] =
             "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
-            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
-            "      OR instr(lower(description), lower(?1)) > 0)"
-            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
-            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?1 IS NULL OR name LIKE ?9 ESCAPE '\\'"
+            "      OR description LIKE ?9 ESCAPE '\\')"
+            " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
+            "      WHERE tag = ?2))"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR published_at < ?4 OR (published_at = ?4 AND id > ?6))"
             " ORDER BY published_at DESC, id LIMIT ?7",
         [CATALOG_SORT_NAME] =
             "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
-            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
-            "      OR instr(lower(description), lower(?1)) > 0)"
-            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
-            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?1 IS NULL OR name LIKE ?9 ESCAPE '\\'"
+            "      OR description LIKE ?9 ESCAPE '\\')"
+            " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
+            "      WHERE tag = ?2))"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR name > ?5 OR (name = ?5 AND id > ?6))"
             " ORDER BY name, id LIMIT ?7",
         [CATALOG_SORT_PRICE] =
             "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
-            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
-            "      OR instr(lower(description), lower(?1)) > 0)"
-            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
-            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?1 IS NULL OR name LIKE ?9 ESCAPE '\\'"
+            "      OR description LIKE ?9 ESCAPE '\\')"
+            " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
+            "      WHERE tag = ?2))"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR coalesce(price_key, 0) > ?4 OR"
             "      (coalesce(price_key, 0) = ?4 AND id > ?6))"
             " ORDER BY coalesce(price_key, 0), id LIMIT ?7",
         [CATALOG_SORT_SIZE] =
             "SELECT id FROM datasets d WHERE state = 'published' AND listed = 1"
-            " AND (?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
-            "      OR instr(lower(description), lower(?1)) > 0)"
-            " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM dataset_tags t"
-            "      WHERE t.dataset_id = d.id AND t.tag = ?2))"
+            " AND (?1 IS NULL OR name LIKE ?9 ESCAPE '\\'"
+            "      OR description LIKE ?9 ESCAPE '\\')"
+            " AND (?2 IS NULL OR d.id IN (SELECT dataset_id FROM dataset_tags"
+            "      WHERE tag = ?2))"
+            " AND (?8 IS NULL OR d.id IN (SELECT id FROM datasets"
+            "      WHERE owner = ?8 AND state = 'published'))"
             " AND (?3 = 0 OR plain_bytes < ?4 OR (plain_bytes = ?4 AND id > ?6))"
             " ORDER BY plain_bytes DESC, id LIMIT ?7",
     };
     sqlite3_stmt *stmt = NULL;
     uint8_t (*v)[CATALOG_ID_LEN] = NULL;
+    char *pattern = NULL;
     size_t len = 0;
     int rv = -1;
     int rc;
@@ -1193,10 +1223,19 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
     if (db_prepare(db, &stmt, sql[q->sort], f) < 0)
         goto done;
-    if (q->q != NULL)
+    if (q->q != NULL) {
         sqlite3_bind_text(stmt, 1, q->q, -1, SQLITE_STATIC);
+        pattern = catalog_like_pattern(q->q);
+        if (pattern == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        sqlite3_bind_text(stmt, 9, pattern, -1, SQLITE_TRANSIENT);
+    }
     if (q->tag != NULL)
         sqlite3_bind_text(stmt, 2, q->tag, -1, SQLITE_STATIC);
+    if (q->owner != NULL)
+        sqlite3_bind_text(stmt, 8, q->owner, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 3, q->has_after ? 1 : 0);
     sqlite3_bind_double(stmt, 4, q->after_num);
     sqlite3_bind_text(stmt, 5, q->after_text ? q->after_text : "", -1,
@@ -1218,6 +1257,7 @@ int catalog_list(struct store *st, uint8_t (**ids)[CATALOG_ID_LEN], size_t *n,
     rv = 0;
 done:
     free(v);
+    free(pattern);
     db_release(stmt);
     return rv;
 }

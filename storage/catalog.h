@@ -148,6 +148,7 @@ enum catalog_sort { CATALOG_SORT_NEWEST, CATALOG_SORT_NAME,
 struct catalog_query {
     const char *q;        /* substring of name or description; NULL: any */
     const char *tag;      /* NULL: any */
+    const char *owner;    /* EIP-55 address of the owner; NULL: any */
     enum catalog_sort sort;
     size_t limit;         /* 1..100 */
     /* Keyset cursor: resume after this (key, id); has_after 0 = first page */

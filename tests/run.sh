@@ -13,6 +13,8 @@ passed=0
 failed=0
 failures=()
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
+# Tests may keep artifacts (screenshots) under it: it is never removed.
+export SLUICE_TEST_LOG_DIR=$log_dir
 
 record() { # name status log
     if [ "$2" -eq 0 ]; then

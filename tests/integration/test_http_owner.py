@@ -352,6 +352,22 @@ def main():
                     ("?tag=climate&q=alpha", {extra[0]["id"]})):
         j, r = listing(q)
         t.eq({x["id"] for x in j["items"]}, want, "items of %s" % q, r)
+    # LIKE's own characters are searched for as themselves.
+    for ch, enc in (("%", "%25"), ("_", "_"), ("\\", "%5C")):
+        want = {i for i, x in full.items()
+                if ch in x["name"] or ch in (x.get("description") or "")}
+        j, r = listing("?q=" + enc)
+        t.eq({x["id"] for x in j["items"]}, want, "items of q=%s" % ch, r)
+    t.step("owner lists one owner's data-sets, the address in any case")
+    for q, want in (("?owner=" + owner.address, ids),
+                    ("?owner=" + owner.address.lower(), ids),
+                    ("?owner=" + sh.Account().address, set()),
+                    ("?owner=%s&q=alpha" % owner.address,
+                     {extra[0]["id"]})):
+        j, r = listing(q + "&limit=100")
+        t.eq({x["id"] for x in j["items"]}, want, "items of %s" % q, r)
+    t.expect_problem(c.get("/v1/datasets?owner=0x1234"), 400,
+                     "a malformed owner", field="owner")
 
     def order_ok(sort, items):
         if sort == "name":
