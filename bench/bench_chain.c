@@ -378,25 +378,34 @@ int bench_paid_start(struct bench_paid *p, const char *sluiced_exe,
                      const char *anvil, const char *argv0,
                      const char *data_dir, const char *tmp, int cpu,
                      uint64_t confirmations, uint64_t poll_ms,
-                     struct fault *f)
+                     const char *const *extra, struct fault *f)
 {
     char bin[BENCH_PATH_MAX], confs[24], poll[24];
-    const char *extra[] = {"--rpc-url", NULL, "--contract", NULL,
-                           "--confirmations", confs, "--poll-ms", poll,
-                           NULL};
+    const char *flags[8 + 16 + 1] = {"--rpc-url", NULL, "--contract", NULL,
+                                     "--confirmations", confs, "--poll-ms",
+                                     poll, NULL};
+    size_t n = 8;
 
     memset(p, 0, sizeof *p);
     snprintf(confs, sizeof confs, "%llu", (unsigned long long)confirmations);
     snprintf(poll, sizeof poll, "%llu", (unsigned long long)poll_ms);
+    while (extra != NULL && extra[n - 8] != NULL) {
+        if (n == 8 + 16)
+            return fault_set(f, FAULT_INTERNAL, NULL, "bench_paid_start: "
+                             "more than 16 extra flags");
+        flags[n] = extra[n - 8];
+        n++;
+    }
+    flags[n] = NULL;
     if (bench_repo_file(bin, sizeof bin, argv0, "contracts-abi/Market.bin",
                         f) < 0 ||
         bench_anvil_start(&p->node, anvil, argv0, tmp, BENCH_CPU_ANY, NULL,
                           f) < 0 ||
         bench_chain_open(&p->chain, p->node.url, bin, f) < 0)
         goto fail;
-    extra[1] = p->node.url;
-    extra[3] = p->chain.market_text;
-    if (bench_sluiced_start(&p->gw, sluiced_exe, data_dir, tmp, cpu, extra,
+    flags[1] = p->node.url;
+    flags[3] = p->chain.market_text;
+    if (bench_sluiced_start(&p->gw, sluiced_exe, data_dir, tmp, cpu, flags,
                             f) < 0)
         goto fail;
     return 0;

@@ -126,13 +126,15 @@ struct bench_paid {
 /* Start anvil (anvil: as bench_anvil_start's path; unpinned), deploy the
  * market (contracts-abi/Market.bin of the checkout of argv0), then the
  * gateway sluiced_exe on data_dir pinned to cpu, following the chain with
- * --confirmations and --poll-ms. Returns 0 with *p set (bench_paid_stop
- * ends it); on failure -1 with f set and what had started stopped. */
+ * --confirmations and --poll-ms, plus the NULL-terminated extra flags
+ * (at most 16; may be NULL). Returns 0 with *p set (bench_paid_stop ends
+ * it); on failure -1 with f set and what had started stopped. */
 int bench_paid_start(struct bench_paid *p, const char *sluiced_exe,
                      const char *anvil, const char *argv0,
                      const char *data_dir, const char *tmp, int cpu,
                      uint64_t confirmations, uint64_t poll_ms,
-                     struct fault *f) __attribute__((warn_unused_result));
+                     const char *const *extra, struct fault *f)
+    __attribute__((warn_unused_result));
 
 /* Stop p's gateway, client and anvil; p may be zeroed or stopped already.
  * Returns as bench_sluiced_stop (0 when sluiced exited 0 by itself). */

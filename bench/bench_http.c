@@ -222,26 +222,26 @@ static double bench_ru_cpu(const struct rusage *ru)
            (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
 }
 
-int bench_proc_wait(pid_t pid, double timeout_s, int *status, double *cpu_s,
-                    struct fault *f)
+int bench_proc_wait_ru(pid_t pid, double timeout_s, int *status,
+                       struct rusage *ru, struct fault *f)
 {
     double end = bench_now() + timeout_s;
-    struct rusage ru;
+    struct rusage u;
     int st = 0;
     pid_t w;
 
     if (status != NULL)
         *status = 0;
-    if (cpu_s != NULL)
-        *cpu_s = 0;
+    if (ru != NULL)
+        memset(ru, 0, sizeof *ru);
     for (;;) {
-        w = wait4(pid, &st, WNOHANG, &ru);
+        w = wait4(pid, &st, WNOHANG, &u);
         if (w == pid) {
             bench_proc_unregister(pid);
             if (status != NULL)
                 *status = st;
-            if (cpu_s != NULL)
-                *cpu_s = bench_ru_cpu(&ru);
+            if (ru != NULL)
+                *ru = u;
             return 0;
         }
         if (w < 0 && errno != EINTR)
@@ -251,6 +251,17 @@ int bench_proc_wait(pid_t pid, double timeout_s, int *status, double *cpu_s,
             return 1;
         bench_sleep_ms(5);
     }
+}
+
+int bench_proc_wait(pid_t pid, double timeout_s, int *status, double *cpu_s,
+                    struct fault *f)
+{
+    struct rusage ru;
+    int rc = bench_proc_wait_ru(pid, timeout_s, status, &ru, f);
+
+    if (cpu_s != NULL)
+        *cpu_s = rc == 0 ? bench_ru_cpu(&ru) : 0;
+    return rc;
 }
 
 int bench_proc_stop(pid_t pid, double grace_s)
@@ -740,27 +751,34 @@ int bench_sluiced_stop(struct bench_sluiced *s)
     return -1;
 }
 
-int bench_sluiced_find(char *out, size_t cap, const char *path,
-                       const char *argv0, struct fault *f)
+int bench_exe_find(char *out, size_t cap, const char *path, const char *env,
+                   const char *argv0, const char *rel, const char *flag,
+                   struct fault *f)
 {
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
 
-    if (path == NULL && getenv("SLUICED") != NULL &&
-        getenv("SLUICED")[0] != '\0')
-        path = getenv("SLUICED");
+    if (path == NULL && getenv(env) != NULL && getenv(env)[0] != '\0')
+        path = getenv(env);
     if (path != NULL) {
         snprintf(out, cap, "%s", path);
     } else {
         if (slash != NULL)
-            snprintf(out, cap, "%.*s/../build/sluiced", (int)(slash - argv0),
-                     argv0);
+            snprintf(out, cap, "%.*s/../%s", (int)(slash - argv0), argv0,
+                     rel);
         if (slash == NULL || access(out, X_OK) != 0)
-            snprintf(out, cap, "build/sluiced");
+            snprintf(out, cap, "%s", rel);
     }
     if (access(out, X_OK) != 0)
-        return fault_set(f, FAULT_INVALID, "sluiced", "%s is not an "
-                         "executable (make all, or give --sluiced)", out);
+        return fault_set(f, FAULT_INVALID, flag, "%s is not an executable "
+                         "(make all, or give --%s)", out, flag);
     return 0;
+}
+
+int bench_sluiced_find(char *out, size_t cap, const char *path,
+                       const char *argv0, struct fault *f)
+{
+    return bench_exe_find(out, cap, path, "SLUICED", argv0, "build/sluiced",
+                          "sluiced", f);
 }
 
 /* ---- wrk ------------------------------------------------------------ */

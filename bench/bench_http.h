@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "bench/bench_util.h"
@@ -76,6 +77,13 @@ int bench_proc_fork(pid_t *pid, int (*fn)(void *arg), void *arg, int cpu,
  * (bench_interrupted); -1 with f set when pid is not our child. */
 int bench_proc_wait(pid_t pid, double timeout_s, int *status, double *cpu_s,
                     struct fault *f) __attribute__((warn_unused_result));
+
+/* As bench_proc_wait, with the child's resource usage (wait4's: ru_maxrss
+ * is its peak resident set in KiB) in *ru (may be NULL; zeroed unless it
+ * returns 0) instead of its CPU seconds. */
+int bench_proc_wait_ru(pid_t pid, double timeout_s, int *status,
+                       struct rusage *ru, struct fault *f)
+    __attribute__((warn_unused_result));
 
 /* Stop child pid: SIGTERM, up to grace_s seconds, then SIGKILL; reap and
  * unregister it. Returns its wait status, or -1 when it was not ours. pid
@@ -175,6 +183,15 @@ int bench_sluiced_stop(struct bench_sluiced *s);
 int bench_sluiced_find(char *out, size_t cap, const char *path,
                        const char *argv0, struct fault *f)
     __attribute__((warn_unused_result));
+
+/* Find a program of the checkout as bench_sluiced_find finds sluiced: path
+ * when given, else $<env> when set, else argv0/../<rel>, else ./<rel>
+ * (rel e.g. "build/sluice"); flag names the benchmark's flag for it in
+ * the message. Returns 0 with out set, or -1 with f set when it is not
+ * executable. */
+int bench_exe_find(char *out, size_t cap, const char *path, const char *env,
+                   const char *argv0, const char *rel, const char *flag,
+                   struct fault *f) __attribute__((warn_unused_result));
 
 /* ---- wrk ------------------------------------------------------------ */
 

@@ -13,6 +13,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include "lib/aead.h"
+#include "lib/secret.h"
+#include "storage/chunkobj.h"
 
 /* ---- flags ---------------------------------------------------------- */
 
@@ -575,4 +580,152 @@ int bench_child_run(bench_child_fn fn, void *arg, void *out, size_t outlen,
         return fault_set(f, FAULT_INTERNAL, NULL, "the child failed (exit "
                                                   "%d)", WEXITSTATUS(status));
     return 0;
+}
+
+/* ---- comparing files ------------------------------------------------ */
+
+/* Read up to cap bytes of fd into buf (short only at the end). */
+static int bench_read_full(int fd, uint8_t *buf, size_t cap, size_t *got,
+                           const char *path, struct fault *f)
+{
+    *got = 0;
+    while (*got < cap) {
+        ssize_t r = read(fd, buf + *got, cap - *got);
+        if (r < 0 && errno == EINTR && !bench_interrupted())
+            continue;
+        if (r < 0)
+            return fault_set(f, FAULT_IO, NULL, "reading %s failed: %s", path,
+                             bench_interrupted() ? "interrupted"
+                                                 : strerror(errno));
+        if (r == 0)
+            break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
+int bench_file_compare(const char *a, const char *b, uint64_t *size,
+                       struct fault *f)
+{
+    enum { BUF = 1 << 20 };
+    uint8_t *ba = malloc(BUF), *bb = malloc(BUF);
+    uint64_t off = 0;
+    size_t na, nb, i;
+    int fa = -1, fb = -1;
+    int rv = -1;
+
+    *size = 0;
+    if (ba == NULL || bb == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    fa = open(a, O_RDONLY | O_CLOEXEC);
+    fb = open(b, O_RDONLY | O_CLOEXEC);
+    if (fa < 0 || fb < 0) {
+        fault_set(f, FAULT_IO, NULL, "cannot open %s: %s", fa < 0 ? a : b,
+                  strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        if (bench_read_full(fa, ba, BUF, &na, a, f) < 0 ||
+            bench_read_full(fb, bb, BUF, &nb, b, f) < 0)
+            goto done;
+        if (na != nb || memcmp(ba, bb, na) != 0) {
+            for (i = 0; i < na && i < nb && ba[i] == bb[i]; i++)
+                ;
+            *size = off + i;
+            fault_set(f, FAULT_CORRUPT, NULL, "%s and %s differ at byte "
+                      "%llu (%s ends first)", a, b,
+                      (unsigned long long)*size,
+                      i == na && na < nb ? a : i == nb && nb < na ? b
+                                                                : "neither");
+            rv = 1;
+            goto done;
+        }
+        off += na;
+        if (na < BUF)
+            break;
+    }
+    *size = off;
+    rv = 0;
+done:
+    if (fa >= 0)
+        close(fa);
+    if (fb >= 0)
+        close(fb);
+    free(ba);
+    free(bb);
+    return rv;
+}
+
+/* ---- the AES-GCM + inflate limit ------------------------------------ */
+
+int bench_objects_open(const struct bench_object *v, size_t n, size_t first,
+                       size_t step, const uint8_t dataset_id[32],
+                       uint8_t *payload, uint8_t *plain, uint64_t *bytes,
+                       struct fault *f)
+{
+    uint8_t aad[CHUNKOBJ_HEADER_LEN + 32];
+    struct chunkobj_header h;
+    z_stream zs;
+    size_t i;
+    int rv = -1;
+
+    *bytes = 0;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit(&zs) != Z_OK)
+        return fault_set(f, FAULT_INTERNAL, NULL, "inflateInit failed");
+    for (i = first; i < n; i += step) {
+        const struct bench_object *o = &v[i];
+        size_t clen;
+
+        if (bench_interrupted()) {
+            fault_set(f, FAULT_IO, NULL, "interrupted");
+            goto done;
+        }
+        if (chunkobj_parse_header(&h, o->data, o->len, f) < 0)
+            goto done;
+        clen = o->len - CHUNKOBJ_OVERHEAD;
+        memcpy(aad, o->data, CHUNKOBJ_HEADER_LEN);
+        memcpy(aad + CHUNKOBJ_HEADER_LEN, dataset_id, 32);
+        if (aead_open(payload, o->ck, h.nonce, aad, sizeof aad,
+                      o->data + CHUNKOBJ_HEADER_LEN, clen + AEAD_TAG_LEN,
+                      f) < 0)
+            goto done;
+        if ((h.flags & CHUNKOBJ_FLAG_ZLIB) == 0) {
+            memcpy(plain, payload, clen);
+            *bytes += clen;
+            continue;
+        }
+        if (inflateReset(&zs) != Z_OK) {
+            fault_set(f, FAULT_INTERNAL, NULL, "inflateReset failed");
+            goto done;
+        }
+        zs.next_in = payload;
+        zs.avail_in = (uInt)clen;
+        zs.next_out = plain;
+        zs.avail_out = (uInt)h.plain_len;
+        if (inflate(&zs, Z_FINISH) != Z_STREAM_END ||
+            zs.total_out != h.plain_len) {
+            fault_set(f, FAULT_CORRUPT, NULL, "chunk %llu does not inflate",
+                      (unsigned long long)o->index);
+            goto done;
+        }
+        *bytes += h.plain_len;
+    }
+    rv = 0;
+done:
+    inflateEnd(&zs);
+    return rv;
+}
+
+void bench_objects_free(struct bench_object *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; v != NULL && i < n; i++) {
+        secret_wipe(v[i].ck, sizeof v[i].ck);
+        free(v[i].data);
+    }
+    free(v);
 }

@@ -111,6 +111,41 @@ int bench_child_run(bench_child_fn fn, void *arg, void *out, size_t outlen,
                     long *maxrss_kib, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Compare the files a and b byte for byte. Returns 0 when they are equal
+ * (*size their length); 1 when they differ, with *size the offset of the
+ * first byte that does (the shorter one's length when one is a prefix of
+ * the other) and f saying so; -1 with f set when one cannot be read. */
+int bench_file_compare(const char *a, const char *b, uint64_t *size,
+                       struct fault *f) __attribute__((warn_unused_result));
+
+/* ---- the AES-GCM + inflate limit (bench/read, bench/story) ----------- */
+
+/* A stored chunk object (DESIGN.md 3.4), in memory, with its chunk key. */
+struct bench_object {
+    uint8_t *data;     /* the whole object: header, ciphertext, tag */
+    size_t len;
+    uint64_t index;
+    uint8_t ck[32];
+};
+
+/* Open every step-th object of v[0..n), from v[first] on (AES-256-GCM
+ * under its chunk key, AAD its 36-byte header and dataset_id), and inflate
+ * it when it is compressed (one z_stream, reset per object), into payload
+ * and plain: buffers at least as large as the largest object and the
+ * largest plaintext. Nothing else: no reading, no hashing, no allocation
+ * per object. This is the limit of reading a data-set back. Returns 0 with
+ * *bytes the plaintext bytes made; on failure -1 with f set (an object
+ * that does not open or inflate to its length, or FAULT_IO "interrupted"
+ * when bench_interrupted() became true). */
+int bench_objects_open(const struct bench_object *v, size_t n, size_t first,
+                       size_t step, const uint8_t dataset_id[32],
+                       uint8_t *payload, uint8_t *plain, uint64_t *bytes,
+                       struct fault *f) __attribute__((warn_unused_result));
+
+/* Wipe the keys of v[0..n), free each object's data and v itself. v may be
+ * NULL. */
+void bench_objects_free(struct bench_object *v, size_t n);
+
 /* Return 10^6-byte units per second for bytes moved in secs (0 if secs is
  * not positive). */
 double bench_mbps(uint64_t bytes, double secs);

@@ -300,7 +300,8 @@ int main(int argc, char **argv)
                               "\"per_chunk\":\"2\"}",
                               &f) < 0 ||
         bench_paid_start(&paid, exe, o.anvil, argv[0], data_dir, tmp,
-                         BENCH_CPU_ANY, o.confirmations, o.poll_ms, &f) < 0)
+                         BENCH_CPU_ANY, o.confirmations, o.poll_ms, NULL,
+                         &f) < 0)
         goto done;
     printf("data-set %s (%zu chunks), market %s\n", ds.id_text, ds.nobjects,
            paid.chain.market_text);

@@ -656,7 +656,7 @@ int main(int argc, char **argv)
      * confirmation, a poll a second). */
     if (bench_paid_start(&paid, exe, o.anvil, argv[0], data_dir, tmp,
                          o.server_cpus == 1 ? CPU_SERVER : BENCH_CPU_ANY, 1,
-                         1000, &f) < 0)
+                         1000, NULL, &f) < 0)
         goto done;
     /* The worker's balance: a real purchase, credited by the follower. */
     t0 = bench_now();

@@ -21,13 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "bench/bench_util.h"
-#include "lib/aead.h"
 #include "lib/log.h"
 #include "lib/secret.h"
-#include "storage/chunkobj.h"
 #include "storage/ingest.h"
 #include "storage/reader.h"
 #include "storage/store.h"
@@ -101,17 +98,10 @@ static int discard_write(void *arg, const uint8_t *data, size_t len,
 
 /* ---- the limit's objects -------------------------------------------- */
 
-struct object {
-    uint8_t *data;
-    size_t len;
-    uint64_t index;
-    uint8_t ck[32];
-};
-
 struct objects {
     struct store *st;
     const struct catalog_dataset *d;
-    struct object *v;
+    struct bench_object *v;
     size_t n, cap;
     size_t max_plain, max_payload;
 };
@@ -120,11 +110,11 @@ static int load_object(void *arg, const struct catalog_chunk *c,
                        struct fault *f)
 {
     struct objects *os = arg;
-    struct object *o;
+    struct bench_object *o;
 
     if (os->n == os->cap) {
         size_t cap = os->cap ? 2 * os->cap : 256;
-        struct object *v = realloc(os->v, cap * sizeof *v);
+        struct bench_object *v = realloc(os->v, cap * sizeof *v);
         if (v == NULL)
             return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         os->v = v;
@@ -148,72 +138,8 @@ static int load_object(void *arg, const struct catalog_chunk *c,
 
 static void objects_free(struct objects *os)
 {
-    size_t i;
-
-    for (i = 0; i < os->n; i++) {
-        secret_wipe(os->v[i].ck, sizeof os->v[i].ck);
-        free(os->v[i].data);
-    }
-    free(os->v);
+    bench_objects_free(os->v, os->n);
     memset(os, 0, sizeof *os);
-}
-
-/* Open and inflate every object; the time of that alone. */
-static int limit_run(const struct objects *os, const uint8_t id[32],
-                     uint8_t *payload, uint8_t *plain, uint64_t *bytes,
-                     struct fault *f)
-{
-    uint8_t aad[CHUNKOBJ_HEADER_LEN + 32];
-    struct chunkobj_header h;
-    z_stream zs;
-    size_t i;
-    int rv = -1;
-
-    *bytes = 0;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit(&zs) != Z_OK)
-        return fault_set(f, FAULT_INTERNAL, NULL, "inflateInit failed");
-    for (i = 0; i < os->n; i++) {
-        const struct object *o = &os->v[i];
-        size_t clen = o->len - CHUNKOBJ_OVERHEAD;
-
-        if (bench_interrupted()) {
-            fault_set(f, FAULT_IO, NULL, "interrupted");
-            goto done;
-        }
-        if (chunkobj_parse_header(&h, o->data, o->len, f) < 0)
-            goto done;
-        memcpy(aad, o->data, CHUNKOBJ_HEADER_LEN);
-        memcpy(aad + CHUNKOBJ_HEADER_LEN, id, 32);
-        if (aead_open(payload, o->ck, h.nonce, aad, sizeof aad,
-                      o->data + CHUNKOBJ_HEADER_LEN, clen + AEAD_TAG_LEN,
-                      f) < 0)
-            goto done;
-        if ((h.flags & CHUNKOBJ_FLAG_ZLIB) == 0) {
-            memcpy(plain, payload, clen);
-            *bytes += clen;
-            continue;
-        }
-        if (inflateReset(&zs) != Z_OK) {
-            fault_set(f, FAULT_INTERNAL, NULL, "inflateReset failed");
-            goto done;
-        }
-        zs.next_in = payload;
-        zs.avail_in = (uInt)clen;
-        zs.next_out = plain;
-        zs.avail_out = (uInt)h.plain_len;
-        if (inflate(&zs, Z_FINISH) != Z_STREAM_END ||
-            zs.total_out != h.plain_len) {
-            fault_set(f, FAULT_CORRUPT, NULL, "chunk %llu does not inflate",
-                      (unsigned long long)o->index);
-            goto done;
-        }
-        *bytes += h.plain_len;
-    }
-    rv = 0;
-done:
-    inflateEnd(&zs);
-    return rv;
 }
 
 /* ---- the runs ------------------------------------------------------- */
@@ -378,7 +304,8 @@ int main(int argc, char **argv)
             t0 = bench_now();
             c0 = bench_cpu_now();
             if (k == K_LIMIT)
-                rc = limit_run(&os, id, payload, plain, &bytes, &f);
+                rc = bench_objects_open(os.v, os.n, 0, 1, id, payload, plain,
+                                        &bytes, &f);
             else if (k == K_EXPORT)
                 rc = reader_export(st, id, discard_write, &bytes, &f);
             else
