@@ -247,7 +247,9 @@ def main():
     undo = {4: ["DROP TABLE dataset_published_parts"],
             5: ["DROP INDEX datasets_owner_state",
                 "ALTER TABLE datasets DROP COLUMN touched_at"],
-            6: ["DROP INDEX chunks_first_row", "DROP TABLE price_history"]}
+            6: ["DROP INDEX chunks_first_row", "DROP TABLE price_history"],
+            7: ["DROP INDEX datasets_list_newest", "DROP INDEX datasets_list_name",
+                "DROP INDEX datasets_list_price", "DROP INDEX datasets_list_size"]}
     (v,) = db.execute("PRAGMA user_version").fetchone()
     t.check(v <= max(undo), "schema %d: teach this test to undo the "
             "migrations after %d" % (v, max(undo)))

@@ -179,6 +179,7 @@ static void test_migration_2_totals(void **state)
         "ALTER TABLE balances DROP COLUMN credited_total",
         "ALTER TABLE balances DROP COLUMN spent_total",
         "ALTER TABLE balances DROP COLUMN pass_expires",
+        "ALTER TABLE request_nonces DROP COLUMN retry_after",
         "UPDATE ledger_schema SET version = 1",
         "INSERT INTO balances (worker, dataset_id, units, owed_units) "
         "VALUES (x'0000000000000000000000000000000000000001', "
