@@ -87,10 +87,6 @@ static int datasets_view_price_step(void *arg, int64_t at, const char *price,
     return 0;
 }
 
-/* The prices a view shows: the last ones, so that an owner who changes
- * the price all day does not grow every reader's view without bound. */
-#define DATASETS_VIEW_PRICES 20
-
 /* The last prices the data-set has had, oldest first: a change applies
  * to later queries only, and a buyer can see when it came. */
 static json_t *datasets_view_price_history(struct gw_ctx *c,

@@ -246,7 +246,11 @@ struct hq_job {
     int wrap;                    /* the account looked able to pay */
     const uint8_t *mk;           /* the store's master key (never moves) */
     secp256k1_pubkey signer_pub;
-    json_t *keys;                /* the wrap, once made */
+    json_t *cols;                /* the columns, read on the loop */
+    /* Once wrapped: the middle of the answer, "columns":...,"chunks":...,
+     * "keys":..., serialized off the loop (only the receipt and the
+     * amounts are left for the group commit). */
+    char *middle;
 };
 
 static void hq_job_free(void *state)
@@ -254,7 +258,8 @@ static void hq_job_free(void *state)
     struct hq_job *j = state;
 
     hq_clear(&j->h);
-    json_decref(j->keys);
+    json_decref(j->cols);
+    free(j->middle);
     free(j);
 }
 
@@ -332,18 +337,47 @@ static json_t *hq_chunks(const struct hq *h)
     return a;
 }
 
+/* The middle of the answer (see struct hq_job): the keys wrapped, the
+ * chunks and the columns as JSON text. Pure computation on the job (any
+ * thread). Returns the text (free it), or NULL with f set. */
+static char *hq_middle(const struct hq_job *j, struct fault *f)
+{
+    json_t *keys, *chunks, *doc;
+    char *text, *middle = NULL;
+    size_t len;
+
+    if ((keys = hq_keys(j, f)) == NULL)
+        return NULL;
+    chunks = hq_chunks(&j->h);
+    doc = json_pack("{s:O, s:o, s:o}", "columns", j->cols, "chunks", chunks,
+                    "keys", keys);
+    text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII)
+                       : NULL;
+    json_decref(doc);
+    /* The object without its braces: {"columns":...} -> "columns":... */
+    if (text != NULL && (len = strlen(text)) >= 2 &&
+        (middle = strndup(text + 1, len - 2)) == NULL)
+        middle = NULL;
+    free(text);
+    if (middle == NULL)
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    return middle;
+}
+
 /* In the group commit: take the cost from the signer's account, append
- * the audit entry, and answer with the keys and the signed receipt. */
+ * the audit entry, and answer with the keys and the signed receipt. The
+ * answer is put together as text: its middle was serialized off the loop
+ * (hq_middle), and only what the release decides is added here. */
 static int hq_release(struct gw_ctx *c)
 {
     struct hq_job *j = c->work_state;
     struct hq *h = &j->h;
     struct ledger_release r;
     uint64_t *idx = NULL;
-    json_t *doc = NULL, *cols = NULL, *chunks = NULL, *receipt = NULL;
-    char qid[35];
+    json_t *receipt = NULL;
+    char qid[35], *rtext = NULL, *out = NULL;
     size_t i;
-    int rv = -1;
+    int n, rv = -1;
 
     memset(&r, 0, sizeof r);
     if (h->qt.touched.n > 0) {
@@ -371,45 +405,46 @@ static int hq_release(struct gw_ctx *c)
             hq_payment_required(c, h);
         goto done;
     }
-    /* Paid, yet no keys: the account did not look able to pay when the
-     * query was prepared, and was credited since. Wrap them now. */
-    if (j->keys == NULL && (j->keys = hq_keys(j, &c->fault)) == NULL)
+    /* Paid, yet nothing wrapped: the account did not look able to pay
+     * when the query was prepared, and was credited since. Wrap now. */
+    if (j->middle == NULL && (j->middle = hq_middle(j, &c->fault)) == NULL)
         goto done;
     if (hex_encode_0x(qid, sizeof qid, r.query_id, sizeof r.query_id) < 0)
-        goto oom;
-    cols = datasets_view_columns(c, &h->d);
-    chunks = hq_chunks(h);
-    if (cols == NULL || chunks == NULL)
         goto oom;
     receipt = hq_receipt(c, &r);
     if (receipt == NULL)
         goto done;
-    doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:O, s:o}", "query_id", qid,
-                    "cost", hq_units(r.cost), "balance_after",
-                    hq_units(r.balance_after), "columns", cols, "chunks",
-                    chunks, "keys", j->keys, "receipt", receipt);
-    cols = chunks = receipt = NULL; /* json_pack took them */
-    if (doc == NULL)
+    rtext = json_dumps(receipt, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (rtext == NULL)
         goto oom;
-    rv = gw_reply_json(c, 200, doc, NULL);
+    /* The fields and their order as the answer always had them. */
+    n = asprintf(&out, "{\"query_id\":\"%s\",\"cost\":\"%" PRIu64
+                 "\",\"balance_after\":\"%" PRIu64 "\",%s,\"receipt\":%s}",
+                 qid, r.cost, r.balance_after, j->middle, rtext);
+    if (n < 0) {
+        out = NULL;
+        goto oom;
+    }
+    rv = gw_reply_bytes(c, 200, "application/json", NULL,
+                        (const uint8_t *)out, (size_t)n);
     goto done;
 oom:
     fault_set(&c->fault, FAULT_INTERNAL, NULL, "out of memory");
 done:
-    json_decref(cols);
-    json_decref(chunks);
     json_decref(receipt);
+    free(rtext);
+    free(out);
     free(r.text);
     free(idx);
     return rv;
 }
 
-/* On a CPU thread: wrap the keys. */
+/* On a CPU thread: wrap the keys, and serialize the answer's middle. */
 static void hq_wrap(struct gw_ctx *c)
 {
     struct hq_job *j = c->work_state;
 
-    j->keys = hq_keys(j, &c->fault);
+    j->middle = hq_middle(j, &c->fault);
 }
 
 /* Back on the loop: into the group commit, unless the wrap failed. */
@@ -417,7 +452,7 @@ static int hq_wrapped(struct gw_ctx *c)
 {
     struct hq_job *j = c->work_state;
 
-    if (j->keys == NULL)
+    if (j->middle == NULL)
         return -1;
     return gw_batch(c, hq_release);
 }
@@ -470,6 +505,9 @@ int h_query(struct gw_ctx *c)
         return -1;
     j->mk = c->gw->store->mk;
     j->signer_pub = c->signer_pub;
+    /* Read here, on the loop: the CPU thread touches no database. */
+    if ((j->cols = datasets_view_columns(c, &j->h.d)) == NULL)
+        return -1;
     if (!hq_looks_paid(c, &j->h))
         return gw_batch(c, hq_release); /* bound for a 402: no wrap */
     return gw_offload_cpu(c, hq_wrap, hq_wrapped);

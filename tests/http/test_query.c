@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include "gateway/datasets_view.h"
 #include "gateway/gateway.h"
 #include "lib/base64.h"
 #include "lib/ethsig.h"
@@ -942,7 +943,7 @@ static void test_price_change(void **state)
     struct gwtest_resp r;
     struct gwtest_sig s;
     struct ethkey k;
-    char target[160], body[64];
+    char target[160], body[64], first[16];
     uint64_t old_cost;
     json_t *a;
 
@@ -979,7 +980,8 @@ static void test_price_change(void **state)
     json_decref(a);
     gwtest_resp_clear(&r);
     /* Back to the first plan for the other tests, after 24 more changes:
-     * the view shows the last 20 prices, the current one last. */
+     * the view shows the last DATASETS_VIEW_PRICES, the current one
+     * last. */
     {
         int i;
         for (i = 0; i < 24; i++) {
@@ -993,15 +995,18 @@ static void test_price_change(void **state)
             gwtest_resp_clear(&r);
         }
     }
+    /* The oldest shown: 24 changes (30 to 53), then PLAN. */
+    snprintf(first, sizeof first, "%d", 30 + 24 - (DATASETS_VIEW_PRICES - 1));
     s = (struct gwtest_sig){0};
     gwtest_signed(&fx->t, &fx->owner, "PUT", target, PLAN, &s, &r);
     want(&r, 200, NULL, "old price again");
     a = body_json(&r);
-    assert_int_equal(json_array_size(json_object_get(a, "price_history")), 20);
+    assert_int_equal(json_array_size(json_object_get(a, "price_history")),
+                     DATASETS_VIEW_PRICES);
     assert_string_equal(
         json_string_value(json_object_get(
             json_object_get(json_array_get(json_object_get(a, "price_history"),
-                                           19),
+                                           DATASETS_VIEW_PRICES - 1),
                             "price"),
             "per_query")),
         "10");
@@ -1011,7 +1016,7 @@ static void test_price_change(void **state)
                                            0),
                             "price"),
             "per_query")),
-        "35");
+        first);
     json_decref(a);
     gwtest_resp_clear(&r);
     ethkey_wipe(&k);
