@@ -562,11 +562,18 @@ static void conns_on_admit(evutil_socket_t fd, short what, void *arg)
     struct gate_refusal r;
     char detail[96];
     uint8_t key[16];
+    int one = 1;
 
     (void)fd;
     (void)what;
     if (e->gate == NULL || e->addr != NULL)
         return;
+    /* Answers go out as soon as they are written: with Nagle's algorithm
+     * the last small segment of an answer waited for the ACK of the one
+     * before, which the client delays by up to 40 ms (an object fetched
+     * at a time took ~28 ms on loopback; bench/story). */
+    (void)setsockopt(bufferevent_getfd(e->under), IPPROTO_TCP, TCP_NODELAY,
+                     &one, sizeof one);
     if (conns_peer_key(bufferevent_getfd(e->under), key) < 0)
         return;
     e->addr = conns_addr_take(c, key);
