@@ -12,6 +12,7 @@
 #include "lib/jsonv.h"
 #include "lib/keywrap.h"
 #include "lib/secret.h"
+#include "lib/textbuf.h"
 #include "storage/chunkobj.h"
 #include "storage/objstore.h"
 
@@ -76,41 +77,7 @@ struct worker_query {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-struct worker_buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void worker_put(struct worker_buf *b, const char *text, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, text, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void worker_puts(struct worker_buf *b, const char *text)
-{
-    worker_put(b, text, strlen(text));
-}
-
-/* Append text[0..n) as a JSON string; 0, or -1 when it is not UTF-8. */
-static int worker_put_json_string(struct worker_buf *b, const char *text,
+static int worker_put_json_string(struct textbuf *b, const char *text,
                                   size_t n)
 {
     json_t *s = json_stringn(text, n);
@@ -124,7 +91,7 @@ static int worker_put_json_string(struct worker_buf *b, const char *text,
         b->failed = 1;
         return 0;
     }
-    worker_puts(b, enc);
+    textbuf_puts(b, enc);
     free(enc);
     return 0;
 }
@@ -272,14 +239,14 @@ int worker_cond_parse(struct worker_cond *out, char *buf, size_t cap,
 int worker_body(char **out, size_t *len, const struct worker_select *sel,
                 struct fault *f)
 {
-    struct worker_buf b = {NULL, 0, 0, 0};
+    struct textbuf b = TEXTBUF_INIT;
     char num[48], field[48];
     const char *op;
     size_t i;
 
     *out = NULL;
     *len = 0;
-    worker_puts(&b, "{");
+    textbuf_puts(&b, "{");
     switch (sel->kind) {
     case WORKER_ROWS:
         if (sel->from > sel->to) {
@@ -290,12 +257,12 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                              (unsigned long long)sel->to);
         }
         snprintf(num, sizeof num, "%llu", (unsigned long long)sel->from);
-        worker_puts(&b, "\"rows\":{\"from\":");
-        worker_puts(&b, num);
+        textbuf_puts(&b, "\"rows\":{\"from\":");
+        textbuf_puts(&b, num);
         snprintf(num, sizeof num, "%llu", (unsigned long long)sel->to);
-        worker_puts(&b, ",\"to\":");
-        worker_puts(&b, num);
-        worker_puts(&b, "}");
+        textbuf_puts(&b, ",\"to\":");
+        textbuf_puts(&b, num);
+        textbuf_puts(&b, "}");
         break;
     case WORKER_WHERE:
         if (sel->nconds < 1 || sel->nconds > WORKER_WHERE_MAX) {
@@ -304,7 +271,7 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                              "a where holds 1 to %d conditions, not %zu",
                              WORKER_WHERE_MAX, sel->nconds);
         }
-        worker_puts(&b, "\"where\":[");
+        textbuf_puts(&b, "\"where\":[");
         for (i = 0; i < sel->nconds; i++) {
             const struct worker_cond *c = &sel->conds[i];
             op = worker_op_text(c->op);
@@ -315,7 +282,7 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                                  "condition %zu lacks its column, operator "
                                  "or value", i);
             }
-            worker_puts(&b, i > 0 ? ",[" : "[");
+            textbuf_puts(&b, i > 0 ? ",[" : "[");
             if (worker_put_json_string(&b, c->column, strlen(c->column)) <
                 0) {
                 free(b.p);
@@ -323,9 +290,9 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                                  "the column of condition %zu is not UTF-8",
                                  i);
             }
-            worker_puts(&b, ",\"");
-            worker_puts(&b, op);
-            worker_puts(&b, "\",");
+            textbuf_puts(&b, ",\"");
+            textbuf_puts(&b, op);
+            textbuf_puts(&b, "\",");
             if (c->number) {
                 if (!wrows_is_number(c->value, strlen(c->value))) {
                     free(b.p);
@@ -333,7 +300,7 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                                      "'%.60s' is not a JSON number",
                                      c->value);
                 }
-                worker_puts(&b, c->value);
+                textbuf_puts(&b, c->value);
             } else if (worker_put_json_string(&b, c->value,
                                               strlen(c->value)) < 0) {
                 free(b.p);
@@ -341,9 +308,9 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                                  "the value of condition %zu is not UTF-8",
                                  i);
             }
-            worker_puts(&b, "]");
+            textbuf_puts(&b, "]");
         }
-        worker_puts(&b, "]");
+        textbuf_puts(&b, "]");
         break;
     case WORKER_CHUNKS:
         if (sel->nchunks > WORKER_CHUNKS_MAX) {
@@ -352,16 +319,16 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                              "at most %d chunk indexes, not %zu",
                              WORKER_CHUNKS_MAX, sel->nchunks);
         }
-        worker_puts(&b, "\"chunks\":[");
+        textbuf_puts(&b, "\"chunks\":[");
         for (i = 0; i < sel->nchunks; i++) {
             snprintf(num, sizeof num, "%s%llu", i > 0 ? "," : "",
                      (unsigned long long)sel->chunks[i]);
-            worker_puts(&b, num);
+            textbuf_puts(&b, num);
         }
-        worker_puts(&b, "]");
+        textbuf_puts(&b, "]");
         break;
     case WORKER_ALL:
-        worker_puts(&b, "\"all\":true");
+        textbuf_puts(&b, "\"all\":true");
         break;
     default:
         free(b.p);
@@ -375,11 +342,11 @@ int worker_body(char **out, size_t *len, const struct worker_select *sel,
                              "max_cost '%.40s' is not a whole number of "
                              "units", sel->max_cost);
         }
-        worker_puts(&b, ",\"max_cost\":\"");
-        worker_puts(&b, sel->max_cost);
-        worker_puts(&b, "\"");
+        textbuf_puts(&b, ",\"max_cost\":\"");
+        textbuf_puts(&b, sel->max_cost);
+        textbuf_puts(&b, "\"");
     }
-    worker_puts(&b, "}");
+    textbuf_puts(&b, "}");
     if (b.failed) {
         free(b.p);
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
@@ -1202,32 +1169,32 @@ const struct worker_release *worker_query_release(const struct worker_query *q)
 int worker_header(const struct worker_query *q, char **out, size_t *len,
                   const char *eol, struct fault *f)
 {
-    struct worker_buf b = {NULL, 0, 0, 0};
+    struct textbuf b = TEXTBUF_INIT;
     const json_t *cols = json_object_get(q->view, "columns");
     const char *name;
     size_t i;
 
     *out = NULL;
     *len = 0;
-    worker_puts(&b, "");
+    textbuf_puts(&b, "");
     if (q->fmt == WROWS_CSV) {
         for (i = 0; i < json_array_size(cols); i++) {
             name = json_string_value(
                 json_object_get(json_array_get(cols, i), "name"));
             if (i > 0)
-                worker_puts(&b, ",");
+                textbuf_puts(&b, ",");
             if (strpbrk(name, ",\"\r\n") != NULL) {
                 const char *p;
-                worker_puts(&b, "\"");
+                textbuf_puts(&b, "\"");
                 for (p = name; *p != '\0'; p++)
-                    worker_put(&b, *p == '"' ? "\"\"" : p,
+                    textbuf_put(&b, *p == '"' ? "\"\"" : p,
                                *p == '"' ? 2 : 1);
-                worker_puts(&b, "\"");
+                textbuf_puts(&b, "\"");
             } else {
-                worker_puts(&b, name);
+                textbuf_puts(&b, name);
             }
         }
-        worker_puts(&b, eol);
+        textbuf_puts(&b, eol);
     }
     if (b.failed) {
         free(b.p);

@@ -9,6 +9,7 @@
 #include "lib/ethsig.h"
 #include "lib/hex.h"
 #include "lib/secret.h"
+#include "lib/textbuf.h"
 #include "lib/u256.h"
 
 #define WRECEIPT_LINES 13
@@ -30,54 +31,25 @@ int wreceipt_is_amount(const char *text)
            u256_parse_decimal(&v, text, n, NULL, NULL) == 0;
 }
 
-/* A growing text buffer. */
-struct wreceipt_buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void wreceipt_put(struct wreceipt_buf *b, const char *text, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, text, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void wreceipt_line(struct wreceipt_buf *b, const char *name,
+static void wreceipt_line(struct textbuf *b, const char *name,
                           const char *value)
 {
-    wreceipt_put(b, "\n", 1);
-    wreceipt_put(b, name, strlen(name));
-    wreceipt_put(b, ": ", 2);
-    wreceipt_put(b, value, strlen(value));
+    textbuf_put(b, "\n", 1);
+    textbuf_put(b, name, strlen(name));
+    textbuf_put(b, ": ", 2);
+    textbuf_put(b, value, strlen(value));
 }
 
 int wreceipt_text(char **out, size_t *len, const struct wreceipt_expect *e,
                   const struct wreceipt_fields *fl, struct fault *f)
 {
-    struct wreceipt_buf b = {NULL, 0, 0, 0};
+    struct textbuf b = TEXTBUF_INIT;
     char num[32], hex[80], addr[ETHADDR_TEXT_SIZE];
     size_t i;
 
     *out = NULL;
     *len = 0;
-    wreceipt_put(&b, WRECEIPT_FIRST_LINE, strlen(WRECEIPT_FIRST_LINE));
+    textbuf_put(&b, WRECEIPT_FIRST_LINE, strlen(WRECEIPT_FIRST_LINE));
     snprintf(num, sizeof num, "%llu", (unsigned long long)fl->index);
     wreceipt_line(&b, "index", num);
     if (hex_encode_0x(hex, sizeof hex, fl->prev, 32) < 0)
@@ -99,7 +71,7 @@ int wreceipt_text(char **out, size_t *len, const struct wreceipt_expect *e,
     for (i = 0; i < e->nchunks; i++) {
         snprintf(num, sizeof num, "%s%llu", i > 0 ? "," : "",
                  (unsigned long long)e->chunks[i]);
-        wreceipt_put(&b, num, strlen(num));
+        textbuf_put(&b, num, strlen(num));
     }
     wreceipt_line(&b, "cost", e->cost);
     wreceipt_line(&b, "balance_after", e->balance_after);
