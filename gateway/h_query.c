@@ -355,9 +355,8 @@ static char *hq_middle(const struct hq_job *j, struct fault *f)
                        : NULL;
     json_decref(doc);
     /* The object without its braces: {"columns":...} -> "columns":... */
-    if (text != NULL && (len = strlen(text)) >= 2 &&
-        (middle = strndup(text + 1, len - 2)) == NULL)
-        middle = NULL;
+    if (text != NULL && (len = strlen(text)) >= 2)
+        middle = strndup(text + 1, len - 2);
     free(text);
     if (middle == NULL)
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
