@@ -23,15 +23,15 @@ int datasets_view_load(struct gw_ctx *c, struct catalog_dataset *d,
 int datasets_view_is_owner(const struct gw_ctx *c,
                            const struct catalog_dataset *d);
 
-/* Return the JSON text of data-set d as GET shows it (malloc'd; the
- * preview is spliced in as stored, so numbers keep their exact text), or
- * NULL with c->fault set. */
 /* The prices a view shows: the last ones, so that an owner who changes
  * the price all day grows neither every reader's view nor the cost of
  * each change's answer (the view; bench/signed's PUT went from 6,200 to
  * 2,800 a second with 20 of them, each a plan read and rendered). */
 #define DATASETS_VIEW_PRICES 5
 
+/* Return the JSON text of data-set d as GET shows it (malloc'd; the
+ * preview is spliced in as stored, so numbers keep their exact text), or
+ * NULL with c->fault set. */
 char *datasets_view_render(struct gw_ctx *c, const struct catalog_dataset *d,
                            int with_preview);
 
