@@ -635,12 +635,22 @@ fail:
 int siwe_find_nonce(char out[SIWE_NONCE_MAX + 1], const char *text,
                     size_t len)
 {
+    struct siwe_message m;
+    struct fault f;
     const char *line, *v;
     size_t pos = 0, n, vn;
 
     out[0] = '\0';
     if (text == NULL || len > SIWE_MAX_LEN)
         return 0;
+    /* A message that parses names its nonce in its Nonce field: a
+     * statement is free text and may itself begin "Nonce: " (fuzz_siwe
+     * found one), so the first such line is only a guess for a message
+     * that does not parse. */
+    if (siwe_parse(&m, text, len, &f) == 0) {
+        siwe_copy(out, m.nonce, strlen(m.nonce));
+        return 1;
+    }
     while (siwe_line(text, len, &pos, &line, &n)) {
         if (!siwe_label(line, n, "Nonce: ", &v, &vn))
             continue;

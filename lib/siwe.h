@@ -64,10 +64,11 @@ struct siwe_message {
 int siwe_parse(struct siwe_message *out, const char *text, size_t len,
                struct fault *f) __attribute__((warn_unused_result));
 
-/* Find the nonce of text[0..len), a message that may not parse: the value
- * of its first line "Nonce: <8 to SIWE_NONCE_MAX letters and digits>"
- * (that line may end in CR). Returns 1 with out set, or 0 with out "" when
- * there is none. */
+/* Find the nonce of text[0..len), a message that may not parse: the
+ * nonce siwe_parse reads when it parses (its Nonce field, never a
+ * statement that begins "Nonce: "), else the value of its first line
+ * "Nonce: <8 to SIWE_NONCE_MAX letters and digits>" (that line may end in
+ * CR). Returns 1 with out set, or 0 with out "" when there is none. */
 int siwe_find_nonce(char out[SIWE_NONCE_MAX + 1], const char *text,
                     size_t len);
 

@@ -407,6 +407,22 @@ static void test_find_nonce(void **state)
                                      strlen("garbage\nNonce: " NONCE)),
                      1);
     assert_int_equal(siwe_find_nonce(n, "Nonce: short", 12), 0);
+    /* A statement that begins "Nonce: " is not the nonce of a message
+     * that parses (fuzz_siwe's find), valid or not as a nonce. */
+    {
+        static const char *const statements[] = {
+            "Nonce: abA sluice.", "Nonce: Zyxwvuts98765432",
+            "Nonce: " NONCE "x"};
+        char msg[1024];
+        size_t i;
+
+        for (i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+            snprintf(msg, sizeof msg, "%s%s\n\n%s\n\n%s%s", HEAD, ADDR,
+                     statements[i], TAIL, EXP);
+            assert_int_equal(siwe_find_nonce(n, msg, strlen(msg)), 1);
+            assert_string_equal(n, NONCE);
+        }
+    }
 }
 
 int main(void)
