@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 : "${SLUICED:?set SLUICED to the absolute path of the sluiced binary}"
 case ${SLUICE_BUILD:-build} in
-*asan* | *ubsan*)
+*asan* | *ubsan* | *sanitize*)
     export SLUICE_CHAIN_FAULT_SEEDS=${SLUICE_CHAIN_FAULT_SEEDS:-8}
     export SLUICE_CHAIN_GARBAGE_SEEDS=${SLUICE_CHAIN_GARBAGE_SEEDS:-2}
     ;;

@@ -10,6 +10,6 @@ set -eu
 cd "$(dirname "$0")/../.."
 : "${SLUICED:?set SLUICED to the absolute path of the sluiced binary}"
 case ${SLUICE_BUILD:-build} in
-*asan* | *ubsan*) export SLUICE_CHAIN_SEEDS=${SLUICE_CHAIN_SEEDS:-25} ;;
+*asan* | *ubsan* | *sanitize*) export SLUICE_CHAIN_SEEDS=${SLUICE_CHAIN_SEEDS:-25} ;;
 esac
 exec python3 tests/integration/test_chain_property.py plain

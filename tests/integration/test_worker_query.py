@@ -661,7 +661,13 @@ def main():
                 got.update(block)
         t.eq(got.hexdigest(), h.hexdigest(), "the big data-set's rows")
         t.step("  peak RSS of sluice query --all: %d KiB" % p.rss_kb)
-        t.check(p.rss_kb < 64 * 1024, "peak RSS %d KiB" % p.rss_kb)
+        if os.environ.get("SLUICE_SANITIZER") == "address":
+            # ASan's shadow memory and its allocator's caches and
+            # quarantine are in the RSS too: the bound is checked in the
+            # plain build, and by bench/story on 1 GiB.
+            t.step("  (under ASan: the RSS bound is not checked)")
+        else:
+            t.check(p.rss_kb < 64 * 1024, "peak RSS %d KiB" % p.rss_kb)
     t.finish()
 
 
