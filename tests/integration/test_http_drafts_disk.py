@@ -152,6 +152,10 @@ def main():
     r = c.signed(owner, "POST", "/v1/datasets/%s/publish" % ds)
     t.expect_json(r, 202, "publish again")
     sh.wait_published(t, c, owner, ds, what="publish again")
+    # The parts go just after the commit that publishes: a bounded wait.
+    deadline = time.monotonic() + 10
+    while on_disk(srv, ds) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
     t.eq(on_disk(srv, ds), None, "the folder of a published data-set")
 
     # -- kill -9 -------------------------------------------------------------
