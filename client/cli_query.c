@@ -27,6 +27,7 @@
 
 #include "client/cli.h"
 #include "client/ether.h"
+#include "client/outfile.h"
 #include "client/priceopt.h"
 #include "client/progress.h"
 #include "client/receipts.h"
@@ -717,17 +718,16 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     struct worker_stats st;
     struct worker_row run;
     char cache[KEYFILE_PATH_MAX], receipt[RECEIPTS_PATH_MAX];
-    char tmp[KEYFILE_PATH_MAX + 16], a[24], b[24];
+    char a[24], b[24];
     char *header = NULL;
     size_t hlen = 0;
     uint64_t rows;
-    FILE *out = stdout;
+    struct outfile *out = NULL;
     int r, header_done = 0, rv = -1;
 
     memset(&prog, 0, sizeof prog);
     prog.bar = isatty(2) &&
                ((o->out != NULL && strcmp(o->out, "-") != 0) || !isatty(1));
-    tmp[0] = '\0';
     if (cli_query_cache_dir(o, cache, sizeof cache, f) < 0)
         return -1;
     memset(&wo, 0, sizeof wo);
@@ -744,57 +744,33 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
                cli_query_keep(ctx, o, q, receipt, sizeof receipt, f) < 0) {
         goto done;
     }
-    if (o->out != NULL && strcmp(o->out, "-") != 0) {
-        if (snprintf(tmp, sizeof tmp, "%s.part", o->out) >= (int)sizeof tmp) {
-            tmp[0] = '\0';
-            fault_set(f, FAULT_INVALID, "-o", "the output path is too long");
-            goto done;
-        }
-        out = fopen(tmp, "wb");
-        if (out == NULL) {
-            fault_set(f, FAULT_IO, "-o", "cannot write %s: %s", tmp,
-                      strerror(errno));
-            tmp[0] = '\0';
-            out = stdout;
-            goto done;
-        }
-    }
+    if (outfile_open(&out, o->out, f) < 0)
+        goto done;
     while ((r = worker_next_run(q, &run, &rows, f)) == 1) {
         /* The header record, with the line end the first row has. */
         if (!header_done) {
             if (worker_header(q, &header, &hlen,
                               run.eol[0] != '\0' ? run.eol : "\n", f) < 0)
                 goto done;
-            if (hlen > 0 && fwrite(header, 1, hlen, out) != hlen)
-                goto write_failed;
+            if (outfile_write(out, header, hlen, f) < 0)
+                goto done;
             header_done = 1;
         }
-        if (fwrite(run.data, 1, run.len, out) != run.len)
-            goto write_failed;
+        if (outfile_write(out, run.data, run.len, f) < 0)
+            goto done;
     }
     if (r < 0)
         goto done;
     if (!header_done) {
         if (worker_header(q, &header, &hlen, "\n", f) < 0)
             goto done;
-        if (hlen > 0 && fwrite(header, 1, hlen, out) != hlen)
-            goto write_failed;
-    }
-    if (fflush(out) != 0 || (out != stdout && fsync(fileno(out)) < 0))
-        goto write_failed;
-    if (out != stdout) {
-        if (fclose(out) != 0) {
-            out = stdout;
-            goto write_failed;
-        }
-        out = stdout;
-        if (rename(tmp, o->out) < 0) {
-            fault_set(f, FAULT_IO, "-o", "cannot rename %s to %s: %s", tmp,
-                      o->out, strerror(errno));
+        if (outfile_write(out, header, hlen, f) < 0)
             goto done;
-        }
-        tmp[0] = '\0';
     }
+    r = outfile_commit(out, f);
+    out = NULL;
+    if (r < 0)
+        goto done;
     if (prog.on)
         progress_finish(&prog.p);
     worker_query_stats(q, &st);
@@ -820,17 +796,10 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     if (cache[0] != '\0' && !o->keep_cache)
         cli_query_uncache(cache, q);
     rv = 0;
-    goto done;
-write_failed:
-    fault_set(f, FAULT_IO, "-o", "cannot write the rows to %s: %s",
-              tmp[0] != '\0' ? tmp : "stdout", strerror(errno));
 done:
     if (prog.on && rv < 0)
         progress_finish(&prog.p);
-    if (out != stdout)
-        fclose(out);
-    if (tmp[0] != '\0')
-        unlink(tmp);
+    outfile_abort(out);
     if (rv < 0 && q != NULL) {
         /* Paid for and kept: say how to finish without paying again, in
          * the one line of the failure when it fits. */

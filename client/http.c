@@ -184,20 +184,19 @@ static int http_wait(int fd, short events, int timeout_ms, const char *what,
 
 /* Make sure conn has unread bytes. Returns 1, or 0 at the end of the
  * stream, or -1 with f set. */
-static int http_fill(struct http_conn *conn, struct fault *f)
+/* Receive at most cap bytes from the socket into dst, waiting up to the
+ * timeout for some. Returns the count (> 0), 0 when the peer closed, or -1
+ * with f set. */
+static ssize_t http_recv(struct http_conn *conn, uint8_t *dst, size_t cap,
+                         struct fault *f)
 {
     ssize_t n;
 
-    if (conn->pos < conn->len)
-        return 1;
-    conn->pos = 0;
-    conn->len = 0;
     for (;;) {
-        n = recv(conn->fd, conn->buf, sizeof conn->buf, MSG_DONTWAIT);
+        n = recv(conn->fd, dst, cap, MSG_DONTWAIT);
         if (n > 0) {
-            conn->len = (size_t)n;
             conn->got += (uint64_t)n;
-            return 1;
+            return n;
         }
         if (n == 0) {
             conn->closed = 1;
@@ -217,6 +216,21 @@ static int http_fill(struct http_conn *conn, struct fault *f)
                          "the connection to the gateway failed: %s",
                          strerror(errno));
     }
+}
+
+static int http_fill(struct http_conn *conn, struct fault *f)
+{
+    ssize_t n;
+
+    if (conn->pos < conn->len)
+        return 1;
+    conn->pos = 0;
+    conn->len = 0;
+    n = http_recv(conn, conn->buf, sizeof conn->buf, f);
+    if (n <= 0)
+        return (int)n;
+    conn->len = (size_t)n;
+    return 1;
 }
 
 /* Read one line (up to '\n', CR before it dropped) into out[0..cap),
@@ -267,13 +281,36 @@ static int http_read_body(struct http_conn *conn, uint8_t **body,
     uint64_t left = want;
     size_t take, need;
     uint8_t *nb;
+    ssize_t n;
     int r;
 
     if (exact && want > max - *len)
         return fault_set(f, FAULT_TOO_LARGE, NULL,
                          "the gateway's response body is larger than %zu "
                          "bytes", max);
+    /* A known length is room made once, not doubled into. */
+    if (exact && *len + (size_t)want + 1 > *cap) {
+        nb = realloc(*body, *len + (size_t)want + 1);
+        if (nb == NULL)
+            return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        *body = nb;
+        *cap = *len + (size_t)want + 1;
+    }
     while (left > 0) {
+        /* Nothing buffered and a large part to come: straight from the
+         * socket into the body, without the copy through conn's buffer. */
+        if (exact && conn->pos == conn->len && left >= sizeof conn->buf) {
+            n = http_recv(conn, *body + *len, (size_t)left, f);
+            if (n < 0)
+                return -1;
+            if (n == 0)
+                return fault_set(f, FAULT_UNAVAILABLE, NULL,
+                                 "the gateway closed the connection before "
+                                 "the end of the response body");
+            *len += (size_t)n;
+            left -= (uint64_t)n;
+            continue;
+        }
         r = http_fill(conn, f);
         if (r < 0)
             return -1;
@@ -498,9 +535,13 @@ static int http_read_chunked(struct http_response *out, struct http_conn *conn,
     return 0;
 }
 
-int http_read_response(struct http_response *out, struct http_conn *conn,
-                       int no_body, size_t max_head, size_t max_body,
-                       struct fault *f)
+/* http_read_response, reading the body into *spare (of *spare_cap bytes;
+ * taken over, *spare set to NULL) when it is not NULL. */
+static int http_read_response_into(struct http_response *out,
+                                   struct http_conn *conn, int no_body,
+                                   size_t max_head, size_t max_body,
+                                   uint8_t **spare, size_t *spare_cap,
+                                   struct fault *f)
 {
     const char *te, *conn_hdr;
     uint64_t length = 0;
@@ -543,12 +584,19 @@ int http_read_response(struct http_response *out, struct http_conn *conn,
     if (conn_hdr != NULL && out->minor == 0 &&
         http_list_has(conn_hdr, "keep-alive"))
         out->keep_alive = 1;
-    out->body = malloc(1);
-    if (out->body == NULL) {
-        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-        goto done;
+    if (spare != NULL && *spare != NULL && *spare_cap > 0) {
+        out->body = *spare;
+        cap = *spare_cap;
+        *spare = NULL;
+        *spare_cap = 0;
+    } else {
+        out->body = malloc(1);
+        if (out->body == NULL) {
+            fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+            goto done;
+        }
+        cap = 1;
     }
-    cap = 1;
     if (no_body || out->status == 204 || out->status == 304) {
         /* No body, whatever the headers say. */
     } else if (te != NULL) {
@@ -576,11 +624,20 @@ int http_read_response(struct http_response *out, struct http_conn *conn,
             goto done;
     }
     out->body[out->body_len] = '\0';
+    out->body_cap = cap;
     rv = 0;
 done:
     if (rv < 0)
         http_response_clear(out);
     return rv;
+}
+
+int http_read_response(struct http_response *out, struct http_conn *conn,
+                       int no_body, size_t max_head, size_t max_body,
+                       struct fault *f)
+{
+    return http_read_response_into(out, conn, no_body, max_head, max_body,
+                                   NULL, NULL, f);
 }
 
 const char *http_response_header(const struct http_response *r,
@@ -622,6 +679,25 @@ void http_client_close(struct http_client *c)
     c->conn.fd = -1;
     c->conn.pos = c->conn.len = 0;
     c->requests_on_conn = 0;
+}
+
+void http_client_keep_body(struct http_client *c, struct http_response *r)
+{
+    if (r->body != NULL && r->body_cap > c->spare_cap) {
+        free(c->spare);
+        c->spare = r->body;
+        c->spare_cap = r->body_cap;
+        r->body = NULL;
+    }
+    http_response_clear(r);
+}
+
+void http_client_free(struct http_client *c)
+{
+    http_client_close(c);
+    free(c->spare);
+    c->spare = NULL;
+    c->spare_cap = 0;
 }
 
 static int http_connect_one(const struct addrinfo *ai, int timeout_ms,
@@ -812,8 +888,10 @@ int http_client_request(struct http_client *c, struct http_response *resp,
         }
         /* Even when sending failed, the gateway may have answered (a 413
          * before the body was read): try to read that answer. */
-        if (http_read_response(resp, &c->conn, strcmp(method, "HEAD") == 0,
-                               c->max_head, c->max_body, f) == 0) {
+        if (http_read_response_into(resp, &c->conn,
+                                    strcmp(method, "HEAD") == 0, c->max_head,
+                                    c->max_body, &c->spare, &c->spare_cap,
+                                    f) == 0) {
             c->requests_on_conn++;
             if (!resp->keep_alive || sendf.kind != FAULT_NONE)
                 http_client_close(c);

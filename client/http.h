@@ -54,8 +54,9 @@ struct http_conn {
     int closed;   /* the peer closed or reset the connection */
 };
 
-/* One response. Strings point into head (malloc'd); body is malloc'd and
- * NUL-terminated (body[body_len] == 0) even when empty. */
+/* One response. Strings point into head (malloc'd); body is malloc'd
+ * (body_cap bytes) and NUL-terminated (body[body_len] == 0) even when
+ * empty. */
 struct http_response {
     int status;
     int minor;         /* HTTP/1.minor */
@@ -66,6 +67,7 @@ struct http_response {
     char *head;
     uint8_t *body;
     size_t body_len;
+    size_t body_cap;
     int keep_alive;    /* the connection may carry another request */
 };
 
@@ -87,6 +89,9 @@ struct http_client {
     struct http_conn conn;
     unsigned requests_on_conn; /* answered on the open connection */
     unsigned connects;         /* connections opened (for tests) */
+    uint8_t *spare;            /* a body buffer kept for the next response
+                                  (http_client_keep_body), or NULL */
+    size_t spare_cap;
 };
 
 /* Parse url: "http://" host [":" port] [path prefix], the host a name, an
@@ -104,6 +109,18 @@ void http_client_init(struct http_client *c, const struct http_url *url);
 
 /* Close c's connection if one is open. c stays usable. */
 void http_client_close(struct http_client *c);
+
+/* Close c's connection and free the body buffer it keeps. c stays usable
+ * (as after http_client_init). */
+void http_client_free(struct http_client *c);
+
+/* Clear r (an answer c gave), keeping its body's buffer in c when it is
+ * larger than the one c keeps, for the next response to read into: a
+ * client fetching many large bodies then allocates (and faults in) none
+ * after the first. The buffer is not wiped: use it for bodies that are
+ * not secret (chunk objects are ciphertext). Free it with
+ * http_client_free. */
+void http_client_keep_body(struct http_client *c, struct http_response *r);
 
 /* Send method target (target is sent as is: it must start with '/') with
  * the extra headers hdrs[0..nhdrs) and body[0..len) (a Content-Length is

@@ -20,10 +20,14 @@
 
 enum wfetch_slot_state { WFETCH_EMPTY = 0, WFETCH_READY, WFETCH_FAILED };
 
+/* Item k's plaintext is opened into slot k % window's buffer, which the
+ * slot keeps from item to item (wiped when the downloads stop), so that a
+ * query allocates and faults in no fresh memory per chunk. */
 struct wfetch_slot {
     enum wfetch_slot_state state;
-    uint8_t *plain;
-    size_t len;
+    uint8_t *buf;
+    size_t cap;
+    size_t len; /* of the plaintext in buf, when READY */
     struct fault fault;
 };
 
@@ -34,6 +38,9 @@ struct wfetch_thread {
     struct http_client gw;    /* the gateway's connection */
     struct http_client other; /* the last other server's */
     int other_set;
+    struct chunkobj_opener *opener;
+    uint8_t *cached;          /* the last object read from the cache */
+    size_t cached_cap;
 };
 
 struct wfetch {
@@ -44,7 +51,9 @@ struct wfetch {
     struct wfetch_config cfg;
     char *cache_dir;
     size_t next_claim; /* the next item a thread takes */
-    size_t next_take;  /* the next item the caller takes */
+    size_t next_take;  /* the next item the caller takes (or has taken,
+                          while lent) */
+    int lent;          /* the caller holds item next_take's buffer */
     struct wfetch_slot *slots; /* cfg.window of them: item k in k % window */
     int stop;
     struct wfetch_thread *threads;
@@ -70,12 +79,14 @@ int wfetch_cache_path(char *out, size_t cap, const char *dir,
 
 /* ---- the cache --------------------------------------------------------- */
 
-/* Read object item from the cache into *obj when a file of its name is
- * there and hashes to it; remove a file that does not. Returns 1 with
- * *obj (malloc'd), 0 when the cache does not hold it. */
-static int wfetch_cache_read(struct wfetch *w, const struct wfetch_item *it,
-                             uint8_t **obj)
+/* Read object item from the cache into t's buffer when a file of its
+ * name is there and hashes to it; remove a file that does not. Returns 1
+ * with *obj pointing into t->cached, 0 when the cache does not hold it. */
+static int wfetch_cache_read(struct wfetch_thread *t,
+                             const struct wfetch_item *it,
+                             const uint8_t **obj)
 {
+    struct wfetch *w = t->w;
     char path[4200];
     uint8_t digest[32], *buf = NULL;
     struct stat st;
@@ -92,7 +103,16 @@ static int wfetch_cache_read(struct wfetch *w, const struct wfetch_item *it,
         return 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
         (uint64_t)st.st_size == it->stored_bytes &&
-        (buf = malloc(it->stored_bytes > 0 ? it->stored_bytes : 1)) != NULL) {
+        t->cached_cap < it->stored_bytes + 1) {
+        free(t->cached);
+        t->cached_cap = 0;
+        t->cached = malloc((size_t)it->stored_bytes + 1);
+        if (t->cached != NULL)
+            t->cached_cap = (size_t)it->stored_bytes + 1;
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == it->stored_bytes &&
+        (buf = t->cached) != NULL) {
         while (got < it->stored_bytes) {
             r = read(fd, buf + got, it->stored_bytes - got);
             if (r < 0 && errno == EINTR)
@@ -108,7 +128,6 @@ static int wfetch_cache_read(struct wfetch *w, const struct wfetch_item *it,
     }
     close(fd);
     if (!ok) {
-        free(buf);
         /* Damaged or cut short: fetch it again and write it afresh. */
         unlink(path);
         return 0;
@@ -203,7 +222,7 @@ static int wfetch_route(struct wfetch_thread *t, const struct wfetch_item *it,
     if (!t->other_set || strcmp(t->other.url.host, u.host) != 0 ||
         strcmp(t->other.url.port, u.port) != 0) {
         if (t->other_set)
-            http_client_close(&t->other);
+            http_client_free(&t->other);
         http_client_init(&t->other, &u);
         if (w->cfg.timeout_ms > 0)
             t->other.conn.timeout_ms = w->cfg.timeout_ms;
@@ -213,16 +232,19 @@ static int wfetch_route(struct wfetch_thread *t, const struct wfetch_item *it,
     return 0;
 }
 
-/* GET item's object into *obj. Returns 0; on failure -1 with f set and
- * *retry 1 when asking again may help (the connection, a 5xx, a 429). */
+/* GET item's object into *r, from the connection *c. Returns 0 with the
+ * object in r->body (the caller gives r back: http_client_keep_body(*c,
+ * r)); on failure -1 with r cleared, f set and *retry 1 when asking again
+ * may help (the connection, a 5xx, a 429). */
 static int wfetch_get(struct wfetch_thread *t, const struct wfetch_item *it,
-                      uint8_t **obj, int *retry, struct fault *f)
+                      struct http_client **client, struct http_response *res,
+                      int *retry, struct fault *f)
 {
     struct http_client *c = NULL;
     struct http_response r;
     char target[WFETCH_TARGET_MAX];
 
-    *obj = NULL;
+    memset(res, 0, sizeof *res);
     *retry = 0;
     if (wfetch_route(t, it, &c, target, sizeof target, f) < 0)
         return -1;
@@ -261,31 +283,35 @@ static int wfetch_get(struct wfetch_thread *t, const struct wfetch_item *it,
                          (unsigned long long)it->index, it->object_id, got,
                          (unsigned long long)it->stored_bytes);
     }
-    *obj = r.body;
-    r.body = NULL;
-    http_response_clear(&r);
+    *client = c;
+    *res = r;
     return 0;
 }
 
-/* Fetch, verify, decrypt and inflate item k. */
-static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **plain,
-                      size_t *plain_len, int *cached, struct fault *f)
+/* Fetch, verify, decrypt and inflate item k into *buf (of *cap bytes,
+ * replaced by a larger one when it must be: chunkobj_opener_open). */
+static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **buf,
+                      size_t *cap, size_t *plain_len, int *cached,
+                      struct fault *f)
 {
     struct wfetch *w = t->w;
     const struct wfetch_item *it = &w->items[k];
-    uint8_t *obj = NULL, digest[32];
+    struct http_client *c = NULL;
+    struct http_response r;
+    const uint8_t *obj = NULL;
+    uint8_t digest[32];
     unsigned attempt;
     int retry, rv = -1;
 
-    *plain = NULL;
+    memset(&r, 0, sizeof r);
     *plain_len = 0;
     *cached = 0;
     if (w->cache_dir != NULL)
-        *cached = wfetch_cache_read(w, it, &obj);
+        *cached = wfetch_cache_read(t, it, &obj);
     if (!*cached) {
         for (attempt = 0;; attempt++) {
             fault_clear(f);
-            if (wfetch_get(t, it, &obj, &retry, f) == 0)
+            if (wfetch_get(t, it, &c, &r, &retry, f) == 0)
                 break;
             if (!retry || attempt >= WFETCH_RETRIES)
                 goto done;
@@ -294,6 +320,7 @@ static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **plain,
             pthread_mutex_unlock(&w->mu);
             wfetch_sleep_ms(WFETCH_BACKOFF_MS << attempt);
         }
+        obj = r.body;
         SHA256(obj, (size_t)it->stored_bytes, digest);
         if (memcmp(digest, it->digest, 32) != 0) {
             fault_set(f, FAULT_CORRUPT, NULL,
@@ -303,8 +330,9 @@ static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **plain,
             goto done;
         }
     }
-    if (chunkobj_open(plain, plain_len, it->ck, w->cfg.dataset_id, it->index,
-                      obj, (size_t)it->stored_bytes, f) < 0) {
+    if (chunkobj_opener_open(t->opener, buf, cap, plain_len, it->ck,
+                             w->cfg.dataset_id, it->index, obj,
+                             (size_t)it->stored_bytes, f) < 0) {
         char d[FAULT_DETAIL_MAX];
         snprintf(d, sizeof d, "%s", f->detail);
         fault_set(f, FAULT_CORRUPT, NULL,
@@ -323,12 +351,10 @@ static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **plain,
         wfetch_cache_write(w, t, it, obj, (size_t)it->stored_bytes);
     rv = 0;
 done:
-    free(obj);
-    if (rv < 0) {
-        secret_free(*plain, *plain_len);
-        *plain = NULL;
+    if (c != NULL)
+        http_client_keep_body(c, &r);
+    if (rv < 0)
         *plain_len = 0;
-    }
     return rv;
 }
 
@@ -338,8 +364,8 @@ static void *wfetch_main(void *arg)
     struct wfetch *w = t->w;
     struct wfetch_slot *s;
     struct fault f;
-    uint8_t *plain;
-    size_t k, len;
+    uint8_t *buf;
+    size_t k, len, cap;
     int r, cached;
 
     pthread_mutex_lock(&w->mu);
@@ -350,14 +376,21 @@ static void *wfetch_main(void *arg)
         if (w->stop || w->next_claim >= w->n)
             break;
         k = w->next_claim++;
+        /* Item k - window has been given back (next_take passed it), so
+         * this slot and its buffer are ours until we fill them. */
+        s = &w->slots[k % w->cfg.window];
+        buf = s->buf;
+        cap = s->cap;
+        s->buf = NULL;
+        s->cap = 0;
         pthread_mutex_unlock(&w->mu);
         fault_clear(&f);
-        r = wfetch_one(t, k, &plain, &len, &cached, &f);
+        r = wfetch_one(t, k, &buf, &cap, &len, &cached, &f);
         pthread_mutex_lock(&w->mu);
-        s = &w->slots[k % w->cfg.window];
+        s->buf = buf;
+        s->cap = cap;
         if (r == 0) {
             s->state = WFETCH_READY;
-            s->plain = plain;
             s->len = len;
             w->stats.objects++;
             w->stats.bytes += w->items[k].stored_bytes;
@@ -373,10 +406,21 @@ static void *wfetch_main(void *arg)
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
-    http_client_close(&t->gw);
-    if (t->other_set)
-        http_client_close(&t->other);
     return NULL;
+}
+
+/* Free what thread t holds. */
+static void wfetch_thread_clear(struct wfetch_thread *t)
+{
+    http_client_free(&t->gw);
+    if (t->other_set)
+        http_client_free(&t->other);
+    t->other_set = 0;
+    chunkobj_opener_free(t->opener);
+    t->opener = NULL;
+    free(t->cached);
+    t->cached = NULL;
+    t->cached_cap = 0;
 }
 
 static void wfetch_items_free(struct wfetch_item *items, size_t n)
@@ -438,12 +482,21 @@ int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
         http_client_init(&t->gw, &cfg->gateway);
         if (cfg->timeout_ms > 0)
             t->gw.conn.timeout_ms = cfg->timeout_ms;
-        if (pthread_create(&t->tid, NULL, wfetch_main, t) != 0)
+        if (chunkobj_opener_new(&t->opener, f) < 0) {
+            if (w->nthreads > 0)
+                fault_clear(f); /* fewer threads, still working */
             break;
+        }
+        if (pthread_create(&t->tid, NULL, wfetch_main, t) != 0) {
+            wfetch_thread_clear(t);
+            break;
+        }
         w->nthreads++;
     }
     if (w->nthreads == 0) {
-        fault_set(f, FAULT_INTERNAL, NULL, "cannot start a download thread");
+        if (f->kind == FAULT_NONE)
+            fault_set(f, FAULT_INTERNAL, NULL,
+                      "cannot start a download thread");
         goto fail;
     }
     *out = w;
@@ -455,7 +508,7 @@ fail:
     return -1;
 }
 
-int wfetch_take(struct wfetch *w, uint8_t **plain, size_t *len,
+int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
                 struct fault *f)
 {
     struct wfetch_slot *s;
@@ -464,6 +517,15 @@ int wfetch_take(struct wfetch *w, uint8_t **plain, size_t *len,
     *plain = NULL;
     *len = 0;
     pthread_mutex_lock(&w->mu);
+    if (w->lent) {
+        /* The caller is done with the last one: its slot may be refilled. */
+        s = &w->slots[w->next_take % w->cfg.window];
+        s->state = WFETCH_EMPTY;
+        s->len = 0;
+        w->next_take++;
+        w->lent = 0;
+        pthread_cond_broadcast(&w->cv);
+    }
     if (w->next_take >= w->n) {
         pthread_mutex_unlock(&w->mu);
         return 0;
@@ -472,12 +534,9 @@ int wfetch_take(struct wfetch *w, uint8_t **plain, size_t *len,
     while (s->state == WFETCH_EMPTY)
         pthread_cond_wait(&w->cv, &w->mu);
     if (s->state == WFETCH_READY) {
-        *plain = s->plain;
+        *plain = s->buf;
         *len = s->len;
-        s->plain = NULL;
-        s->len = 0;
-        s->state = WFETCH_EMPTY;
-        w->next_take++;
+        w->lent = 1;
         rv = 1;
     } else {
         *f = s->fault;
@@ -508,8 +567,10 @@ void wfetch_stop(struct wfetch *w)
     pthread_mutex_unlock(&w->mu);
     for (i = 0; i < w->nthreads; i++)
         pthread_join(w->threads[i].tid, NULL);
+    for (i = 0; i < w->nthreads; i++)
+        wfetch_thread_clear(&w->threads[i]);
     for (i = 0; w->slots != NULL && i < w->cfg.window; i++)
-        secret_free(w->slots[i].plain, w->slots[i].len);
+        secret_free(w->slots[i].buf, w->slots[i].cap);
     free(w->slots);
     free(w->threads);
     wfetch_items_free(w->items, w->n);

@@ -6,6 +6,8 @@
  * A pool of threads, each with its own connection, takes the next object
  * to fetch, at most `window` objects ahead of the one the caller is
  * reading, so that memory holds a few chunks whatever the query's size.
+ * Every buffer (each slot's plaintext, each thread's object and inflate
+ * state) is kept from chunk to chunk: a query faults in its memory once.
  * An object comes from the cache folder when one is given and it holds a
  * file of that name whose bytes hash to it (a file that does not is
  * removed); otherwise from its url: a path on the gateway, or an absolute
@@ -73,18 +75,21 @@ int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
                  const struct wfetch_config *cfg, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* Wait for the next object, in order, and take its plaintext. Returns 1
- * with *plain (malloc'd; the caller wipes and frees it: secret_free) and
- * *len set; 0 when every object was taken; on failure -1 with *plain =
- * NULL, *len = 0 and f the fault of that object (the downloads stop). */
-int wfetch_take(struct wfetch *w, uint8_t **plain, size_t *len,
+/* Give back the plaintext the last call lent, wait for the next object,
+ * in order, and lend its plaintext. Returns 1 with *plain and *len set:
+ * the bytes stay valid, and the caller must not write or free them, until
+ * the next wfetch_take or wfetch_stop (the buffer is reused for a later
+ * object and wiped when the downloads stop); 0 when every object was
+ * taken; on failure -1 with *plain = NULL, *len = 0 and f the fault of
+ * that object (the downloads stop). */
+int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
                 struct fault *f) __attribute__((warn_unused_result));
 
 /* Copy what the downloads did so far into *out. */
 void wfetch_stats(struct wfetch *w, struct wfetch_stats *out);
 
 /* Stop the downloads, wait for the threads, wipe the keys and every
- * plaintext not taken, and free w. w may be NULL. */
+ * plaintext buffer (the one lent too), and free w. w may be NULL. */
 void wfetch_stop(struct wfetch *w);
 
 /* Write the path of object_id's file in the cache folder dir into

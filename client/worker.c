@@ -64,7 +64,7 @@ struct worker_query {
     struct wfetch *fetch;
     /* The chunk being read: chunks[cur]. */
     size_t cur;
-    uint8_t *plain;
+    const uint8_t *plain; /* lent by wfetch_take */
     size_t plain_len;
     size_t pos;
     uint64_t row_k;          /* rows of it seen so far */
@@ -1205,10 +1205,10 @@ int worker_header(const struct worker_query *q, char **out, size_t *len,
     return 0;
 }
 
-/* Let go of the chunk being read. */
+/* Let go of the chunk being read (wfetch lent it: the next take gives it
+ * back, and wfetch_stop wipes it). */
 static void worker_release_plain(struct worker_query *q)
 {
-    secret_free(q->plain, q->plain_len);
     q->plain = NULL;
     q->plain_len = 0;
     q->have_plain = 0;

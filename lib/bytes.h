@@ -35,4 +35,11 @@ static inline uint64_t bytes_get_be64(const uint8_t *p)
     return v;
 }
 
+/* Return the 4 big-endian bytes at p as an integer. */
+static inline uint32_t bytes_get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | p[3];
+}
+
 #endif

@@ -278,53 +278,123 @@ int chunkobj_seal(uint8_t **out, size_t *out_len, const uint8_t ck[32],
     return rv;
 }
 
-static int chunkobj_inflate(uint8_t *dst, size_t dst_len, const uint8_t *src,
-                            size_t src_len, struct fault *f)
-{
-    z_stream zs;
-    int rc;
-    int rv = -1;
+/* ---- opening -------------------------------------------------------- */
 
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit(&zs) != Z_OK)
+/* The reader mirrors the sealer: zlib would check the trailer with its
+ * byte-wise Adler-32 (4 % of a worker's whole query in bench/story), so
+ * the opener checks the RFC 1950 header itself, inflates raw and sums the
+ * output with lib/adler32. What it accepts and refuses is what zlib's own
+ * inflate would: a preset dictionary or a window over 32 KiB is a damaged
+ * stream, as is a wrong check value. */
+struct chunkobj_opener {
+    z_stream zs;      /* raw inflate (windowBits -15) */
+    uint8_t *payload; /* the decrypted payload of the last object */
+    size_t cap;
+};
+
+int chunkobj_opener_new(struct chunkobj_opener **out, struct fault *f)
+{
+    struct chunkobj_opener *o;
+
+    *out = NULL;
+    o = calloc(1, sizeof *o);
+    if (o == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    if (inflateInit2(&o->zs, -15) != Z_OK) {
+        free(o);
         return fault_set(f, FAULT_INTERNAL, NULL, "zlib could not start");
-    zs.next_in = (Bytef *)(uintptr_t)src;
-    zs.avail_in = (uInt)src_len;
-    zs.next_out = dst;
-    zs.avail_out = (uInt)dst_len;
-    rc = inflate(&zs, Z_FINISH);
-    if (rc == Z_STREAM_END) {
-        if (zs.avail_out != 0)
-            fault_set(f, FAULT_CORRUPT, "object",
-                      "the chunk inflates to fewer bytes than recorded");
-        else if (zs.avail_in != 0)
-            fault_set(f, FAULT_CORRUPT, "object",
-                      "the chunk has bytes after its zlib stream");
-        else
-            rv = 0;
-    } else if (zs.avail_out == 0 && (rc == Z_OK || rc == Z_BUF_ERROR)) {
-        fault_set(f, FAULT_CORRUPT, "object",
-                  "the chunk inflates to more bytes than recorded");
-    } else {
-        fault_set(f, FAULT_CORRUPT, "object",
-                  "the chunk's zlib stream is damaged");
     }
-    inflateEnd(&zs);
-    return rv;
+    *out = o;
+    return 0;
 }
 
-int chunkobj_open(uint8_t **out, size_t *out_len, const uint8_t ck[32],
-                  const uint8_t dataset_id[32], uint64_t expected_index,
-                  const uint8_t *obj, size_t len, struct fault *f)
+void chunkobj_opener_free(struct chunkobj_opener *o)
+{
+    if (o == NULL)
+        return;
+    inflateEnd(&o->zs);
+    secret_free(o->payload, o->cap);
+    free(o);
+}
+
+/* Make *buf (of *cap bytes) hold at least need bytes (at least 1), wiping
+ * the old one when it must be replaced. Its contents are not kept. */
+static int chunkobj_reserve(uint8_t **buf, size_t *cap, size_t need,
+                            struct fault *f)
+{
+    if (need == 0)
+        need = 1;
+    if (*buf != NULL && *cap >= need)
+        return 0;
+    secret_free(*buf, *cap);
+    *cap = 0;
+    *buf = malloc(need);
+    if (*buf == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    *cap = need;
+    return 0;
+}
+
+/* Inflate the zlib stream src[0..src_len) into exactly dst[0..dst_len). */
+static int chunkobj_inflate(struct chunkobj_opener *o, uint8_t *dst,
+                            size_t dst_len, const uint8_t *src,
+                            size_t src_len, struct fault *f)
+{
+    unsigned cmf, flg;
+    size_t rest;
+    int rc;
+
+    if (src_len < CHUNKOBJ_ZLIB_HEADER_LEN)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the chunk's zlib stream is damaged");
+    cmf = src[0];
+    flg = src[1];
+    /* Deflate, a window of at most 32 KiB, the check, no dictionary. */
+    if ((cmf & 0x0f) != 8 || (cmf >> 4) > 7 || (cmf * 256 + flg) % 31 != 0 ||
+        (flg & 0x20) != 0)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the chunk's zlib stream is damaged");
+    if (inflateReset(&o->zs) != Z_OK)
+        return fault_set(f, FAULT_INTERNAL, NULL, "zlib could not restart");
+    o->zs.next_in = (Bytef *)(uintptr_t)(src + CHUNKOBJ_ZLIB_HEADER_LEN);
+    o->zs.avail_in = (uInt)(src_len - CHUNKOBJ_ZLIB_HEADER_LEN);
+    o->zs.next_out = dst;
+    o->zs.avail_out = (uInt)dst_len;
+    rc = inflate(&o->zs, Z_FINISH);
+    if (rc != Z_STREAM_END) {
+        if (o->zs.avail_out == 0 && (rc == Z_OK || rc == Z_BUF_ERROR))
+            return fault_set(f, FAULT_CORRUPT, "object",
+                             "the chunk inflates to more bytes than "
+                             "recorded");
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the chunk's zlib stream is damaged");
+    }
+    rest = o->zs.avail_in;
+    if (rest < CHUNKOBJ_ZLIB_TRAILER_LEN ||
+        bytes_get_be32(o->zs.next_in) !=
+            adler32_update(ADLER32_INIT, dst, dst_len - o->zs.avail_out))
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the chunk's zlib stream is damaged");
+    if (o->zs.avail_out != 0)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the chunk inflates to fewer bytes than recorded");
+    if (rest > CHUNKOBJ_ZLIB_TRAILER_LEN)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the chunk has bytes after its zlib stream");
+    return 0;
+}
+
+int chunkobj_opener_open(struct chunkobj_opener *o, uint8_t **dst,
+                         size_t *dst_cap, size_t *out_len,
+                         const uint8_t ck[32], const uint8_t dataset_id[32],
+                         uint64_t expected_index, const uint8_t *obj,
+                         size_t len, struct fault *f)
 {
     struct chunkobj_header h;
     uint8_t aad[CHUNKOBJ_AAD_LEN];
-    uint8_t *payload = NULL;
-    uint8_t *plain = NULL;
+    uint8_t *into;
     size_t payload_len;
-    int rv = -1;
 
-    *out = NULL;
     *out_len = 0;
     if (chunkobj_parse_header(&h, obj, len, f) < 0)
         return -1;
@@ -334,42 +404,63 @@ int chunkobj_open(uint8_t **out, size_t *out_len, const uint8_t ck[32],
                          (unsigned long long)h.index,
                          (unsigned long long)expected_index);
     payload_len = len - CHUNKOBJ_OVERHEAD;
-    payload = malloc(payload_len > 0 ? payload_len : 1);
-    if (payload == NULL)
-        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-    chunkobj_aad(aad, obj, dataset_id);
-    if (aead_open(payload, ck, h.nonce, aad, sizeof aad,
-                  obj + CHUNKOBJ_HEADER_LEN, payload_len + CHUNKOBJ_TAG_LEN,
-                  f) < 0) {
-        fault_set(f, FAULT_CORRUPT, "object",
-                  "the object does not decrypt: damaged, or not this "
-                  "data-set's chunk %llu", (unsigned long long)expected_index);
-        goto done;
-    }
+    /* A raw chunk decrypts straight into the caller's buffer (parse_header
+     * checked that its length is the recorded one); a compressed one into
+     * ours, to be inflated from there. */
     if ((h.flags & CHUNKOBJ_FLAG_ZLIB) == 0) {
-        /* parse_header checked that the lengths agree. */
-        *out = payload;
+        if (chunkobj_reserve(dst, dst_cap, payload_len, f) < 0)
+            return -1;
+        into = *dst;
+    } else {
+        if (chunkobj_reserve(&o->payload, &o->cap, payload_len, f) < 0)
+            return -1;
+        into = o->payload;
+    }
+    chunkobj_aad(aad, obj, dataset_id);
+    if (aead_open(into, ck, h.nonce, aad, sizeof aad,
+                  obj + CHUNKOBJ_HEADER_LEN, payload_len + CHUNKOBJ_TAG_LEN,
+                  f) < 0)
+        return fault_set(f, FAULT_CORRUPT, "object",
+                         "the object does not decrypt: damaged, or not this "
+                         "data-set's chunk %llu",
+                         (unsigned long long)expected_index);
+    if ((h.flags & CHUNKOBJ_FLAG_ZLIB) == 0) {
         *out_len = payload_len;
-        payload = NULL;
-        rv = 0;
-        goto done;
+        return 0;
     }
     /* The header is authentic now (it is in the AAD), so its length may
      * size the buffer. */
-    plain = malloc(h.plain_len > 0 ? (size_t)h.plain_len : 1);
-    if (plain == NULL) {
-        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-        goto done;
-    }
-    if (chunkobj_inflate(plain, (size_t)h.plain_len, payload, payload_len,
-                         f) < 0)
-        goto done;
-    *out = plain;
+    if (chunkobj_reserve(dst, dst_cap, (size_t)h.plain_len, f) < 0 ||
+        chunkobj_inflate(o, *dst, (size_t)h.plain_len, o->payload,
+                         payload_len, f) < 0)
+        return -1;
     *out_len = (size_t)h.plain_len;
-    plain = NULL;
-    rv = 0;
-done:
-    secret_free(payload, payload_len);
-    secret_free(plain, (size_t)h.plain_len);
-    return rv;
+    return 0;
+}
+
+int chunkobj_open(uint8_t **out, size_t *out_len, const uint8_t ck[32],
+                  const uint8_t dataset_id[32], uint64_t expected_index,
+                  const uint8_t *obj, size_t len, struct fault *f)
+{
+    struct chunkobj_opener *o;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    int rv;
+
+    *out = NULL;
+    *out_len = 0;
+    if (chunkobj_opener_new(&o, f) < 0)
+        return -1;
+    rv = chunkobj_opener_open(o, &buf, &cap, out_len, ck, dataset_id,
+                              expected_index, obj, len, f);
+    chunkobj_opener_free(o);
+    if (rv == 0 && buf == NULL)
+        rv = chunkobj_reserve(&buf, &cap, 0, f);
+    if (rv < 0) {
+        secret_free(buf, cap);
+        *out_len = 0;
+        return -1;
+    }
+    *out = buf;
+    return 0;
 }

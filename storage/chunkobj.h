@@ -91,6 +91,34 @@ int chunkobj_sealer_seal(struct chunkobj_sealer *s, const uint8_t **out,
                          const uint8_t *nonce, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* An opener keeps one thread's inflate state and decryption buffer from
+ * object to object, and opens into a buffer the caller keeps, so that a
+ * worker reading many chunks does no large allocation (and takes no fresh
+ * page faults) per chunk. Not shared between threads. */
+struct chunkobj_opener;
+
+/* Create an opener. Returns 0 with *out set; on failure -1 with *out =
+ * NULL and f set. */
+int chunkobj_opener_new(struct chunkobj_opener **out, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Free o, wiping its buffer. o may be NULL. */
+void chunkobj_opener_free(struct chunkobj_opener *o);
+
+/* As chunkobj_open, into the caller's buffer *dst of *dst_cap bytes (NULL
+ * and 0 at first). When the chunk needs more room, *dst is replaced by a
+ * larger buffer (the old one wiped and freed) and *dst_cap updated; the
+ * caller wipes and frees the last one: secret_free(*dst, *dst_cap).
+ * Returns 0 with the plaintext in (*dst)[0..*out_len); on failure -1 with
+ * *out_len = 0 and f set as chunkobj_open says, *dst and *dst_cap still
+ * naming a valid buffer (or NULL and 0) whose bytes are unspecified. */
+int chunkobj_opener_open(struct chunkobj_opener *o, uint8_t **dst,
+                         size_t *dst_cap, size_t *out_len,
+                         const uint8_t ck[32], const uint8_t dataset_id[32],
+                         uint64_t expected_index, const uint8_t *obj,
+                         size_t len, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Open the object obj (len bytes) that must be chunk expected_index of
  * dataset_id: check the header, decrypt under ck, inflate to exactly the
  * recorded length. Returns 0 with *out (malloc'd; caller wipes and frees;

@@ -568,6 +568,95 @@ static void test_request_keep_alive(void **state)
     free(big);
 }
 
+/* A response of n body bytes (byte i is (i * 13 + salt) % 251), framed by
+ * Content-Length or chunked in pieces of 7000; malloc'd text. */
+static char *body_response(size_t n, unsigned salt, int chunked)
+{
+    char *out = malloc(n * 2 + 4096), *p = out;
+    size_t i, off;
+
+    assert_non_null(out);
+    if (!chunked) {
+        p += sprintf(p, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+        for (i = 0; i < n; i++)
+            *p++ = (char)('!' + (i * 13 + salt) % 90);
+    } else {
+        p += sprintf(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+                        "\r\n\r\n");
+        for (off = 0; off < n; off += 7000) {
+            size_t k = n - off < 7000 ? n - off : 7000;
+            p += sprintf(p, "%zx\r\n", k);
+            for (i = off; i < off + k; i++)
+                *p++ = (char)('!' + (i * 13 + salt) % 90);
+            p += sprintf(p, "\r\n");
+        }
+        p += sprintf(p, "0\r\n\r\n");
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Bodies read into the buffer a client keeps (http_client_keep_body):
+ * larger and smaller than it, straight from the socket and through the
+ * connection's buffer, framed by length and chunked; each is exact, and
+ * a buffer large enough is used again. */
+static void test_keep_body(void **state)
+{
+    static const struct {
+        size_t n;
+        int chunked;
+    } cases[] = {{40000, 0}, {100, 0}, {70000, 0}, {20000, 1},
+                 {0, 0},     {65536, 0}, {16384, 0}, {16385, 0}};
+    enum { N = sizeof cases / sizeof cases[0] };
+    struct httpstub_step steps[N];
+    char *texts[N];
+    struct httpstub s;
+    struct http_client c;
+    struct http_response r;
+    struct fault f;
+    size_t k, i, last_cap = 0;
+    uint8_t *kept = NULL;
+
+    (void)state;
+    for (k = 0; k < N; k++) {
+        texts[k] = body_response(cases[k].n, (unsigned)k, cases[k].chunked);
+        steps[k].response = texts[k];
+        steps[k].close_after = 0;
+        steps[k].no_read_body = 0;
+    }
+    httpstub_start(&s, steps, N);
+    client_for(&c, s.port, "");
+    for (k = 0; k < N; k++) {
+        assert_int_equal(http_client_request(&c, &r, "GET", "/o", NULL, 0,
+                                             NULL, 0, NULL, NULL, &f),
+                         0);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, cases[k].n);
+        assert_true(r.body_cap > r.body_len);
+        assert_int_equal(r.body[r.body_len], 0);
+        for (i = 0; i < cases[k].n; i++)
+            if (r.body[i] != (uint8_t)('!' + (i * 13 + k) % 90))
+                fail_msg("case %zu: byte %zu differs", k, i);
+        /* A kept buffer that was large enough is the one read into. */
+        if (kept != NULL && cases[k].n + 1 <= last_cap && !cases[k].chunked)
+            assert_ptr_equal(r.body, kept);
+        http_client_keep_body(&c, &r);
+        assert_null(r.body);
+        assert_true(c.spare_cap >= last_cap);
+        last_cap = c.spare_cap;
+        kept = c.spare;
+    }
+    assert_int_equal(c.connects, 1);
+    http_client_free(&c);
+    assert_null(c.spare);
+    assert_int_equal(c.spare_cap, 0);
+    httpstub_wait(&s);
+    assert_int_equal(s.nreqs, N);
+    httpstub_free(&s);
+    for (k = 0; k < N; k++)
+        free(texts[k]);
+}
+
 /* The server closed a kept-alive connection after its answer (as an idle
  * timeout does): the next request goes out again on a new connection. */
 static void test_request_stale_connection(void **state)
@@ -702,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_large_body),
         cmocka_unit_test(test_request_keep_alive),
+        cmocka_unit_test(test_keep_body),
         cmocka_unit_test(test_request_stale_connection),
         cmocka_unit_test(test_request_early_answer),
         cmocka_unit_test(test_request_refused),

@@ -10,6 +10,7 @@
 
 #include "lib/aead.h"
 #include "lib/bytes.h"
+#include "lib/secret.h"
 #include "storage/chunkobj.h"
 #include "tests/support/testutil.h"
 
@@ -344,6 +345,148 @@ static void test_same_bytes_as_zlib(void **state)
     free(want);
 }
 
+/* zlib's own verdict on payload as a zlib stream of exactly plain_len
+ * bytes (inflateInit: the wrapper checked by zlib): 1 with out filled
+ * when it accepts, 0 when not. The opener must agree with it. */
+static int zlib_accepts(uint8_t *out, const uint8_t *payload, size_t n,
+                        size_t plain_len)
+{
+    z_stream zs;
+    int rc, ok;
+
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(inflateInit(&zs), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)payload;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out;
+    zs.avail_out = (uInt)plain_len;
+    rc = inflate(&zs, Z_FINISH);
+    ok = rc == Z_STREAM_END && zs.avail_out == 0 && zs.avail_in == 0;
+    inflateEnd(&zs);
+    return ok;
+}
+
+/* The opener checks the zlib header and trailer itself: every change to
+ * them is refused exactly when zlib's own inflate refuses it. */
+static void test_zlib_wrapper_as_zlib(void **state)
+{
+    enum { N = 4000 };
+    uint8_t plain[N], *payload, *obj, *back, *mut, want[N];
+    size_t payload_len, len, back_len, i, cut;
+    uint8_t flags;
+    struct fault f;
+    unsigned b, cmf, flg, tried = 0;
+
+    (void)state;
+    for (i = 0; i < N; i++)
+        plain[i] = (uint8_t)("0123456789,\n"[i * 7 % 12]);
+    assert_int_equal(chunkobj_compress(&payload, &payload_len, &flags, plain,
+                                       N, 6, &f),
+                     0);
+    assert_int_equal(flags, CHUNKOBJ_FLAG_ZLIB);
+    mut = malloc(payload_len);
+    /* Every bit of the 2-byte header and the 4-byte trailer, flipped. */
+    for (i = 0; i < payload_len; i++) {
+        if (i >= 2 && i < payload_len - 4)
+            continue;
+        for (b = 0; b < 8; b++) {
+            memcpy(mut, payload, payload_len);
+            mut[i] ^= (uint8_t)(1u << b);
+            obj = forge(&len, 1, 0, N, mut, payload_len);
+            int ours = chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len,
+                                     &f) == 0;
+            assert_int_equal(ours, zlib_accepts(want, mut, payload_len, N));
+            if (ours) {
+                assert_memory_equal(back, want, N);
+                free(back);
+            } else {
+                assert_int_equal(f.kind, FAULT_CORRUPT);
+            }
+            free(obj);
+            tried++;
+        }
+    }
+    /* Headers zlib might take: each CMF/FLG pair with a good FCHECK, with
+     * and without a dictionary, every window size and method. */
+    for (cmf = 0; cmf < 256; cmf++) {
+        for (flg = 0; flg < 256; flg++) {
+            if ((cmf * 256 + flg) % 31 != 0 || (flg & 0xc0) != 0)
+                continue;
+            memcpy(mut, payload, payload_len);
+            mut[0] = (uint8_t)cmf;
+            mut[1] = (uint8_t)flg;
+            obj = forge(&len, 1, 0, N, mut, payload_len);
+            int ours = chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len,
+                                     &f) == 0;
+            assert_int_equal(ours, zlib_accepts(want, mut, payload_len, N));
+            if (ours)
+                free(back);
+            free(obj);
+            tried++;
+        }
+    }
+    /* The trailer cut short, or the whole stream cut anywhere. */
+    for (cut = 1; cut <= payload_len; cut += cut < 8 ? 1 : 37) {
+        obj = forge(&len, 1, 0, N, payload, payload_len - cut);
+        assert_int_equal(chunkobj_open(&back, &back_len, ck, dsid, 0, obj, len,
+                                       &f),
+                         -1);
+        assert_int_equal(zlib_accepts(want, payload, payload_len - cut, N), 0);
+        free(obj);
+    }
+    assert_true(tried > 48);
+    free(mut);
+    free(payload);
+}
+
+/* One opener and one buffer across objects of many sizes, raw and
+ * compressed, growing and shrinking: each opens to its own bytes. */
+static void test_opener_reuse(void **state)
+{
+    static const size_t sizes[] = {0,     1,  100, 70000, 5, 300000,
+                                   1,     0,  65536, 2, 1000000, 17};
+    struct chunkobj_opener *o = NULL;
+    uint8_t *buf = NULL, *plain, *obj;
+    size_t cap = 0, len, got, i, k, last_cap = 0;
+    uint64_t x = 88172645463325252ull;
+    struct fault f;
+
+    (void)state;
+    assert_int_equal(chunkobj_opener_new(&o, &f), 0);
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        plain = malloc(sizes[k] + 1);
+        for (i = 0; i < sizes[k]; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* Odd objects random (stored raw), even ones text. */
+            plain[i] = k % 2 ? (uint8_t)x : (uint8_t)("ab,1\n"[x % 5]);
+        }
+        seal(&obj, &len, plain, sizes[k], k);
+        assert_int_equal(chunkobj_opener_open(o, &buf, &cap, &got, ck, dsid, k,
+                                              obj, len, &f),
+                         0);
+        assert_int_equal(got, sizes[k]);
+        if (got > 0)
+            assert_memory_equal(buf, plain, got);
+        assert_true(cap >= got && cap >= last_cap);
+        last_cap = cap;
+        /* A failure keeps the buffer usable. */
+        obj[len - 1] ^= 1;
+        assert_int_equal(chunkobj_opener_open(o, &buf, &cap, &got, ck, dsid, k,
+                                              obj, len, &f),
+                         -1);
+        assert_int_equal(got, 0);
+        assert_int_equal(f.kind, FAULT_CORRUPT);
+        assert_true(cap >= last_cap);
+        free(obj);
+        free(plain);
+    }
+    secret_free(buf, cap);
+    chunkobj_opener_free(o);
+    chunkobj_opener_free(NULL);
+}
+
 static void test_bad_level(void **state)
 {
     uint8_t *obj = (uint8_t *)1;
@@ -370,6 +513,8 @@ int main(void)
         cmocka_unit_test(test_header_checks),
         cmocka_unit_test(test_inflate_checks),
         cmocka_unit_test(test_same_bytes_as_zlib),
+        cmocka_unit_test(test_zlib_wrapper_as_zlib),
+        cmocka_unit_test(test_opener_reuse),
         cmocka_unit_test(test_bad_level),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
