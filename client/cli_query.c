@@ -706,6 +706,9 @@ static void cli_query_uncache(const char *dir, const struct worker_query *q)
             wfetch_cache_path(path, sizeof path, dir, id) == 0)
             unlink(path);
     }
+    if (wfetch_pack_path(path, sizeof path, dir,
+                         worker_query_release(q)->query_id) == 0)
+        unlink(path);
 }
 
 static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
@@ -732,6 +735,9 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
         return -1;
     memset(&wo, 0, sizeof wo);
     wo.cache_dir = cache[0] != '\0' ? cache : NULL;
+    /* Kept, the objects serve any later query; dropped after the rows
+     * are out, they serve only a resume of this one: one file does. */
+    wo.cache_pack = !o->keep_cache;
     wo.parallel = o->parallel.set ? (unsigned)o->parallel.v : 0;
     wo.progress = cli_query_progress;
     wo.progress_arg = &prog;

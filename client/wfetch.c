@@ -50,6 +50,8 @@ struct wfetch {
     size_t n;
     struct wfetch_config cfg;
     char *cache_dir;
+    int pack_fd;        /* the pack, or -1: per-object files */
+    uint64_t *pack_off; /* item k's place in the pack */
     size_t next_claim; /* the next item a thread takes */
     size_t next_take;  /* the next item the caller takes (or has taken,
                           while lent) */
@@ -69,6 +71,17 @@ static void wfetch_sleep_ms(unsigned ms)
         ;
 }
 
+int wfetch_pack_path(char *out, size_t cap, const char *dir,
+                     const char *name)
+{
+    int n;
+
+    if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL)
+        return -1;
+    n = snprintf(out, cap, "%s/%s.pack", dir, name);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 int wfetch_cache_path(char *out, size_t cap, const char *dir,
                       const char *object_id)
 {
@@ -78,6 +91,70 @@ int wfetch_cache_path(char *out, size_t cap, const char *dir,
 }
 
 /* ---- the cache --------------------------------------------------------- */
+
+/* Make t->cached hold at least n + 1 bytes. Returns 0, or -1. */
+static int wfetch_cached_reserve(struct wfetch_thread *t, uint64_t n)
+{
+    if (t->cached_cap >= n + 1)
+        return 0;
+    free(t->cached);
+    t->cached_cap = 0;
+    t->cached = malloc((size_t)n + 1);
+    if (t->cached == NULL)
+        return -1;
+    t->cached_cap = (size_t)n + 1;
+    return 0;
+}
+
+/* Read item k from its place in the pack into t's buffer. Returns 1 with
+ * *obj pointing into t->cached when the bytes there hash to it, else 0. */
+static int wfetch_pack_read(struct wfetch_thread *t, size_t k,
+                            const uint8_t **obj)
+{
+    struct wfetch *w = t->w;
+    const struct wfetch_item *it = &w->items[k];
+    uint8_t digest[32];
+    size_t got = 0;
+    ssize_t r;
+
+    *obj = NULL;
+    if (w->pack_fd < 0 || wfetch_cached_reserve(t, it->stored_bytes) < 0)
+        return 0;
+    while (got < it->stored_bytes) {
+        r = pread(w->pack_fd, t->cached + got,
+                  (size_t)it->stored_bytes - got,
+                  (off_t)(w->pack_off[k] + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    SHA256(t->cached, got, digest);
+    if (memcmp(digest, it->digest, 32) != 0)
+        return 0;
+    *obj = t->cached;
+    return 1;
+}
+
+/* Write item k's verified object at its place in the pack. A pack that
+ * cannot be written costs a later fetch, nothing else. */
+static void wfetch_pack_write(struct wfetch *w, size_t k, const uint8_t *obj,
+                              size_t len)
+{
+    size_t off = 0;
+    ssize_t r;
+
+    while (off < len) {
+        r = pwrite(w->pack_fd, obj + off, len - off,
+                   (off_t)(w->pack_off[k] + off));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        off += (size_t)r;
+    }
+}
 
 /* Read object item from the cache into t's buffer when a file of its
  * name is there and hashes to it; remove a file that does not. Returns 1
@@ -103,16 +180,8 @@ static int wfetch_cache_read(struct wfetch_thread *t,
         return 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
         (uint64_t)st.st_size == it->stored_bytes &&
-        t->cached_cap < it->stored_bytes + 1) {
-        free(t->cached);
-        t->cached_cap = 0;
-        t->cached = malloc((size_t)it->stored_bytes + 1);
-        if (t->cached != NULL)
-            t->cached_cap = (size_t)it->stored_bytes + 1;
-    }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size == it->stored_bytes &&
-        (buf = t->cached) != NULL) {
+        wfetch_cached_reserve(t, it->stored_bytes) == 0) {
+        buf = t->cached;
         while (got < it->stored_bytes) {
             r = read(fd, buf + got, it->stored_bytes - got);
             if (r < 0 && errno == EINTR)
@@ -307,7 +376,8 @@ static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **buf,
     *plain_len = 0;
     *cached = 0;
     if (w->cache_dir != NULL)
-        *cached = wfetch_cache_read(t, it, &obj);
+        *cached = wfetch_cache_read(t, it, &obj) ||
+                  wfetch_pack_read(t, k, &obj);
     if (!*cached) {
         for (attempt = 0;; attempt++) {
             fault_clear(f);
@@ -347,7 +417,9 @@ static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **buf,
                   (unsigned long long)it->plain_bytes);
         goto done;
     }
-    if (!*cached && w->cache_dir != NULL)
+    if (!*cached && w->pack_fd >= 0)
+        wfetch_pack_write(w, k, obj, (size_t)it->stored_bytes);
+    else if (!*cached && w->cache_dir != NULL)
         wfetch_cache_write(w, t, it, obj, (size_t)it->stored_bytes);
     rv = 0;
 done:
@@ -434,6 +506,29 @@ static void wfetch_items_free(struct wfetch_item *items, size_t n)
     free(items);
 }
 
+/* Open (or make) the pack and place the items in it. Returns 0 (with
+ * w->pack_fd -1 when it cannot be opened: per-object files then), or -1
+ * with f set when the name is not a file name or memory runs out. */
+static int wfetch_pack_open(struct wfetch *w, const char *name,
+                            struct fault *f)
+{
+    char path[4200];
+    uint64_t off = 0;
+    size_t k;
+
+    if (wfetch_pack_path(path, sizeof path, w->cache_dir, name) < 0)
+        return fault_set(f, FAULT_INTERNAL, NULL, "wfetch: a bad pack name");
+    w->pack_off = calloc(w->n > 0 ? w->n : 1, sizeof *w->pack_off);
+    if (w->pack_off == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    for (k = 0; k < w->n; k++) {
+        w->pack_off[k] = off;
+        off += w->items[k].stored_bytes;
+    }
+    w->pack_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    return 0;
+}
+
 int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
                  const struct wfetch_config *cfg, struct fault *f)
 {
@@ -455,10 +550,12 @@ int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    w->pack_fd = -1;
     w->items = items;
     w->n = n;
     w->cfg = *cfg;
     w->cfg.cache_dir = NULL;
+    w->cfg.pack_name = NULL; /* the caller's strings are not kept */
     if (cfg->cache_dir != NULL) {
         if (mkdir(cfg->cache_dir, 0700) < 0 && errno != EEXIST) {
             fault_set(f, FAULT_IO, "cache", "cannot make the cache folder "
@@ -469,6 +566,9 @@ int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
         w->cache_dir = strdup(cfg->cache_dir);
         if (w->cache_dir == NULL)
             goto oom;
+        if (cfg->pack_name != NULL &&
+            wfetch_pack_open(w, cfg->pack_name, f) < 0)
+            goto fail;
     }
     w->slots = calloc(cfg->window, sizeof *w->slots);
     w->threads = calloc(cfg->parallel, sizeof *w->threads);
@@ -575,6 +675,9 @@ void wfetch_stop(struct wfetch *w)
     free(w->threads);
     wfetch_items_free(w->items, w->n);
     free(w->cache_dir);
+    if (w->pack_fd >= 0)
+        close(w->pack_fd);
+    free(w->pack_off);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);

@@ -15,8 +15,15 @@
  * size is the manifest's stored_bytes, its SHA-256 its object id, and then
  * the chunk object reader (storage/chunkobj.h) checks its header and
  * index, decrypts it under its chunk key and inflates it to exactly its
- * plain_bytes. A verified download is written to the cache (atomically:
- * a temporary file renamed), so that a later run need not fetch it again.
+ * plain_bytes. A verified download is written to the cache, so that a
+ * later run need not fetch it again: either to a file of its own
+ * (atomically: a temporary file renamed), which any later query finds by
+ * object id, or, with a pack_name, at its place in one file for the
+ * whole query (objects one after another in the query's order; a place
+ * never written reads as zeros and fails its hash), which a resume of the
+ * same query reads. The pack is the cheap one: one file made per query,
+ * not one per object (on this machine's ext4, making 256 files took 15 %
+ * of a 256 MiB query's CPU).
  * A fetch that fails for a reason worth retrying (the connection, a 5xx)
  * is tried again after a pause that doubles; anything else (404, a wrong
  * hash or size, a damaged object) ends the downloads with that fault.
@@ -48,6 +55,9 @@ struct wfetch_item {
 struct wfetch_config {
     struct http_url gateway; /* where paths are fetched from */
     const char *cache_dir;   /* NULL: no cache */
+    const char *pack_name;   /* NULL: each object its own file in the
+                                cache; else the objects fetched go into
+                                this one file of it (wfetch_pack_path) */
     unsigned parallel;       /* threads, 1 to WFETCH_PARALLEL_MAX */
     unsigned window;         /* objects held ahead, >= parallel */
     uint8_t dataset_id[32];
@@ -91,6 +101,12 @@ void wfetch_stats(struct wfetch *w, struct wfetch_stats *out);
 /* Stop the downloads, wait for the threads, wipe the keys and every
  * plaintext buffer (the one lent too), and free w. w may be NULL. */
 void wfetch_stop(struct wfetch *w);
+
+/* Write the path of the pack called name in the cache folder dir into
+ * out[0..cap). Returns 0, or -1 when it does not fit or name is not a
+ * plain file name. */
+int wfetch_pack_path(char *out, size_t cap, const char *dir,
+                     const char *name) __attribute__((warn_unused_result));
 
 /* Write the path of object_id's file in the cache folder dir into
  * out[0..cap). Returns 0, or -1 when it does not fit. */

@@ -1072,6 +1072,7 @@ static int worker_accept(struct worker *w, struct worker_query **out,
     memset(&cfg, 0, sizeof cfg);
     cfg.gateway = w->url;
     cfg.cache_dir = w->cache_dir;
+    cfg.pack_name = w->opt.cache_pack ? q->rel.query_id : NULL;
     cfg.parallel = w->opt.parallel;
     cfg.window = w->opt.window;
     cfg.timeout_ms = w->opt.timeout_ms;

@@ -110,6 +110,11 @@ typedef void (*worker_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct worker_options {
     const char *cache_dir;    /* objects kept by object id; NULL: none */
+    int cache_pack;           /* 1: a query's objects go into one file of
+                                 cache_dir, <query_id>.pack (wfetch.h),
+                                 read again by a resume of that query and
+                                 by no other: for a cache that is dropped
+                                 once the rows are out */
     unsigned parallel;        /* downloads at once, 1 to 32; 0: 4 */
     unsigned window;          /* decrypted chunks held ahead; 0: parallel
                                  + 2; never below parallel */

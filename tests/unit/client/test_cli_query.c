@@ -453,6 +453,14 @@ static void test_resume(void **state)
     p = strstr(fx->se, "--resume ");
     assert_non_null(p);
     snprintf(qid, sizeof qid, "%.34s", p + 9);
+    /* What was verified waits in one file, the query's pack. */
+    {
+        char cache[4400], pack[4500];
+        snprintf(cache, sizeof cache, "%s/.cache/sluice/objects", fx->home);
+        snprintf(pack, sizeof pack, "%s/%s.pack", cache, qid);
+        assert_int_equal(count_files(cache), 1);
+        assert_int_equal(access(pack, F_OK), 0);
+    }
     fx->g.tamper = FAKEGW_HONEST;
     queries = fx->g.queries;
     fx->g.object_gets = 0;
@@ -462,6 +470,11 @@ static void test_resume(void **state)
     }
     assert_int_equal(fx->g.queries, queries);
     assert_int_equal(fx->g.object_gets, 1); /* only the one that failed */
+    {
+        char cache[4400];
+        snprintf(cache, sizeof cache, "%s/.cache/sluice/objects", fx->home);
+        assert_int_equal(count_files(cache), 0); /* dropped once out */
+    }
     assert_non_null(strstr(fx->se, "resuming query"));
     assert_int_equal(testutil_read_file(path, &got, &len), 0);
     assert_int_equal(len, strlen(rows_text(all, 8, csv_header)));
