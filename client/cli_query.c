@@ -11,7 +11,10 @@
  * they are, blob bytes in order. The receipt (with the whole answer) is
  * kept under the key file's folder before any download starts, so that
  * --resume can finish a cut-off download without a new, newly charged,
- * query; verified objects wait in the cache folder meanwhile.
+ * query; verified objects wait in the cache folder meanwhile: in one file
+ * for the query, <query_id>.pack, removed with the rows out; with
+ * --keep-cache, one file each, which later queries of the same chunks
+ * read instead of fetching.
  *
  * quote asks the price of the same selectors without charging anything,
  * signed when there is a key (then with the balance and a ready payment).
@@ -894,7 +897,8 @@ const struct cli_command cli_cmd_query = {
          .help = "keep nothing on disk (a cut-off download starts over)",
          .slot = offsetof(struct cli_query_opts, no_cache)},
         {.name = "keep-cache", .type = CLI_OPT_FLAG,
-         .help = "leave the objects in the cache after success too",
+         .help = "leave the objects in the cache after success, one "
+                 "file each, for later queries to read",
          .slot = offsetof(struct cli_query_opts, keep_cache)},
         {.name = "parallel", .type = CLI_OPT_UINT, .value = "N",
          .help = "downloads at once, 1 to 32",
