@@ -43,6 +43,8 @@
  * the query to CPU 0, and the limit is one thread on CPU 0. anvil is
  * never pinned (it idles while the query runs).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <malloc.h>
@@ -57,16 +59,21 @@
 #include "bench/bench_chain.h"
 #include "bench/bench_http.h"
 #include "bench/bench_util.h"
+#include "client/http.h"
 #include "client/keyfile.h"
 #include "client/receipts.h"
 #include "lib/hex.h"
 #include "lib/keywrap.h"
 #include "lib/log.h"
 #include "lib/secret.h"
+#include "storage/chunkobj.h"
 #include "storage/objstore.h"
+
+#include <openssl/sha.h>
 
 #define MAX_RUNS 99
 #define MAX_CPUS 2
+#define FLOOR_THREADS_MAX 32
 #define CLI_TIMEOUT_S 3600.0
 #define RSS_GOAL_MIB 64
 #define PRICE_FLAG "per_query=100,per_chunk=2"
@@ -376,7 +383,18 @@ struct limit_set {
     struct bench_object *v;
     size_t n;
     size_t max_plain, max_len;
+    char (*ids)[65];      /* v[i]'s object id */
+    uint64_t *plain_off;  /* where v[i]'s plaintext starts in the rows */
+    uint64_t plain_total;
 };
+
+static void story_limit_free(struct limit_set *ls)
+{
+    bench_objects_free(ls->v, ls->n);
+    free(ls->ids);
+    free(ls->plain_off);
+    memset(ls, 0, sizeof *ls);
+}
 
 static int story_first_receipt(void *arg, const char *name,
                                const json_t *record, struct fault *f)
@@ -434,7 +452,9 @@ static int story_limit_load(struct story *s, struct limit_set *ls,
         goto done;
     }
     ls->v = calloc(ne > 0 ? ne : 1, sizeof *ls->v);
-    if (ls->v == NULL) {
+    ls->ids = calloc(ne > 0 ? ne : 1, sizeof *ls->ids);
+    ls->plain_off = calloc(ne > 0 ? ne : 1, sizeof *ls->plain_off);
+    if (ls->v == NULL || ls->ids == NULL || ls->plain_off == NULL) {
         fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         goto done;
     }
@@ -447,7 +467,7 @@ static int story_limit_load(struct story *s, struct limit_set *ls,
         json_int_t plain =
             json_integer_value(json_object_get(c, "plain_bytes"));
 
-        if (id == NULL || stored <= 0 || plain < 0 ||
+        if (id == NULL || strlen(id) != 64 || stored <= 0 || plain < 0 ||
             e[i].index != (uint64_t)index) {
             fault_set(f, FAULT_INTERNAL, NULL, "chunk %zu of the answer does "
                       "not match its key", i);
@@ -458,6 +478,9 @@ static int story_limit_load(struct story *s, struct limit_set *ls,
         ls->n = i + 1;
         o->index = (uint64_t)index;
         memcpy(o->ck, e[i].ck, sizeof o->ck);
+        memcpy(ls->ids[i], id, 65);
+        ls->plain_off[i] = ls->plain_total;
+        ls->plain_total += (uint64_t)plain;
         if ((size_t)plain > ls->max_plain)
             ls->max_plain = (size_t)plain;
         if (o->len > ls->max_len)
@@ -544,6 +567,171 @@ static int story_limit_run(const struct limit_set *ls, const uint8_t id[32],
     return rv;
 }
 
+/* ---- a minimal worker ------------------------------------------------ */
+
+/* The floor: what any worker must do for these rows after its query is
+ * answered, and nothing more: GET each object from the gateway, check its
+ * SHA-256, open and inflate it, write the plaintext at its place in one
+ * file, fsync. No receipt, no row checks, no cache, no process start; its
+ * threads unpinned like ours, sharing the CPUs with sluiced. */
+struct floor_run {
+    const struct limit_set *ls;
+    const uint8_t *id;
+    struct http_url url;
+    int fd;
+    pthread_mutex_t mu;
+    size_t next;
+    int rc;
+    struct fault f;
+};
+
+static int story_floor_one(struct floor_run *fr, struct http_client *c,
+                           struct chunkobj_opener *op, uint8_t **buf,
+                           size_t *cap, size_t k, struct fault *f)
+{
+    const struct bench_object *o = &fr->ls->v[k];
+    struct http_response r;
+    char target[128], hex[65];
+    uint8_t digest[32];
+    size_t len = 0, off = 0;
+    ssize_t n;
+    int rv = -1;
+
+    snprintf(target, sizeof target, "/v1/objects/%s", fr->ls->ids[k]);
+    c->max_body = o->len;
+    if (http_client_request(c, &r, "GET", target, NULL, 0, NULL, 0, NULL,
+                            NULL, f) < 0)
+        return -1;
+    if (r.status != 200 || r.body_len != o->len) {
+        fault_set(f, FAULT_CORRUPT, NULL, "GET %s: HTTP %d, %zu bytes",
+                  target, r.status, r.body_len);
+        goto done;
+    }
+    SHA256(r.body, r.body_len, digest);
+    if (hex_encode(hex, sizeof hex, digest, sizeof digest) < 0 ||
+        strcmp(hex, fr->ls->ids[k]) != 0) {
+        fault_set(f, FAULT_CORRUPT, NULL, "object %zu: a wrong hash", k);
+        goto done;
+    }
+    if (chunkobj_opener_open(op, buf, cap, &len, o->ck, fr->id, o->index,
+                             r.body, r.body_len, f) < 0)
+        goto done;
+    while (off < len) {
+        n = pwrite(fr->fd, *buf + off, len - off,
+                   (off_t)(fr->ls->plain_off[k] + off));
+        if (n <= 0) {
+            fault_set(f, FAULT_IO, NULL, "pwrite: %s", strerror(errno));
+            goto done;
+        }
+        off += (size_t)n;
+    }
+    rv = 0;
+done:
+    http_client_keep_body(c, &r);
+    return rv;
+}
+
+static void *story_floor_main(void *arg)
+{
+    struct floor_run *fr = arg;
+    struct chunkobj_opener *op = NULL;
+    struct http_client c;
+    struct fault f;
+    uint8_t *buf = NULL;
+    size_t cap = 0, k;
+
+    fault_clear(&f);
+    http_client_init(&c, &fr->url);
+    if (chunkobj_opener_new(&op, &f) < 0)
+        goto fail;
+    for (;;) {
+        pthread_mutex_lock(&fr->mu);
+        k = fr->rc < 0 ? fr->ls->n : fr->next++;
+        pthread_mutex_unlock(&fr->mu);
+        if (k >= fr->ls->n)
+            break;
+        if (story_floor_one(fr, &c, op, &buf, &cap, k, &f) < 0)
+            goto fail;
+    }
+    goto done;
+fail:
+    pthread_mutex_lock(&fr->mu);
+    if (fr->rc == 0) {
+        fr->rc = -1;
+        fr->f = f;
+    }
+    pthread_mutex_unlock(&fr->mu);
+done:
+    secret_free(buf, cap);
+    chunkobj_opener_free(op);
+    http_client_free(&c);
+    return NULL;
+}
+
+/* Run the minimal worker with nthreads threads into a file in the
+ * temporary folder; MB/s of plaintext over the wall time, from the first
+ * GET to the fsync's return; our CPU and the gateway's in *cpu, *gw_cpu. */
+static int story_floor_run(struct story *s, const struct limit_set *ls,
+                           unsigned nthreads, double *mbps, double *cpu,
+                           double *gw_cpu, struct fault *f)
+{
+    pthread_t tid[FLOOR_THREADS_MAX];
+    struct floor_run fr;
+    char path[BENCH_PATH_MAX];
+    double t0, c0, g0, g1;
+    unsigned i, started = 0;
+    int rv = -1;
+
+    memset(&fr, 0, sizeof fr);
+    fr.ls = ls;
+    fr.id = s->id;
+    fr.fd = -1;
+    if (nthreads > FLOOR_THREADS_MAX)
+        nthreads = FLOOR_THREADS_MAX;
+    if (http_url_parse(&fr.url, s->gateway, NULL, f) < 0 ||
+        bench_pathf(path, sizeof path, f, "%s/floor.csv", s->tmp) < 0)
+        return -1;
+    pthread_mutex_init(&fr.mu, NULL);
+    t0 = bench_now();
+    c0 = bench_cpu_now();
+    g0 = bench_proc_cpu(s->paid.gw.pid);
+    fr.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fr.fd < 0) {
+        fault_set(f, FAULT_IO, NULL, "cannot write %s: %s", path,
+                  strerror(errno));
+        goto done;
+    }
+    for (i = 0; i < nthreads; i++) {
+        if (pthread_create(&tid[i], NULL, story_floor_main, &fr) != 0)
+            break;
+        started++;
+    }
+    for (i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    if (started == 0 || fr.rc < 0) {
+        if (started == 0)
+            fault_set(f, FAULT_INTERNAL, NULL, "pthread_create failed");
+        else
+            *f = fr.f;
+        goto done;
+    }
+    if (getenv("FLOOR_NOSYNC") == NULL && fsync(fr.fd) < 0) {
+        fault_set(f, FAULT_IO, NULL, "fsync: %s", strerror(errno));
+        goto done;
+    }
+    *mbps = bench_mbps(ls->plain_total, bench_now() - t0);
+    *cpu = bench_cpu_now() - c0;
+    g1 = bench_proc_cpu(s->paid.gw.pid);
+    *gw_cpu = g0 >= 0 && g1 >= 0 ? g1 - g0 : 0;
+    rv = 0;
+done:
+    if (fr.fd >= 0)
+        close(fr.fd);
+    unlink(path);
+    pthread_mutex_destroy(&fr.mu);
+    return rv;
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 static const char about[] =
@@ -588,7 +776,8 @@ int main(int argc, char **argv)
     struct story s;
     struct worker_run w;
     struct limit_set ls;
-    double ours[MAX_RUNS], lim[MAX_RUNS], lim1[MAX_RUNS], buy[MAX_RUNS];
+    double ours[MAX_RUNS], lim[MAX_RUNS], lim1[MAX_RUNS], buy[MAX_RUNS],
+        flo[MAX_RUNS];
     double wall[MAX_RUNS], cpu[MAX_RUNS], gcpu[MAX_RUNS], rss[MAX_RUNS];
     double rss_max = 0, med_ours, med_lim;
     char level[8];
@@ -650,7 +839,7 @@ int main(int argc, char **argv)
         goto done;
 
     for (r = 0; r < o.runs; r++) {
-        double c1;
+        double c1, g1;
 
         memset(&w, 0, sizeof w);
         if (story_buy(&s, &w, r, &f) < 0 ||
@@ -691,8 +880,14 @@ int main(int argc, char **argv)
         }
         printf("\n");
         fflush(stdout);
-        bench_objects_free(ls.v, ls.n);
-        memset(&ls, 0, sizeof ls);
+        if (story_floor_run(&s, &ls, (unsigned)o.parallel, &flo[r], &c1,
+                            &g1, &f) < 0)
+            goto done;
+        printf("  run %u floor a minimal worker  %7.1f MB/s  cpu %5.2f s + "
+               "sluiced %5.2f s  (%.2f of the limit)\n", r + 1, flo[r], c1,
+               g1, lim[r] > 0 ? flo[r] / lim[r] : 0);
+        fflush(stdout);
+        story_limit_free(&ls);
         malloc_trim(0); /* and given back, not kept by malloc */
     }
     if (o.perf != NULL) {
@@ -719,6 +914,10 @@ int main(int argc, char **argv)
     if (o.cpus > 1)
         printf(", %.1f MB/s on 1", bench_median(lim1, o.runs));
     printf("\n");
+    printf("floor, a minimal worker (fetch, hash, open, write, fsync; "
+           "in-process, %" PRIu64 " threads, unpinned): %.1f MB/s (median), "
+           "%.2f of the limit\n", o.parallel, bench_median(flo, o.runs),
+           med_lim > 0 ? bench_median(flo, o.runs) / med_lim : 0);
     printf("buy -> credited (sluice buy, confirmations %" PRIu64 ", a block "
            "every %" PRIu64 " ms, poll %" PRIu64 " ms): %.2f s (median)\n",
            o.confirmations, o.block_ms, o.poll_ms,
@@ -741,7 +940,7 @@ done:
                 bench_interrupted() ? "interrupted" : f.detail);
     bench_paid_stop(&s.paid);
     bench_proc_stop_all();
-    bench_objects_free(ls.v, ls.n);
+    story_limit_free(&ls);
     bench_tree_remove(s.tmp);
     return rv;
 }

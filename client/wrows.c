@@ -2,11 +2,91 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lib/secret.h"
 #include "storage/numtext.h"
 
 /* ---- finding rows ------------------------------------------------------ */
+
+/* May a line of a simple chunk start with c? */
+static int wrows_line_start_ok(uint8_t c)
+{
+    return c != ' ' && c != '\t' && c != '\r' && c != '\n';
+}
+
+int wrows_count_simple(enum wrows_format fmt, const uint8_t *buf,
+                       size_t len, uint64_t *rows, size_t *eol)
+{
+    uint64_t lf = 0;
+    size_t i = 0;
+    int after_lf = 1; /* the byte at i starts a line */
+    const uint8_t *first;
+
+    *rows = 0;
+    *eol = 0;
+    if (len == 0 || fmt == WROWS_BLOB)
+        return 0;
+#if defined(__SSE2__)
+    {
+        const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+        const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+        const __m128i qt = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+        const unsigned quotes = fmt == WROWS_CSV ? 0xffffu : 0;
+        __m128i counts = zero; /* LFs per byte lane, below 256 */
+        unsigned in_counts = 0;
+
+        /* A block at a time: where its LFs are, where its bytes that may
+         * not start a line are; a line start is the byte after a LF (the
+         * carry from the block before for its first byte). LFs are
+         * counted in byte lanes (a compare gives -1, subtracted) and
+         * summed into lf every 255 blocks, before a lane could wrap. */
+        for (; i + 16 <= len; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf +
+                                                                       i));
+            __m128i is_nl = _mm_cmpeq_epi8(v, nl);
+            unsigned m_nl = (unsigned)_mm_movemask_epi8(is_nl);
+            unsigned m_bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(is_nl, _mm_cmpeq_epi8(v, cr)),
+                _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab))));
+            unsigned m_q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qt));
+            unsigned starts = ((m_nl << 1) | (unsigned)after_lf) & 0xffffu;
+
+            if ((starts & m_bad) != 0 || (m_q & quotes) != 0)
+                return 0;
+            counts = _mm_sub_epi8(counts, is_nl);
+            after_lf = (int)(m_nl >> 15);
+            if (++in_counts == 255) {
+                __m128i sums = _mm_sad_epu8(counts, zero);
+                lf += (uint64_t)_mm_cvtsi128_si32(sums) +
+                      (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+                counts = zero;
+                in_counts = 0;
+            }
+        }
+        {
+            __m128i sums = _mm_sad_epu8(counts, zero);
+            lf += (uint64_t)_mm_cvtsi128_si32(sums) +
+                  (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+        }
+    }
+#endif
+    for (; i < len; i++) {
+        if (after_lf && !wrows_line_start_ok(buf[i]))
+            return 0;
+        if (fmt == WROWS_CSV && buf[i] == '"')
+            return 0;
+        after_lf = buf[i] == '\n';
+        lf += (uint64_t)after_lf;
+    }
+    *rows = lf + (buf[len - 1] != '\n' ? 1 : 0);
+    first = memchr(buf, '\n', len);
+    if (first != NULL)
+        *eol = first > buf && first[-1] == '\r' ? 2 : 1;
+    return 1;
+}
 
 /* The length of the blank line at buf[p..len), or 0 when none starts
  * there. A blank line ends with its LF (or at the end of the chunk). */

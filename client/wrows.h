@@ -47,6 +47,19 @@ int wrows_next(struct wrows_row *out, enum wrows_format fmt,
                const uint8_t *buf, size_t len, size_t pos, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* Count the rows of the chunk buf[0..len) at once when it is simple: no
+ * CSV quote anywhere, and no line (the first, or one after a LF) that
+ * starts with a space, tab, CR or LF. Then no record holds a line break
+ * and no line is blank, so its rows are its lines, laid end to end from
+ * byte 0 to len: what wrows_next would find row by row, at a small part
+ * of the cost (a query of every row of 256 MiB spent 6 % of its CPU
+ * finding rows one by one). Returns 1 with *rows and *eol (the first
+ * row's line end: 2, 1 or 0) set; 0 when the chunk is empty or not
+ * simple: wrows_next must walk it. */
+int wrows_count_simple(enum wrows_format fmt, const uint8_t *buf,
+                       size_t len, uint64_t *rows, size_t *eol)
+    __attribute__((warn_unused_result));
+
 enum wrows_op { WROWS_EQ = 1, WROWS_NE, WROWS_LT, WROWS_LE, WROWS_GT,
                 WROWS_GE };
 

@@ -1108,11 +1108,128 @@ static void test_memory_bounded(void **state)
     free(g);
 }
 
+/* wrows_count_simple agrees with wrows_next wherever it answers: on
+ * chunks built at random from the bytes that matter (line ends, quotes,
+ * blanks) in every mix and length around the 16-byte blocks, and on the
+ * edges by name. Where it says simple, walking the chunk row by row finds
+ * as many rows, from byte 0 to the end, with the same first line end. */
+static void test_wrows_count_simple(void **state)
+{
+    static const struct {
+        enum wrows_format fmt;
+        const char *chunk;
+        int simple;
+        uint64_t rows;
+        size_t eol;
+    } named[] = {
+        {WROWS_CSV, "a\n", 1, 1, 1},       {WROWS_CSV, "a", 1, 1, 0},
+        {WROWS_CSV, "a\r\nb", 1, 2, 2},    {WROWS_CSV, "\na", 0, 0, 0},
+        {WROWS_CSV, "a\n\nb", 0, 0, 0},    {WROWS_CSV, "a\n b\n", 0, 0, 0},
+        {WROWS_CSV, "a\"b\n", 0, 0, 0},    {WROWS_JSONL, "{\"a\":1}\n", 1, 1, 1},
+        {WROWS_JSONL, "{}\n\t\n", 0, 0, 0}, {WROWS_CSV, "", 0, 0, 0},
+        {WROWS_BLOB, "abc", 0, 0, 0},
+        {WROWS_CSV, "0123456789abcde\n0123456789abcde\n\n", 0, 0, 0},
+        {WROWS_CSV, "0123456789abcdef\r\n0123456789abcdef\r\n", 1, 2, 2},
+    };
+    static const char alphabet[] = "abc,1\n\n\r \t\"";
+    uint8_t buf[300];
+    uint64_t x = 0x9e3779b97f4a7c15ull, rows, walked;
+    size_t i, k, len, eol, pos, first_eol;
+    unsigned simple = 0, trials = 0;
+    struct wrows_row r;
+    struct fault f;
+    int fmt_i;
+
+    (void)state;
+    for (i = 0; i < sizeof named / sizeof named[0]; i++) {
+        int got = wrows_count_simple(named[i].fmt,
+                                     (const uint8_t *)named[i].chunk,
+                                     strlen(named[i].chunk), &rows, &eol);
+        assert_int_equal(got, named[i].simple);
+        if (got) {
+            assert_int_equal(rows, named[i].rows);
+            assert_int_equal(eol, named[i].eol);
+        }
+    }
+    for (trials = 0; trials < 40000; trials++) {
+        enum wrows_format fmt;
+        /* Mostly letters, so that many chunks are simple. */
+        unsigned rare = 1 + trials % 7;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        len = (size_t)(x % sizeof buf);
+        fmt_i = (int)(x >> 40) & 1;
+        fmt = fmt_i ? WROWS_JSONL : WROWS_CSV;
+        for (k = 0; k < len; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[k] = (uint8_t)((x >> 8) % 64 < 64 - rare * 3
+                                   ? alphabet[(x >> 20) % 3]
+                                   : alphabet[(x >> 24) % (sizeof alphabet -
+                                                          1)]);
+        }
+        if (!wrows_count_simple(fmt, buf, len, &rows, &eol))
+            continue;
+        simple++;
+        pos = 0;
+        walked = 0;
+        first_eol = 99;
+        while (pos < len) {
+            int rc = wrows_next(&r, fmt, buf, len, pos, &f);
+            assert_int_equal(rc, 1);
+            assert_int_equal(r.off, pos);
+            if (first_eol == 99)
+                first_eol = r.eol;
+            pos = r.off + r.len;
+            walked++;
+        }
+        assert_int_equal(walked, rows);
+        assert_int_equal(first_eol, eol);
+    }
+    assert_true(simple > 1000 && simple < trials);
+    /* Long chunks, where the counts are folded every 255 blocks: lines of
+     * every length from 1 to 40 bytes, LF or CRLF. */
+    {
+        size_t cap = 200000, n = 0, lines = 0;
+        uint8_t *big = malloc(cap);
+        assert_non_null(big);
+        while (n + 42 < cap) {
+            size_t w = 1 + lines % 40;
+            memset(big + n, 'a' + (int)(lines % 26), w);
+            n += w;
+            if (lines % 3 == 0)
+                big[n++] = '\r';
+            big[n++] = '\n';
+            lines++;
+        }
+        assert_int_equal(wrows_count_simple(WROWS_CSV, big, n, &rows, &eol),
+                         1);
+        assert_int_equal(rows, lines);
+        assert_int_equal(eol, 2);
+        /* Without the last line end: one more byte, the same rows. */
+        big[n] = 'z';
+        assert_int_equal(wrows_count_simple(WROWS_JSONL, big, n + 1, &rows,
+                                            &eol),
+                         1);
+        assert_int_equal(rows, lines + 1);
+        /* One blank line far in is seen. */
+        big[150000] = '\n';
+        big[150001] = '\n';
+        assert_int_equal(wrows_count_simple(WROWS_CSV, big, n, &rows, &eol),
+                         0);
+        free(big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cond_parse_and_body),
         cmocka_unit_test(test_wrows),
+        cmocka_unit_test(test_wrows_count_simple),
         cmocka_unit_test_setup_teardown(test_csv_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_where, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jsonl_where, setup, teardown),
