@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/prefault.h"
+
 #define HTTP_CHUNK_LINE_MAX 1024
 #define HTTP_SEND_SLICE (64 * 1024)
 
@@ -288,13 +290,19 @@ static int http_read_body(struct http_conn *conn, uint8_t **body,
         return fault_set(f, FAULT_TOO_LARGE, NULL,
                          "the gateway's response body is larger than %zu "
                          "bytes", max);
-    /* A known length is room made once, not doubled into. */
+    /* A known length is room made once, not doubled into; with an
+     * eighth to spare, so that a buffer kept for the next response
+     * (http_client_keep_body) is not made again for one a little larger. */
     if (exact && *len + (size_t)want + 1 > *cap) {
-        nb = realloc(*body, *len + (size_t)want + 1);
+        need = *len + (size_t)want + 1;
+        if (need <= SIZE_MAX - need / 8)
+            need += need / 8;
+        nb = realloc(*body, need);
         if (nb == NULL)
             return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
         *body = nb;
-        *cap = *len + (size_t)want + 1;
+        *cap = need;
+        prefault(nb, need);
     }
     while (left > 0) {
         /* Nothing buffered and a large part to come: straight from the

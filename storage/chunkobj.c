@@ -7,6 +7,7 @@
 #include "lib/adler32.h"
 #include "lib/aead.h"
 #include "lib/bytes.h"
+#include "lib/prefault.h"
 #include "lib/random.h"
 #include "lib/secret.h"
 
@@ -290,6 +291,7 @@ struct chunkobj_opener {
     z_stream zs;      /* raw inflate (windowBits -15) */
     uint8_t *payload; /* the decrypted payload of the last object */
     size_t cap;
+    int spare;        /* grow buffers with room to spare (kept ones) */
 };
 
 int chunkobj_opener_new(struct chunkobj_opener **out, struct fault *f)
@@ -304,6 +306,7 @@ int chunkobj_opener_new(struct chunkobj_opener **out, struct fault *f)
         free(o);
         return fault_set(f, FAULT_INTERNAL, NULL, "zlib could not start");
     }
+    o->spare = 1;
     *out = o;
     return 0;
 }
@@ -318,20 +321,29 @@ void chunkobj_opener_free(struct chunkobj_opener *o)
 }
 
 /* Make *buf (of *cap bytes) hold at least need bytes (at least 1), wiping
- * the old one when it must be replaced. Its contents are not kept. */
+ * the old one when it must be replaced. Its contents are not kept. A
+ * buffer kept from chunk to chunk is replaced with an eighth to spare:
+ * chunks differ in size by a few rows, and each new buffer is fresh pages
+ * to fault in (7 000 faults in a 256 MiB query before, at some 10 us each
+ * on this virtual machine). */
 static int chunkobj_reserve(uint8_t **buf, size_t *cap, size_t need,
-                            struct fault *f)
+                            int spare, struct fault *f)
 {
+    size_t want;
+
     if (need == 0)
         need = 1;
     if (*buf != NULL && *cap >= need)
         return 0;
+    want = spare && need <= SIZE_MAX - need / 8 ? need + need / 8 : need;
     secret_free(*buf, *cap);
     *cap = 0;
-    *buf = malloc(need);
+    *buf = malloc(want);
     if (*buf == NULL)
         return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
-    *cap = need;
+    *cap = want;
+    if (spare)
+        prefault(*buf, want);
     return 0;
 }
 
@@ -408,11 +420,12 @@ int chunkobj_opener_open(struct chunkobj_opener *o, uint8_t **dst,
      * checked that its length is the recorded one); a compressed one into
      * ours, to be inflated from there. */
     if ((h.flags & CHUNKOBJ_FLAG_ZLIB) == 0) {
-        if (chunkobj_reserve(dst, dst_cap, payload_len, f) < 0)
+        if (chunkobj_reserve(dst, dst_cap, payload_len, o->spare, f) < 0)
             return -1;
         into = *dst;
     } else {
-        if (chunkobj_reserve(&o->payload, &o->cap, payload_len, f) < 0)
+        if (chunkobj_reserve(&o->payload, &o->cap, payload_len, o->spare,
+                             f) < 0)
             return -1;
         into = o->payload;
     }
@@ -430,7 +443,8 @@ int chunkobj_opener_open(struct chunkobj_opener *o, uint8_t **dst,
     }
     /* The header is authentic now (it is in the AAD), so its length may
      * size the buffer. */
-    if (chunkobj_reserve(dst, dst_cap, (size_t)h.plain_len, f) < 0 ||
+    if (chunkobj_reserve(dst, dst_cap, (size_t)h.plain_len, o->spare, f) <
+            0 ||
         chunkobj_inflate(o, *dst, (size_t)h.plain_len, o->payload,
                          payload_len, f) < 0)
         return -1;
@@ -451,11 +465,12 @@ int chunkobj_open(uint8_t **out, size_t *out_len, const uint8_t ck[32],
     *out_len = 0;
     if (chunkobj_opener_new(&o, f) < 0)
         return -1;
+    o->spare = 0; /* one object: exact sizes, as chunkobj_open promises */
     rv = chunkobj_opener_open(o, &buf, &cap, out_len, ck, dataset_id,
                               expected_index, obj, len, f);
     chunkobj_opener_free(o);
     if (rv == 0 && buf == NULL)
-        rv = chunkobj_reserve(&buf, &cap, 0, f);
+        rv = chunkobj_reserve(&buf, &cap, 0, 0, f);
     if (rv < 0) {
         secret_free(buf, cap);
         *out_len = 0;
