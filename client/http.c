@@ -184,8 +184,6 @@ static int http_wait(int fd, short events, int timeout_ms, const char *what,
     }
 }
 
-/* Make sure conn has unread bytes. Returns 1, or 0 at the end of the
- * stream, or -1 with f set. */
 /* Receive at most cap bytes from the socket into dst, waiting up to the
  * timeout for some. Returns the count (> 0), 0 when the peer closed, or -1
  * with f set. */
@@ -220,6 +218,8 @@ static ssize_t http_recv(struct http_conn *conn, uint8_t *dst, size_t cap,
     }
 }
 
+/* Make sure conn has unread bytes. Returns 1, or 0 at the end of the
+ * stream, or -1 with f set. */
 static int http_fill(struct http_conn *conn, struct fault *f)
 {
     ssize_t n;
