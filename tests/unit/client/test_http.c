@@ -572,27 +572,31 @@ static void test_request_keep_alive(void **state)
  * Content-Length or chunked in pieces of 7000; malloc'd text. */
 static char *body_response(size_t n, unsigned salt, int chunked)
 {
-    char *out = malloc(n * 2 + 4096), *p = out;
-    size_t i, off;
+    size_t cap = n * 2 + 4096, at = 0, i, off;
+    char *out = malloc(cap);
 
     assert_non_null(out);
     if (!chunked) {
-        p += sprintf(p, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+        at += (size_t)snprintf(out + at, cap - at,
+                               "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+                               "\r\n", n);
         for (i = 0; i < n; i++)
-            *p++ = (char)('!' + (i * 13 + salt) % 90);
+            out[at++] = (char)('!' + (i * 13 + salt) % 90);
     } else {
-        p += sprintf(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
-                        "\r\n\r\n");
+        at += (size_t)snprintf(out + at, cap - at,
+                               "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                               "chunked\r\n\r\n");
         for (off = 0; off < n; off += 7000) {
             size_t k = n - off < 7000 ? n - off : 7000;
-            p += sprintf(p, "%zx\r\n", k);
+            at += (size_t)snprintf(out + at, cap - at, "%zx\r\n", k);
             for (i = off; i < off + k; i++)
-                *p++ = (char)('!' + (i * 13 + salt) % 90);
-            p += sprintf(p, "\r\n");
+                out[at++] = (char)('!' + (i * 13 + salt) % 90);
+            at += (size_t)snprintf(out + at, cap - at, "\r\n");
         }
-        p += sprintf(p, "0\r\n\r\n");
+        at += (size_t)snprintf(out + at, cap - at, "0\r\n\r\n");
     }
-    *p = '\0';
+    assert_true(at < cap);
+    out[at] = '\0';
     return out;
 }
 
