@@ -460,6 +460,19 @@ static void test_resume(void **state)
         snprintf(pack, sizeof pack, "%s/%s.pack", cache, qid);
         assert_int_equal(count_files(cache), 1);
         assert_int_equal(access(pack, F_OK), 0);
+        /* Damage chunk 0's bytes in it: the resume must see that by the
+         * hash and fetch chunk 0 again. */
+        {
+            FILE *fp = fopen(pack, "r+b");
+            int c;
+            assert_non_null(fp);
+            assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
+            c = fgetc(fp);
+            assert_true(c != EOF);
+            assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
+            assert_int_equal(fputc(c ^ 0x20, fp), c ^ 0x20);
+            assert_int_equal(fclose(fp), 0);
+        }
     }
     fx->g.tamper = FAKEGW_HONEST;
     queries = fx->g.queries;
@@ -469,7 +482,9 @@ static void test_resume(void **state)
         sl_ok(fx, a);
     }
     assert_int_equal(fx->g.queries, queries);
-    assert_int_equal(fx->g.object_gets, 1); /* only the one that failed */
+    /* The one that failed, and the one damaged in the pack; chunk 1
+     * comes from the pack. */
+    assert_int_equal(fx->g.object_gets, 2);
     {
         char cache[4400];
         snprintf(cache, sizeof cache, "%s/.cache/sluice/objects", fx->home);
