@@ -11,10 +11,13 @@
  * they are, blob bytes in order. The receipt (with the whole answer) is
  * kept under the key file's folder before any download starts, so that
  * --resume can finish a cut-off download without a new, newly charged,
- * query; verified objects wait in the cache folder meanwhile: in one file
- * for the query, <query_id>.pack, removed with the rows out; with
- * --keep-cache, one file each, which later queries of the same chunks
- * read instead of fetching.
+ * query. A resume of rows written to -o FILE continues FILE.part after
+ * the last chunk it holds for sure (its mark, <query_id>.mark in the
+ * cache folder: outfile.h), so that nothing else need be kept; rows sent
+ * to stdout are sent again, and verified objects wait for that in the
+ * cache folder: in one file for the query, <query_id>.pack, removed with
+ * the rows out. With --keep-cache the objects stay, one file each, and
+ * later queries of the same chunks read them instead of fetching.
  *
  * quote asks the price of the same selectors without charging anything,
  * signed when there is a key (then with the balance and a ready payment).
@@ -655,14 +658,36 @@ static int cli_query_keep(struct cli_ctx *ctx, const struct cli_query_opts *o,
     return rv;
 }
 
-/* Load the kept answer of --resume QUERY_ID, and what it selected. */
+/* Write into out[0..cap) the path of the mark file (outfile.h) of query
+ * qid's output in the cache folder, or "" when there is no cache folder
+ * or the rows go to stdout. */
+static int cli_query_mark_path(char *out, size_t cap, const char *cache,
+                               const struct cli_query_opts *o,
+                               const char *qid, struct fault *f)
+{
+    out[0] = '\0';
+    if (cache[0] == '\0' || o->out == NULL || strcmp(o->out, "-") == 0)
+        return 0;
+    if (snprintf(out, cap, "%s/%s.mark", cache, qid) >= (int)cap) {
+        out[0] = '\0';
+        return fault_set(f, FAULT_INVALID, "--cache",
+                         "the cache folder's path is too long");
+    }
+    return 0;
+}
+
+/* Load the kept answer of --resume QUERY_ID, and what it selected, and
+ * open the output: continued after the chunks a cut-off run wrote (*at),
+ * when its mark in the cache folder says so. */
 static int cli_query_resume(struct cli_ctx *ctx, struct cli_query_opts *o,
                             struct worker *w, struct worker_query **q,
-                            struct fault *f)
+                            const char *cache, struct outfile **out,
+                            struct outfile_mark *at, struct fault *f)
 {
     char key_path[KEYFILE_PATH_MAX], dir[RECEIPTS_PATH_MAX];
+    char mark[KEYFILE_PATH_MAX + 48];
     const char *ds;
-    json_t *rec = NULL;
+    json_t *rec = NULL, *answer;
     int rv = -1;
 
     if (cli_key_path(ctx, key_path, sizeof key_path, f) < 0 ||
@@ -676,39 +701,62 @@ static int cli_query_resume(struct cli_ctx *ctx, struct cli_query_opts *o,
                   ds != NULL ? ds : "?", o->dataset);
         goto done;
     }
+    answer = json_object_get(rec, "answer");
     if (cli_sel_from_record(&o->sel, json_object_get(rec, "select"), f) <
             0 ||
-        cli_sel_build(&o->sel, NULL, f) < 0)
+        cli_sel_build(&o->sel, NULL, f) < 0 ||
+        cli_query_mark_path(mark, sizeof mark, cache, o, o->sel.resume, f) <
+            0 ||
+        outfile_open(out, o->out, mark[0] != '\0' ? mark : NULL, at, f) < 0)
         goto done;
+    /* A mark past the answer's chunks is not ours to follow. */
+    if (at->chunks > json_array_size(json_object_get(answer, "chunks"))) {
+        fault_set(f, FAULT_CORRUPT, "--resume",
+                  "%s says %llu chunks were written, but the answer has "
+                  "%zu; remove it to start over",
+                  mark, (unsigned long long)at->chunks,
+                  json_array_size(json_object_get(answer, "chunks")));
+        goto done;
+    }
     o->sel.resume = NULL;
-    if (worker_query_load(w, q, o->dataset, &o->sel.ws,
-                          json_object_get(rec, "answer"), f) < 0)
+    if (worker_query_load_from(w, q, o->dataset, &o->sel.ws, answer,
+                               at->chunks, f) < 0)
         goto done;
-    fprintf(stderr, "resuming query %s from its kept answer (nothing is "
-                    "charged again)\n",
-            worker_query_release(*q)->query_id);
+    if (at->chunks > 0)
+        fprintf(stderr, "resuming query %s from its kept answer (nothing "
+                        "is charged again), after the %llu chunks already "
+                        "in %s.part\n",
+                worker_query_release(*q)->query_id,
+                (unsigned long long)at->chunks, o->out);
+    else
+        fprintf(stderr, "resuming query %s from its kept answer (nothing "
+                        "is charged again)\n",
+                worker_query_release(*q)->query_id);
     rv = 0;
 done:
     json_decref(rec);
     return rv;
 }
 
-/* Remove the answer's objects from the cache. */
-static void cli_query_uncache(const char *dir, const struct worker_query *q)
+/* Remove what the cache folder holds for the answer once its rows are
+ * out: its pack, and the objects it read from there one file each. */
+static void cli_query_uncache(const char *dir, const struct worker_query *q,
+                              int objects)
 {
     const json_t *c;
     char path[KEYFILE_PATH_MAX + 80];
     const char *id;
     size_t i;
 
-    json_array_foreach(json_object_get(worker_query_release(q)->answer,
-                                       "chunks"),
-                       i, c) {
-        id = json_string_value(json_object_get(c, "object_id"));
-        if (id != NULL && strlen(id) == 64 && strchr(id, '/') == NULL &&
-            wfetch_cache_path(path, sizeof path, dir, id) == 0)
-            unlink(path);
-    }
+    if (objects)
+        json_array_foreach(json_object_get(worker_query_release(q)->answer,
+                                           "chunks"),
+                           i, c) {
+            id = json_string_value(json_object_get(c, "object_id"));
+            if (id != NULL && strlen(id) == 64 && strchr(id, '/') == NULL &&
+                wfetch_cache_path(path, sizeof path, dir, id) == 0)
+                unlink(path);
+        }
     if (wfetch_pack_path(path, sizeof path, dir,
                          worker_query_release(q)->query_id) == 0)
         unlink(path);
@@ -723,39 +771,61 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     struct cli_query_prog prog;
     struct worker_stats st;
     struct worker_row run;
+    struct outfile_mark at, m;
     char cache[KEYFILE_PATH_MAX], receipt[RECEIPTS_PATH_MAX];
+    char mark[KEYFILE_PATH_MAX + 48];
     char a[24], b[24];
     char *header = NULL;
     size_t hlen = 0;
-    uint64_t rows;
+    uint64_t rows, done, last;
     struct outfile *out = NULL;
-    int r, header_done = 0, rv = -1;
+    int r, header_done, rv = -1;
+    int to_file = o->out != NULL && strcmp(o->out, "-") != 0;
+    int resume = o->sel.kind == CLI_SEL_RESUME; /* the load changes it */
 
     memset(&prog, 0, sizeof prog);
-    prog.bar = isatty(2) &&
-               ((o->out != NULL && strcmp(o->out, "-") != 0) || !isatty(1));
+    memset(&at, 0, sizeof at);
+    prog.bar = isatty(2) && (to_file || !isatty(1));
     if (cli_query_cache_dir(o, cache, sizeof cache, f) < 0)
         return -1;
     memset(&wo, 0, sizeof wo);
     wo.cache_dir = cache[0] != '\0' ? cache : NULL;
-    /* Kept, the objects serve any later query; dropped after the rows
-     * are out, they serve only a resume of this one: one file does. */
-    wo.cache_pack = !o->keep_cache;
+    /* Kept, the objects serve any later query: one file each. Else they
+     * serve only a resume of this one: rows written to a file are
+     * continued from where they were cut (outfile.h), so the objects
+     * need not be kept at all; rows sent to stdout cannot be, and the
+     * objects wait in one file, the query's pack. */
+    wo.cache_pack = !o->keep_cache && !to_file;
+    wo.cache_read_only = !o->keep_cache && to_file;
     wo.parallel = o->parallel.set ? (unsigned)o->parallel.v : 0;
     wo.progress = cli_query_progress;
     wo.progress_arg = &prog;
     if (worker_open(&w, ctx->gateway, &ctx->key, &wo, f) < 0)
         return -1;
-    if (o->sel.kind == CLI_SEL_RESUME) {
-        if (cli_query_resume(ctx, o, w, &q, f) < 0)
+    if (resume) {
+        if (cli_query_resume(ctx, o, w, &q, cache, &out, &at, f) < 0)
             goto done;
     } else if (cli_query_ask(ctx, o, w, &q, f) < 0 ||
-               cli_query_keep(ctx, o, q, receipt, sizeof receipt, f) < 0) {
+               cli_query_keep(ctx, o, q, receipt, sizeof receipt, f) < 0 ||
+               cli_query_mark_path(mark, sizeof mark, cache, o,
+                                   worker_query_release(q)->query_id,
+                                   f) < 0 ||
+               outfile_open(&out, o->out, mark[0] != '\0' ? mark : NULL,
+                            &at, f) < 0) {
         goto done;
     }
-    if (outfile_open(&out, o->out, f) < 0)
-        goto done;
+    /* Continued after a cut: the header and at.chunks chunks are in. */
+    header_done = at.chunks > 0;
+    last = at.chunks;
+    m = at;
     while ((r = worker_next_run(q, &run, &rows, f)) == 1) {
+        /* A run that starts a chunk: all before it is a point to
+         * continue from. */
+        done = worker_query_chunks_done(q);
+        if (done != last) {
+            m.chunks = last = done;
+            outfile_mark(out, &m);
+        }
         /* The header record, with the line end the first row has. */
         if (!header_done) {
             if (worker_header(q, &header, &hlen,
@@ -767,9 +837,18 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
         }
         if (outfile_write(out, run.data, run.len, f) < 0)
             goto done;
+        m.rows += rows;
+        m.row_bytes += run.len;
     }
-    if (r < 0)
+    if (r < 0) {
+        /* Chunks ended since the last run: a later point still. */
+        done = worker_query_chunks_done(q);
+        if (done != last && header_done) {
+            m.chunks = done;
+            outfile_mark(out, &m);
+        }
         goto done;
+    }
     if (!header_done) {
         if (worker_header(q, &header, &hlen, "\n", f) < 0)
             goto done;
@@ -784,14 +863,14 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
         progress_finish(&prog.p);
     worker_query_stats(q, &st);
     progress_bytes(a, sizeof a, worker_query_release(q)->plain_bytes);
-    progress_bytes(b, sizeof b, st.bytes_out);
+    progress_bytes(b, sizeof b, m.row_bytes);
     fprintf(stderr,
             "decrypted %llu chunks (%llu rows, %s); wrote %llu rows (%s) "
             "to %s\n",
-            (unsigned long long)st.chunks, (unsigned long long)st.rows, a,
-            (unsigned long long)st.rows_out, b,
-            o->out != NULL && strcmp(o->out, "-") != 0 ? o->out : "stdout");
-    if (o->sel.kind != CLI_SEL_RESUME)
+            (unsigned long long)worker_query_release(q)->nchunks,
+            (unsigned long long)worker_query_release(q)->rows, a,
+            (unsigned long long)m.rows, b, to_file ? o->out : "stdout");
+    if (!resume)
         fprintf(stderr, "query %s cost %s units (balance %s); receipt #%llu "
                         "kept in %s\n",
                 worker_query_release(q)->query_id,
@@ -803,19 +882,23 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
         fprintf(stderr, "%llu objects came from the cache\n",
                 (unsigned long long)st.objects_cached);
     if (cache[0] != '\0' && !o->keep_cache)
-        cli_query_uncache(cache, q);
+        cli_query_uncache(cache, q, st.objects_cached > 0);
     rv = 0;
 done:
     if (prog.on && rv < 0)
         progress_finish(&prog.p);
-    outfile_abort(out);
     if (rv < 0 && q != NULL) {
         /* Paid for and kept: say how to finish without paying again, in
-         * the one line of the failure when it fits. */
+         * the one line of the failure when it fits; the rows written so
+         * far wait for it. */
         char d[FAULT_DETAIL_MAX + 80];
-        int n = snprintf(d, sizeof d, "%s (the answer is kept: finish with "
-                                      "--resume %s)",
-                         f->detail, worker_query_release(q)->query_id);
+        int n;
+
+        (void)outfile_suspend(out);
+        out = NULL;
+        n = snprintf(d, sizeof d, "%s (the answer is kept: finish with "
+                                  "--resume %s)",
+                     f->detail, worker_query_release(q)->query_id);
         if (n > 0 && (size_t)n < sizeof f->detail)
             memcpy(f->detail, d, (size_t)n + 1);
         else
@@ -823,6 +906,7 @@ done:
                             "sluice query %s --resume %s\n",
                     o->dataset, worker_query_release(q)->query_id);
     }
+    outfile_abort(out);
     free(header);
     worker_query_free(q);
     worker_close(w);
@@ -890,8 +974,9 @@ const struct cli_command cli_cmd_query = {
          .help = "with --pay: pay even less than the plan's minimum",
          .slot = offsetof(struct cli_query_opts, force)},
         {.name = "cache", .type = CLI_OPT_STRING, .value = "DIR",
-         .help = "keep verified objects here until the rows are written "
-                 "(default ~/.cache/sluice/objects)",
+         .help = "what a cut-off query needs to resume: where -o FILE's "
+                 "rows stop, or for stdout the verified objects (default "
+                 "~/.cache/sluice/objects)",
          .slot = offsetof(struct cli_query_opts, cache)},
         {.name = "no-cache", .type = CLI_OPT_FLAG,
          .help = "keep nothing on disk (a cut-off download starts over)",

@@ -1,8 +1,9 @@
 /*
- * outfile: where `sluice query -o FILE` writes its rows. The bytes go to
+ * outfile: where `sluice query -o` writes its rows. The bytes go to
  * FILE.part through stdio; on success the file is made durable and
  * renamed to FILE, so that FILE is either absent, the last complete
- * answer, or this one whole; on failure FILE.part is removed.
+ * answer, or this one whole; on failure FILE.part is removed, or, when
+ * the output can be continued, kept for that (below).
  *
  * Durable without a long wait at the end: the device under a file may
  * hold written data in its own cache until a flush, and here a flush
@@ -13,13 +14,25 @@
  * the end then waits for the last few MiB only. The thread takes no CPU
  * worth counting: it waits on the device.
  *
+ * Continued, not started over: the caller marks the points it could start
+ * again from (outfile_mark: the end of a chunk, with its counters). Given
+ * a mark file, the outfile records there the last mark whose bytes are
+ * durable: the syncer after each fdatasync (so that even a kill leaves a
+ * point no older than one sync step), and outfile_suspend when the caller
+ * stops on a failure. A later open with the same mark file and path cuts
+ * FILE.part back to that mark and appends from there. The mark file is a
+ * small JSON object: {"part": absolute path of FILE.part, "bytes",
+ * "chunks", "rows", "row_bytes"}; one that cannot be read, names another
+ * file, or points past the end of FILE.part is not followed.
+ *
  * Writing to standard output ("-" or no -o) is the same calls with no
- * file, no thread and no rename.
+ * file, no thread, no marks and no rename.
  */
 #ifndef SLUICE_CLIENT_OUTFILE_H
 #define SLUICE_CLIENT_OUTFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/fault.h"
 
@@ -27,24 +40,51 @@
 
 struct outfile;
 
+/* A point the output can be continued from: the bytes of the file up to
+ * there, and the caller's counters at that point. */
+struct outfile_mark {
+    uint64_t bytes;     /* of FILE.part */
+    uint64_t chunks;    /* the caller's: chunks written whole */
+    uint64_t rows;      /* rows written */
+    uint64_t row_bytes; /* their bytes */
+};
+
 /* Open FILE.part for path, or standard output when path is NULL or "-".
- * Returns 0 with *out set; on failure -1 with *out = NULL and f set
- * (FAULT_INVALID naming "-o" for a path too long, FAULT_IO when it cannot
- * be created). */
-int outfile_open(struct outfile **out, const char *path, struct fault *f)
-    __attribute__((warn_unused_result));
+ * mark_path (NULL: none; ignored for standard output) is the mark file;
+ * when it holds a mark for this FILE.part with bytes > 0 and chunks > 0
+ * that the file still holds, FILE.part is cut back to it and continued
+ * and *at is that mark; otherwise FILE.part starts empty and *at is
+ * zeroed. Returns 0 with *out set; on failure -1 with *out = NULL, *at
+ * zeroed and f set (FAULT_INVALID naming "-o" for a path too long,
+ * FAULT_IO when it cannot be created or cut back). */
+int outfile_open(struct outfile **out, const char *path,
+                 const char *mark_path, struct outfile_mark *at,
+                 struct fault *f) __attribute__((warn_unused_result));
 
 /* Append p[0..n). Returns 0, or -1 with f set (FAULT_IO naming "-o"). */
 int outfile_write(struct outfile *o, const void *p, size_t n,
                   struct fault *f) __attribute__((warn_unused_result));
 
-/* Flush, make durable and rename into place (standard output: flush).
- * Returns 0; on failure -1 with f set, FILE.part removed and FILE as it
- * was. Either way o is freed. */
+/* Mark the output written so far as a point to continue from, with the
+ * caller's counters in *m (m->bytes is ignored: it is what was written).
+ * Cheap: nothing is written until a sync or outfile_suspend. */
+void outfile_mark(struct outfile *o, const struct outfile_mark *m);
+
+/* Flush, make durable and rename into place (standard output: flush), and
+ * remove the mark file. Returns 0; on failure -1 with f set, FILE.part
+ * and the mark file removed and FILE as it was. Either way o is freed. */
 int outfile_commit(struct outfile *o, struct fault *f)
     __attribute__((warn_unused_result));
 
-/* Give up: close and remove FILE.part. o may be NULL; o is freed. */
+/* Stop, keeping FILE.part to be continued up to the last mark: flush,
+ * make durable and record the mark. Returns 1 when it was kept; 0 when
+ * there is nothing to continue (no mark file, no mark yet, or the flush
+ * failed), and then it did what outfile_abort does. o may be NULL (0);
+ * o is freed. */
+int outfile_suspend(struct outfile *o);
+
+/* Give up: close and remove FILE.part and the mark file. o may be NULL;
+ * o is freed. */
 void outfile_abort(struct outfile *o);
 
 /* The name rows are written to, for messages: the path, or "stdout". */

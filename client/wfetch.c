@@ -419,7 +419,7 @@ static int wfetch_one(struct wfetch_thread *t, size_t k, uint8_t **buf,
     }
     if (!*cached && w->pack_fd >= 0)
         wfetch_pack_write(w, k, obj, (size_t)it->stored_bytes);
-    else if (!*cached && w->cache_dir != NULL)
+    else if (!*cached && w->cache_dir != NULL && !w->cfg.cache_read_only)
         wfetch_cache_write(w, t, it, obj, (size_t)it->stored_bytes);
     rv = 0;
 done:

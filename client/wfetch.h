@@ -21,7 +21,8 @@
  * object id, or, with a pack_name, at its place in one file for the
  * whole query (objects one after another in the query's order; a place
  * never written reads as zeros and fails its hash), which a resume of the
- * same query reads. The pack is the cheap one: one file made per query,
+ * same query reads (or, cache_read_only, nowhere: for a caller that can
+ * continue its own output after a cut instead). The pack is the cheap one: one file made per query,
  * not one per object (on this machine's ext4, making 256 files took 15 %
  * of a 256 MiB query's CPU).
  * A fetch that fails for a reason worth retrying (the connection, a 5xx)
@@ -58,6 +59,9 @@ struct wfetch_config {
     const char *pack_name;   /* NULL: each object its own file in the
                                 cache; else the objects fetched go into
                                 this one file of it (wfetch_pack_path) */
+    int cache_read_only;     /* without a pack_name: objects are read
+                                from their files in the cache, and none
+                                is written there */
     unsigned parallel;       /* threads, 1 to WFETCH_PARALLEL_MAX */
     unsigned window;         /* objects held ahead, >= parallel */
     uint8_t dataset_id[32];

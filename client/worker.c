@@ -68,6 +68,7 @@ struct worker_query {
     size_t plain_len;
     size_t pos;
     uint64_t row_k;          /* rows of it seen so far */
+    uint64_t skipped_bytes;  /* stored bytes of the chunks skipped */
     int have_plain;
     int blob_given;
     int failed;
@@ -994,7 +995,7 @@ done:
  * query, checking it all; start its downloads. */
 static int worker_accept(struct worker *w, struct worker_query **out,
                          const struct worker_select *sel, json_t *answer,
-                         struct fault *f)
+                         uint64_t skip, struct fault *f)
 {
     struct worker_view *v = &w->view;
     struct wfetch_item *items = NULL;
@@ -1069,10 +1070,26 @@ static int worker_accept(struct worker *w, struct worker_query **out,
     if (worker_unwrap(q, json_object_get(answer, "keys"), ex.dataset_id,
                       ex.query_id, items, f) < 0)
         goto fail;
+    if (skip > q->n) {
+        fault_set(f, FAULT_INVALID, "skip",
+                  "the answer has %zu chunks, not %llu to skip", q->n,
+                  (unsigned long long)skip);
+        goto fail;
+    }
+    /* The chunks read before are not fetched again: drop their items. */
+    for (i = 0; i < skip; i++) {
+        q->skipped_bytes += items[i].stored_bytes;
+        free(items[i].url);
+        secret_wipe(items[i].ck, 32);
+    }
+    memmove(items, items + skip, (q->n - skip) * sizeof *items);
+    q->cur = (size_t)skip;
     memset(&cfg, 0, sizeof cfg);
     cfg.gateway = w->url;
     cfg.cache_dir = w->cache_dir;
-    cfg.pack_name = w->opt.cache_pack ? q->rel.query_id : NULL;
+    /* A pack's places follow the items from the first chunk on. */
+    cfg.pack_name = w->opt.cache_pack && skip == 0 ? q->rel.query_id : NULL;
+    cfg.cache_read_only = w->opt.cache_read_only;
     cfg.parallel = w->opt.parallel;
     cfg.window = w->opt.window;
     cfg.timeout_ms = w->opt.timeout_ms;
@@ -1080,7 +1097,7 @@ static int worker_accept(struct worker *w, struct worker_query **out,
     /* wfetch takes items over, whatever happens. */
     i = q->n;
     q->n = 0;
-    if (wfetch_start(&q->fetch, items, i, &cfg, f) < 0) {
+    if (wfetch_start(&q->fetch, items, i - (size_t)skip, &cfg, f) < 0) {
         items = NULL;
         goto fail;
     }
@@ -1128,7 +1145,7 @@ int worker_query(struct worker *w, struct worker_query **q,
         return -1;
     if (r.status == 200) {
         doc = worker_parse(&r, f);
-        if (doc != NULL && worker_accept(w, q, sel, doc, f) == 0)
+        if (doc != NULL && worker_accept(w, q, sel, doc, 0, f) == 0)
             rv = WORKER_RELEASED;
     } else if (r.status == 402) {
         if (worker_refusal(no, &r, f) == 0)
@@ -1147,6 +1164,15 @@ int worker_query_load(struct worker *w, struct worker_query **q,
                       const char *dataset, const struct worker_select *sel,
                       const json_t *answer, struct fault *f)
 {
+    return worker_query_load_from(w, q, dataset, sel, answer, 0, f);
+}
+
+int worker_query_load_from(struct worker *w, struct worker_query **q,
+                           const char *dataset,
+                           const struct worker_select *sel,
+                           const json_t *answer, uint64_t skip,
+                           struct fault *f)
+{
     uint8_t id[32];
 
     *q = NULL;
@@ -1159,7 +1185,7 @@ int worker_query_load(struct worker *w, struct worker_query **q,
         worker_view(w, dataset, f) < 0 ||
         worker_check_select(&w->view, sel, f) < 0)
         return -1;
-    return worker_accept(w, q, sel, json_deep_copy(answer), f);
+    return worker_accept(w, q, sel, json_deep_copy(answer), skip, f);
 }
 
 const struct worker_release *worker_query_release(const struct worker_query *q)
@@ -1272,7 +1298,8 @@ static int worker_step(struct worker_query *q, struct worker_row *row,
             q->stats.chunks++;
             if (q->w->opt.progress != NULL) {
                 wfetch_stats(q->fetch, &st);
-                q->w->opt.progress(q->w->opt.progress_arg, st.bytes,
+                q->w->opt.progress(q->w->opt.progress_arg,
+                                   q->skipped_bytes + st.bytes,
                                    q->rel.stored_bytes);
             }
         }
@@ -1387,6 +1414,12 @@ int worker_next_run(struct worker_query *q, struct worker_row *run,
                     uint64_t *rows, struct fault *f)
 {
     return worker_step(q, run, UINT64_MAX, rows, f);
+}
+
+uint64_t worker_query_chunks_done(const struct worker_query *q)
+{
+    /* Rows are yielded from chunks[cur] only: those before it are done. */
+    return q->cur;
 }
 
 void worker_query_stats(struct worker_query *q, struct worker_stats *out)

@@ -72,7 +72,9 @@
  * it from there instead of fetching it again; a file there that does not
  * hash to its name is fetched afresh. worker_query_load takes a saved
  * answer (worker_query_answer), so that a download cut off can be resumed
- * without a new (and newly charged) query.
+ * without a new (and newly charged) query; a caller that kept the rows it
+ * had (sluice query's FILE.part) starts after the chunks it holds with
+ * worker_query_load_from, and those are not fetched at all.
  *
  * Threads: a struct worker and each of its queries are used by one thread
  * at a time; the downloads run on threads of their own.
@@ -115,6 +117,11 @@ struct worker_options {
                                  read again by a resume of that query and
                                  by no other: for a cache that is dropped
                                  once the rows are out */
+    int cache_read_only;      /* 1 (without cache_pack): objects are read
+                                 from their files in cache_dir, and none
+                                 is written there: for a caller that
+                                 continues its own output after a cut
+                                 (worker_query_load_from) */
     unsigned parallel;        /* downloads at once, 1 to 32; 0: 4 */
     unsigned window;          /* decrypted chunks held ahead; 0: parallel
                                  + 2; never below parallel */
@@ -248,6 +255,17 @@ int worker_query_load(struct worker *w, struct worker_query **q,
                       const json_t *answer, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* As worker_query_load, but start after the answer's first skip chunks
+ * (those a cut-off run already read: worker_query_chunks_done), which are
+ * not fetched. skip 0 is worker_query_load; past the answer's chunk count,
+ * -1 with f FAULT_INVALID naming "skip". */
+int worker_query_load_from(struct worker *w, struct worker_query **q,
+                           const char *dataset,
+                           const struct worker_select *sel,
+                           const json_t *answer, uint64_t skip,
+                           struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* What a released query is. Strings and json are owned by the query. */
 struct worker_release {
     char query_id[35];        /* "0x" + 32 hex digits */
@@ -301,6 +319,15 @@ int worker_next(struct worker_query *q, struct worker_row *row,
 int worker_next_run(struct worker_query *q, struct worker_row *run,
                     uint64_t *rows, struct fault *f)
     __attribute__((warn_unused_result));
+
+/* How many of the answer's chunks (counted from its first, skipped ones
+ * too) q has read to their end: every row asked for in them was yielded.
+ * The rows yielded so far come from these chunks and the one after them;
+ * when the count is greater than it was at the last row yielded (or at
+ * the start), they all come from the counted chunks: a point that a
+ * later worker_query_load_from can start from. It may be called after a
+ * failure too. */
+uint64_t worker_query_chunks_done(const struct worker_query *q);
 
 /* What reading q did so far. */
 struct worker_stats {

@@ -50,7 +50,7 @@ static const char jsonl[] = "{\"k\":0,\"v\":1.5}\n{\"k\":1,\"v\":0.639}\r\n"
 
 struct fixture {
     struct fakegw g;
-    size_t csv, jsonl, blob;
+    size_t csv, csv1, jsonl, blob;
     uint8_t blob_data[3000];
     char home[4200], keyfile[4400], sluice[4300];
     char out[4300], err[4300];
@@ -71,6 +71,8 @@ static int setup(void **state)
     for (i = 0; i < CSV_ROWS; i++)
         strcat(csv, csv_rows[i]);
     fx->csv = fakegw_ingest(&fx->g, SPLITTER_CSV, 0, 3, csv, strlen(csv));
+    /* The same rows a chunk each, for cuts at many places. */
+    fx->csv1 = fakegw_ingest(&fx->g, SPLITTER_CSV, 0, 1, csv, strlen(csv));
     fx->jsonl = fakegw_ingest(&fx->g, SPLITTER_JSONL, 0, 1, jsonl,
                               strlen(jsonl));
     testutil_fill(fx->blob_data, sizeof fx->blob_data, &seed);
@@ -430,71 +432,125 @@ static void test_receipts(void **state)
     assert_non_null(strstr(fx->so, "BAD: the receipt's hash"));
 }
 
+/* Run a query that fails at the object of chunk `bad` (its bytes
+ * tampered with) and return its query id (from the --resume hint). */
+static void cut_query(struct fixture *fx, const char *const *args,
+                      unsigned bad, char qid[40])
+{
+    char *p;
+
+    fx->g.tamper = FAKEGW_OBJECT_BYTE;
+    fx->g.tamper_chunk = bad;
+    assert_int_equal(sl(fx, args), 1);
+    fx->g.tamper = FAKEGW_HONEST;
+    assert_non_null(strstr(fx->se, "does not hash to its object_id"));
+    p = strstr(fx->se, "--resume ");
+    assert_non_null(p);
+    snprintf(qid, 40, "%.34s", p + 9);
+}
+
+static void cache_path(struct fixture *fx, char *out, size_t cap,
+                       const char *qid, const char *ext)
+{
+    snprintf(out, cap, "%s/.cache/sluice/objects%s%s%s", fx->home,
+             qid != NULL ? "/" : "", qid != NULL ? qid : "",
+             ext != NULL ? ext : "");
+}
+
+/* Rows to a file: the cut run leaves FILE.part and its mark, and nothing
+ * else; the resume fetches only the chunks after the last one written
+ * and continues the file. */
 static void test_resume(void **state)
 {
     struct fixture *fx = *state;
-    const char *id = fx->g.ds[fx->csv].id_text;
+    const char *id = fx->g.ds[fx->csv1].id_text;
     static const int all[] = {0, 1, 2, 3, 4, 5, 6, 7};
-    char path[4400], qid[40], *p;
+    static const int some[] = {1, 2, 3, 4, 5, 6};
+    char path[4400], part[4500], qid[40], cache[4400], mark[4500];
     unsigned queries;
     uint8_t *got;
     size_t len;
 
     snprintf(path, sizeof path, "%s/all.csv", fx->g.dir);
-    fx->g.tamper = FAKEGW_OBJECT_BYTE;
-    fx->g.tamper_chunk = 2;
+    snprintf(part, sizeof part, "%s.part", path);
     {
         const char *a[] = {"query", id, "--all", "-o", path, "--parallel",
                            "1", NULL};
-        assert_int_equal(sl(fx, a), 1);
+        cut_query(fx, a, 2, qid);
     }
-    assert_non_null(strstr(fx->se, "does not hash to its object_id"));
     assert_int_equal(access(path, F_OK), -1);
-    p = strstr(fx->se, "--resume ");
-    assert_non_null(p);
-    snprintf(qid, sizeof qid, "%.34s", p + 9);
-    /* What was verified waits in one file, the query's pack. */
-    {
-        char cache[4400], pack[4500];
-        snprintf(cache, sizeof cache, "%s/.cache/sluice/objects", fx->home);
-        snprintf(pack, sizeof pack, "%s/%s.pack", cache, qid);
-        assert_int_equal(count_files(cache), 1);
-        assert_int_equal(access(pack, F_OK), 0);
-        /* Damage chunk 0's bytes in it: the resume must see that by the
-         * hash and fetch chunk 0 again. */
-        {
-            FILE *fp = fopen(pack, "r+b");
-            int c;
-            assert_non_null(fp);
-            assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
-            c = fgetc(fp);
-            assert_true(c != EOF);
-            assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
-            assert_int_equal(fputc(c ^ 0x20, fp), c ^ 0x20);
-            assert_int_equal(fclose(fp), 0);
-        }
-    }
-    fx->g.tamper = FAKEGW_HONEST;
+    assert_int_equal(access(part, F_OK), 0);
+    cache_path(fx, cache, sizeof cache, NULL, NULL);
+    cache_path(fx, mark, sizeof mark, qid, ".mark");
+    assert_int_equal(count_files(cache), 1);
+    assert_int_equal(access(mark, F_OK), 0);
     queries = fx->g.queries;
+    fx->g.object_gets = 0;
+    {
+        /* From another folder, the file named in full: the same file. */
+        const char *a[] = {"query", id, "--resume", qid, "-o", path, NULL};
+        sl_ok(fx, a);
+    }
+    assert_int_equal(fx->g.queries, queries);
+    assert_int_equal(fx->g.object_gets, 6); /* chunks 2 to 7 */
+    assert_non_null(strstr(fx->se, "after the 2 chunks already"));
+    assert_non_null(strstr(fx->se, "wrote 8 rows"));
+    assert_int_equal(count_files(cache), 0);
+    assert_int_equal(access(part, F_OK), -1);
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    assert_int_equal(len, strlen(rows_text(all, 8, csv_header)));
+    assert_memory_equal(got, rows_text(all, 8, csv_header), len);
+    free(got);
+
+    /* A range cut twice, resumed twice: the rows asked for, once each.
+     * Its answer holds chunks 1 to 6: chunk 3 is its third. */
+    snprintf(path, sizeof path, "%s/some.csv", fx->g.dir);
+    {
+        const char *a[] = {"query", id, "--rows", "1:7", "-o", path,
+                           "--parallel", "1", NULL};
+        cut_query(fx, a, 3, qid);
+    }
+    {
+        const char *a[] = {"query", id, "--resume", qid, "-o", path,
+                           "--parallel", "1", NULL};
+        fx->g.object_gets = 0;
+        fx->g.tamper = FAKEGW_OBJECT_BYTE;
+        fx->g.tamper_chunk = 5;
+        assert_int_equal(sl(fx, a), 1);
+        fx->g.tamper = FAKEGW_HONEST;
+        assert_non_null(strstr(fx->se, "after the 2 chunks already"));
+        fx->g.object_gets = 0;
+        sl_ok(fx, a);
+        assert_int_equal(fx->g.object_gets, 2); /* chunks 5 and 6 */
+        assert_non_null(strstr(fx->se, "after the 4 chunks already"));
+    }
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    /* The header ends as the first row written does. */
+    assert_int_equal(len, strlen(rows_text(some, 6, "id,name,temp,note\n")));
+    assert_memory_equal(got, rows_text(some, 6, "id,name,temp,note\n"),
+                        len);
+    free(got);
+    assert_int_equal(count_files(cache), 0);
+
+    /* Resumed into another file: the kept rows are not that file's, so
+     * it starts over and comes out whole. */
+    snprintf(path, sizeof path, "%s/first.csv", fx->g.dir);
+    {
+        const char *a[] = {"query", id, "--all", "-o", path, "--parallel",
+                           "1", NULL};
+        cut_query(fx, a, 4, qid);
+    }
+    snprintf(path, sizeof path, "%s/second.csv", fx->g.dir);
     fx->g.object_gets = 0;
     {
         const char *a[] = {"query", id, "--resume", qid, "-o", path, NULL};
         sl_ok(fx, a);
     }
-    assert_int_equal(fx->g.queries, queries);
-    /* The one that failed, and the one damaged in the pack; chunk 1
-     * comes from the pack. */
-    assert_int_equal(fx->g.object_gets, 2);
-    {
-        char cache[4400];
-        snprintf(cache, sizeof cache, "%s/.cache/sluice/objects", fx->home);
-        assert_int_equal(count_files(cache), 0); /* dropped once out */
-    }
-    assert_non_null(strstr(fx->se, "resuming query"));
+    assert_int_equal(fx->g.object_gets, 8);
     assert_int_equal(testutil_read_file(path, &got, &len), 0);
-    assert_int_equal(len, strlen(rows_text(all, 8, csv_header)));
     assert_memory_equal(got, rows_text(all, 8, csv_header), len);
     free(got);
+
     /* A query id of another data-set, or none kept. */
     {
         const char *a[] = {"query", fx->g.ds[fx->jsonl].id_text, "--resume",
@@ -506,6 +562,52 @@ static void test_resume(void **state)
                            "0x00000000000000000000000000000000", NULL};
         sl_bad(fx, 1, "no receipt of query", a);
     }
+}
+
+/* Rows to stdout cannot be continued: what was verified waits in one
+ * file, the query's pack, checked by hash when the resume reads it. */
+static void test_resume_stdout(void **state)
+{
+    struct fixture *fx = *state;
+    const char *id = fx->g.ds[fx->csv].id_text;
+    static const int all[] = {0, 1, 2, 3, 4, 5, 6, 7};
+    char qid[40], cache[4400], pack[4500];
+    unsigned queries;
+
+    {
+        const char *a[] = {"query", id, "--all", "--parallel", "1", NULL};
+        cut_query(fx, a, 2, qid);
+    }
+    cache_path(fx, cache, sizeof cache, NULL, NULL);
+    cache_path(fx, pack, sizeof pack, qid, ".pack");
+    assert_int_equal(count_files(cache), 1);
+    assert_int_equal(access(pack, F_OK), 0);
+    /* Damage chunk 0's bytes in it: the resume must see that by the hash
+     * and fetch chunk 0 again. */
+    {
+        FILE *fp = fopen(pack, "r+b");
+        int c;
+        assert_non_null(fp);
+        assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
+        c = fgetc(fp);
+        assert_true(c != EOF);
+        assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
+        assert_int_equal(fputc(c ^ 0x20, fp), c ^ 0x20);
+        assert_int_equal(fclose(fp), 0);
+    }
+    queries = fx->g.queries;
+    fx->g.object_gets = 0;
+    {
+        const char *a[] = {"query", id, "--resume", qid, NULL};
+        sl_ok(fx, a);
+    }
+    assert_int_equal(fx->g.queries, queries);
+    /* The one that failed, and the one damaged in the pack; chunk 1
+     * comes from the pack. */
+    assert_int_equal(fx->g.object_gets, 2);
+    assert_int_equal(count_files(cache), 0); /* dropped once out */
+    assert_non_null(strstr(fx->se, "resuming query"));
+    assert_string_equal(fx->so, rows_text(all, 8, csv_header));
 }
 
 static void test_refusals(void **state)
@@ -613,6 +715,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_stdout, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_preview_numbers, setup,
                                         teardown),

@@ -682,6 +682,88 @@ static void test_other_worker(void **state)
     worker_close(w2);
 }
 
+static uint64_t answer_u64(const json_t *answer, size_t k, const char *key)
+{
+    return (uint64_t)json_integer_value(json_object_get(
+        json_array_get(json_object_get(answer, "chunks"), k), key));
+}
+
+/* A saved answer taken up after its first skip chunks yields exactly the
+ * rows of the rest and fetches only their objects; worker_query_chunks_done
+ * grows only at the first row of a chunk, with every row before it from
+ * the chunks it counts. */
+static void test_load_from(void **state)
+{
+    struct fixture *fx = *state;
+    struct fakegw_ds *ds = &fx->g.ds[fx->csv];
+    struct worker *w = open_worker(fx, &fx->key, NULL);
+    struct worker_select all = {.kind = WORKER_ALL, .to = CSV_ROWS};
+    struct worker_select some = {.kind = WORKER_ROWS, .from = 4, .to = 8};
+    const struct worker_select *sels[] = {&all, &some};
+    struct worker_query *q = NULL;
+    struct worker_refusal no;
+    struct worker_row row;
+    struct fault f;
+    uint64_t skip, done, prev, want, lo;
+    size_t n, k;
+    json_t *saved;
+    int r;
+
+    for (k = 0; k < 2; k++) {
+        assert_int_equal(worker_query(w, &q, &no, ds->id_text, sels[k], &f),
+                         WORKER_RELEASED);
+        saved = json_deep_copy(worker_query_release(q)->answer);
+        n = worker_query_release(q)->nchunks;
+        assert_true(n >= 2);
+        worker_query_free(q);
+        for (skip = 0; skip <= n; skip++) {
+            fx->g.object_gets = 0;
+            assert_int_equal(worker_query_load_from(w, &q, ds->id_text,
+                                                    sels[k], saved, skip,
+                                                    &f),
+                             0);
+            assert_int_equal(worker_query_chunks_done(q), skip);
+            prev = skip;
+            /* The rows asked for, from the first chunk not skipped. */
+            want = skip < n ? answer_u64(saved, skip, "first_row")
+                            : sels[k]->to;
+            if (want < sels[k]->from)
+                want = sels[k]->from;
+            while ((r = worker_next(q, &row, &f)) == 1) {
+                done = worker_query_chunks_done(q);
+                assert_true(done >= prev && done < n);
+                if (done > prev) {
+                    /* The first row asked for of chunk `done`. */
+                    lo = answer_u64(saved, done, "first_row");
+                    assert_int_equal(row.chunk,
+                                     answer_u64(saved, done, "index"));
+                    assert_int_equal(row.number,
+                                     lo > sels[k]->from ? lo
+                                                        : sels[k]->from);
+                }
+                assert_int_equal(row.number, want);
+                assert_memory_equal(row.data, csv_rows[row.number],
+                                    strlen(csv_rows[row.number]));
+                prev = done;
+                want++;
+            }
+            assert_int_equal(r, 0);
+            assert_int_equal(want, sels[k]->to);
+            assert_int_equal(worker_query_chunks_done(q), n);
+            assert_int_equal(fx->g.object_gets, n - skip);
+            worker_query_free(q);
+        }
+        assert_int_equal(worker_query_load_from(w, &q, ds->id_text, sels[k],
+                                                saved, n + 1, &f),
+                         -1);
+        assert_null(q);
+        assert_int_equal(f.kind, FAULT_INVALID);
+        assert_string_equal(f.field, "skip");
+        json_decref(saved);
+    }
+    worker_close(w);
+}
+
 /* ---- payment and quotes ----------------------------------------------- */
 
 static void test_payment_and_quote(void **state)
@@ -1241,6 +1323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_refusals, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tampered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payment_and_quote, setup,
                                         teardown),
