@@ -81,7 +81,7 @@
 struct opts {
     uint64_t mib, runs, parallel, cpus, confirmations, poll_ms, block_ms,
         level;
-    const char *dir, *sluiced, *sluice, *anvil, *perf;
+    const char *dir, *sluiced, *sluice, *anvil, *perf, *compare;
 };
 
 struct story {
@@ -89,6 +89,7 @@ struct story {
     char tmp[BENCH_PATH_MAX], csv[BENCH_PATH_MAX];
     char data_dir[BENCH_PATH_MAX], sluiced[BENCH_PATH_MAX];
     char sluice[BENCH_PATH_MAX], gateway[64];
+    const char *cli; /* the CLI story_cli runs: sluice, or --compare's */
     char id_text[80];
     uint8_t id[32];
     uint64_t csv_bytes, chunks;
@@ -154,7 +155,7 @@ static int story_cli(struct story *s, struct cli_run *r,
         return -1;
     for (i = 0; prefix != NULL && prefix[i] != NULL; i++)
         argv[n++] = prefix[i];
-    argv[n++] = s->sluice;
+    argv[n++] = s->cli;
     argv[n++] = "--gateway";
     argv[n++] = s->gateway;
     argv[n++] = "--key";
@@ -374,6 +375,28 @@ static int story_query(struct story *s, struct worker_run *w, unsigned run,
     w->bytes = (uint64_t)st.st_size;
     if (bench_file_compare(s->csv, w->out, &size, f) != 0)
         return -1;
+    return 0;
+}
+
+/* The same purchase and query with --compare's CLI, its MB/s in *mbps. */
+static int story_compare(struct story *s, unsigned run, double *mbps,
+                         struct fault *f)
+{
+    struct worker_run w;
+    int rv;
+
+    memset(&w, 0, sizeof w);
+    if (story_buy(s, &w, run + MAX_RUNS, f) < 0)
+        return -1;
+    s->cli = s->o->compare;
+    rv = story_query(s, &w, run + MAX_RUNS, NULL, f);
+    s->cli = s->sluice;
+    if (rv < 0)
+        return -1;
+    unlink(w.out);
+    *mbps = bench_mbps(w.bytes, w.wall);
+    printf("  run %u compare %s  %7.1f MB/s  %6.2f s  cpu %5.2f s\n",
+           run + 1, s->o->compare, *mbps, w.wall, w.cpu);
     return 0;
 }
 
@@ -781,7 +804,7 @@ static const char about[] =
 int main(int argc, char **argv)
 {
     struct opts o = {256, 3, 4, MAX_CPUS, 2, 1000, 1000, 1,
-                     NULL, NULL, NULL, NULL, NULL};
+                     NULL, NULL, NULL, NULL, NULL, NULL};
     const struct bench_flag flags[] = {
         {"mib", BENCH_FLAG_UINT, &o.mib, 1, 65536,
          "size of the data-set's CSV in MiB"},
@@ -811,12 +834,16 @@ int main(int argc, char **argv)
         {"perf", BENCH_FLAG_STR, &o.perf, 0, 0,
          "after the runs, one more query under `perf record -g` into this "
          "file (not in the figures)"},
+        {"compare", BENCH_FLAG_STR, &o.compare, 0, 0,
+         "another CLI to run the same query with in each run, before ours "
+         "in every other run, for an A/B of a change on a machine whose "
+         "speed drifts (printed beside ours, not in the RESULT)"},
     };
     struct story s;
     struct worker_run w;
     struct limit_set ls;
     double ours[MAX_RUNS], lim[MAX_RUNS], lim1[MAX_RUNS], buy[MAX_RUNS],
-        flo[MAX_RUNS], flo0[MAX_RUNS];
+        flo[MAX_RUNS], flo0[MAX_RUNS], cmp[MAX_RUNS], cmp_ratio[MAX_RUNS];
     double wall[MAX_RUNS], cpu[MAX_RUNS], gcpu[MAX_RUNS], rss[MAX_RUNS];
     double rss_max = 0, med_ours, med_lim;
     char level[8];
@@ -831,6 +858,7 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof s);
     memset(&ls, 0, sizeof ls);
     s.o = &o;
+    s.cli = s.sluice;
     rc = bench_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv,
                            about, &f);
     if (rc != 0) {
@@ -880,10 +908,14 @@ int main(int argc, char **argv)
     for (r = 0; r < o.runs; r++) {
         double c1, g1;
 
+        if (o.compare != NULL && r % 2 == 0 &&
+            story_compare(&s, r, &cmp[r], &f) < 0)
+            goto done;
         memset(&w, 0, sizeof w);
         if (story_buy(&s, &w, r, &f) < 0 ||
             story_query(&s, &w, r, NULL, &f) < 0)
             goto done;
+        unlink(w.out);
         ours[r] = bench_mbps(w.bytes, w.wall);
         wall[r] = w.wall;
         cpu[r] = w.cpu;
@@ -900,13 +932,16 @@ int main(int argc, char **argv)
                100 * (w.cpu + w.gw_cpu) / w.wall / (double)o.cpus, o.cpus,
                rss[r], w.bytes, w.buy_s);
         fflush(stdout);
+        if (o.compare != NULL && r % 2 == 1 &&
+            story_compare(&s, r, &cmp[r], &f) < 0)
+            goto done;
+        cmp_ratio[r] = o.compare != NULL && cmp[r] > 0 ? ours[r] / cmp[r] : 0;
         /* Loaded for each limit run and freed after it: a child forked
          * while this process holds the objects (a third of the CSV) has
          * them in its RSS until it execs, and wait4's ru_maxrss of the
          * next run's sluice query would report them as its own. */
         if (story_limit_load(&s, &ls, w.key, &f) < 0)
             goto done;
-        unlink(w.out);
         if (story_limit_run(&ls, s.id, (unsigned)o.cpus, &lim[r], &c1, &f) <
             0)
             goto done;
@@ -966,6 +1001,10 @@ int main(int argc, char **argv)
            med_lim > 0 ? bench_median(flo, o.runs) / med_lim : 0,
            bench_median(flo0, o.runs),
            med_lim > 0 ? bench_median(flo0, o.runs) / med_lim : 0);
+    if (o.compare != NULL)
+        printf("compare %s: %.1f MB/s (median); ours / it, run by run: "
+               "%.3f (median)\n", o.compare, bench_median(cmp, o.runs),
+               bench_median(cmp_ratio, o.runs));
     printf("buy -> credited (sluice buy, confirmations %" PRIu64 ", a block "
            "every %" PRIu64 " ms, poll %" PRIu64 " ms): %.2f s (median)\n",
            o.confirmations, o.block_ms, o.poll_ms,

@@ -23,6 +23,7 @@
  * signed when there is a key (then with the balance and a ready payment).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -762,6 +763,94 @@ static void cli_query_uncache(const char *dir, const struct worker_query *q,
         unlink(path);
 }
 
+/* Whole chunks written at their places by the download threads
+ * (worker_query_chunks), and the mark kept at the first place not yet
+ * written: every chunk before it is in the file. */
+struct cli_query_places {
+    struct outfile *out;
+    uint64_t base;        /* where position `from` goes */
+    uint64_t from;        /* the first position handed over */
+    size_t n;             /* positions from there on */
+    pthread_mutex_t mu;
+    uint8_t *done;        /* of position from + i */
+    uint64_t *rows, *len;
+    size_t next;          /* done[0..next) are all set */
+    struct outfile_mark m; /* the counters at position from + next */
+};
+
+static int cli_query_place(void *arg, const struct worker_chunk_out *c,
+                           struct fault *f)
+{
+    struct cli_query_places *pl = arg;
+    size_t i = (size_t)(c->pos - pl->from);
+    int moved = 0;
+
+    if (c->pos < pl->from || i >= pl->n)
+        return fault_set(f, FAULT_INTERNAL, NULL,
+                         "chunk position %llu out of place",
+                         (unsigned long long)c->pos);
+    if (outfile_pwrite(pl->out, pl->base + c->off, c->data, c->len, f) < 0)
+        return -1;
+    pthread_mutex_lock(&pl->mu);
+    pl->done[i] = 1;
+    pl->rows[i] = c->rows;
+    pl->len[i] = c->len;
+    while (pl->next < pl->n && pl->done[pl->next]) {
+        pl->m.bytes += pl->len[pl->next];
+        pl->m.rows += pl->rows[pl->next];
+        pl->m.row_bytes += pl->len[pl->next];
+        pl->next++;
+        pl->m.chunks = pl->from + pl->next;
+        moved = 1;
+    }
+    if (moved)
+        outfile_mark_at(pl->out, &pl->m);
+    pthread_mutex_unlock(&pl->mu);
+    return 0;
+}
+
+/* Write the rest of a query of whole chunks at their places, from
+ * position from on, after what the file holds (*m: the counters so far,
+ * updated). */
+static int cli_query_places(struct worker_query *q, struct outfile *out,
+                            uint64_t from, struct outfile_mark *m,
+                            struct fault *f)
+{
+    struct cli_query_places pl;
+    size_t total = worker_query_release(q)->nchunks;
+    int rv = -1;
+
+    memset(&pl, 0, sizeof pl);
+    pl.out = out;
+    pl.from = from;
+    pl.n = from < total ? total - (size_t)from : 0;
+    pl.base = outfile_size(out);
+    pl.m = *m;
+    pl.m.bytes = pl.base;
+    pl.m.chunks = from;
+    pl.done = calloc(pl.n + 1, 1);
+    pl.rows = calloc(pl.n + 1, sizeof *pl.rows);
+    pl.len = calloc(pl.n + 1, sizeof *pl.len);
+    if (pl.done == NULL || pl.rows == NULL || pl.len == NULL) {
+        fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+        goto done;
+    }
+    if (outfile_flush(out, f) < 0)
+        goto done;
+    /* The chunks written so far are a point to continue from. */
+    if (from > 0)
+        outfile_mark_at(out, &pl.m);
+    pthread_mutex_init(&pl.mu, NULL);
+    rv = worker_query_chunks(q, cli_query_place, &pl, f);
+    pthread_mutex_destroy(&pl.mu);
+    *m = pl.m;
+done:
+    free(pl.done);
+    free(pl.rows);
+    free(pl.len);
+    return rv;
+}
+
 static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
 {
     struct cli_query_opts *o = opts;
@@ -777,9 +866,9 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     char a[24], b[24];
     char *header = NULL;
     size_t hlen = 0;
-    uint64_t rows, done, last;
+    uint64_t rows, done, last, from;
     struct outfile *out = NULL;
-    int r, header_done, rv = -1;
+    int r, header_done, whole, rv = -1;
     int to_file = o->out != NULL && strcmp(o->out, "-") != 0;
     int resume = o->sel.kind == CLI_SEL_RESUME; /* the load changes it */
 
@@ -818,7 +907,19 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     header_done = at.chunks > 0;
     last = at.chunks;
     m = at;
-    while ((r = worker_next_run(q, &run, &rows, f)) == 1) {
+    /* Whole chunks to a file: once the header is out (its line end is
+     * the first row's), the download threads write them at their places
+     * themselves, as the floor of bench/story does. */
+    whole = to_file && (o->sel.ws.kind == WORKER_ALL ||
+                        o->sel.ws.kind == WORKER_CHUNKS);
+    from = at.chunks;
+    for (;;) {
+        if (whole && header_done) {
+            r = cli_query_places(q, out, from, &m, f);
+            break;
+        }
+        if ((r = worker_next_run(q, &run, &rows, f)) != 1)
+            break;
         /* A run that starts a chunk: all before it is a point to
          * continue from. */
         done = worker_query_chunks_done(q);
@@ -839,11 +940,12 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
             goto done;
         m.rows += rows;
         m.row_bytes += run.len;
+        from = done + 1; /* a run of whole chunks is its whole chunk */
     }
     if (r < 0) {
         /* Chunks ended since the last run: a later point still. */
         done = worker_query_chunks_done(q);
-        if (done != last && header_done) {
+        if (!whole && done != last && header_done) {
             m.chunks = done;
             outfile_mark(out, &m);
         }

@@ -19,7 +19,8 @@ struct outfile {
     char part[KEYFILE_PATH_MAX + 8]; /* "" for standard output */
     char mark_path[KEYFILE_PATH_MAX + 8]; /* "" for none */
     char abs_part[2 * KEYFILE_PATH_MAX + 16]; /* part, from the root */
-    size_t unsynced;                 /* written since the last request */
+    size_t buffered;                 /* outfile_write'n, not yet counted */
+    size_t unsynced;                 /* counted since the last request */
     uint64_t written;                /* bytes of the file so far */
     struct outfile_mark mark;        /* the last one; chunks 0: none */
     /* The syncer: asked (wanted > done) to make the file durable so far,
@@ -213,6 +214,11 @@ int outfile_open(struct outfile **out, const char *path,
     return 0;
 }
 
+uint64_t outfile_size(const struct outfile *o)
+{
+    return o->written;
+}
+
 const char *outfile_name(const struct outfile *o)
 {
     return o->part[0] != '\0' ? o->path : "stdout";
@@ -225,30 +231,83 @@ static int outfile_failed(struct outfile *o, int err, struct fault *f)
                      strerror(err));
 }
 
+/* Count n bytes written; ask the syncer to run every sync step. */
+static void outfile_count(struct outfile *o, size_t n)
+{
+    pthread_mutex_lock(&o->mu);
+    o->unsynced += n;
+    if (o->unsynced >= OUTFILE_SYNC_BYTES) {
+        o->unsynced = 0;
+        o->wanted++;
+        o->want_mark = o->mark;
+        pthread_cond_signal(&o->cv);
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
 int outfile_write(struct outfile *o, const void *p, size_t n,
                   struct fault *f)
 {
     if (n > 0 && fwrite(p, 1, n, o->fp) != n)
         return outfile_failed(o, errno, f);
-    o->unsynced += n;
     o->written += n;
-    if (o->started && o->unsynced >= OUTFILE_SYNC_BYTES) {
+    o->buffered += n;
+    /* What stdio holds goes to the kernel before the syncer counts it. */
+    if (o->started && o->buffered >= OUTFILE_SYNC_BYTES) {
         if (fflush(o->fp) != 0)
             return outfile_failed(o, errno, f);
-        o->unsynced = 0;
-        pthread_mutex_lock(&o->mu);
-        o->wanted++;
-        o->want_mark = o->mark;
-        pthread_cond_signal(&o->cv);
-        pthread_mutex_unlock(&o->mu);
+        outfile_count(o, o->buffered);
+        o->buffered = 0;
     }
+    return 0;
+}
+
+int outfile_flush(struct outfile *o, struct fault *f)
+{
+    if (fflush(o->fp) != 0)
+        return outfile_failed(o, errno, f);
+    return 0;
+}
+
+int outfile_pwrite(struct outfile *o, uint64_t off, const void *p,
+                   size_t n, struct fault *f)
+{
+    const uint8_t *b = p;
+    size_t done = 0;
+    ssize_t r;
+
+    if (o->part[0] == '\0')
+        return fault_set(f, FAULT_INTERNAL, "-o",
+                         "standard output has no places to write at");
+    while (done < n) {
+        r = pwrite(fileno(o->fp), b + done, n - done,
+                   (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return outfile_failed(o, r < 0 ? errno : EIO, f);
+        done += (size_t)r;
+    }
+    if (o->started)
+        outfile_count(o, n);
     return 0;
 }
 
 void outfile_mark(struct outfile *o, const struct outfile_mark *m)
 {
+    struct outfile_mark at = *m;
+
+    at.bytes = o->written;
+    outfile_mark_at(o, &at);
+}
+
+void outfile_mark_at(struct outfile *o, const struct outfile_mark *m)
+{
+    if (o->part[0] == '\0')
+        return;
+    pthread_mutex_lock(&o->mu);
     o->mark = *m;
-    o->mark.bytes = o->written;
+    pthread_mutex_unlock(&o->mu);
 }
 
 /* Stop the syncer; returns the first error it met, or 0. */

@@ -36,7 +36,7 @@
 
 #include "lib/fault.h"
 
-#define OUTFILE_SYNC_BYTES ((size_t)16 << 20)
+#define OUTFILE_SYNC_BYTES ((size_t)8 << 20)
 
 struct outfile;
 
@@ -65,6 +65,24 @@ int outfile_open(struct outfile **out, const char *path,
 int outfile_write(struct outfile *o, const void *p, size_t n,
                   struct fault *f) __attribute__((warn_unused_result));
 
+/* Send what outfile_write buffered to the file, before writes at places
+ * (outfile_pwrite). Returns 0, or -1 with f set. */
+int outfile_flush(struct outfile *o, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* Write p[0..n) at byte off of FILE.part (not standard output), after
+ * what outfile_write wrote has been flushed (outfile_flush) and never
+ * mixed with it after: safe from several threads at once, each writing
+ * its own place. Returns 0, or -1 with f set (FAULT_IO naming "-o"). */
+int outfile_pwrite(struct outfile *o, uint64_t off, const void *p,
+                   size_t n, struct fault *f)
+    __attribute__((warn_unused_result));
+
+/* As outfile_mark, with m->bytes given: the file holds every byte before
+ * it, written (for writes at places, the caller knows). Safe from several
+ * threads at once. */
+void outfile_mark_at(struct outfile *o, const struct outfile_mark *m);
+
 /* Mark the output written so far as a point to continue from, with the
  * caller's counters in *m (m->bytes is ignored: it is what was written).
  * Cheap: nothing is written until a sync or outfile_suspend. */
@@ -86,6 +104,10 @@ int outfile_suspend(struct outfile *o);
 /* Give up: close and remove FILE.part and the mark file. o may be NULL;
  * o is freed. */
 void outfile_abort(struct outfile *o);
+
+/* The bytes of the file written through outfile_write so far (with those
+ * of a file continued). */
+uint64_t outfile_size(const struct outfile *o);
 
 /* The name rows are written to, for messages: the path, or "stdout". */
 const char *outfile_name(const struct outfile *o);

@@ -18,7 +18,10 @@
 
 #define WFETCH_TARGET_MAX 4096
 
-enum wfetch_slot_state { WFETCH_EMPTY = 0, WFETCH_READY, WFETCH_FAILED };
+/* A slot is EMPTY (free), CLAIMED (a thread fills it), READY (held for
+ * the caller), SINKING (being handed to the sink) or FAILED. */
+enum wfetch_slot_state { WFETCH_EMPTY = 0, WFETCH_CLAIMED, WFETCH_READY,
+                         WFETCH_SINKING, WFETCH_FAILED };
 
 /* Item k's plaintext is opened into slot k % window's buffer, which the
  * slot keeps from item to item (wiped when the downloads stop), so that a
@@ -56,6 +59,9 @@ struct wfetch {
     size_t next_take;  /* the next item the caller takes (or has taken,
                           while lent) */
     int lent;          /* the caller holds item next_take's buffer */
+    wfetch_sink_fn sink; /* set: items go there, in any order */
+    void *sink_arg;
+    size_t sunk;       /* items handed to the sink */
     struct wfetch_slot *slots; /* cfg.window of them: item k in k % window */
     int stop;
     struct wfetch_thread *threads;
@@ -430,6 +436,27 @@ done:
     return rv;
 }
 
+/* The item that slot i holds, of those between the next to take and the
+ * next to claim (at most window of them, one per slot). */
+static size_t wfetch_slot_item(const struct wfetch *w, unsigned i)
+{
+    size_t k = w->next_take + ((i + w->cfg.window -
+                                w->next_take % w->cfg.window) %
+                               w->cfg.window);
+
+    return k;
+}
+
+/* May a thread claim item next_claim now? In order, at most window items
+ * past the one the caller reads; to a sink, as soon as the item's slot is
+ * free (the item window places before it handed over). */
+static int wfetch_can_claim(const struct wfetch *w)
+{
+    if (w->sink != NULL)
+        return w->slots[w->next_claim % w->cfg.window].state == WFETCH_EMPTY;
+    return w->next_claim < w->next_take + w->cfg.window;
+}
+
 static void *wfetch_main(void *arg)
 {
     struct wfetch_thread *t = arg;
@@ -442,15 +469,15 @@ static void *wfetch_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->next_claim < w->n &&
-               w->next_claim >= w->next_take + w->cfg.window)
+        while (!w->stop && w->next_claim < w->n && !wfetch_can_claim(w))
             pthread_cond_wait(&w->cv, &w->mu);
         if (w->stop || w->next_claim >= w->n)
             break;
         k = w->next_claim++;
-        /* Item k - window has been given back (next_take passed it), so
-         * this slot and its buffer are ours until we fill them. */
+        /* The slot is free (its last item was taken or handed over), so
+         * it and its buffer are ours until we fill them. */
         s = &w->slots[k % w->cfg.window];
+        s->state = WFETCH_CLAIMED;
         buf = s->buf;
         cap = s->cap;
         s->buf = NULL;
@@ -462,14 +489,29 @@ static void *wfetch_main(void *arg)
         s->buf = buf;
         s->cap = cap;
         if (r == 0) {
-            s->state = WFETCH_READY;
-            s->len = len;
             w->stats.objects++;
             w->stats.bytes += w->items[k].stored_bytes;
             if (cached)
                 w->stats.from_cache++;
             else
                 w->stats.fetched_bytes += w->items[k].stored_bytes;
+        }
+        if (r == 0 && w->sink != NULL && !w->stop) {
+            s->state = WFETCH_SINKING;
+            pthread_mutex_unlock(&w->mu);
+            r = w->sink(w->sink_arg, k, buf, len, &f);
+            pthread_mutex_lock(&w->mu);
+            if (r == 0) {
+                s->state = WFETCH_EMPTY;
+                s->len = 0;
+                w->sunk++;
+                pthread_cond_broadcast(&w->cv);
+                continue;
+            }
+        }
+        if (r == 0) {
+            s->state = WFETCH_READY;
+            s->len = len;
         } else {
             s->state = WFETCH_FAILED;
             s->fault = f;
@@ -631,7 +673,7 @@ int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
         return 0;
     }
     s = &w->slots[w->next_take % w->cfg.window];
-    while (s->state == WFETCH_EMPTY)
+    while (s->state == WFETCH_EMPTY || s->state == WFETCH_CLAIMED)
         pthread_cond_wait(&w->cv, &w->mu);
     if (s->state == WFETCH_READY) {
         *plain = s->buf;
@@ -644,6 +686,89 @@ int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
         rv = -1;
     }
     pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return rv;
+}
+
+/* The fault of a slot that failed, or NULL. */
+static const struct fault *wfetch_failed(const struct wfetch *w)
+{
+    unsigned i;
+
+    for (i = 0; i < w->cfg.window; i++)
+        if (w->slots[i].state == WFETCH_FAILED)
+            return &w->slots[i].fault;
+    return NULL;
+}
+
+/* Is a download thread handing an item to the sink? */
+static int wfetch_sinking(const struct wfetch *w)
+{
+    unsigned i;
+
+    for (i = 0; i < w->cfg.window; i++)
+        if (w->slots[i].state == WFETCH_SINKING)
+            return 1;
+    return 0;
+}
+
+int wfetch_sink(struct wfetch *w, wfetch_sink_fn sink, void *arg,
+                struct fault *f)
+{
+    const struct fault *bad;
+    struct wfetch_slot *s;
+    unsigned i;
+    int rv = -1, r;
+
+    pthread_mutex_lock(&w->mu);
+    if (w->lent) {
+        s = &w->slots[w->next_take % w->cfg.window];
+        s->state = WFETCH_EMPTY;
+        s->len = 0;
+        w->next_take++;
+        w->lent = 0;
+    }
+    w->sink = sink;
+    w->sink_arg = arg;
+    pthread_cond_broadcast(&w->cv);
+    /* What was opened before is held in its slot: hand it over from here
+     * (only items opened before now are ever READY). */
+    for (i = 0; i < w->cfg.window; i++) {
+        s = &w->slots[i];
+        if (s->state != WFETCH_READY)
+            continue;
+        s->state = WFETCH_SINKING;
+        pthread_mutex_unlock(&w->mu);
+        /* Slot i holds the one item of [next_take, next_claim) that maps
+         * to it. */
+        r = sink(arg, wfetch_slot_item(w, i), s->buf, s->len, f);
+        pthread_mutex_lock(&w->mu);
+        if (r < 0) {
+            s->state = WFETCH_FAILED;
+            s->fault = *f;
+            w->stop = 1;
+            pthread_cond_broadcast(&w->cv);
+            goto done;
+        }
+        s->state = WFETCH_EMPTY;
+        s->len = 0;
+        w->sunk++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    while ((bad = wfetch_failed(w)) == NULL && w->next_take + w->sunk < w->n)
+        pthread_cond_wait(&w->cv, &w->mu);
+    if (bad != NULL) {
+        *f = *bad;
+        w->stop = 1;
+        pthread_cond_broadcast(&w->cv);
+        goto done;
+    }
+    w->next_take = w->n;
+    rv = 0;
+done:
+    /* No call of sink outlives this one: the caller may free its arg. */
+    while (wfetch_sinking(w))
+        pthread_cond_wait(&w->cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
     return rv;
 }

@@ -1,7 +1,10 @@
 /*
  * wfetch: the worker library's downloads (worker.h): the chunk objects of
  * one answered query, several at once, each checked against its object
- * id, decrypted and inflated, and handed over in index order.
+ * id, decrypted and inflated, and handed over in index order; or, to a
+ * caller that puts each at its own place (a file written at offsets),
+ * handed to a sink from the download threads as each opens (wfetch_sink),
+ * with no wait for the one before.
  *
  * A pool of threads, each with its own connection, takes the next object
  * to fetch, at most `window` objects ahead of the one the caller is
@@ -97,6 +100,23 @@ int wfetch_start(struct wfetch **out, struct wfetch_item *items, size_t n,
  * taken; on failure -1 with *plain = NULL, *len = 0 and f the fault of
  * that object (the downloads stop). */
 int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
+                struct fault *f) __attribute__((warn_unused_result));
+
+/* Told of item k's plaintext p[0..n), checked, in the thread that opened
+ * it. Returns 0, or -1 with f set (the downloads stop with that fault). */
+typedef int (*wfetch_sink_fn)(void *arg, size_t k, const uint8_t *p,
+                              size_t n, struct fault *f);
+
+/* Give back the plaintext the last take lent, and hand every item not yet
+ * taken to sink, each as soon as it is opened, in any order (items opened
+ * before are handed over from this thread first; the others from the
+ * download threads, several at once: sink must be safe to call so). At
+ * most window items are opened ahead of the earliest not yet handed over.
+ * Returns 0 when every item was handed over (wfetch_take then returns 0);
+ * on failure -1 with f the fault of an object that failed or of a sink
+ * call (the downloads stop; items may have been handed over in any
+ * order before). Either way no call of sink is running any more. */
+int wfetch_sink(struct wfetch *w, wfetch_sink_fn sink, void *arg,
                 struct fault *f) __attribute__((warn_unused_result));
 
 /* Copy what the downloads did so far into *out. */

@@ -1,5 +1,6 @@
 #include "client/worker.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct worker_chunk {
     uint64_t index;
     uint64_t first_row;
     uint64_t rows;
+    uint64_t plain_bytes;
 };
 
 struct worker_query {
@@ -69,6 +71,8 @@ struct worker_query {
     size_t pos;
     uint64_t row_k;          /* rows of it seen so far */
     uint64_t skipped_bytes;  /* stored bytes of the chunks skipped */
+    size_t skip;             /* chunks skipped: wfetch's item 0 is
+                                chunks[skip] */
     int have_plain;
     int blob_given;
     int failed;
@@ -930,6 +934,7 @@ static int worker_read_chunks(struct worker_query *q, const json_t *list,
         q->chunks[i].index = idx;
         q->chunks[i].first_row = fr;
         q->chunks[i].rows = rows;
+        q->chunks[i].plain_bytes = plain;
         items[i].index = idx;
         memcpy(items[i].object_id, oid, 65);
         if (hex_decode(items[i].digest, 32, oid, 64, NULL, NULL) < 0)
@@ -1084,6 +1089,7 @@ static int worker_accept(struct worker *w, struct worker_query **out,
     }
     memmove(items, items + skip, (q->n - skip) * sizeof *items);
     q->cur = (size_t)skip;
+    q->skip = (size_t)skip;
     memset(&cfg, 0, sizeof cfg);
     cfg.gateway = w->url;
     cfg.cache_dir = w->cache_dir;
@@ -1400,6 +1406,151 @@ static int worker_step(struct worker_query *q, struct worker_row *row,
         if (got >= max)
             return 1;
     }
+}
+
+/* ---- whole chunks, handed over as they open ------------------------------ */
+
+struct worker_sink {
+    struct worker_query *q;
+    size_t first;            /* the answer's position of wfetch's item 0 */
+    size_t from;             /* the first position handed over */
+    uint64_t *off;           /* of position from + i, from that chunk on */
+    worker_chunk_fn fn;
+    void *arg;
+    pthread_mutex_t mu;      /* guards stats */
+    struct worker_stats stats;
+};
+
+/* Count the rows of a whole chunk, and check that they lie end to end
+ * from its first byte to its last (as ingest cuts them: wrows_next skips
+ * blank lines only at the start of a damaged chunk). Returns 0 with *rows
+ * and *eol (the first row's line end) set, or -1 with f set. */
+static int worker_whole_rows(enum wrows_format fmt, const uint8_t *p,
+                             size_t len, uint64_t *rows, const char **eol,
+                             struct fault *f)
+{
+    struct wrows_row wr;
+    size_t pos = 0, e;
+    int r;
+
+    *rows = 0;
+    *eol = "";
+    if (fmt == WROWS_BLOB)
+        return 0;
+    if (wrows_count_simple(fmt, p, len, rows, &e) == 1) {
+        *eol = e == 2 ? "\r\n" : e == 1 ? "\n" : "";
+        return 0;
+    }
+    while (pos < len && (r = wrows_next(&wr, fmt, p, len, pos, f)) != 0) {
+        if (r < 0)
+            return -1;
+        if (wr.off != pos)
+            return fault_set(f, FAULT_CORRUPT, NULL,
+                             "bytes %zu to %zu lie outside its rows", pos,
+                             wr.off);
+        if (*rows == 0)
+            *eol = wr.eol == 2 ? "\r\n" : wr.eol == 1 ? "\n" : "";
+        (*rows)++;
+        pos = wr.off + wr.len;
+    }
+    if (pos != len)
+        return fault_set(f, FAULT_CORRUPT, NULL,
+                         "bytes %zu to %zu lie outside its rows", pos, len);
+    return 0;
+}
+
+/* wfetch's sink: check item k's chunk and hand it to the caller. */
+static int worker_sink_one(void *arg, size_t k, const uint8_t *p, size_t n,
+                           struct fault *f)
+{
+    struct worker_sink *sk = arg;
+    struct worker_query *q = sk->q;
+    size_t pos = sk->first + k;
+    const struct worker_chunk *c = &q->chunks[pos];
+    struct worker_chunk_out out;
+    uint64_t rows;
+    const char *eol;
+
+    if (worker_whole_rows(q->fmt, p, n, &rows, &eol, f) < 0) {
+        char d[FAULT_DETAIL_MAX];
+        snprintf(d, sizeof d, "%s", f->detail);
+        return fault_set(f, FAULT_CORRUPT, NULL, "chunk %llu: %s",
+                         (unsigned long long)c->index, d);
+    }
+    if (q->fmt != WROWS_BLOB && rows != c->rows)
+        return fault_set(f, FAULT_CORRUPT, NULL,
+                         "chunk %llu holds %llu rows, not the %llu the "
+                         "answer says",
+                         (unsigned long long)c->index,
+                         (unsigned long long)rows,
+                         (unsigned long long)c->rows);
+    memset(&out, 0, sizeof out);
+    out.pos = pos;
+    out.index = c->index;
+    out.off = sk->off[pos - sk->from];
+    out.data = p;
+    out.len = n;
+    out.rows = rows;
+    out.eol = eol;
+    if (sk->fn(sk->arg, &out, f) < 0)
+        return -1;
+    pthread_mutex_lock(&sk->mu);
+    sk->stats.chunks++;
+    sk->stats.rows += rows;
+    sk->stats.rows_out += rows;
+    sk->stats.bytes_out += n;
+    pthread_mutex_unlock(&sk->mu);
+    return 0;
+}
+
+int worker_query_chunks(struct worker_query *q, worker_chunk_fn fn,
+                        void *arg, struct fault *f)
+{
+    struct worker_sink sk;
+    size_t i;
+    int rv;
+
+    if (q->failed) {
+        *f = q->fault;
+        return -1;
+    }
+    if (q->kind != WORKER_ALL && q->kind != WORKER_CHUNKS)
+        return fault_set(f, FAULT_INVALID, "select",
+                         "only a query of whole chunks (all, chunks) can "
+                         "hand them over whole");
+    /* The chunk being read must be done with: nothing of it is left. */
+    if (q->have_plain) {
+        if (q->fmt == WROWS_BLOB ? !q->blob_given && q->plain_len > 0
+                                 : q->pos != q->plain_len)
+            return fault_set(f, FAULT_INVALID, "select",
+                             "a chunk is read in part: read on with "
+                             "worker_next");
+        worker_release_plain(q);
+        q->cur++;
+    }
+    memset(&sk, 0, sizeof sk);
+    sk.q = q;
+    sk.first = q->skip;
+    sk.from = q->cur;
+    sk.fn = fn;
+    sk.arg = arg;
+    sk.off = calloc(q->n - q->cur + 1, sizeof *sk.off);
+    if (sk.off == NULL)
+        return fault_set(f, FAULT_INTERNAL, NULL, "out of memory");
+    for (i = q->cur; i < q->n; i++)
+        sk.off[i - q->cur + 1] = sk.off[i - q->cur] + q->chunks[i].plain_bytes;
+    pthread_mutex_init(&sk.mu, NULL);
+    rv = wfetch_sink(q->fetch, worker_sink_one, &sk, f);
+    pthread_mutex_destroy(&sk.mu);
+    free(sk.off);
+    q->stats.chunks += sk.stats.chunks;
+    q->stats.rows += sk.stats.rows;
+    q->stats.rows_out += sk.stats.rows_out;
+    q->stats.bytes_out += sk.stats.bytes_out;
+    if (rv < 0)
+        return worker_fail(q, f);
+    q->cur = q->n;
+    return 0;
 }
 
 int worker_next(struct worker_query *q, struct worker_row *row,

@@ -320,6 +320,42 @@ int worker_next_run(struct worker_query *q, struct worker_row *run,
                     uint64_t *rows, struct fault *f)
     __attribute__((warn_unused_result));
 
+/* A whole chunk of a query of whole chunks (all, chunks), checked: its
+ * rows counted against the answer and laid end to end. */
+struct worker_chunk_out {
+    uint64_t pos;          /* its position in the answer */
+    uint64_t index;        /* the chunk's index */
+    uint64_t off;          /* where it goes when the chunks handed over are
+                              written one after another in the answer's
+                              order: the plaintext bytes of those before
+                              it */
+    const uint8_t *data;   /* its plaintext, valid during the call */
+    size_t len;
+    uint64_t rows;         /* its rows (0 for a blob) */
+    const char *eol;       /* its first row's line end */
+};
+
+/* Told of one chunk; may be called from several threads at once. Returns
+ * 0, or -1 with f set (the downloads stop with that fault). */
+typedef int (*worker_chunk_fn)(void *arg, const struct worker_chunk_out *c,
+                               struct fault *f);
+
+/* For a query of whole chunks (all, chunks): hand every chunk not yet
+ * read to fn, each as soon as it is opened and checked, in any order and
+ * from the download threads: the fastest way to write them to their
+ * places (a file written at offsets by several threads at once), with
+ * no hand-over to one reader in order. The chunk being read by
+ * worker_next must have been read to its end first. Memory stays bounded
+ * as for worker_next. Returns 0 when every chunk was handed over (then
+ * worker_next returns 0, and worker_query_chunks_done counts them all); on
+ * failure -1 with f set (FAULT_INVALID naming "select" for a query of
+ * rows or where, or a chunk read in part; else the fault of a chunk or of
+ * fn, and the query cannot go on; chunks may have been handed over in any
+ * order before). */
+int worker_query_chunks(struct worker_query *q, worker_chunk_fn fn,
+                        void *arg, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* How many of the answer's chunks (counted from its first, skipped ones
  * too) q has read to their end: every row asked for in them was yielded.
  * The rows yielded so far come from these chunks and the one after them;

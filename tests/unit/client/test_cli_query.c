@@ -564,6 +564,83 @@ static void test_resume(void **state)
     }
 }
 
+/* Whole chunks (all, chunks) to a file are written at their places by
+ * the download threads: every format, in any order, and a cut with
+ * several downloads at once resumed from the last chunk before which all
+ * were written. */
+static void test_whole_chunks_to_file(void **state)
+{
+    struct fixture *fx = *state;
+    static const int some[] = {0, 1, 2, 6, 7};
+    static const int all[] = {0, 1, 2, 3, 4, 5, 6, 7};
+    char path[4400], qid[40];
+    uint8_t *got;
+    size_t len;
+    unsigned k;
+    const char *p;
+
+    snprintf(path, sizeof path, "%s/whole.out", fx->g.dir);
+    {
+        const char *a[] = {"query", fx->g.ds[fx->csv].id_text, "--chunks",
+                           "0,2", "-o", path, NULL};
+        sl_ok(fx, a);
+    }
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    assert_int_equal(len, strlen(rows_text(some, 5, csv_header)));
+    assert_memory_equal(got, rows_text(some, 5, csv_header), len);
+    free(got);
+    assert_non_null(strstr(fx->se, "wrote 5 rows"));
+    {
+        const char *a[] = {"query", fx->g.ds[fx->jsonl].id_text, "--all",
+                           "-o", path, NULL};
+        sl_ok(fx, a);
+    }
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    assert_int_equal(len, strlen(jsonl));
+    assert_memory_equal(got, jsonl, len);
+    free(got);
+    {
+        const char *a[] = {"query", fx->g.ds[fx->blob].id_text, "--all",
+                           "-o", path, "--parallel", "3", NULL};
+        sl_ok(fx, a);
+    }
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    assert_int_equal(len, sizeof fx->blob_data);
+    assert_memory_equal(got, fx->blob_data, len);
+    free(got);
+    {
+        const char *a[] = {"query", fx->g.ds[fx->csv1].id_text, "--all",
+                           "-o", path, "--parallel", "4", NULL};
+        sl_ok(fx, a);
+    }
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    assert_int_equal(len, strlen(rows_text(all, 8, csv_header)));
+    assert_memory_equal(got, rows_text(all, 8, csv_header), len);
+    free(got);
+    /* Cut at chunk 5 with four downloads at once: chunks after it may
+     * be in the file too, but the resume starts after the last chunk
+     * before which every one was written. */
+    {
+        const char *a[] = {"query", fx->g.ds[fx->csv1].id_text, "--all",
+                           "-o", path, "--parallel", "4", NULL};
+        cut_query(fx, a, 5, qid);
+    }
+    fx->g.object_gets = 0;
+    {
+        const char *a[] = {"query", fx->g.ds[fx->csv1].id_text, "--resume",
+                           qid, "-o", path, NULL};
+        sl_ok(fx, a);
+    }
+    p = strstr(fx->se, "after the ");
+    k = p != NULL ? (unsigned)strtoul(p + 10, NULL, 10) : 0;
+    assert_true(k <= 5);
+    assert_int_equal(fx->g.object_gets, 8 - k);
+    assert_int_equal(testutil_read_file(path, &got, &len), 0);
+    assert_int_equal(len, strlen(rows_text(all, 8, csv_header)));
+    assert_memory_equal(got, rows_text(all, 8, csv_header), len);
+    free(got);
+}
+
 /* Rows to stdout cannot be continued: what was verified waits in one
  * file, the query's pack, checked by hash when the resume reads it. */
 static void test_resume_stdout(void **state)
@@ -714,6 +791,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_quote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_chunks_to_file, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_stdout, setup,
                                         teardown),

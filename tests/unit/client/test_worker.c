@@ -8,6 +8,7 @@
  * refusals; the cache makes a second run fetch nothing; a 64 MiB data-set
  * in 1 MiB chunks is read with memory bounded by a few chunks; and the
  * example program runs. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -764,6 +765,198 @@ static void test_load_from(void **state)
     worker_close(w);
 }
 
+/* ---- whole chunks handed over as they open -------------------------- */
+
+/* What worker_query_chunks handed over: each chunk's bytes at its off. */
+struct handed {
+    pthread_mutex_t mu;
+    char *buf;            /* the whole output, at offs */
+    size_t cap, len;
+    unsigned calls[64];   /* by position */
+    unsigned inside;      /* calls running now */
+    uint64_t rows;
+    int fail_pos;         /* this position's call fails; -1: none */
+    unsigned spin_us;     /* each call waits this long */
+};
+
+static int hand_one(void *arg, const struct worker_chunk_out *c,
+                    struct fault *f)
+{
+    struct handed *h = arg;
+    int rv = 0;
+
+    pthread_mutex_lock(&h->mu);
+    h->inside++;
+    pthread_mutex_unlock(&h->mu);
+    if (h->spin_us > 0)
+        usleep(h->spin_us * (unsigned)(1 + c->pos % 3));
+    pthread_mutex_lock(&h->mu);
+    assert_true(c->pos < 64);
+    h->calls[c->pos]++;
+    if ((int)c->pos == h->fail_pos) {
+        fault_set(f, FAULT_IO, "-o", "the disk is full at %llu",
+                  (unsigned long long)c->pos);
+        rv = -1;
+    } else {
+        assert_true(c->off + c->len <= h->cap);
+        memcpy(h->buf + c->off, c->data, c->len);
+        if (c->off + c->len > h->len)
+            h->len = (size_t)(c->off + c->len);
+        h->rows += c->rows;
+    }
+    h->inside--;
+    pthread_mutex_unlock(&h->mu);
+    return rv;
+}
+
+static void handed_init(struct handed *h, size_t cap)
+{
+    memset(h, 0, sizeof *h);
+    pthread_mutex_init(&h->mu, NULL);
+    h->buf = calloc(1, cap + 1);
+    h->cap = cap;
+    h->fail_pos = -1;
+}
+
+static void handed_free(struct handed *h)
+{
+    pthread_mutex_destroy(&h->mu);
+    free(h->buf);
+}
+
+/* Every chunk of all or chunks, handed over once, at its place: the
+ * output is what worker_next gives, for CSV, JSON Lines and a blob, from
+ * the start or after a first chunk read with worker_next_run. */
+static void test_query_chunks(void **state)
+{
+    struct fixture *fx = *state;
+    struct worker *w = open_worker(fx, &fx->key, NULL);
+    struct worker_select all = {.kind = WORKER_ALL};
+    static const uint64_t some[] = {0, 2};
+    struct worker_select chunks = {.kind = WORKER_CHUNKS, .chunks = some,
+                                   .nchunks = 2};
+    size_t sets[] = {fx->csv, fx->jsonl, fx->blob};
+    const struct worker_select *sels[] = {&all, &chunks};
+    struct worker_query *q = NULL;
+    struct worker_refusal no;
+    struct worker_row run_;
+    struct worker_stats st;
+    struct handed h;
+    struct fault f;
+    uint64_t rows, first;
+    size_t i, k, len, pos;
+    char *want;
+    int first_read;
+
+    for (i = 0; i < 3; i++)
+        for (k = 0; k < 2; k++)
+            for (first_read = 0; first_read < 2; first_read++) {
+                struct fakegw_ds *ds = &fx->g.ds[sets[i]];
+                want = run(w, ds, sels[k], &len, NULL, &f);
+                assert_non_null(want);
+                assert_int_equal(worker_query(w, &q, &no, ds->id_text,
+                                              sels[k], &f),
+                                 WORKER_RELEASED);
+                handed_init(&h, len);
+                first = 0;
+                if (first_read) {
+                    /* The first chunk in order, the rest handed over. */
+                    assert_int_equal(worker_next_run(q, &run_, &rows, &f),
+                                     1);
+                    first = run_.len;
+                    memcpy(h.buf, run_.data, run_.len);
+                }
+                h.spin_us = 300;
+                if (worker_query_chunks(q, hand_one, &h, &f) != 0)
+                    fail_msg("set %zu sel %zu: %s", i, k, f.detail);
+                assert_int_equal(h.inside, 0);
+                /* Places count from the first chunk handed over. */
+                if (first_read && h.len > 0) {
+                    memmove(h.buf + first, h.buf, h.len);
+                    memcpy(h.buf, want, first);
+                }
+                assert_int_equal(first + h.len, len);
+                assert_memory_equal(h.buf, want, len);
+                for (pos = first_read ? 1 : 0;
+                     pos < worker_query_release(q)->nchunks; pos++)
+                    assert_int_equal(h.calls[pos], 1);
+                if (first_read)
+                    assert_int_equal(h.calls[0], 0);
+                assert_int_equal(worker_query_chunks_done(q),
+                                 worker_query_release(q)->nchunks);
+                assert_int_equal(worker_next(q, &run_, &f), 0);
+                worker_query_stats(q, &st);
+                assert_int_equal(st.bytes_out, len);
+                assert_int_equal(st.chunks,
+                                 worker_query_release(q)->nchunks);
+                worker_query_free(q);
+                handed_free(&h);
+                free(want);
+            }
+    worker_close(w);
+}
+
+/* Refused: a query of rows, a chunk read in part. A damaged object or a
+ * failing call stops them with that fault, and no call outlives the
+ * function. */
+static void test_query_chunks_faults(void **state)
+{
+    struct fixture *fx = *state;
+    struct fakegw_ds *ds = &fx->g.ds[fx->csv];
+    struct worker *w = open_worker(fx, &fx->key, NULL);
+    struct worker_select all = {.kind = WORKER_ALL};
+    struct worker_select rows = {.kind = WORKER_ROWS, .from = 0, .to = 8};
+    struct worker_query *q = NULL;
+    struct worker_refusal no;
+    struct worker_row row;
+    struct handed h;
+    struct fault f;
+
+    handed_init(&h, 4096);
+    assert_int_equal(worker_query(w, &q, &no, ds->id_text, &rows, &f),
+                     WORKER_RELEASED);
+    assert_int_equal(worker_query_chunks(q, hand_one, &h, &f), -1);
+    assert_int_equal(f.kind, FAULT_INVALID);
+    assert_string_equal(f.field, "select");
+    worker_query_free(q);
+    assert_int_equal(worker_query(w, &q, &no, ds->id_text, &all, &f),
+                     WORKER_RELEASED);
+    assert_int_equal(worker_next(q, &row, &f), 1); /* one row of three */
+    assert_int_equal(worker_query_chunks(q, hand_one, &h, &f), -1);
+    assert_int_equal(f.kind, FAULT_INVALID);
+    assert_non_null(strstr(f.detail, "read in part"));
+    worker_query_free(q);
+    /* Chunk 1's object damaged. */
+    fx->g.tamper = FAKEGW_OBJECT_BYTE;
+    fx->g.tamper_chunk = 1;
+    assert_int_equal(worker_query(w, &q, &no, ds->id_text, &all, &f),
+                     WORKER_RELEASED);
+    assert_int_equal(worker_query_chunks(q, hand_one, &h, &f), -1);
+    assert_int_equal(f.kind, FAULT_CORRUPT);
+    assert_non_null(strstr(f.detail, "does not hash"));
+    assert_int_equal(h.calls[1], 0);
+    assert_int_equal(h.inside, 0);
+    /* The query cannot go on. */
+    assert_int_equal(worker_next(q, &row, &f), -1);
+    worker_query_free(q);
+    fx->g.tamper = FAKEGW_HONEST;
+    /* The call for position 1 fails: that is the fault; calls that ran
+     * at the same time are over when the function returns. */
+    memset(h.calls, 0, sizeof h.calls);
+    h.fail_pos = 1;
+    h.spin_us = 2000;
+    assert_int_equal(worker_query(w, &q, &no, ds->id_text, &all, &f),
+                     WORKER_RELEASED);
+    assert_int_equal(worker_query_chunks(q, hand_one, &h, &f), -1);
+    assert_int_equal(f.kind, FAULT_IO);
+    assert_non_null(strstr(f.detail, "the disk is full at 1"));
+    assert_int_equal(h.inside, 0);
+    assert_int_equal(h.calls[1], 1);
+    worker_query_free(q);
+    handed_free(&h);
+    worker_close(w);
+}
+
 /* ---- payment and quotes ----------------------------------------------- */
 
 static void test_payment_and_quote(void **state)
@@ -1324,6 +1517,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tampered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_from, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_chunks_faults, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_other_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payment_and_quote, setup,
                                         teardown),
