@@ -863,12 +863,13 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
     struct outfile_mark at, m;
     char cache[KEYFILE_PATH_MAX], receipt[RECEIPTS_PATH_MAX];
     char mark[KEYFILE_PATH_MAX + 48];
-    char a[24], b[24];
+    char a[24], b[24], qid[40] = "";
+    char msg[KEYFILE_PATH_MAX + RECEIPTS_PATH_MAX + 512];
     char *header = NULL;
     size_t hlen = 0;
     uint64_t rows, done, last, from;
     struct outfile *out = NULL;
-    int r, header_done, whole, rv = -1;
+    int r, n, header_done, whole, rv = -1;
     int to_file = o->out != NULL && strcmp(o->out, "-") != 0;
     int resume = o->sel.kind == CLI_SEL_RESUME; /* the load changes it */
 
@@ -903,6 +904,7 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
                             &at, f) < 0) {
         goto done;
     }
+    snprintf(qid, sizeof qid, "%s", worker_query_release(q)->query_id);
     /* Continued after a cut: the header and at.chunks chunks are in. */
     header_done = at.chunks > 0;
     last = at.chunks;
@@ -957,56 +959,69 @@ static int cli_query_run(struct cli_ctx *ctx, void *opts, struct fault *f)
         if (outfile_write(out, header, hlen, f) < 0)
             goto done;
     }
+    if (outfile_sync_now(out, f) < 0)
+        goto done;
+    /* What to say once the file is in place, put together now: the query
+     * goes first (its downloads stopped, its buffers wiped and freed)
+     * while the syncer makes the rows durable, so that the commit's fsync
+     * waits for less. */
+    worker_query_stats(q, &st);
+    progress_bytes(a, sizeof a, worker_query_release(q)->plain_bytes);
+    progress_bytes(b, sizeof b, m.row_bytes);
+    n = snprintf(msg, sizeof msg,
+                 "decrypted %llu chunks (%llu rows, %s); wrote %llu rows "
+                 "(%s) to %s\n",
+                 (unsigned long long)worker_query_release(q)->nchunks,
+                 (unsigned long long)worker_query_release(q)->rows, a,
+                 (unsigned long long)m.rows, b, to_file ? o->out : "stdout");
+    if (!resume && n >= 0 && (size_t)n < sizeof msg)
+        n += snprintf(msg + n, sizeof msg - (size_t)n,
+                      "query %s cost %s units (balance %s); receipt #%llu "
+                      "kept in %s\n",
+                      worker_query_release(q)->query_id,
+                      worker_query_release(q)->cost,
+                      worker_query_release(q)->balance_after,
+                      (unsigned long long)worker_query_release(q)
+                          ->receipt_index,
+                      receipt);
+    if (st.objects_cached > 0 && n >= 0 && (size_t)n < sizeof msg)
+        snprintf(msg + n, sizeof msg - (size_t)n,
+                 "%llu objects came from the cache\n",
+                 (unsigned long long)st.objects_cached);
+    if (cache[0] != '\0' && !o->keep_cache)
+        cli_query_uncache(cache, q, st.objects_cached > 0);
+    worker_query_free(q);
+    q = NULL;
     r = outfile_commit(out, f);
     out = NULL;
     if (r < 0)
         goto done;
     if (prog.on)
         progress_finish(&prog.p);
-    worker_query_stats(q, &st);
-    progress_bytes(a, sizeof a, worker_query_release(q)->plain_bytes);
-    progress_bytes(b, sizeof b, m.row_bytes);
-    fprintf(stderr,
-            "decrypted %llu chunks (%llu rows, %s); wrote %llu rows (%s) "
-            "to %s\n",
-            (unsigned long long)worker_query_release(q)->nchunks,
-            (unsigned long long)worker_query_release(q)->rows, a,
-            (unsigned long long)m.rows, b, to_file ? o->out : "stdout");
-    if (!resume)
-        fprintf(stderr, "query %s cost %s units (balance %s); receipt #%llu "
-                        "kept in %s\n",
-                worker_query_release(q)->query_id,
-                worker_query_release(q)->cost,
-                worker_query_release(q)->balance_after,
-                (unsigned long long)worker_query_release(q)->receipt_index,
-                receipt);
-    if (st.objects_cached > 0)
-        fprintf(stderr, "%llu objects came from the cache\n",
-                (unsigned long long)st.objects_cached);
-    if (cache[0] != '\0' && !o->keep_cache)
-        cli_query_uncache(cache, q, st.objects_cached > 0);
+    fputs(msg, stderr);
     rv = 0;
 done:
     if (prog.on && rv < 0)
         progress_finish(&prog.p);
-    if (rv < 0 && q != NULL) {
+    if (rv < 0 && qid[0] == '\0' && q != NULL)
+        snprintf(qid, sizeof qid, "%s", worker_query_release(q)->query_id);
+    if (rv < 0 && qid[0] != '\0') {
         /* Paid for and kept: say how to finish without paying again, in
          * the one line of the failure when it fits; the rows written so
          * far wait for it. */
         char d[FAULT_DETAIL_MAX + 80];
-        int n;
 
         (void)outfile_suspend(out);
         out = NULL;
         n = snprintf(d, sizeof d, "%s (the answer is kept: finish with "
                                   "--resume %s)",
-                     f->detail, worker_query_release(q)->query_id);
+                     f->detail, qid);
         if (n > 0 && (size_t)n < sizeof f->detail)
             memcpy(f->detail, d, (size_t)n + 1);
         else
             fprintf(stderr, "sluice query: the answer is kept; finish with: "
                             "sluice query %s --resume %s\n",
-                    o->dataset, worker_query_release(q)->query_id);
+                    o->dataset, qid);
     }
     outfile_abort(out);
     free(header);

@@ -32,6 +32,7 @@ struct outfile {
     unsigned long wanted, done;
     struct outfile_mark want_mark;
     int stop;
+    int drop_mark;  /* on stop: remove the mark file (the commit) */
     int sync_errno; /* the first failure of fdatasync, or 0 */
 };
 
@@ -100,8 +101,13 @@ static void *outfile_syncer(void *arg)
     for (;;) {
         while (!o->stop && o->done == o->wanted)
             pthread_cond_wait(&o->cv, &o->mu);
-        if (o->stop)
+        if (o->stop) {
+            /* The commit's fsync runs meanwhile; the mark can go
+             * first (a cut now would only start over). */
+            if (o->drop_mark && o->mark_path[0] != '\0')
+                unlink(o->mark_path);
             break;
+        }
         want = o->wanted;
         m = o->want_mark;
         pthread_mutex_unlock(&o->mu);
@@ -293,6 +299,23 @@ int outfile_pwrite(struct outfile *o, uint64_t off, const void *p,
     return 0;
 }
 
+int outfile_sync_now(struct outfile *o, struct fault *f)
+{
+    if (fflush(o->fp) != 0)
+        return outfile_failed(o, errno, f);
+    if (!o->started)
+        return 0;
+    outfile_count(o, o->buffered);
+    o->buffered = 0;
+    pthread_mutex_lock(&o->mu);
+    o->unsynced = 0;
+    o->wanted++;
+    o->want_mark = o->mark;
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
 void outfile_mark(struct outfile *o, const struct outfile_mark *m)
 {
     struct outfile_mark at = *m;
@@ -348,10 +371,20 @@ int outfile_commit(struct outfile *o, struct fault *f)
         return err != 0 ? -1 : 0;
     }
     err = fflush(o->fp) != 0 ? errno : 0;
-    if (outfile_stop_syncer(o) != 0 && err == 0)
-        err = o->sync_errno;
+    /* The syncer stops (removing the mark file) while the fsync runs. */
+    if (o->started) {
+        pthread_mutex_lock(&o->mu);
+        o->stop = 1;
+        o->drop_mark = 1;
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+    } else if (o->mark_path[0] != '\0') {
+        unlink(o->mark_path);
+    }
     if (err == 0 && fsync(fileno(o->fp)) < 0)
         err = errno;
+    if (outfile_stop_syncer(o) != 0 && err == 0)
+        err = o->sync_errno;
     if (fclose(o->fp) != 0 && err == 0)
         err = errno;
     o->fp = NULL;
@@ -364,8 +397,6 @@ int outfile_commit(struct outfile *o, struct fault *f)
                   o->path, strerror(errno));
         goto fail;
     }
-    if (o->mark_path[0] != '\0')
-        unlink(o->mark_path);
     outfile_free(o);
     return 0;
 fail:

@@ -88,6 +88,12 @@ void outfile_mark_at(struct outfile *o, const struct outfile_mark *m);
  * Cheap: nothing is written until a sync or outfile_suspend. */
 void outfile_mark(struct outfile *o, const struct outfile_mark *m);
 
+/* Flush, and have the syncer make what was written durable now, without
+ * waiting: for a caller with other work to do before outfile_commit,
+ * whose fsync then waits for less. Returns 0, or -1 with f set. */
+int outfile_sync_now(struct outfile *o, struct fault *f)
+    __attribute__((warn_unused_result));
+
 /* Flush, make durable and rename into place (standard output: flush), and
  * remove the mark file. Returns 0; on failure -1 with f set, FILE.part
  * and the mark file removed and FILE as it was. Either way o is freed. */
