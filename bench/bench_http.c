@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -222,21 +224,41 @@ static double bench_ru_cpu(const struct rusage *ru)
            (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
 }
 
+/* Sleep until pid may have ended, at most ms: on its pidfd, which wakes
+ * the moment it ends (a look every 5 ms alone added up to 5 ms to the
+ * wall time of each child a benchmark timed), else for 5 ms. pidfd is
+ * -1 or open. */
+static void bench_proc_nap(int pidfd, double ms)
+{
+    struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+
+    if (pidfd >= 0 && ms >= 0) {
+        (void)poll(&pf, 1, ms > 1000 ? 1000 : (int)ms + 1);
+        return;
+    }
+    bench_sleep_ms(5);
+}
+
 int bench_proc_wait_ru(pid_t pid, double timeout_s, int *status,
                        struct rusage *ru, struct fault *f)
 {
     double end = bench_now() + timeout_s;
     struct rusage u;
-    int st = 0;
+    int st = 0, pidfd = -1;
     pid_t w;
 
     if (status != NULL)
         *status = 0;
     if (ru != NULL)
         memset(ru, 0, sizeof *ru);
+#ifdef SYS_pidfd_open
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
     for (;;) {
         w = wait4(pid, &st, WNOHANG, &u);
         if (w == pid) {
+            if (pidfd >= 0)
+                close(pidfd);
             bench_proc_unregister(pid);
             if (status != NULL)
                 *status = st;
@@ -244,12 +266,18 @@ int bench_proc_wait_ru(pid_t pid, double timeout_s, int *status,
                 *ru = u;
             return 0;
         }
-        if (w < 0 && errno != EINTR)
+        if (w < 0 && errno != EINTR) {
+            if (pidfd >= 0)
+                close(pidfd);
             return fault_set(f, FAULT_INTERNAL, NULL, "wait4 %d: %s",
                              (int)pid, strerror(errno));
-        if (bench_interrupted() || bench_now() >= end)
+        }
+        if (bench_interrupted() || bench_now() >= end) {
+            if (pidfd >= 0)
+                close(pidfd);
             return 1;
-        bench_sleep_ms(5);
+        }
+        bench_proc_nap(pidfd, (end - bench_now()) * 1000.0);
     }
 }
 
