@@ -650,6 +650,22 @@ fail:
     return -1;
 }
 
+/* The caller is done with the buffer the last take lent, if any: its
+ * slot may be refilled. Called with w->mu held. */
+static void wfetch_give_back(struct wfetch *w)
+{
+    struct wfetch_slot *s;
+
+    if (!w->lent)
+        return;
+    s = &w->slots[w->next_take % w->cfg.window];
+    s->state = WFETCH_EMPTY;
+    s->len = 0;
+    w->next_take++;
+    w->lent = 0;
+    pthread_cond_broadcast(&w->cv);
+}
+
 int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
                 struct fault *f)
 {
@@ -659,15 +675,7 @@ int wfetch_take(struct wfetch *w, const uint8_t **plain, size_t *len,
     *plain = NULL;
     *len = 0;
     pthread_mutex_lock(&w->mu);
-    if (w->lent) {
-        /* The caller is done with the last one: its slot may be refilled. */
-        s = &w->slots[w->next_take % w->cfg.window];
-        s->state = WFETCH_EMPTY;
-        s->len = 0;
-        w->next_take++;
-        w->lent = 0;
-        pthread_cond_broadcast(&w->cv);
-    }
+    wfetch_give_back(w);
     if (w->next_take >= w->n) {
         pthread_mutex_unlock(&w->mu);
         return 0;
@@ -721,13 +729,7 @@ int wfetch_sink(struct wfetch *w, wfetch_sink_fn sink, void *arg,
     int rv = -1, r;
 
     pthread_mutex_lock(&w->mu);
-    if (w->lent) {
-        s = &w->slots[w->next_take % w->cfg.window];
-        s->state = WFETCH_EMPTY;
-        s->len = 0;
-        w->next_take++;
-        w->lent = 0;
-    }
+    wfetch_give_back(w);
     w->sink = sink;
     w->sink_arg = arg;
     pthread_cond_broadcast(&w->cv);

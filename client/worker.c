@@ -1088,6 +1088,7 @@ static int worker_accept(struct worker *w, struct worker_query **out,
         secret_wipe(items[i].ck, 32);
     }
     memmove(items, items + skip, (q->n - skip) * sizeof *items);
+    memset(items + (q->n - skip), 0, (size_t)skip * sizeof *items);
     q->cur = (size_t)skip;
     q->skip = (size_t)skip;
     memset(&cfg, 0, sizeof cfg);
@@ -1499,6 +1500,14 @@ static int worker_sink_one(void *arg, size_t k, const uint8_t *p, size_t n,
     sk->stats.rows += rows;
     sk->stats.rows_out += rows;
     sk->stats.bytes_out += n;
+    /* One call at a time, under the lock, as worker_progress_fn says. */
+    if (q->w->opt.progress != NULL) {
+        struct wfetch_stats st;
+
+        wfetch_stats(q->fetch, &st);
+        q->w->opt.progress(q->w->opt.progress_arg,
+                           q->skipped_bytes + st.bytes, q->rel.stored_bytes);
+    }
     pthread_mutex_unlock(&sk->mu);
     return 0;
 }

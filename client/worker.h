@@ -106,8 +106,9 @@
 struct worker;
 struct worker_query;
 
-/* Told of the downloads' progress, in the thread that calls worker_next:
- * done of total stored bytes verified so far. */
+/* Told of the downloads' progress, in the thread that calls worker_next
+ * (or, during worker_query_chunks, in the download threads, one call at a
+ * time): done of total stored bytes verified so far. */
 typedef void (*worker_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct worker_options {
