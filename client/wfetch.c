@@ -726,6 +726,7 @@ int wfetch_sink(struct wfetch *w, wfetch_sink_fn sink, void *arg,
     const struct fault *bad;
     struct wfetch_slot *s;
     unsigned i;
+    size_t k;
     int rv = -1, r;
 
     pthread_mutex_lock(&w->mu);
@@ -739,11 +740,12 @@ int wfetch_sink(struct wfetch *w, wfetch_sink_fn sink, void *arg,
         s = &w->slots[i];
         if (s->state != WFETCH_READY)
             continue;
-        s->state = WFETCH_SINKING;
-        pthread_mutex_unlock(&w->mu);
         /* Slot i holds the one item of [next_take, next_claim) that maps
          * to it. */
-        r = sink(arg, wfetch_slot_item(w, i), s->buf, s->len, f);
+        k = wfetch_slot_item(w, i);
+        s->state = WFETCH_SINKING;
+        pthread_mutex_unlock(&w->mu);
+        r = sink(arg, k, s->buf, s->len, f);
         pthread_mutex_lock(&w->mu);
         if (r < 0) {
             s->state = WFETCH_FAILED;
