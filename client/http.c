@@ -758,8 +758,16 @@ static int http_connect(struct http_client *c, struct fault *f)
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
+    /* An address given as digits needs no lookup. With AI_ADDRCONFIG,
+     * glibc asks the kernel for the host's addresses over netlink on
+     * every call, under a lock that the download threads, connecting at
+     * once, would queue on. */
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     g = getaddrinfo(c->url.host, c->url.port, &hints, &res);
+    if (g == EAI_NONAME) {
+        hints.ai_flags = AI_ADDRCONFIG;
+        g = getaddrinfo(c->url.host, c->url.port, &hints, &res);
+    }
     if (g != 0)
         return fault_set(f, FAULT_UNAVAILABLE, NULL,
                          "cannot find the gateway host '%s': %s",

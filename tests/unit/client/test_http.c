@@ -759,6 +759,59 @@ static void test_request_refused(void **state)
     assert_null(r.body);
 }
 
+/* A host given as digits is used as is (no lookup); a name is looked up.
+ * Both reach the same server, and each opens one connection. */
+static void test_request_host_forms(void **state)
+{
+    static const struct httpstub_step steps[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, 0},
+    };
+    static const char *const hosts[] = {"127.0.0.1", "localhost"};
+    struct httpstub s;
+    struct http_client c;
+    struct http_response r;
+    struct http_url u;
+    struct fault f;
+    char url[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        httpstub_start(&s, steps, 1);
+        snprintf(url, sizeof url, "http://%s:%u", hosts[i],
+                 (unsigned)s.port);
+        assert_int_equal(http_url_parse(&u, url, "--gateway", &f), 0);
+        http_client_init(&c, &u);
+        c.conn.timeout_ms = 3000;
+        fault_clear(&f);
+        assert_int_equal(http_client_request(&c, &r, "GET", "/", NULL, 0,
+                                             NULL, 0, NULL, NULL, &f),
+                         0);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(c.connects, 1);
+        http_response_clear(&r);
+        http_client_free(&c);
+        httpstub_wait(&s);
+        httpstub_free(&s);
+    }
+    /* An IPv6 address in digits where nothing listens: refused at the
+     * connection, never "cannot find" (it needed no lookup). The port was
+     * free a moment ago on IPv4; on IPv6 nothing of ours listens. */
+    httpstub_start(&s, NULL, 0);
+    httpstub_wait(&s);
+    snprintf(url, sizeof url, "http://[::1]:%u", (unsigned)s.port);
+    httpstub_free(&s);
+    assert_int_equal(http_url_parse(&u, url, "--gateway", &f), 0);
+    http_client_init(&c, &u);
+    fault_clear(&f);
+    assert_int_equal(http_client_request(&c, &r, "GET", "/", NULL, 0, NULL, 0,
+                                         NULL, NULL, &f),
+                     -1);
+    assert_int_equal(f.kind, FAULT_UNAVAILABLE);
+    assert_non_null(strstr(f.detail, "cannot connect"));
+    http_client_free(&c);
+}
+
 static void test_request_misuse(void **state)
 {
     static const struct http_header bad[] = {{"X-A", "line\r\nX-B: evil"}};
@@ -799,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_request_stale_connection),
         cmocka_unit_test(test_request_early_answer),
         cmocka_unit_test(test_request_refused),
+        cmocka_unit_test(test_request_host_forms),
         cmocka_unit_test(test_request_misuse),
     };
 
