@@ -47,6 +47,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -298,11 +299,30 @@ static int story_wei_eth(char *out, size_t cap, const char *wei,
     return 0;
 }
 
-/* A fresh worker buys what `sluice quote --all` says the query needs. */
+/* Add the decimal number of wei `add` to the one in sum[0..cap). */
+static int story_wei_sum(char *sum, size_t cap, const char *add,
+                         struct fault *f)
+{
+    size_t n = add != NULL ? strlen(add) : 0;
+    unsigned long long a, b;
+
+    if (n == 0 || n > 19 || strspn(add, "0123456789") != n)
+        return fault_set(f, FAULT_INTERNAL, NULL, "the quote's value_wei is "
+                         "'%.60s'", add != NULL ? add : "(none)");
+    a = strtoull(sum, NULL, 10);
+    b = strtoull(add, NULL, 10);
+    if (a > ULLONG_MAX - b)
+        return fault_set(f, FAULT_INTERNAL, NULL, "value_wei overflows");
+    snprintf(sum, cap, "%llu", a + b);
+    return 0;
+}
+
+/* A fresh worker buys what `sluice quote` says its two queries need:
+ * --all, and the one chunk of story_fixed. */
 static int story_buy(struct story *s, struct worker_run *w, unsigned run,
                      struct fault *f)
 {
-    char addr[ETHADDR_TEXT_SIZE], eth[64];
+    char addr[ETHADDR_TEXT_SIZE], eth[64], sum[48] = "0";
     const char *value;
     struct cli_run r;
     json_t *doc = NULL;
@@ -327,7 +347,21 @@ static int story_buy(struct story *s, struct worker_run *w, unsigned run,
     doc = json_load_file(r.out_path, 0, &je);
     value = json_string_value(json_object_get(
         json_object_get(doc, "payment"), "value_wei"));
-    if (story_wei_eth(eth, sizeof eth, value, f) < 0)
+    if (story_wei_sum(sum, sizeof sum, value, f) < 0)
+        goto done;
+    json_decref(doc);
+    /* and the one-chunk query that measures what a query costs besides
+     * its rows (story_fixed) */
+    if (story_cli(s, &r, NULL, w->key,
+                  (const char *[]){"quote", s->id_text, "--chunks", "0",
+                                   "--json", NULL},
+                  0, f) < 0)
+        return -1;
+    doc = json_load_file(r.out_path, 0, &je);
+    value = json_string_value(json_object_get(
+        json_object_get(doc, "payment"), "value_wei"));
+    if (story_wei_sum(sum, sizeof sum, value, f) < 0 ||
+        story_wei_eth(eth, sizeof eth, sum, f) < 0)
         goto done;
     if (story_cli(s, &r, NULL, w->key,
                   (const char *[]){"buy", s->id_text, "--worker", addr,
@@ -378,6 +412,67 @@ static int story_query(struct story *s, struct worker_run *w, unsigned run,
     return 0;
 }
 
+/* What a query costs besides its rows: the wall time of the same worker's
+ * query of chunk 0 alone (1 MiB) to a file, into *secs. A process starts,
+ * reads the chain and the data-set's view, sends a paid query, checks the
+ * answer, starts its downloads, fetches and opens one object, makes the
+ * file durable and exits: every step of the --all query but the
+ * streaming, each of them cheaper here (one key to wrap and unwrap, not
+ * 256). Its rows are checked: the first bytes of the source. */
+static int story_fixed(struct story *s, struct worker_run *w, unsigned run,
+                       double *secs, struct fault *f)
+{
+    char out[BENCH_PATH_MAX], cache[BENCH_PATH_MAX], par[24];
+    uint8_t a[65536], b[65536];
+    struct cli_run r;
+    size_t na, nb;
+    FILE *fa = NULL, *fb = NULL;
+    uint64_t size = 0;
+    int rv = -1;
+
+    snprintf(par, sizeof par, "%" PRIu64, s->o->parallel);
+    if (bench_pathf(out, sizeof out, f, "%s/chunk0-%u.csv", s->tmp, run) <
+            0 ||
+        bench_pathf(cache, sizeof cache, f, "%s/cache", s->tmp) < 0 ||
+        story_cli(s, &r, NULL, w->key,
+                  (const char *[]){"query", s->id_text, "--chunks", "0",
+                                   "-o", out, "--parallel", par, "--cache",
+                                   cache, NULL},
+                  0, f) < 0)
+        return -1;
+    *secs = r.wall;
+    fa = fopen(out, "rb");
+    fb = fopen(s->csv, "rb");
+    if (fa == NULL || fb == NULL) {
+        fault_set(f, FAULT_IO, NULL, "the one-chunk query's file or the "
+                  "source cannot be read");
+        goto done;
+    }
+    while ((na = fread(a, 1, sizeof a, fa)) > 0) {
+        nb = fread(b, 1, na, fb);
+        if (nb != na || memcmp(a, b, na) != 0) {
+            fault_set(f, FAULT_CORRUPT, NULL, "the one-chunk query's rows "
+                      "differ from the source after %" PRIu64 " bytes",
+                      size);
+            goto done;
+        }
+        size += na;
+    }
+    if (size == 0) {
+        fault_set(f, FAULT_CORRUPT, NULL, "the one-chunk query wrote no "
+                  "rows");
+        goto done;
+    }
+    rv = 0;
+done:
+    if (fa != NULL)
+        fclose(fa);
+    if (fb != NULL)
+        fclose(fb);
+    unlink(out);
+    return rv;
+}
+
 /* The same purchase and query with --compare's CLI, its MB/s in *mbps. */
 static int story_compare(struct story *s, unsigned run, double *mbps,
                          struct fault *f)
@@ -419,15 +514,27 @@ static void story_limit_free(struct limit_set *ls)
     memset(ls, 0, sizeof *ls);
 }
 
-static int story_first_receipt(void *arg, const char *name,
-                               const json_t *record, struct fault *f)
+/* Keep the receipt whose answer has the most chunks: the --all query's,
+ * not story_fixed's. */
+static int story_largest_receipt(void *arg, const char *name,
+                                 const json_t *record, struct fault *f)
 {
     json_t **out = arg;
+    size_t have, n;
 
     (void)name;
     (void)f;
-    if (*out == NULL && record != NULL)
+    if (record == NULL)
+        return 0;
+    n = json_array_size(json_object_get(json_object_get(record, "answer"),
+                                        "chunks"));
+    have = *out == NULL ? 0
+                        : json_array_size(json_object_get(
+                              json_object_get(*out, "answer"), "chunks"));
+    if (*out == NULL || n > have) {
+        json_decref(*out);
         *out = json_incref((json_t *)record);
+    }
     return 0;
 }
 
@@ -452,7 +559,7 @@ static int story_limit_load(struct story *s, struct limit_set *ls,
     memset(ls, 0, sizeof *ls);
     if (keyfile_load(&key, key_path, f) < 0 ||
         receipts_dir(dir, sizeof dir, key_path, f) < 0 ||
-        receipts_each(dir, story_first_receipt, &rec, f) < 0)
+        receipts_each(dir, story_largest_receipt, &rec, f) < 0)
         goto done;
     answer = json_object_get(rec, "answer");
     chunks = json_object_get(answer, "chunks");
@@ -574,6 +681,8 @@ static int story_limit_run(const struct limit_set *ls, const uint8_t id[32],
             rv = fault_set(f, FAULT_INTERNAL, NULL, "pthread_create failed");
             break;
         }
+        /* named, so that a profile of the whole machine tells them apart */
+        (void)pthread_setname_np(tid[i], "story-limit");
         started++;
     }
     for (i = 0; i < started; i++) {
@@ -748,6 +857,7 @@ static int story_floor_run(struct story *s, const struct limit_set *ls,
     for (i = 0; i < nthreads; i++) {
         if (pthread_create(&tid[i], NULL, story_floor_main, &fr) != 0)
             break;
+        (void)pthread_setname_np(tid[i], "story-floor");
         started++;
     }
     pthread_mutex_lock(&fr.mu);
@@ -844,7 +954,7 @@ int main(int argc, char **argv)
     struct limit_set ls;
     double ours[MAX_RUNS], lim[MAX_RUNS], lim1[MAX_RUNS], buy[MAX_RUNS],
         flo[MAX_RUNS], flo0[MAX_RUNS], cmp[MAX_RUNS], cmp_ratio[MAX_RUNS],
-        of_floor[MAX_RUNS];
+        of_floor[MAX_RUNS], fixed[MAX_RUNS], ideal[MAX_RUNS];
     double wall[MAX_RUNS], cpu[MAX_RUNS], gcpu[MAX_RUNS], rss[MAX_RUNS];
     double rss_max = 0, med_ours, med_lim;
     char level[8];
@@ -914,6 +1024,7 @@ int main(int argc, char **argv)
             goto done;
         memset(&w, 0, sizeof w);
         if (story_buy(&s, &w, r, &f) < 0 ||
+            story_fixed(&s, &w, r, &fixed[r], &f) < 0 ||
             story_query(&s, &w, r, NULL, &f) < 0)
             goto done;
         unlink(w.out);
@@ -963,6 +1074,14 @@ int main(int argc, char **argv)
                "%5.2f s + sluiced %5.2f s  (%.2f of the limit; ours %.2f "
                "of it)\n", r + 1, flo[r], c1, g1,
                lim[r] > 0 ? flo[r] / lim[r] : 0, of_floor[r]);
+        /* A worker process that streamed like the floor: the floor's time
+         * for the rows plus what a query costs besides them. */
+        ideal[r] = flo[r] > 0 ? bench_mbps(w.bytes, (double)w.bytes / 1e6 /
+                                                        flo[r] + fixed[r])
+                              : 0;
+        printf("  run %u fixed a one-chunk query %5.1f ms; the floor plus "
+               "it %7.1f MB/s  (%.2f of the limit)\n", r + 1,
+               fixed[r] * 1e3, ideal[r], lim[r] > 0 ? ideal[r] / lim[r] : 0);
         if (story_floor_run(&s, &ls, (unsigned)o.parallel, 0, &flo0[r],
                             &c1, &g1, &f) < 0)
             goto done;
@@ -1004,6 +1123,11 @@ int main(int argc, char **argv)
            med_lim > 0 ? bench_median(flo, o.runs) / med_lim : 0,
            bench_median(flo0, o.runs),
            med_lim > 0 ? bench_median(flo0, o.runs) / med_lim : 0);
+    printf("fixed: a one-chunk query %.1f ms (median); the durable floor "
+           "plus it %.1f MB/s (median), %.2f of the limit: a worker process "
+           "that streamed like the floor\n",
+           bench_median(fixed, o.runs) * 1e3, bench_median(ideal, o.runs),
+           med_lim > 0 ? bench_median(ideal, o.runs) / med_lim : 0);
     /* Ours beside the floor of the same run: a figure that the machine's
      * speed moves far less than ours beside the limit (the limit, all
      * CPU, slows with it more than a worker that also waits on the disk
