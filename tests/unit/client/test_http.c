@@ -735,28 +735,41 @@ static void test_request_early_answer(void **state)
     free(big);
 }
 
-static void test_request_refused(void **state)
+/* A loopback port that was just free: listen, note it, close. */
+static uint16_t free_port(void)
 {
     struct httpstub s;
-    struct http_client c;
-    struct http_response r;
-    struct fault f;
     uint16_t port;
 
-    (void)state;
-    /* A port that was just free: listen, note it, close. */
     httpstub_start(&s, NULL, 0);
     httpstub_wait(&s);
     port = s.port;
     httpstub_free(&s);
-    client_for(&c, port, "");
+    return port;
+}
+
+/* A request through c, where nothing listens, fails to connect. */
+static void assert_refused(struct http_client *c)
+{
+    struct http_response r;
+    struct fault f;
+
     fault_clear(&f);
-    assert_int_equal(http_client_request(&c, &r, "GET", "/", NULL, 0, NULL, 0,
+    assert_int_equal(http_client_request(c, &r, "GET", "/", NULL, 0, NULL, 0,
                                          NULL, NULL, &f),
                      -1);
     assert_int_equal(f.kind, FAULT_UNAVAILABLE);
     assert_non_null(strstr(f.detail, "cannot connect"));
     assert_null(r.body);
+}
+
+static void test_request_refused(void **state)
+{
+    struct http_client c;
+
+    (void)state;
+    client_for(&c, free_port(), "");
+    assert_refused(&c);
 }
 
 /* A host given as digits is used as is (no lookup); a name is looked up.
@@ -795,20 +808,12 @@ static void test_request_host_forms(void **state)
         httpstub_free(&s);
     }
     /* An IPv6 address in digits where nothing listens: refused at the
-     * connection, never "cannot find" (it needed no lookup). The port was
-     * free a moment ago on IPv4; on IPv6 nothing of ours listens. */
-    httpstub_start(&s, NULL, 0);
-    httpstub_wait(&s);
-    snprintf(url, sizeof url, "http://[::1]:%u", (unsigned)s.port);
-    httpstub_free(&s);
+     * connection, never "cannot find" (it needed no lookup). Nothing of
+     * ours listens on IPv6. */
+    snprintf(url, sizeof url, "http://[::1]:%u", (unsigned)free_port());
     assert_int_equal(http_url_parse(&u, url, "--gateway", &f), 0);
     http_client_init(&c, &u);
-    fault_clear(&f);
-    assert_int_equal(http_client_request(&c, &r, "GET", "/", NULL, 0, NULL, 0,
-                                         NULL, NULL, &f),
-                     -1);
-    assert_int_equal(f.kind, FAULT_UNAVAILABLE);
-    assert_non_null(strstr(f.detail, "cannot connect"));
+    assert_refused(&c);
     http_client_free(&c);
 }
 
