@@ -15,12 +15,15 @@
  *            timed, printed, not the figure;
  *   each run, a fresh worker:
  *     `sluice key new`; `sluice dev fund` (anvil's ETH for gas);
- *     `sluice quote ID --all --json` (signed: the payment a 402 would
- *     ask for, for this worker, charging nothing); `sluice buy ID
- *     --worker ADDR --amount <its value>` from the worker's own key: sent,
+ *     `sluice quote ID --all --json` and `--chunks 0 --json` (signed:
+ *     the payment a 402 would ask for, for this worker, charging
+ *     nothing); `sluice buy ID --worker ADDR --amount <their sum>` from
+ *     the worker's own key: sent,
  *     mined, and waited for until the gateway says credited, while the
  *     benchmark mines a block every --block-ms (C - 1 more blocks confirm
  *     it). buy -> credited is the wall time of `sluice buy`;
+ *     fixed: `sluice query ID --chunks 0 -o FILE ...`, timed (story_fixed):
+ *     what a query costs besides its rows, printed, not the figure;
  *     ours: `sluice query ID --all -o FILE --parallel N --cache DIR`
  *     (DIR in the temporary folder: what the default ~/.cache does): the
  *     paid query, every chunk downloaded from the gateway, hashed,
@@ -34,7 +37,11 @@
  *     (unwrapped from the answer its receipt keeps): AES-256-GCM open and
  *     inflate, nothing else (bench/read's limit), in --cpus threads, each
  *     pinned to its CPU and taking every --cpus-th object; also on one
- *     thread, printed.
+ *     thread, printed;
+ *   floor: a minimal worker in this process on the same objects and keys
+ *     (story_floor_run), durable and not; printed beside ours, and with
+ *     fixed added (the floor plus it: a worker process that streamed like
+ *     the floor), not the figure.
  * Runs interleave (ours, limit, ours, limit, ...); figures are medians.
  *
  * CPUs: --cpus 2 (the default) pins nothing: the query's threads and the
