@@ -268,6 +268,22 @@ static off_t file_size(const char *path)
 /* Suspended after a chunk and a half, the output continues from the end
  * of the whole chunk: the half is cut away, the counters come back, and
  * the finished file is exactly the whole output. */
+/* Open path (continued from mark's file), expect to continue after chunk
+ * from, write chunks from..n of salt, commit, and check the whole file. */
+static void finish_from(const char *path, const char *mark, size_t from,
+                        size_t n, unsigned salt)
+{
+    struct outfile *o;
+    struct outfile_mark at;
+    struct fault f;
+
+    assert_int_equal(outfile_open(&o, path, mark, &at, &f), 0);
+    check_mark(&at, from);
+    write_chunks(o, from, n, salt);
+    assert_int_equal(outfile_commit(o, &f), 0);
+    check_chunks(path, n, salt);
+}
+
 static void test_suspend_and_continue(void **state)
 {
     char *dir = testutil_mkdtemp();
@@ -304,11 +320,7 @@ static void test_suspend_and_continue(void **state)
     assert_int_equal(access(part, F_OK), -1);
     assert_int_equal(access(mark, F_OK), -1);
     /* A new start (no mark file) writes the file afresh. */
-    assert_int_equal(outfile_open(&o, path, mark, &at, &f), 0);
-    check_mark(&at, 0);
-    write_chunks(o, 0, 3, 22);
-    assert_int_equal(outfile_commit(o, &f), 0);
-    check_chunks(path, 3, 22);
+    finish_from(path, mark, 0, 3, 22);
     testutil_rmtree(dir);
 }
 
@@ -415,11 +427,7 @@ static void test_marks_not_followed(void **state)
     for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         suspended(path, mark, 3, 35);
         write_text(mark, junk[i]);
-        assert_int_equal(outfile_open(&o, path, mark, &at, &f), 0);
-        check_mark(&at, 0);
-        write_chunks(o, 0, 2, (unsigned)(36 + i));
-        assert_int_equal(outfile_commit(o, &f), 0);
-        check_chunks(path, 2, (unsigned)(36 + i));
+        finish_from(path, mark, 0, 2, (unsigned)(36 + i));
     }
     testutil_rmtree(dir);
 }
@@ -430,9 +438,6 @@ static void test_relative_path(void **state)
 {
     char *dir = testutil_mkdtemp();
     char path[4200], mark[4300], cwd[4200];
-    struct outfile *o;
-    struct outfile_mark at;
-    struct fault f;
 
     (void)state;
     assert_non_null(getcwd(cwd, sizeof cwd));
@@ -441,11 +446,7 @@ static void test_relative_path(void **state)
     assert_int_equal(chdir(dir), 0);
     suspended("rows.csv", mark, 3, 41);
     assert_int_equal(chdir(cwd), 0);
-    assert_int_equal(outfile_open(&o, path, mark, &at, &f), 0);
-    check_mark(&at, 3);
-    write_chunks(o, 3, 7, 41);
-    assert_int_equal(outfile_commit(o, &f), 0);
-    check_chunks(path, 7, 41);
+    finish_from(path, mark, 3, 7, 41);
     testutil_rmtree(dir);
 }
 
